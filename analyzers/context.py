@@ -1,0 +1,147 @@
+"""What a rule sees: the chunk's tree, import resolution, and ``report()``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from .aliases import ImportTable, dotted_name
+from .registry import RuleInfo
+
+_EMPTY_MODULE = cst.Module(body=[])
+
+
+@dataclass(frozen=True)
+class EditSpec:
+    """An edit relative to a node: replace it, or insert text before or after it."""
+
+    node: cst.CSTNode
+    text: str
+    mode: str = "replace"  # "replace" | "before" | "after"
+
+
+@dataclass(frozen=True)
+class FixSpec:
+    title: str
+    edits: tuple[EditSpec, ...]
+    safe: bool = True
+
+
+@dataclass
+class Report:
+    """A finding before positions are known (positions cost a pass; paid only when needed)."""
+
+    info: RuleInfo
+    message: str
+    node: cst.CSTNode
+    fix: FixSpec | None = None
+
+
+class ParsedChunk:
+    """One top-level statement's text and its libcst tree (or the reason it has none)."""
+
+    __slots__ = ("text", "module", "error", "_positions", "memo")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.module: cst.Module | None = None
+        self.error: Exception | None = None
+        self._positions: Any = None
+        self.memo: dict[str, Any] = {}  # per-chunk cache for rules (keyed by rule family)
+        try:
+            self.module = cst.parse_module(text)
+        except Exception as exc:  # libcst raises ParserSyntaxError, and others on odd input
+            self.error = exc
+
+    def positions(self) -> Any:
+        """node -> CodeRange (1-based lines, 0-based columns), computed once per chunk text."""
+        if self._positions is None:
+            assert self.module is not None
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+        return self._positions
+
+    def range_of(self, node: cst.CSTNode) -> CodeRange:
+        return self.positions()[node]
+
+
+class ChunkContext:
+    """Per-chunk services for rules."""
+
+    def __init__(self, chunk: ParsedChunk, imports: ImportTable, enabled: frozenset[str],
+                 infos: dict[str, RuleInfo]) -> None:
+        self.chunk = chunk
+        self.module: cst.Module = chunk.module  # type: ignore[assignment]
+        self.imports = imports
+        self.enabled_codes = enabled
+        self._infos = infos
+        self.reports: list[Report] = []
+
+    # -- resolution ---------------------------------------------------------------------
+    def qualname(self, node: cst.BaseExpression) -> str | None:
+        """Canonical qualified name of a Name/Attribute whose head is imported, else None."""
+        return self.imports.resolve(node)
+
+    def call_qualname(self, node: cst.CSTNode) -> str | None:
+        """Qualified name of the function a Call calls (None if not a Call or unresolved)."""
+        if isinstance(node, cst.Call):
+            return self.imports.resolve(node.func)
+        return None
+
+    @staticmethod
+    def dotted(node: cst.BaseExpression) -> str | None:
+        return dotted_name(node)
+
+    def code_for(self, node: cst.CSTNode) -> str:
+        """Source text of ``node`` (as libcst renders it, formatting kept)."""
+        return _EMPTY_MODULE.code_for_node(node)
+
+    def local_name_for(self, qualname: str) -> str | None:
+        """How this file spells ``qualname`` given its imports, or None if not importable."""
+        return self.imports.local_name_for(qualname)
+
+    # -- reporting ----------------------------------------------------------------------
+    def enabled(self, code: str) -> bool:
+        return code in self.enabled_codes
+
+    def report(self, node: cst.CSTNode, code: str, fix: FixSpec | None = None,
+               **fields: Any) -> None:
+        """Report ``code`` at ``node``; ``fields`` fill the rule's message template."""
+        if code not in self.enabled_codes:
+            return
+        info = self._infos[code]
+        try:
+            message = info.message.format(**fields)
+        except (KeyError, IndexError):
+            message = info.message
+        self.reports.append(Report(info, message, node, fix))
+
+
+class ModuleContext:
+    """What a ModuleRule sees: every chunk of the module in order."""
+
+    def __init__(self, chunks: Sequence[ChunkContext], imports: ImportTable) -> None:
+        self.chunks = chunks
+        self.imports = imports
+
+    def memo(self, chunk: ChunkContext, key: str, compute: Callable[[], Any]) -> Any:
+        """Cache ``compute()`` on the chunk's text: recomputed only when that statement changes
+        (and when the module's imports change, since ``key`` should include what it depends on)."""
+        full_key = f"{key}@{self.imports.fingerprint}"
+        memo = chunk.chunk.memo
+        if full_key not in memo:
+            memo[full_key] = compute()
+        return memo[full_key]
+
+
+@dataclass
+class RuleError:
+    """A rule family that raised; it is skipped for that chunk and reported once."""
+
+    family: str
+    error: str
+    traceback: str = field(repr=False, default="")

@@ -1,0 +1,343 @@
+"""The analysis engine: text + config in, findings out.
+
+Flow per document version: split into top-level chunks (cheap line scan) -> parse each chunk
+with libcst, reusing the previous version's tree when its text is unchanged -> build the import
+table from statement-level imports -> run the chunk rules in one batched pass per changed
+chunk (results cached by chunk text and import fingerprint) -> run module rules -> resolve
+positions only for chunks that reported -> apply ``# noqa`` and severity overrides.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from .aliases import ImportTable, imports_in
+from .chunks import split_chunks, split_lines
+from .config import Config
+from .context import ChunkContext, ModuleContext, ParsedChunk, Report, RuleError
+from .findings import Finding, Fix, Position, Range, Severity, TextEdit
+from .registry import ChunkRule, ModuleRule, RuleInfo, all_rules, families, rule_info
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
+_FILE_NOQA = re.compile(r"^#\s*mlsense:\s*noqa\s*$", re.M | re.I)
+
+
+@dataclass
+class AnalysisResult:
+    findings: list[Finding]
+    rule_errors: list[RuleError] = field(default_factory=list)
+    syntax_error: Finding | None = None
+
+
+@dataclass
+class _ChunkResult:
+    reports: list[tuple[Report, int, int, int, int]]  # report + chunk-relative range
+    errors: list[RuleError]
+
+
+class DocumentAnalyzer:
+    """Analyses successive versions of one document, reusing work for unchanged statements.
+
+    Not thread-safe: use one per document, from one thread at a time.
+    """
+
+    def __init__(self, path: str | None = None, config: Config | None = None) -> None:
+        self.path = path
+        self.config = config or Config()
+        self._chunks: dict[str, ParsedChunk] = {}
+        self._results: dict[tuple[str, int], _ChunkResult] = {}
+        self._infos: dict[str, RuleInfo] = {r.code: r for r in all_rules()}
+        self._enabled = frozenset(
+            r.code for r in all_rules() if self.config.is_enabled(r.code, r.default_enabled, path)
+        )
+        self._chunk_rules = [f for f in families() if issubclass(f, ChunkRule)
+                             and any(r.code in self._enabled for r in f.rules)]
+        self._module_rules = [f for f in families() if issubclass(f, ModuleRule)
+                              and any(r.code in self._enabled for r in f.rules)]
+
+    @property
+    def enabled_codes(self) -> frozenset[str]:
+        return self._enabled
+
+    def analyze(self, text: str) -> AnalysisResult:
+        """Findings for ``text``, sorted by position."""
+        if _FILE_NOQA.search(text):
+            self._chunks, self._results = {}, {}
+            return AnalysisResult([])
+        spans = split_chunks(text)
+        parsed = [self._parse(s.text) for s in spans]
+        offsets = [s.start_line for s in spans]
+        syntax_error: Finding | None = None
+        if any(p.module is None for p in parsed):
+            syntax_error = self._syntax_error(text, spans, parsed)
+            if syntax_error is None and len(spans) > 1:
+                # Valid Python that the scanner split badly: analyse as one chunk.
+                parsed, offsets = [self._parse(text)], [0]
+            if syntax_error is None and parsed[0].module is None:
+                syntax_error = self._libcst_failure(parsed[0])
+        imports = ImportTable(
+            pair for p in parsed if p.module is not None for pair in imports_in(p.module.body)
+        )
+        results: dict[tuple[str, int], _ChunkResult] = {}
+        contexts: list[tuple[ChunkContext, int]] = []
+        errors: list[RuleError] = []
+        findings: list[Finding] = []
+        for chunk, offset in zip(parsed, offsets, strict=True):
+            if chunk.module is None:
+                continue
+            key = (chunk.text, imports.fingerprint)
+            result = results.get(key) or self._results.get(key)
+            if result is None:
+                result = self._run_chunk_rules(chunk, imports)
+            results[key] = result
+            errors.extend(result.errors)
+            findings.extend(self._to_finding(r, offset, rng) for r, *rng in result.reports)
+            contexts.append((ChunkContext(chunk, imports, self._enabled, self._infos), offset))
+        if self._module_rules and contexts:
+            findings.extend(self._run_module_rules(contexts, imports, errors))
+        # Only the current version's chunks stay cached: memory stays flat over many edits.
+        self._chunks = {p.text: p for p in parsed}
+        self._results = results
+        if syntax_error is not None:
+            findings.append(syntax_error)
+        findings = self._postprocess(findings, split_lines(text))
+        return AnalysisResult(findings, _dedupe(errors), syntax_error)
+
+    # -- parsing ------------------------------------------------------------------------
+    def _parse(self, text: str) -> ParsedChunk:
+        chunk = self._chunks.get(text)
+        if chunk is None:
+            chunk = ParsedChunk(text)
+            self._chunks[text] = chunk
+        return chunk
+
+    def _syntax_error(self, text: str, spans: list, parsed: list[ParsedChunk]) -> Finding | None:
+        """Python's own message for the first bad chunk (one diagnostic), or None if the
+        whole file is valid Python (then the scanner or libcst is to blame, not the user)."""
+        for span, chunk in zip(spans, parsed, strict=True):
+            if chunk.module is not None:
+                continue
+            err = _python_syntax_error(span.text)
+            if err is not None:
+                return self._syntax_finding(err, span.start_line)
+        if len(spans) > 1:
+            err = _python_syntax_error(text)
+            if err is not None:
+                return self._syntax_finding(err, 0)
+        return None
+
+    def _syntax_finding(self, err: SyntaxError, line_offset: int) -> Finding:
+        line = max((err.lineno or 1) - 1, 0) + line_offset
+        col = max((err.offset or 1) - 1, 0)
+        end_line = (err.end_lineno - 1 + line_offset) if err.end_lineno else line
+        end_col = max((err.end_offset or 0) - 1, col + 1) if err.end_lineno == err.lineno else col + 1
+        if end_line != line:
+            end_line, end_col = line, col + 1
+        info = rule_info("MLS001")
+        detail = f"SyntaxError: {err.msg}"
+        return Finding(info.code, info.name, detail, self.config.severity_for(info.code, info.severity),
+                       Range(Position(line, col), Position(end_line, end_col)), url=info.url)
+
+    def _libcst_failure(self, chunk: ParsedChunk) -> Finding:
+        info = rule_info("MLS003")
+        first = str(chunk.error).strip().splitlines()[0] if chunk.error else "unknown error"
+        msg = f"mlsense could not parse this file (valid Python, unsupported by libcst): {first}"
+        return Finding(info.code, info.name, msg, info.severity,
+                       Range(Position(0, 0), Position(0, 0)), url=info.url)
+
+    # -- rules --------------------------------------------------------------------------
+    def _run_chunk_rules(self, chunk: ParsedChunk, imports: ImportTable) -> _ChunkResult:
+        ctx = ChunkContext(chunk, imports, self._enabled, self._infos)
+        errors: list[RuleError] = []
+        visitors = []
+        for family in self._chunk_rules:
+            try:
+                visitors.append(family(ctx))
+            except Exception as exc:
+                errors.append(_rule_error(family.family, exc))
+        if visitors:
+            chunk.module.visit(_GuardedBatch(visitors, errors))  # type: ignore[union-attr]
+        return _ChunkResult(self._ranges(ctx.reports, chunk), errors)
+
+    def _run_module_rules(self, contexts: list[tuple[ChunkContext, int]], imports: ImportTable,
+                          errors: list[RuleError]) -> list[Finding]:
+        mctx = ModuleContext([c for c, _ in contexts], imports)
+        for family in self._module_rules:
+            try:
+                family(mctx).check()
+            except Exception as exc:
+                errors.append(_rule_error(family.family, exc))
+        out: list[Finding] = []
+        for ctx, offset in contexts:
+            if ctx.reports:
+                for r, *rng in self._ranges(ctx.reports, ctx.chunk):
+                    out.append(self._to_finding(r, offset, rng))
+        return out
+
+    @staticmethod
+    def _ranges(reports: list[Report], chunk: ParsedChunk) -> list:
+        out = []
+        for r in reports:
+            cr = chunk.range_of(r.node)
+            out.append((r, cr.start.line - 1, cr.start.column, cr.end.line - 1, cr.end.column))
+        return out
+
+    def _to_finding(self, r: Report, offset: int, rng: Iterable[int]) -> Finding:
+        l0, c0, l1, c1 = rng
+        info = r.info
+        fix = None
+        if r.fix is not None:
+            fix = self._resolve_fix(r, offset)
+        return Finding(
+            code=info.code, name=info.name, message=r.message,
+            severity=self.config.severity_for(info.code, info.severity),
+            range=Range(Position(l0 + offset, c0), Position(l1 + offset, c1)),
+            fix=fix, url=info.url,
+        )
+
+    def _resolve_fix(self, r: Report, offset: int) -> Fix | None:
+        assert r.fix is not None
+        chunk = self._chunk_of(r)
+        if chunk is None:
+            return None
+        edits = []
+        for e in r.fix.edits:
+            cr = chunk.range_of(e.node)
+            start = Position(cr.start.line - 1 + offset, cr.start.column)
+            end = Position(cr.end.line - 1 + offset, cr.end.column)
+            if e.mode == "before":
+                end = start
+            elif e.mode == "after":
+                start = end
+            edits.append(TextEdit(Range(start, end), e.text))
+        return Fix(r.fix.title, tuple(edits), r.fix.safe)
+
+    def _chunk_of(self, r: Report) -> ParsedChunk | None:
+        for chunk in self._chunks.values():
+            if chunk.module is not None and chunk._positions is not None \
+                    and r.node in chunk._positions:
+                return chunk
+        return None
+
+    # -- noqa ---------------------------------------------------------------------------
+    def _postprocess(self, findings: list[Finding], lines: list[str]) -> list[Finding]:
+        kept = []
+        for f in findings:
+            line = lines[f.range.start.line] if f.range.start.line < len(lines) else ""
+            if "#" in line and f.code != "MLS001" and _suppressed(line, f.code):
+                continue
+            kept.append(f)
+        kept.sort(key=lambda f: (f.range.start, f.code))
+        return kept
+
+
+def _suppressed(line: str, code: str) -> bool:
+    for m in _NOQA.finditer(line):
+        codes = m.group("codes")
+        if not codes:
+            return True
+        if code in {c.upper() for c in re.split(r"[\s,]+", codes) if c}:
+            return True
+    return False
+
+
+def _python_syntax_error(text: str) -> SyntaxError | None:
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        return err
+    except (ValueError, MemoryError, RecursionError) as err:  # null bytes, absurd nesting
+        return SyntaxError(str(err), ("<unknown>", 1, 1, "", 1, 2))
+    return None
+
+
+def _rule_error(family: str, exc: BaseException) -> RuleError:
+    return RuleError(family, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+
+
+def _dedupe(errors: list[RuleError]) -> list[RuleError]:
+    seen, out = set(), []
+    for e in errors:
+        if (e.family, e.error) not in seen:
+            seen.add((e.family, e.error))
+            out.append(e)
+    return out
+
+
+class _GuardedBatch(cst.CSTVisitor):
+    """libcst's batched visitor, except that a rule that raises is dropped, not fatal."""
+
+    def __init__(self, visitors: list[ChunkRule], errors: list[RuleError]) -> None:
+        super().__init__()
+        self._errors = errors
+        self._methods: dict[str, list[tuple[ChunkRule, Callable]]] = {}
+        self._dead: set[int] = set()
+        for v in visitors:
+            for name, fn in v.get_visitors().items():
+                self._methods.setdefault(name, []).append((v, fn))
+
+    def _dispatch(self, name: str, node: cst.CSTNode) -> None:
+        for visitor, fn in self._methods.get(name, ()):
+            if id(visitor) in self._dead:
+                continue
+            try:
+                fn(node)
+            except Exception as exc:
+                self._dead.add(id(visitor))
+                self._errors.append(_rule_error(visitor.family or type(visitor).__name__, exc))
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self._dispatch(f"visit_{type(node).__name__}", node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._dispatch(f"leave_{type(original_node).__name__}", original_node)
+
+
+def analyze_text(text: str, path: str | None = None, config: Config | None = None) -> AnalysisResult:
+    """One-shot analysis of ``text`` (the CLI's path; the server keeps a DocumentAnalyzer)."""
+    return DocumentAnalyzer(path, config).analyze(text)
+
+
+def decode_source(data: bytes) -> tuple[str | None, str | None, Position | None]:
+    """(text, None, None) for decodable source; (None, message, position) otherwise.
+
+    Honours a UTF-8 BOM and a PEP 263 coding declaration, like Python does.
+    """
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        return None, f"cannot decode file: {exc}", Position(0, 0)
+    try:
+        text = data.decode("utf-8-sig" if encoding == "utf-8-sig" else encoding)
+    except LookupError:
+        return None, f"unknown encoding {encoding!r} in coding declaration", Position(0, 0)
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n")
+        col = len(before[before.rfind(b"\n") + 1:].decode(encoding, errors="replace"))
+        msg = (f"file is not valid {encoding.upper()}: byte 0x{data[exc.start]:02x} at line "
+               f"{line + 1}, column {col + 1} ({exc.reason})")
+        return None, msg, Position(line, col)
+    return text, None, None
+
+
+def analyze_bytes(data: bytes, path: str | None = None, config: Config | None = None) -> AnalysisResult:
+    """Like analyze_text, for raw file contents: undecodable bytes give one located finding."""
+    text, message, pos = decode_source(data)
+    if text is None:
+        assert message is not None and pos is not None
+        info = rule_info("MLS002")
+        f = Finding(info.code, info.name, message, Severity.ERROR,
+                    Range(pos, Position(pos.line, pos.column + 1)), url=info.url)
+        return AnalysisResult([f], syntax_error=f)
+    return analyze_text(text, path, config)

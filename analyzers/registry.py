@@ -1,0 +1,123 @@
+"""Rule families, their codes and the central registry.
+
+A rule family is one class (TorchFix style) that declares its codes in ``rules`` and reports
+through its :class:`~mlsense.analyzers.context.ChunkContext`. Two kinds exist:
+
+* :class:`ChunkRule` -- a libcst ``BatchableCSTVisitor`` run over one top-level statement
+  ("chunk") at a time, in one batched pass with every other chunk rule. Results are cached per
+  chunk text, so typing inside one function re-runs rules on that function only.
+* :class:`ModuleRule` -- sees every chunk of the module in order (flow across top-level
+  statements, e.g. a training loop written at module level). Runs on each analysis, so it must
+  stay cheap: look at module-level statements, not into every function body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import libcst as cst
+
+from .findings import Severity
+
+if TYPE_CHECKING:
+    from .context import ChunkContext, ModuleContext
+
+DOCS_URL = "https://github.com/mlsense/mlsense/blob/main/docs/rules/{code}.md"
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """One rule code. ``message`` is a ``str.format`` template filled from ``report(**fields)``."""
+
+    code: str
+    name: str
+    message: str
+    severity: Severity = Severity.WARNING
+    default_enabled: bool = True
+    fixable: bool = False
+    family: str = ""
+
+    @property
+    def url(self) -> str:
+        return DOCS_URL.format(code=self.code)
+
+
+class _RuleFamily:
+    family: ClassVar[str] = ""
+    rules: ClassVar[tuple[RuleInfo, ...]] = ()
+
+
+class ChunkRule(_RuleFamily, cst.BatchableCSTVisitor):
+    """A family of rules that visit the nodes of one chunk (define ``visit_<Node>`` methods)."""
+
+    def __init__(self, ctx: ChunkContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+
+
+class ModuleRule(_RuleFamily):
+    """A family of rules over the whole module's sequence of chunks."""
+
+    def __init__(self, ctx: ModuleContext) -> None:
+        self.ctx = ctx
+
+    def check(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+RuleClass = type[ChunkRule] | type[ModuleRule]
+
+_FAMILIES: list[RuleClass] = []
+_BY_CODE: dict[str, RuleInfo] = {}
+_ENGINE_RULES = (
+    RuleInfo("MLS001", "syntax-error", "{detail}", Severity.ERROR),
+    RuleInfo("MLS002", "undecodable-file", "{detail}", Severity.ERROR),
+    RuleInfo("MLS003", "unparsable-statement", "{detail}", Severity.INFORMATION),
+)
+
+
+def register(cls: RuleClass) -> RuleClass:
+    """Class decorator: add a rule family to the registry (codes must be unique)."""
+    infos = []
+    for info in cls.rules:
+        if info.code in _BY_CODE:
+            raise ValueError(f"duplicate rule code {info.code} in {cls.__name__}")
+        full = RuleInfo(**{**info.__dict__, "family": cls.family or cls.__name__})
+        _BY_CODE[full.code] = full
+        infos.append(full)
+    cls.rules = tuple(infos)
+    _FAMILIES.append(cls)
+    return cls
+
+
+for _info in _ENGINE_RULES:
+    _BY_CODE[_info.code] = RuleInfo(**{**_info.__dict__, "family": "engine"})
+
+
+def _load_builtin_rules() -> None:
+    from . import rules  # noqa: F401  (importing registers every family)
+
+
+def families() -> list[RuleClass]:
+    """Every registered rule family."""
+    _load_builtin_rules()
+    return list(_FAMILIES)
+
+
+def all_rules() -> list[RuleInfo]:
+    """Every rule code, sorted by code."""
+    _load_builtin_rules()
+    return sorted(_BY_CODE.values(), key=lambda r: r.code)
+
+
+def rule_info(code: str) -> RuleInfo:
+    _load_builtin_rules()
+    return _BY_CODE[code]
+
+
+def codes_matching(selectors: Iterable[str]) -> list[str]:
+    """Codes selected by any of the prefixes (for ``--select`` validation and listing)."""
+    sel = [s.upper() for s in selectors]
+    return [r.code for r in all_rules() if any(s == "ALL" or r.code.startswith(s) for s in sel)]
