@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 import traceback
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -249,7 +250,9 @@ def _suppressed(line: str, code: str) -> bool:
 
 def _python_syntax_error(text: str) -> SyntaxError | None:
     try:
-        ast.parse(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings are not ours to report
+            ast.parse(text)
     except SyntaxError as err:
         return err
     except (ValueError, MemoryError, RecursionError) as err:  # null bytes, absurd nesting

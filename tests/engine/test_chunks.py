@@ -1,0 +1,93 @@
+"""The top-level statement scanner: chunks must tile the text and parse like the whole file."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlsense.analyzers.chunks import split_chunks
+
+ROOT = Path(__file__).resolve().parents[2]
+PY_FILES = sorted(p for p in (ROOT / "examples").rglob("*.py")) + sorted(
+    p for p in (ROOT / "analyzers").rglob("*.py"))
+
+
+def _top_level_dump(text: str) -> list[str]:
+    return [ast.dump(node) for node in ast.parse(text).body]
+
+
+@pytest.mark.parametrize("path", PY_FILES, ids=lambda p: p.name)
+def test_chunks_tile_and_parse_like_the_whole_file(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    chunks = split_chunks(text)
+    assert "".join(c.text for c in chunks) == text
+    per_chunk = [d for c in chunks for d in _top_level_dump(c.text)]
+    assert per_chunk == _top_level_dump(text)
+
+
+TRICKY = '''\
+import os  # comment
+
+@decorator(
+    arg=1,
+)
+class A:
+    """Docstring with
+class NotAChunk:
+    and a quote ' and \\""" inside
+"""
+    x = 1
+if os:
+    pass
+elif 1:
+    pass
+else:
+    pass
+try:
+    pass
+except Exception:
+    pass
+finally:
+    pass
+value = (1,
+2)
+other = 1 + \\
+    2
+s = 'it\\'s' + "a # b" + r"\\\\"
+t = f"{value!r:>10}"
+'''
+
+
+def test_tricky_constructs_stay_whole() -> None:
+    chunks = split_chunks(TRICKY)
+    firsts = [c.text.lstrip("\n").splitlines()[0] for c in chunks]
+    assert firsts == ["import os  # comment", "@decorator(", "if os:", "try:", "value = (1,",
+                      "other = 1 + \\", TRICKY.splitlines()[-2], TRICKY.splitlines()[-1]]
+    assert [d for c in chunks for d in _top_level_dump(c.text)] == _top_level_dump(TRICKY)
+
+
+def test_leading_comments_belong_to_the_next_statement() -> None:
+    text = "x = 1\n\n# about y\ny = 2\n"
+    chunks = split_chunks(text)
+    assert [c.start_line for c in chunks] == [0, 1]
+    assert chunks[1].text == "\n# about y\ny = 2\n"
+
+
+def test_crlf_and_cr_line_endings() -> None:
+    text = "import torch\r\nx = [1,\r\n 2]\r\ny = 3\r"
+    chunks = split_chunks(text)
+    assert "".join(c.text for c in chunks) == text
+    assert [c.start_line for c in chunks] == [0, 1, 3]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab ()[]{}'\"#\\\n\t:=@1x")), max_size=120))
+def test_any_text_is_tiled(text: str) -> None:
+    chunks = split_chunks(text)
+    assert "".join(c.text for c in chunks) == text
+    starts = [c.start_line for c in chunks]
+    assert starts == sorted(set(starts))

@@ -1,0 +1,87 @@
+"""The engine end to end: noqa, syntax errors, decoding, caching, rule isolation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlsense.analyzers import Config, DocumentAnalyzer, analyze_bytes, analyze_text
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = (ROOT / "examples" / "keras_regression.py").read_text(encoding="utf-8")
+BAD_LINE = "model = keras.Sequential([Dense(64, activation='relu', input_shape=(10,)), Dense(1)])"
+
+
+def codes(text: str, config: Config | None = None) -> list[str]:
+    return [f.code for f in analyze_text(text, config=config).findings]
+
+
+def test_seed_reports_input_shape_with_a_fix() -> None:
+    [finding] = [f for f in analyze_text(SEED).findings if f.code == "MLS301"]
+    line = SEED.splitlines()[finding.range.start.line]
+    assert line == BAD_LINE
+    assert line[finding.range.start.column:finding.range.end.column] == "input_shape=(10,)"
+    assert finding.fix is not None and "keras.Input(shape=(10,))" in finding.fix.edits[0].new_text
+
+
+def test_noqa_forms() -> None:
+    assert "MLS301" not in codes(SEED.replace(BAD_LINE, BAD_LINE + "  # noqa"))
+    assert "MLS301" not in codes(SEED.replace(BAD_LINE, BAD_LINE + "  # noqa: MLS301"))
+    assert "MLS301" in codes(SEED.replace(BAD_LINE, BAD_LINE + "  # noqa: MLS101"))
+    assert codes("# mlsense: noqa\n" + SEED) == []
+
+
+def test_syntax_error_is_one_located_finding_and_other_statements_still_report() -> None:
+    text = SEED + "\ndef broken(:\n    pass\n"
+    result = analyze_text(text)
+    errors = [f for f in result.findings if f.code == "MLS001"]
+    assert len(errors) == 1
+    assert errors[0].range.start.line == len(SEED.splitlines()) + 1
+    assert errors[0].message.startswith("SyntaxError:")
+    assert "MLS301" in [f.code for f in result.findings]
+
+
+def test_undecodable_bytes_are_located() -> None:
+    data = b"import torch\nx = 'caf\xe9'\n"
+    [finding] = analyze_bytes(data).findings
+    assert finding.code == "MLS002"
+    assert (finding.range.start.line, finding.range.start.column) == (1, 8)
+    assert "0xe9" in finding.message
+    latin = b"# -*- coding: latin-1 -*-\n" + data
+    assert analyze_bytes(latin).findings == []
+    assert analyze_bytes(b"\xef\xbb\xbf" + SEED.encode()).findings[0].code == "MLS301"
+
+
+def test_null_bytes_and_empty_file_do_not_crash() -> None:
+    assert [f.code for f in analyze_text("x = 1\x00\n").findings] == ["MLS001"]
+    assert analyze_text("").findings == []
+
+
+def test_throwing_rule_is_isolated_and_reported() -> None:
+    from . import throwing_rule  # noqa: F401  (registers MLS991, off by default)
+
+    cfg = Config(extend_select=("MLS991",))
+    result = DocumentAnalyzer(None, cfg).analyze(SEED)
+    assert "MLS301" in [f.code for f in result.findings]
+    assert [e.family for e in result.rule_errors] == ["test-throwing"]
+    assert "RuntimeError: boom" in result.rule_errors[0].error
+
+
+EDITS = st.lists(st.tuples(st.integers(0, 400), st.integers(0, 6),
+                           st.sampled_from(["", "x", "(", ")", "\n", "'", '"""', "#", "  ",
+                                            "input_shape=(3,)", "import keras\n", ":"])),
+                 min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(EDITS)
+def test_incremental_analysis_matches_a_fresh_one(edits: list[tuple[int, int, str]]) -> None:
+    analyzer = DocumentAnalyzer()
+    text = SEED
+    analyzer.analyze(text)
+    for pos, length, insert in edits:
+        pos = min(pos, len(text))
+        text = text[:pos] + insert + text[pos + length:]
+        assert analyzer.analyze(text).findings == analyze_text(text).findings
