@@ -4,4 +4,8 @@ Code families: MLS0xx engine, MLS1xx PyTorch, MLS2xx device placement, MLS3xx Ke
 MLS4xx scikit-learn, MLS5xx JAX, MLS6xx retired frameworks.
 """
 
-from . import keras_api  # noqa: F401
+from . import (  # noqa: F401  (importing registers the families)
+    device,
+    keras_api,
+    torch_loss,
+)
