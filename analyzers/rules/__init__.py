@@ -7,5 +7,6 @@ MLS4xx scikit-learn, MLS5xx JAX, MLS6xx retired frameworks.
 from . import (  # noqa: F401  (importing registers the families)
     device,
     keras_api,
+    torch_api,
     torch_loss,
 )

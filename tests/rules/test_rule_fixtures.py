@@ -4,7 +4,8 @@
   ``# expect: MLS201`` (several codes: ``# expect: MLS201, MLS202``); every other line must not
   report anything. All rules run, including those off by default.
 * ``<CODE>_<name>.in.py`` -> ``<CODE>_<name>.out.py``: applying the fixes of every ``<CODE>``
-  finding to the ``.in.py`` text gives the ``.out.py`` text, which no longer reports ``<CODE>``.
+  finding to the ``.in.py`` text gives the ``.out.py`` text, which reports ``<CODE>`` only where
+  no fix was offered.
 """
 
 from __future__ import annotations
@@ -76,12 +77,14 @@ def test_fix_fixture(path: Path) -> None:
     result = analyze_text(text, str(path), ALL)
     findings = [f for f in result.findings if f.code == code]
     assert findings, f"{path.name} must report {code}"
-    assert all(f.fix is not None for f in findings), "every finding in a fix fixture has a fix"
+    unfixable = [f for f in findings if f.fix is None]
+    assert len(unfixable) < len(findings), f"no {code} finding in {path.name} has a fix"
     fixed = apply_fixes(text, findings)
     assert fixed == expected
     again = analyze_text(fixed, str(path), ALL)
     assert again.syntax_error is None
-    assert [f for f in again.findings if f.code == code] == []
+    # What had a fix is gone; what had none (outside the fix's reach) stays.
+    assert len([f for f in again.findings if f.code == code]) == len(unfixable)
 
 
 def test_fixtures_present() -> None:
