@@ -68,8 +68,24 @@ def _is_trivia(line: str) -> bool:
     return not stripped or stripped.startswith("#")
 
 
+_SCAN_MEMO: dict[tuple[str, int, str | None], tuple[int, str | None, bool]] = {}
+
+
 def _scan_line(line: str, depth: int, string: str | None) -> tuple[int, str | None, bool]:
-    """Bracket depth and open multi-line string after ``line``; whether it ends with ``\\``."""
+    """Bracket depth and open multi-line string after ``line``; whether it ends with ``\\``.
+
+    Memoized: successive versions of a document share almost all their lines.
+    """
+    key = (line, depth, string)
+    hit = _SCAN_MEMO.get(key)
+    if hit is None:
+        if len(_SCAN_MEMO) > 200_000:
+            _SCAN_MEMO.clear()
+        hit = _SCAN_MEMO[key] = _scan_line_uncached(line, depth, string)
+    return hit
+
+
+def _scan_line_uncached(line: str, depth: int, string: str | None) -> tuple[int, str | None, bool]:
     pos = 0
     n = len(line)
     while pos < n:

@@ -44,13 +44,14 @@ class Report:
 class ParsedChunk:
     """One top-level statement's text and its libcst tree (or the reason it has none)."""
 
-    __slots__ = ("text", "module", "error", "_positions", "memo")
+    __slots__ = ("text", "module", "error", "_positions", "_node_ids", "memo")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.module: cst.Module | None = None
         self.error: Exception | None = None
         self._positions: Any = None
+        self._node_ids: frozenset[int] | None = None
         self.memo: dict[str, Any] = {}  # per-chunk cache for rules (keyed by rule family)
         try:
             self.module = cst.parse_module(text)
@@ -67,6 +68,15 @@ class ParsedChunk:
 
     def range_of(self, node: cst.CSTNode) -> CodeRange:
         return self.positions()[node]
+
+    def node_ids(self) -> frozenset[int]:
+        """ids of this unit's nodes, to find which unit of a split statement owns a node."""
+        if self._node_ids is None:
+            from .walk import iter_nodes
+
+            self._node_ids = frozenset(id(n) for n in iter_nodes([self.module])) \
+                if self.module is not None else frozenset()
+        return self._node_ids
 
 
 class ChunkContext:

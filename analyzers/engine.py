@@ -24,6 +24,8 @@ from .config import Config
 from .context import ChunkContext, ModuleContext, ParsedChunk, Report, RuleError
 from .findings import Finding, Fix, Position, Range, Severity, TextEdit
 from .registry import ChunkRule, ModuleRule, RuleInfo, all_rules, families, rule_info
+from .units import TopChunk
+from .walk import walk
 
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
 _FILE_NOQA = re.compile(r"^#\s*mlsense:\s*noqa\s*$", re.M | re.I)
@@ -51,7 +53,9 @@ class DocumentAnalyzer:
     def __init__(self, path: str | None = None, config: Config | None = None) -> None:
         self.path = path
         self.config = config or Config()
-        self._chunks: dict[str, ParsedChunk] = {}
+        self._units: dict[str, ParsedChunk] = {}
+        self._new_units: dict[str, ParsedChunk] = {}
+        self._chunks: dict[str, TopChunk] = {}
         self._results: dict[tuple[str, int], _ChunkResult] = {}
         self._infos: dict[str, RuleInfo] = {r.code: r for r in all_rules()}
         self._enabled = frozenset(
@@ -69,9 +73,10 @@ class DocumentAnalyzer:
     def analyze(self, text: str) -> AnalysisResult:
         """Findings for ``text``, sorted by position."""
         if _FILE_NOQA.search(text):
-            self._chunks, self._results = {}, {}
+            self._chunks, self._results, self._units = {}, {}, {}
             return AnalysisResult([])
         spans = split_chunks(text)
+        self._new_units = {}
         parsed = [self._parse(s.text) for s in spans]
         offsets = [s.start_line for s in spans]
         syntax_error: Finding | None = None
@@ -104,6 +109,7 @@ class DocumentAnalyzer:
             findings.extend(self._run_module_rules(contexts, imports, errors))
         # Only the current version's chunks stay cached: memory stays flat over many edits.
         self._chunks = {p.text: p for p in parsed}
+        self._units, self._new_units = self._new_units, {}
         self._results = results
         if syntax_error is not None:
             findings.append(syntax_error)
@@ -111,14 +117,24 @@ class DocumentAnalyzer:
         return AnalysisResult(findings, _dedupe(errors), syntax_error)
 
     # -- parsing ------------------------------------------------------------------------
-    def _parse(self, text: str) -> ParsedChunk:
+    def _parse(self, text: str) -> TopChunk:
         chunk = self._chunks.get(text)
         if chunk is None:
-            chunk = ParsedChunk(text)
+            chunk = TopChunk(text, self._parse_unit)
             self._chunks[text] = chunk
+        else:
+            for unit, _, _ in chunk.units:
+                self._new_units[unit.text] = unit
         return chunk
 
-    def _syntax_error(self, text: str, spans: list, parsed: list[ParsedChunk]) -> Finding | None:
+    def _parse_unit(self, text: str) -> ParsedChunk:
+        unit = self._new_units.get(text) or self._units.get(text)
+        if unit is None:
+            unit = ParsedChunk(text)
+        self._new_units[text] = unit
+        return unit
+
+    def _syntax_error(self, text: str, spans: list, parsed: list[TopChunk]) -> Finding | None:
         """Python's own message for the first bad chunk (one diagnostic), or None if the
         whole file is valid Python (then the scanner or libcst is to blame, not the user)."""
         for span, chunk in zip(spans, parsed, strict=True):
@@ -145,7 +161,7 @@ class DocumentAnalyzer:
         return Finding(info.code, info.name, detail, self.config.severity_for(info.code, info.severity),
                        Range(Position(line, col), Position(end_line, end_col)), url=info.url)
 
-    def _libcst_failure(self, chunk: ParsedChunk) -> Finding:
+    def _libcst_failure(self, chunk: TopChunk) -> Finding:
         info = rule_info("MLS003")
         first = str(chunk.error).strip().splitlines()[0] if chunk.error else "unknown error"
         msg = f"mlsense could not parse this file (valid Python, unsupported by libcst): {first}"
@@ -153,7 +169,7 @@ class DocumentAnalyzer:
                        Range(Position(0, 0), Position(0, 0)), url=info.url)
 
     # -- rules --------------------------------------------------------------------------
-    def _run_chunk_rules(self, chunk: ParsedChunk, imports: ImportTable) -> _ChunkResult:
+    def _run_chunk_rules(self, chunk: TopChunk, imports: ImportTable) -> _ChunkResult:
         ctx = ChunkContext(chunk, imports, self._enabled, self._infos)
         errors: list[RuleError] = []
         visitors = []
@@ -163,7 +179,7 @@ class DocumentAnalyzer:
             except Exception as exc:
                 errors.append(_rule_error(family.family, exc))
         if visitors:
-            chunk.module.visit(_GuardedBatch(visitors, errors))  # type: ignore[union-attr]
+            _GuardedBatch(visitors, errors).run(chunk.module)  # type: ignore[arg-type]
         return _ChunkResult(self._ranges(ctx.reports, chunk), errors)
 
     def _run_module_rules(self, contexts: list[tuple[ChunkContext, int]], imports: ImportTable,
@@ -182,49 +198,24 @@ class DocumentAnalyzer:
         return out
 
     @staticmethod
-    def _ranges(reports: list[Report], chunk: ParsedChunk) -> list:
-        out = []
-        for r in reports:
-            cr = chunk.range_of(r.node)
-            out.append((r, cr.start.line - 1, cr.start.column, cr.end.line - 1, cr.end.column))
-        return out
+    def _ranges(reports: list[Report], chunk: TopChunk) -> list:
+        return [(r, *chunk.range_of(r.node), _fix_ranges(r, chunk)) for r in reports]
 
-    def _to_finding(self, r: Report, offset: int, rng: Iterable[int]) -> Finding:
-        l0, c0, l1, c1 = rng
+    def _to_finding(self, r: Report, offset: int, rng: Iterable) -> Finding:
+        l0, c0, l1, c1, fix_ranges = rng
         info = r.info
         fix = None
-        if r.fix is not None:
-            fix = self._resolve_fix(r, offset)
+        if r.fix is not None and fix_ranges is not None:
+            edits = tuple(
+                TextEdit(Range(Position(a + offset, b), Position(c + offset, d)), text)
+                for (a, b, c, d), text in fix_ranges)
+            fix = Fix(r.fix.title, edits, r.fix.safe)
         return Finding(
             code=info.code, name=info.name, message=r.message,
             severity=self.config.severity_for(info.code, info.severity),
             range=Range(Position(l0 + offset, c0), Position(l1 + offset, c1)),
             fix=fix, url=info.url,
         )
-
-    def _resolve_fix(self, r: Report, offset: int) -> Fix | None:
-        assert r.fix is not None
-        chunk = self._chunk_of(r)
-        if chunk is None:
-            return None
-        edits = []
-        for e in r.fix.edits:
-            cr = chunk.range_of(e.node)
-            start = Position(cr.start.line - 1 + offset, cr.start.column)
-            end = Position(cr.end.line - 1 + offset, cr.end.column)
-            if e.mode == "before":
-                end = start
-            elif e.mode == "after":
-                start = end
-            edits.append(TextEdit(Range(start, end), e.text))
-        return Fix(r.fix.title, tuple(edits), r.fix.safe)
-
-    def _chunk_of(self, r: Report) -> ParsedChunk | None:
-        for chunk in self._chunks.values():
-            if chunk.module is not None and chunk._positions is not None \
-                    and r.node in chunk._positions:
-                return chunk
-        return None
 
     # -- noqa ---------------------------------------------------------------------------
     def _postprocess(self, findings: list[Finding], lines: list[str]) -> list[Finding]:
@@ -236,6 +227,21 @@ class DocumentAnalyzer:
             kept.append(f)
         kept.sort(key=lambda f: (f.range.start, f.code))
         return kept
+
+
+def _fix_ranges(r: Report, chunk: TopChunk) -> list | None:
+    """Chunk-relative edit ranges of a report's fix (positions are cached with the chunk)."""
+    if r.fix is None:
+        return None
+    out = []
+    for e in r.fix.edits:
+        l0, c0, l1, c1 = chunk.range_of(e.node)
+        if e.mode == "before":
+            l1, c1 = l0, c0
+        elif e.mode == "after":
+            l0, c0 = l1, c1
+        out.append(((l0, c0, l1, c1), e.text))
+    return out
 
 
 def _suppressed(line: str, code: str) -> bool:
@@ -273,34 +279,41 @@ def _dedupe(errors: list[RuleError]) -> list[RuleError]:
     return out
 
 
-class _GuardedBatch(cst.CSTVisitor):
-    """libcst's batched visitor, except that a rule that raises is dropped, not fatal."""
+class _GuardedBatch:
+    """Batched rule visitors over the fast walker; a rule that raises is dropped, not fatal."""
 
     def __init__(self, visitors: list[ChunkRule], errors: list[RuleError]) -> None:
-        super().__init__()
         self._errors = errors
         self._methods: dict[str, list[tuple[ChunkRule, Callable]]] = {}
         self._dead: set[int] = set()
+        self._by_type: dict[tuple[str, type], list[Callable]] = {}
         for v in visitors:
             for name, fn in v.get_visitors().items():
                 self._methods.setdefault(name, []).append((v, fn))
 
-    def _dispatch(self, name: str, node: cst.CSTNode) -> None:
-        for visitor, fn in self._methods.get(name, ()):
+    def _callbacks(self, prefix: str, tp: type) -> list[Callable]:
+        key = (prefix, tp)
+        fns = self._by_type.get(key)
+        if fns is None:
+            fns = [self._guard(v, fn) for v, fn in self._methods.get(prefix + tp.__name__, ())]
+            self._by_type[key] = fns
+        return fns
+
+    def _guard(self, visitor: ChunkRule, fn: Callable) -> Callable:
+        def call(node: cst.CSTNode) -> object:
             if id(visitor) in self._dead:
-                continue
+                return None
             try:
-                fn(node)
+                return fn(node)
             except Exception as exc:
                 self._dead.add(id(visitor))
                 self._errors.append(_rule_error(visitor.family or type(visitor).__name__, exc))
+                return None
+        return call
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self._dispatch(f"visit_{type(node).__name__}", node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._dispatch(f"leave_{type(original_node).__name__}", original_node)
+    def run(self, module: cst.Module) -> None:
+        walk(module.body, lambda tp: self._callbacks("visit_", tp),
+             lambda tp: self._callbacks("leave_", tp))
 
 
 def analyze_text(text: str, path: str | None = None, config: Config | None = None) -> AnalysisResult:

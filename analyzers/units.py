@@ -1,0 +1,135 @@
+"""Parse units below top-level statements, so one keystroke re-parses one method, not a class.
+
+A top-level ``class``/``def`` longer than ``SPLIT_MIN_LINES`` is parsed as its header plus one
+unit per body statement (dedented), and its tree is reassembled from those parts: rules still see
+one ClassDef/FunctionDef, but an edit re-parses only the member it touches, and positions (a full
+code-generation pass per unit) are computed for the reporting members only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import libcst as cst
+
+from .chunks import _scan_line, split_chunks, split_lines
+from .context import ParsedChunk
+
+SPLIT_MIN_LINES = 40
+_DEF_OR_CLASS = re.compile(r"(async\s+def|def|class)\b")
+
+Range4 = tuple[int, int, int, int]  # 0-based start line, start col, end line, end col
+
+
+class TopChunk:
+    """One top-level statement: its units, its (possibly reassembled) tree, and positions."""
+
+    def __init__(self, text: str, parse: Callable[[str], ParsedChunk]) -> None:
+        self.text = text
+        self.units: list[tuple[ParsedChunk, int, int]] = []  # unit, line offset, column offset
+        self.error: Exception | None = None
+        self.module: cst.Module | None = None
+        self._assembled: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {}
+        self.memo: dict[str, object] = {}
+        if not self._split(parse):
+            unit = parse(text)
+            self.units = [(unit, 0, 0)]
+            self.error = unit.error
+            self.module = unit.module
+
+    def _split(self, parse: Callable[[str], ParsedChunk]) -> bool:
+        lines = split_lines(self.text)
+        if len(lines) < SPLIT_MIN_LINES:
+            return False
+        head = _header_end(lines)
+        if head is None:
+            return False
+        body_start, indent = head
+        body = _dedent(lines[body_start:], indent)
+        if body is None:
+            return False
+        header = parse("".join(lines[:body_start]) + indent + "pass\n")
+        members = [(parse(s.text), body_start + s.start_line) for s in split_chunks(body)]
+        self.units = [(header, 0, 0), *[(u, off, len(indent)) for u, off in members]]
+        broken = next((u for u, _, _ in self.units if u.module is None), None)
+        if broken is not None:
+            self.error = broken.error
+            return True
+        assert header.module is not None
+        shell = header.module.body[-1]
+        if not isinstance(shell, cst.ClassDef | cst.FunctionDef) or \
+                not isinstance(shell.body, cst.IndentedBlock):
+            return False
+        statements = [s for u, _ in members for s in u.module.body]  # type: ignore[union-attr]
+        if not statements:
+            return False
+        whole = shell.with_changes(body=shell.body.with_changes(body=statements))
+        self._assembled[id(whole)] = (shell, statements[-1])
+        self.module = cst.Module(body=[*header.module.body[:-1], whole])
+        return True
+
+    def range_of(self, node: cst.CSTNode) -> Range4:
+        """Chunk-relative range of a node of this chunk's tree."""
+        if id(node) in self._assembled:
+            first, last = self._assembled[id(node)]
+            s, e = self.range_of(first), self.range_of(last)
+            return s[0], s[1], e[2], e[3]
+        if len(self.units) == 1:
+            unit, line_off, col_off = self.units[0]
+        else:
+            unit, line_off, col_off = next(
+                (u for u in self.units if id(node) in u[0].node_ids()), self.units[0])
+        cr = unit.range_of(node)
+        return (cr.start.line - 1 + line_off, cr.start.column + col_off,
+                cr.end.line - 1 + line_off, cr.end.column + col_off)
+
+
+def _header_end(lines: list[str]) -> tuple[int, str] | None:
+    """(first body line, body indentation) for a def/class whose body is an indented block."""
+    i = 0
+    while i < len(lines) and (not lines[i].strip() or lines[i].lstrip().startswith(("#", "@"))):
+        if lines[i].startswith("@"):
+            # a decorator may span lines: skip to its end
+            depth, string, cont = _scan_line(lines[i], 0, None)
+            while (depth or string or cont) and i + 1 < len(lines):
+                i += 1
+                depth, string, cont = _scan_line(lines[i], depth, string)
+        i += 1
+    if i >= len(lines) or not _DEF_OR_CLASS.match(lines[i]):
+        return None
+    depth, string, cont = _scan_line(lines[i], 0, None)
+    while (depth or string or cont) and i + 1 < len(lines):
+        i += 1
+        depth, string, cont = _scan_line(lines[i], depth, string)
+    if not lines[i].split("#")[0].rstrip().endswith(":"):
+        return None
+    for j in range(i + 1, len(lines)):
+        stripped = lines[j].strip()
+        if stripped and not stripped.startswith("#"):
+            indent = lines[j][: len(lines[j]) - len(lines[j].lstrip())]
+            return (i + 1, indent) if indent else None
+    return None
+
+
+def _dedent(lines: list[str], indent: str) -> str | None:
+    """The body lines without ``indent``; None if a statement line is less indented."""
+    out = []
+    depth, string = 0, None
+    for line in lines:
+        if line.startswith(indent):
+            out.append(line[len(indent):])
+        elif not line.strip():
+            out.append(line.lstrip(" \t\f"))
+        elif line.lstrip().startswith("#") and string is None:  # a comment may sit anywhere
+            out.append(line.lstrip())
+        elif string is not None or depth:
+            # Inside a string or brackets indentation is free: keep the line. Only the end
+            # column of a node ending on such a line is then off (by the indent width).
+            out.append(line)
+        else:
+            return None
+        depth, string, _ = _scan_line(line, depth, string)
+    return "".join(out)
+
+
