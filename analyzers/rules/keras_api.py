@@ -1,12 +1,14 @@
-"""Keras / tf.keras API rules (MLS3xx)."""
+"""Keras / tf.keras / TensorFlow API rules (MLS301-307)."""
 
 from __future__ import annotations
 
 import libcst as cst
 
-from ..context import EditSpec, FixSpec
+from ..aliases import canonical
+from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
 from ..registry import ChunkRule, RuleInfo, register
+from .tables import load_table
 
 _SEQUENTIAL = {"keras.Sequential", "keras.models.Sequential"}
 
@@ -49,3 +51,140 @@ class KerasInputShapeRule(ChunkRule):
             fix = FixSpec(f"Use `{input_name}(shape={shape})`",
                           (EditSpec(layer, text),), safe=True)
         self.ctx.report(arg, "MLS301", fix, input=input_name or "keras.Input", shape=shape)
+
+
+_GENERATOR_METHODS = {"fit_generator": "fit", "predict_generator": "predict",
+                      "evaluate_generator": "evaluate"}
+
+
+def spell(ctx: ChunkContext, qualname: str) -> str | None:
+    """How this file can spell ``qualname``; ``keras.X`` may also go through ``tensorflow``."""
+    local = ctx.local_name_for(qualname)
+    if local is None and qualname.startswith("keras."):
+        local = ctx.local_name_for("tensorflow." + qualname)
+    return local
+
+
+@register
+class KerasRemovedApiRules(ChunkRule):
+    """Keras 2 spellings that Keras 3 (and so tf.keras from TF 2.16) no longer accepts."""
+
+    family = "keras-removed"
+    rules = (
+        RuleInfo("MLS302", "keras-optimizer-lr-argument",
+                 "`lr=` was removed from Keras optimizers (Keras 3 raises ValueError); use "
+                 "`learning_rate=`", Severity.WARNING, fixable=True),
+        RuleInfo("MLS303", "keras-generator-method-removed",
+                 "`{method}` was removed in Keras 3; `{replacement}` accepts generators and "
+                 "`keras.utils.PyDataset` directly", Severity.WARNING, fixable=True),
+        RuleInfo("MLS304", "keras-predict-classes-removed",
+                 "`predict_classes` was removed from Keras models; use "
+                 "`np.argmax(model.predict(x), axis=-1)` (or `model.predict(x) > 0.5` for a "
+                 "sigmoid output)", Severity.WARNING),
+        RuleInfo("MLS305", "keras-removed-module",
+                 "`{module}` no longer exists in Keras 3; {advice}", Severity.WARNING,
+                 fixable=True),
+    )
+
+    def __init__(self, ctx: ChunkContext) -> None:
+        super().__init__(ctx)
+        self._active = ctx.imports.imports_any("keras", "tensorflow", "tf_keras")
+        self._modules = load_table("keras_tf")["removed_modules"]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self._active:
+            return
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            if method in _GENERATOR_METHODS:
+                new = _GENERATOR_METHODS[method]
+                fix = FixSpec(f"Use `{new}`", (EditSpec(func.attr, new),))
+                self.ctx.report(func.attr, "MLS303", fix, method=method, replacement=new)
+                return
+            if method == "predict_classes":
+                self.ctx.report(func.attr, "MLS304")
+                return
+        q = self.ctx.call_qualname(node)
+        if q is None or not q.startswith("keras.optimizers.") or ".legacy." in q:
+            return
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "lr":
+                fix = FixSpec("Use `learning_rate=`", (EditSpec(arg.keyword, "learning_rate"),))
+                self.ctx.report(arg.keyword, "MLS302", fix)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.module is not None and not node.relative:
+            self._check_module(node.module, fixable=True)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            self._check_module(alias.name, fixable=False)
+
+    def _check_module(self, module: cst.BaseExpression, fixable: bool) -> None:
+        dotted = ChunkContext.dotted(module)
+        if dotted is None:
+            return
+        canon = canonical(dotted)
+        entry = self._modules.get(canon)
+        if entry is None:
+            return
+        new = entry["replacement"]
+        fix = None
+        if new is not None:
+            # Keep the user's spelling of the package (tensorflow.keras stays tensorflow.keras).
+            head = dotted[: len(dotted) - (len(canon) - len("keras"))]
+            text = head + new[len("keras"):]
+            advice = f"import from `{text}`"
+            if fixable:
+                fix = FixSpec(f"Import from `{text}`", (EditSpec(module, text),))
+        else:
+            advice = entry["note"]
+        self.ctx.report(module, "MLS305", fix, module=dotted, advice=advice)
+
+
+@register
+class TensorFlowV1Rules(ChunkRule):
+    """TensorFlow 1 graph-mode APIs."""
+
+    family = "tf-v1"
+    rules = (
+        RuleInfo("MLS306", "tf1-api-removed",
+                 "`{name}` does not exist in TensorFlow 2 (AttributeError); use {advice}",
+                 Severity.ERROR, fixable=True),
+        RuleInfo("MLS307", "tf-compat-v1-graph-mode",
+                 "`{name}` runs TensorFlow 1 graph mode; it works, but eager execution with "
+                 "`tf.function` is the supported path", Severity.INFORMATION),
+    )
+    _GRAPH_MODE = frozenset(("tensorflow.compat.v1.Session", "tensorflow.compat.v1.InteractiveSession",
+                             "tensorflow.compat.v1.disable_eager_execution",
+                             "tensorflow.compat.v1.disable_v2_behavior"))
+
+    def __init__(self, ctx: ChunkContext) -> None:
+        super().__init__(ctx)
+        self._active = ctx.imports.imports_any("tensorflow")
+        self._removed = load_table("keras_tf")["tf1_removed"]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self._active:
+            return
+        q = self.ctx.call_qualname(node)
+        if q is None or not q.startswith("tensorflow."):
+            return
+        name = self.ctx.code_for(node.func)
+        if q in self._GRAPH_MODE:
+            self.ctx.report(node.func, "MLS307", name=name)
+            return
+        rest = q[len("tensorflow."):]
+        if rest.startswith("contrib."):
+            self.ctx.report(node.func, "MLS306", None, name=name,
+                            advice="its TF 2 successor (tf.contrib was removed; see the TF 2 "
+                                   "migration guide)")
+            return
+        if rest not in self._removed:
+            return
+        target = self._removed[rest] or f"tensorflow.compat.v1.{rest}"
+        local = spell(self.ctx, target)
+        shown = local or target
+        fix = FixSpec(f"Use `{local}`", (EditSpec(node.func, local),), safe=False) if local else None
+        self.ctx.report(node.func, "MLS306", fix, name=name, advice=f"`{shown}`")

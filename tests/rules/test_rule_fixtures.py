@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from mlsense.analyzers import Config, Finding, all_rules, analyze_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rules"
