@@ -1,0 +1,253 @@
+"""Keras -> PyTorch source-to-source translation (``translate_keras_to_pytorch``).
+
+Pipeline: parse (``ast``) -> find the models (:mod:`k2t_model`) -> trace each with symbolic
+tensors (:mod:`k2t_graph`, layer table in :mod:`k2t_layers` / :mod:`k2t_rnn`) -> emit
+``nn.Sequential`` or an ``nn.Module`` class (:mod:`k2t_emit`) -> rewrite the rest of the file:
+keras imports become torch ones, compile/fit become a loss, an optimizer and a loop
+(:mod:`k2t_training`), plain Python (numpy data) is kept as written.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .base import Translation, TranslationError, Unsupported
+from .k2t_emit import Emitted, camel, emit_class, emit_sequential
+from .k2t_model import Found, fail, init_params_without_defaults, trace
+from .k2t_parse import Folder, Imports, module_constants
+from .k2t_training import (
+    TrainState,
+    compile_lines,
+    fit_lines,
+    method_call,
+    other_call_lines,
+)
+
+
+def translate_keras_to_pytorch(source: str, *, class_name: str | None = None,
+                               partial: bool = False, input_shape: tuple[int, ...] | None = None,
+                               filename: str = "<source>") -> Translation:
+    """Translate a Keras model file to PyTorch. Raises :class:`TranslationError`."""
+    try:
+        tree = ast.parse(source, filename=filename)
+    except SyntaxError as exc:
+        line = exc.lineno or 0
+        raise TranslationError(f"{filename}:{line}: syntax error: {exc.msg}",
+                               [Unsupported(line, "syntax", exc.msg or "syntax error")]) from None
+    imports = Imports(tree)
+    folder = Folder(source, imports, module_constants(tree))
+    models = discover(tree.body, folder)
+    if not models:
+        raise TranslationError("no Keras model found (Sequential, keras.Model(inputs, outputs) "
+                               "or a keras.Model subclass)")
+    chosen = _choose(models, class_name, tree)
+    return _Builder(source, tree, folder, chosen, partial, input_shape).run()
+
+
+def discover(body: list[ast.stmt], folder: Folder, builder: str | None = None) -> list[Found]:
+    """Every Keras model defined by the statements (recursing into builder functions)."""
+    imports = folder.imports
+    found: list[Found] = []
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, ast.ClassDef) and any(imports.is_keras(b, "Model") for b in stmt.bases):
+            found.append(Found("subclass", stmt.name, stmt, [stmt]))
+        elif isinstance(stmt, ast.FunctionDef) and builder is None:
+            inner = discover(stmt.body, folder, builder=stmt.name)
+            for f in inner:
+                f.builder, f.stmts = stmt.name, [stmt]
+            found.extend(inner)
+        value = stmt.value if isinstance(stmt, ast.Assign | ast.Return) else None
+        name = (stmt.targets[0].id if isinstance(stmt, ast.Assign) and isinstance(
+            stmt.targets[0], ast.Name) else builder or "model")
+        if not isinstance(value, ast.Call):
+            continue
+        if imports.is_keras(value.func, "Sequential"):
+            layers = value.args[0] if value.args else next(
+                (k.value for k in value.keywords if k.arg == "layers"), None)
+            f = Found("sequential", name, stmt, [stmt])
+            f.layers = list(layers.elts) if isinstance(layers, ast.List | ast.Tuple) else []
+            for later in body[i + 1:]:
+                call = method_call(later)
+                if call and call[0] == name and call[1] == "add" and call[2].args:
+                    f.layers.append(call[2].args[0])
+                    f.stmts.append(later)
+            found.append(f)
+        elif imports.is_keras(value.func, "Model"):
+            f = Found("functional", name, stmt, [stmt], model_call=value)
+            f.body = _graph_statements(body[:i], folder, found)
+            f.stmts.extend(f.body)
+            found.append(f)
+    return found
+
+
+def _graph_statements(before: list[ast.stmt], folder: Folder, taken: list[Found]) -> list[ast.stmt]:
+    """The assignments that build a Functional graph: they touch Keras or graph variables."""
+    used = {id(s) for f in taken for s in f.stmts}
+    names: set[str] = set()
+    graph = []
+    for stmt in before:
+        if id(stmt) in used or not isinstance(stmt, ast.Assign):
+            continue
+        refs = {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)}
+        if folder.imports.mentions_framework(stmt.value) or refs & names:
+            graph.append(stmt)
+            names.update(n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return graph
+
+
+def _choose(models: list[Found], class_name: str | None, tree: ast.Module) -> Found:
+    if class_name:
+        for f in models:
+            if class_name in (f.name, f.builder):
+                return f
+        names = ", ".join(sorted({f.builder or f.name for f in models}))
+        raise TranslationError(f"no model named {class_name!r} (found: {names})")
+    fitted = {c[0] for s in ast.walk(tree) if isinstance(s, ast.stmt)
+              and (c := method_call(s)) and c[1] in ("fit", "compile")}
+    for f in models:
+        if f.name in fitted:
+            return f
+    return models[-1]
+
+
+class _Builder:
+    """Assembles the target file around the translated model."""
+
+    def __init__(self, source: str, tree: ast.Module, folder: Folder, chosen: Found,
+                 partial: bool, input_shape: tuple[int, ...] | None) -> None:
+        self.source, self.tree, self.folder = source, tree, folder
+        self.chosen, self.partial, self.input_shape = chosen, partial, input_shape
+        self.unsupported: list[Unsupported] = []
+        self.notes: list[str] = []
+        self.model_vars: dict[str, str] = {}  # variable -> class for subclass instances
+        self.build_shapes = self._build_shapes()
+
+    def _build_shapes(self) -> dict[str, tuple[int | None, ...]]:
+        shapes: dict[str, tuple[int | None, ...]] = {}
+        for stmt in ast.walk(self.tree):
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call) and isinstance(
+                    stmt.value.func, ast.Name) and isinstance(stmt.targets[0], ast.Name):
+                self.model_vars[stmt.targets[0].id] = stmt.value.func.id
+            call = method_call(stmt) if isinstance(stmt, ast.stmt) else None
+            if call and call[1] == "build" and call[2].args:
+                value = self.folder.fold(call[2].args[0])
+                if isinstance(value, tuple) and len(value) >= 2:
+                    shapes[call[0]] = value[1:]
+                    cls = self.model_vars.get(call[0])
+                    if cls:
+                        shapes[cls] = value[1:]
+        return shapes
+
+    def run(self) -> Translation:
+        found = self.chosen
+        traced = trace(found, self.folder, self.input_shape, self.build_shapes)
+        emitted = None
+        if found.kind == "sequential" and not found.builder:
+            emitted = emit_sequential(found, traced)
+        if emitted is None:
+            cls_name = found.name if found.kind == "subclass" else camel(found.builder or found.name)
+            emitted = emit_class(found, traced, self.folder, cls_name)
+        code = self._assemble(emitted)
+        source_model, target_model = self._model_exprs(found, emitted)
+        return Translation("keras", "pytorch", code, source_model, target_model,
+                           emitted.inputs, emitted.outputs, emitted.weight_map,
+                           self.unsupported, self.notes)
+
+    def _model_exprs(self, found: Found, emitted: Emitted) -> tuple[str, str]:
+        if found.kind == "subclass":
+            assert isinstance(found.node, ast.ClassDef)
+            missing = init_params_without_defaults(found.node)
+            if missing:
+                raise fail(found.node, f"class {found.name}", "constructor needs arguments "
+                           f"{missing}: give them defaults")
+            return f"{found.name}()", f"{found.name}()"
+        if found.builder:
+            return f"{found.builder}()", f"{found.builder}()"
+        return found.name, found.name
+
+    def _model_code(self, emitted: Emitted) -> list[str]:
+        found = self.chosen
+        lines = emitted.code.splitlines()
+        if found.builder:
+            fn = next(s for s in self.tree.body if isinstance(s, ast.FunctionDef)
+                      and s.name == found.builder)
+            lines += ["", "", f"def {found.builder}({ast.unparse(fn.args)}):",
+                      f"    return {emitted.class_name}()"]
+        elif found.kind != "subclass" and emitted.class_name:
+            lines += ["", "", f"{found.name} = {emitted.class_name}()"]
+        return ["", *lines, ""]
+
+    def _assemble(self, emitted: Emitted) -> str:
+        state = TrainState(softmax_output=self._ends_with("softmax", emitted),
+                           input_perm=tuple(emitted.inputs[0].to_target) if emitted.inputs
+                           and emitted.inputs[0].to_target else None,
+                           input_long=bool(emitted.inputs and emitted.inputs[0].dtype == "int64"))
+        model_stmts = {id(s) for s in self.chosen.stmts}
+        body: list[str] = []
+        header: list[str] = []
+        placed = False
+        var = self.chosen.name if self.chosen.kind != "subclass" else None
+        for stmt in self.tree.body:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
+                    and stmt is self.tree.body[0]:
+                header.append(self.folder.text(stmt))
+                continue
+            if isinstance(stmt, ast.Import | ast.ImportFrom):
+                if stmt.lineno not in self.folder.imports.keras_import_lines:
+                    header.append(self.folder.text(stmt))
+                continue
+            if id(stmt) in model_stmts:
+                if not placed:
+                    body.extend(self._model_code(emitted))
+                    placed = True
+                continue
+            body.extend(self._statement(stmt, state, var))
+        code = "\n".join(body)
+        header += self._torch_imports(code)
+        text = "\n".join(header) + "\n\n" + code.rstrip() + "\n"
+        return text.replace("\n\n\n\n", "\n\n\n")
+
+    def _ends_with(self, act: str, emitted: Emitted) -> bool:
+        code = emitted.code.strip().splitlines()
+        tail = "\n".join(code[-3:])
+        return f"{act}(" in tail.lower()
+
+    def _statement(self, stmt: ast.stmt, state: TrainState, var: str | None) -> list[str]:
+        text = self.folder.text(stmt)
+        call = method_call(stmt)
+        if call is not None:
+            obj, method, node, target = call
+            is_model = obj == var or self.model_vars.get(obj) == self.chosen.name or (
+                self.chosen.builder and self.model_vars.get(obj) == self.chosen.builder)
+            if is_model:
+                if method == "compile":
+                    return compile_lines(node, obj, self.folder, state)
+                if method == "fit":
+                    return fit_lines(node, obj, self.folder, state)
+                if method == "build":
+                    return []
+                other = other_call_lines(method, node, obj, target, self.folder, state)
+                if other is not None:
+                    return other
+                return self._todo(stmt, f"{obj}.{method}(...)")
+        if self.folder.imports.mentions_framework(stmt):
+            return self._todo(stmt, text.splitlines()[0])
+        return text.splitlines()
+
+    def _todo(self, stmt: ast.stmt, construct: str) -> list[str]:
+        reason = "not translated to PyTorch"
+        item = Unsupported(stmt.lineno, construct, reason, stmt.col_offset)
+        if self.partial:
+            self.unsupported.append(item)
+        else:
+            self.notes.append(f"line {stmt.lineno}: {construct}: {reason} (TODO comment)")
+        return [f"# TODO(mlsense): {line}" for line in self.folder.text(stmt).splitlines()]
+
+    @staticmethod
+    def _torch_imports(code: str) -> list[str]:
+        lines = ["import torch", "from torch import nn"]
+        if "F." in code:
+            lines.append("import torch.nn.functional as F")
+        if "DataLoader(" in code:
+            lines.append("from torch.utils.data import DataLoader, TensorDataset")
+        return lines
