@@ -26,7 +26,9 @@ def kind_requested(kind: str, only: Sequence[str] | None) -> bool:
     """Whether an action of ``kind`` answers a request limited to ``only`` (prefix match)."""
     if not only:
         return True
-    return any(kind == k or kind.startswith(f"{k}.") for k in only)
+    kind = str(getattr(kind, "value", kind))  # enums format as "CodeActionKind.QuickFix"
+    wanted = [str(getattr(k, "value", k)) for k in only]
+    return any(kind == k or kind.startswith(f"{k}.") for k in wanted)
 
 
 def _overlaps(a: types.Range, b: types.Range) -> bool:

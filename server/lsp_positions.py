@@ -31,7 +31,8 @@ class PositionEncoder:
     """Converts columns between code points and the client's position encoding."""
 
     def __init__(self, encoding: str | None = None) -> None:
-        self.encoding = str(encoding or types.PositionEncodingKind.Utf16)
+        raw = encoding or types.PositionEncodingKind.Utf16
+        self.encoding = str(getattr(raw, "value", raw))  # "utf-16", not "PositionEncodingKind.Utf16"
 
     def units(self, text: str) -> int:
         """Length of ``text`` in client units."""
@@ -83,6 +84,15 @@ def from_lsp_position(lines: Sequence[str], encoder: PositionEncoder,
     return position.line, encoder.from_client(_line_at(lines, position.line), position.character)
 
 
+def _clamp_to_end(lines: Sequence[str], line: int, column: int) -> tuple[int, int]:
+    """A position past the last line means the end of the text."""
+    if line < len(lines):
+        return line, column
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        return len(lines) - 1, len(lines[-1])
+    return len(lines), 0
+
+
 class DocumentText:
     """An open document's text, kept as LSP lines so incremental edits cost O(lines touched)."""
 
@@ -106,10 +116,10 @@ class DocumentText:
         lines = self.lines
         sl, sc = from_lsp_position(lines, encoder, change.range.start)
         el, ec = from_lsp_position(lines, encoder, change.range.end)
+        sl, sc = _clamp_to_end(lines, sl, sc)
+        el, ec = _clamp_to_end(lines, el, ec)
         if (el, ec) < (sl, sc):
             sl, sc, el, ec = el, ec, sl, sc
-        if sl >= len(lines):
-            sl, sc = len(lines), 0
         head = lines[sl][:sc] if sl < len(lines) else ""
         tail = lines[el][ec:] if el < len(lines) else ""
         first, last = sl, min(el, len(lines) - 1)

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 from lsprotocol import types
 from pygls.protocol import default_converter
@@ -38,9 +38,24 @@ def _on_apply_edit(client: LanguageClient, params: types.ApplyWorkspaceEditParam
     return types.ApplyWorkspaceEditResult(applied=True)
 
 
+def _converter() -> Any:
+    """pygls' converter, except that a CodeAction carrying a ``command`` object stays a
+    CodeAction (lsprotocol 2025.0.0 turns any item with a ``command`` key into a Command)."""
+    converter = default_converter()
+
+    def command_or_action(obj: Any, _: type) -> types.Command | types.CodeAction:
+        if isinstance(obj.get("command"), str):
+            return converter.structure(obj, types.Command)
+        return converter.structure(obj, types.CodeAction)
+
+    converter.register_structure_hook(
+        Union[types.Command, types.CodeAction], command_or_action)  # noqa: UP007
+    return converter
+
+
 def make_client() -> LanguageClient:
     """pytest-lsp's test client, also recording publications (with versions) and applyEdits."""
-    client = LanguageClient(converter_factory=default_converter)
+    client = LanguageClient(converter_factory=_converter)
     client.published = []  # type: ignore[attr-defined]
     client.applied_edits = []  # type: ignore[attr-defined]
     register_lsp_features(client, {
@@ -133,3 +148,48 @@ def uri_for(tmp_path: Path, name: str = "model.py") -> str:
 
 CONFIG = ClientServerConfig(server_command=SERVER_COMMAND, server_env=SERVER_ENV,
                             client_factory=make_client)
+
+
+def lsp_offset(text: str, position: types.Position) -> int:
+    """Offset of an LSP (line, UTF-16 units) position: an implementation independent of the
+    server's (lines split on \\r\\n, \\r, \\n only)."""
+    i = line = 0
+    while line < position.line and i < len(text):
+        step = 2 if text.startswith("\r\n", i) else 1
+        if text[i] in "\r\n":
+            line += 1
+        i += step if text[i] in "\r\n" else 1
+    if line < position.line:
+        return len(text)
+    units = 0
+    while i < len(text) and text[i] not in "\r\n" and units < position.character:
+        units += 2 if ord(text[i]) > 0xFFFF else 1
+        i += 1
+    return i
+
+
+def edits_in(edit: types.WorkspaceEdit, uri: str) -> list[types.TextEdit]:
+    """The text edits a workspace edit makes to ``uri`` (changes or documentChanges)."""
+    out: list[types.TextEdit] = list((edit.changes or {}).get(uri, []))
+    for change in edit.document_changes or []:
+        if isinstance(change, types.TextDocumentEdit) and change.text_document.uri == uri:
+            out.extend(e for e in change.edits if isinstance(e, types.TextEdit))
+    return out
+
+
+def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
+    """Apply non-overlapping LSP text edits the way an editor does."""
+    spans = sorted(((lsp_offset(text, e.range.start), lsp_offset(text, e.range.end), e.new_text)
+                    for e in edits), reverse=True)
+    for start, end, new in spans:
+        text = text[:start] + new + text[end:]
+    return text
+
+
+async def code_actions(client: LanguageClient, uri: str, rng: types.Range,
+                       diagnostics: list[types.Diagnostic] | None = None,
+                       only: list[str] | None = None) -> list[types.CodeAction]:
+    result = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=rng,
+        context=types.CodeActionContext(diagnostics=diagnostics or [], only=only)))
+    return [a for a in result or [] if isinstance(a, types.CodeAction)]

@@ -7,6 +7,7 @@ Code MLS992 is reserved for tests.
 from __future__ import annotations
 
 import libcst as cst
+
 from mlsense.analyzers import ChunkRule, RuleInfo, register
 
 
