@@ -25,6 +25,12 @@ _DROP_CALLS = frozenset({
     "urlretrieve", "plot_model", "show", "savefig", "item", "tolist", "backward_step",
 })
 _DROP_PREFIXES = ("train",)
+# Optimizers are training state; building one also imports torch._dynamo (~3 s on first use).
+_OPTIMIZERS = frozenset({
+    "Adam", "AdamW", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "NAdam", "RAdam",
+    "LBFGS", "Ftrl", "Lion", "SparseAdam", "ASGD", "Rprop", "Adafactor", "Muon",
+})
+_OPTIMIZER_MODULES = frozenset({"optim", "optimizers", "lr_scheduler", "schedules"})
 _BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__", "__doc__"}
 
 
@@ -58,13 +64,26 @@ def _call_name(func: ast.expr) -> str | None:
     return None
 
 
+def _dotted_parts(func: ast.expr) -> list[str]:
+    parts = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if isinstance(func, ast.Name):
+        parts.append(func.id)
+    return parts
+
+
 def _drop_call(node: ast.AST) -> str | None:
-    """The name of the first training/I-O call inside ``node``, if any."""
+    """Why ``node`` must not run: the first training / I-O / optimizer call inside it."""
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
             name = _call_name(sub.func)
             if name and (name in _DROP_CALLS or name.startswith(_DROP_PREFIXES)):
-                return name
+                return f"calls {name}()"
+            parts = _dotted_parts(sub.func)
+            if name in _OPTIMIZERS or _OPTIMIZER_MODULES & set(parts[1:]):
+                return f"builds an optimizer ({'.'.join(reversed(parts))})"
     return None
 
 
@@ -161,9 +180,9 @@ class _Filter:
         value = stmt.value
         if value is None:  # a bare annotation binds nothing
             return None
-        call = _drop_call(value)
-        if call:
-            return f"calls {call}()"
+        why = _drop_call(value)
+        if why:
+            return why
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         reads = _free_names(value)
         for target in targets:  # `model.trainable = False` reads `model`

@@ -24,6 +24,7 @@ def test_torch_seed_keeps_model_and_drops_loop() -> None:
     code = result.code
     assert "class Net" in code and "model = Net()" in code
     assert "criterion = nn.MSELoss()" in code
+    assert "optimizer" not in code  # building one imports torch._dynamo: seconds
     assert "for epoch" not in code and "backward" not in code
     assert any(reason == "loop" for _, reason in result.dropped)
     assert {"Net", "model", "torch", "nn", "optim"} <= result.defined
@@ -48,6 +49,9 @@ def test_training_assignments_and_dependents_are_dropped() -> None:
         loss = outputs.sum()
         df = pd.read_csv("data.csv")
         model.trainable = False
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        sched = torch.optim.lr_scheduler.StepLR(opt, 3)
+        kopt = keras.optimizers.Adam(1e-3)
         size = 3
         size += 1
         """)
