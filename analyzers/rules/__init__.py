@@ -6,7 +6,10 @@ MLS4xx scikit-learn, MLS5xx JAX, MLS6xx retired frameworks.
 
 from . import (  # noqa: F401  (importing registers the families)
     device,
+    jax_api,
     keras_api,
+    retired,
+    sklearn_api,
     torch_api,
     torch_loss,
 )

@@ -44,6 +44,10 @@ class FlowAnalysis:
     def evaluate(self, expr: cst.BaseExpression, env: Env) -> Value:
         return UNKNOWN
 
+    def element_value(self, expr: cst.BaseExpression, env: Env) -> Value:
+        """The value each name of a tuple target gets from ``a, b = expr``."""
+        return UNKNOWN
+
     def definition(self, stmt: cst.FunctionDef | cst.ClassDef) -> Value:
         """The value a ``def`` or ``class`` statement binds its name to."""
         return UNKNOWN
@@ -130,9 +134,10 @@ class FlowWalker:
             self.a.on_statement(s, env)
             if isinstance(s, cst.Assign):
                 value = self.a.evaluate(s.value, env)
+                element = self.a.element_value(s.value, env)
                 env = dict(env)
                 for t in s.targets:
-                    bind_target(t.target, value, env)
+                    bind_target(t.target, value, env, element)
             elif isinstance(s, cst.AnnAssign) and s.value is not None:
                 env = dict(env)
                 bind_target(s.target, self.a.evaluate(s.value, env), env)
@@ -190,13 +195,15 @@ class FlowWalker:
         return out
 
 
-def bind_target(target: cst.BaseExpression, value: Value, env: Env) -> None:
-    """Bind an assignment target: a Name gets ``value``; names inside tuples become UNKNOWN."""
+def bind_target(target: cst.BaseExpression, value: Value, env: Env,
+                element: Value = UNKNOWN) -> None:
+    """Bind an assignment target: a Name gets ``value``, the names of a tuple target get
+    ``element`` (nested tuples and starred names: UNKNOWN)."""
     if isinstance(target, cst.Name):
         env[target.value] = value
     elif isinstance(target, cst.Tuple | cst.List):
         for el in target.elements:
-            bind_target(el.value, UNKNOWN, env)
+            bind_target(el.value, element, env)
     elif isinstance(target, cst.StarredElement):
         bind_target(target.value, UNKNOWN, env)
 

@@ -1,0 +1,40 @@
+"""Retired deep-learning frameworks (MLS601; table: data/retired_frameworks.json)."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import ChunkContext
+from ..findings import Severity
+from ..registry import ChunkRule, RuleInfo, register
+from .tables import load_table
+
+
+@register
+class RetiredFrameworkRule(ChunkRule):
+    """Importing a framework that no longer gets fixes or new hardware support."""
+
+    family = "retired-frameworks"
+    rules = (
+        RuleInfo("MLS601", "retired-framework-import",
+                 "{name} is {status}: no fixes, no support for new Python versions or GPUs; "
+                 "migrate to {target}", Severity.WARNING),
+    )
+
+    def __init__(self, ctx: ChunkContext) -> None:
+        super().__init__(ctx)
+        self._table = load_table("retired_frameworks")
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            self._check(alias.name)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.module is not None and not node.relative:
+            self._check(node.module)
+
+    def _check(self, module: cst.BaseExpression) -> None:
+        dotted = ChunkContext.dotted(module) or ""
+        entry = self._table.get(dotted.split(".")[0])
+        if entry is not None:
+            self.ctx.report(module, "MLS601", None, **entry)
