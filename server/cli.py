@@ -14,23 +14,17 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from .. import __version__
-from ..analyzers.config import ConfigError
-from ..analyzers.engine import decode_source
-from ..analyzers.registry import all_rules, codes_matching
-from ..translators.base import Translation, Unsupported
-from . import output
-from .files import (
-    CheckOptions,
-    ConfigOverrides,
-    ConfigResolver,
-    PathError,
-    discover,
-    load_config_file,
-    run_checks,
-)
+from ..translators.base import Unsupported
+
+if TYPE_CHECKING:
+    from ..translators.base import Translation
+    from .output import FileReport
+
+# Analysis modules (and libcst) are imported inside the commands that need them, so that
+# `--version`, `--help` and usage errors answer at once.
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -160,6 +154,8 @@ def _error(message: str) -> None:
 
 # -- check --------------------------------------------------------------------------------
 def _validate_selectors(*groups: tuple[str, ...] | None) -> None:
+    from ..analyzers.registry import codes_matching
+
     for group in groups:
         for selector in group or ():
             if selector != "ALL" and not codes_matching([selector]):
@@ -187,6 +183,28 @@ class _Progress:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from ..analyzers.config import ConfigError
+    from .files import PathError
+
+    try:
+        return _check(args)
+    except PathError as exc:
+        raise UsageError(str(exc)) from exc
+    except ConfigError as exc:
+        raise UsageError(f"invalid configuration: {exc}") from exc
+
+
+def _check(args: argparse.Namespace) -> int:
+    from . import output
+    from .files import (
+        CheckOptions,
+        ConfigOverrides,
+        ConfigResolver,
+        discover,
+        load_config_file,
+        run_checks,
+    )
+
     overrides = ConfigOverrides(select=_codes(args.select),
                                 extend_select=_codes(args.extend_select) or (),
                                 ignore=_codes(args.ignore) or ())
@@ -217,8 +235,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failing and not args.exit_zero else 0
 
 
-def _print_results(reports: Sequence[output.FileReport], args: argparse.Namespace,
+def _print_results(reports: Sequence[FileReport], args: argparse.Namespace,
                    fix_mode: bool) -> None:
+    from . import output
+
     if args.statistics:
         fmt = "json" if args.output_format == "json" else "text"
         sys.stdout.write(output.render_statistics(reports, fmt, args.unsafe_fixes))
@@ -231,7 +251,7 @@ def _print_results(reports: Sequence[output.FileReport], args: argparse.Namespac
                                             show_fixes=args.show_fixes))
 
 
-def _print_diffs(reports: Sequence[output.FileReport]) -> int:
+def _print_diffs(reports: Sequence[FileReport]) -> int:
     changed = [r for r in reports if r.diff]
     for r in changed:
         sys.stdout.write(r.diff or "")
@@ -243,7 +263,7 @@ def _print_diffs(reports: Sequence[output.FileReport]) -> int:
     return 2 if any(r.error for r in reports) else (1 if changed else 0)
 
 
-def _report_problems(reports: Sequence[output.FileReport], verbose: bool) -> None:
+def _report_problems(reports: Sequence[FileReport], verbose: bool) -> None:
     """Unreadable files as errors; crashed rule families as warnings (once per family)."""
     seen: set[str] = set()
     for r in reports:
@@ -261,6 +281,8 @@ def _report_problems(reports: Sequence[output.FileReport], verbose: bool) -> Non
 
 # -- rules, rule, serve -------------------------------------------------------------------
 def cmd_rules(args: argparse.Namespace) -> int:
+    from ..analyzers.registry import all_rules
+
     rules = all_rules()
     if args.output_format == "json":
         data = [{"code": r.code, "name": r.name, "family": r.family, "severity": r.severity.label,
@@ -278,6 +300,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_rule(args: argparse.Namespace) -> int:
+    from ..analyzers.registry import all_rules
+
     code = args.code.strip().upper()
     info = next((r for r in all_rules() if r.code == code), None)
     if info is None:
@@ -328,6 +352,9 @@ def _located(filename: str, unsupported: Sequence[Unsupported]) -> list[str]:
 
 def cmd_translate(args: argparse.Namespace) -> int:
     source_path, out = _check_translate_paths(args)
+    from ..analyzers.engine import decode_source
+    from . import output
+
     name = str(args.file)
     text, problem, pos = decode_source(source_path.read_bytes())
     if text is None:
@@ -353,8 +380,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
     else:
         if out is None:
             sys.stdout.write(translation.target_code)
-        for line in output.translation_messages(name, translation, report, out):
-            print(line, file=sys.stderr)
+        for message in output.translation_messages(name, translation, report, out):
+            print(message, file=sys.stderr)
     if args.verify and not (report is not None and getattr(report, "verified", False)):
         return 1
     return 0
@@ -376,6 +403,8 @@ def _translate_failed(args: argparse.Namespace, name: str, unsupported: Sequence
 
 def _verify(source_path: Path, translation: Translation, args: argparse.Namespace) -> object:
     """The verifier's report, or a stand-in failure when it cannot run at all."""
+    from . import output
+
     try:
         from ..translators.verify import verify_translation
     except ImportError as exc:
@@ -410,12 +439,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         _error(str(exc))
         return exc.code
-    except PathError as exc:
-        _error(str(exc))
-        return 2
-    except ConfigError as exc:
-        _error(f"invalid configuration: {exc}")
-        return 2
     except KeyboardInterrupt:
         return 130
     except Exception as exc:

@@ -251,7 +251,7 @@ def render_sarif(reports: Sequence[FileReport], root: Path | None = None) -> str
     root = (root or Path.cwd()).resolve()
     rules = all_rules()
     index = {r.code: i for i, r in enumerate(rules)}
-    results = []
+    results: list[dict[str, Any]] = []
     for report in reports:
         artifact = _artifact(report.path, root)
         results.extend(_sarif_result(f, artifact, index) for f in report.findings)
