@@ -12,7 +12,8 @@ import libcst.matchers as m
 
 from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
-from ..registry import ChunkRule, ModuleRule, RuleInfo, register
+from ..registry import ModuleRule, RuleInfo, register
+from .base import FastChunkRule
 from .flow import (
     UNKNOWN,
     Env,
@@ -215,7 +216,7 @@ _FACTORY_FIX_SKIP = frozenset(("to", "cuda", "type_as", "cpu"))
 
 
 @register
-class ForwardDeviceRules(ChunkRule):
+class ForwardDeviceRules(FastChunkRule):
     """Tensors created inside ``forward`` without ``device=`` stay on the CPU."""
 
     family = "device-forward"
@@ -279,7 +280,7 @@ class ForwardDeviceRules(ChunkRule):
 
 
 @register
-class TorchLoadRules(ChunkRule):
+class TorchLoadRules(FastChunkRule):
     """``torch.load`` of a checkpoint saved on a GPU fails on a CPU-only machine."""
 
     family = "device-load"

@@ -7,14 +7,15 @@ import libcst as cst
 from ..aliases import canonical
 from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
-from ..registry import ChunkRule, RuleInfo, register
+from ..registry import RuleInfo, register
+from .base import FastChunkRule
 from .tables import load_table
 
 _SEQUENTIAL = {"keras.Sequential", "keras.models.Sequential"}
 
 
 @register
-class KerasInputShapeRule(ChunkRule):
+class KerasInputShapeRule(FastChunkRule):
     """Keras 3 prefers an explicit ``keras.Input(shape=...)`` over a layer's ``input_shape=``."""
 
     family = "keras-api"
@@ -66,7 +67,7 @@ def spell(ctx: ChunkContext, qualname: str) -> str | None:
 
 
 @register
-class KerasRemovedApiRules(ChunkRule):
+class KerasRemovedApiRules(FastChunkRule):
     """Keras 2 spellings that Keras 3 (and so tf.keras from TF 2.16) no longer accepts."""
 
     family = "keras-removed"
@@ -144,7 +145,7 @@ class KerasRemovedApiRules(ChunkRule):
 
 
 @register
-class TensorFlowV1Rules(ChunkRule):
+class TensorFlowV1Rules(FastChunkRule):
     """TensorFlow 1 graph-mode APIs."""
 
     family = "tf-v1"

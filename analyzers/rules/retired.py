@@ -6,12 +6,13 @@ import libcst as cst
 
 from ..context import ChunkContext
 from ..findings import Severity
-from ..registry import ChunkRule, RuleInfo, register
+from ..registry import RuleInfo, register
+from .base import FastChunkRule
 from .tables import load_table
 
 
 @register
-class RetiredFrameworkRule(ChunkRule):
+class RetiredFrameworkRule(FastChunkRule):
     """Importing a framework that no longer gets fixes or new hardware support."""
 
     family = "retired-frameworks"

@@ -9,7 +9,8 @@ import libcst as cst
 
 from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
-from ..registry import ChunkRule, RuleInfo, register
+from ..registry import RuleInfo, register
+from .base import FastChunkRule
 from .flow import first_arg, has_keyword
 from .tables import load_table
 
@@ -39,7 +40,7 @@ def _receiver_name(v: cst.BaseExpression) -> str:
 
 
 @register
-class SklearnRules(ChunkRule):
+class SklearnRules(FastChunkRule):
     """scikit-learn pitfalls."""
 
     family = "sklearn"

@@ -9,7 +9,8 @@ import libcst.matchers as m
 
 from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
-from ..registry import ChunkRule, RuleInfo, register
+from ..registry import RuleInfo, register
+from .base import FastChunkRule
 from .tables import load_table
 
 _TYPOS = {"require_grad": "requires_grad", "requires_grads": "requires_grad",
@@ -17,7 +18,7 @@ _TYPOS = {"require_grad": "requires_grad", "requires_grads": "requires_grad",
 
 
 @register
-class TorchApiRules(ChunkRule):
+class TorchApiRules(FastChunkRule):
     """Calls to deprecated or removed PyTorch functions (table: data/torch_api.json)."""
 
     family = "torch-api"
@@ -117,7 +118,7 @@ class _Loop:
 
 
 @register
-class ZeroGradRule(ChunkRule):
+class ZeroGradRule(FastChunkRule):
     """A training loop that calls ``backward()`` and ``optimizer.step()`` but never clears the
     gradients accumulates them across iterations."""
 
