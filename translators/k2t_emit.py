@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 from .base import TensorSpec, WeightTransfer
@@ -83,7 +84,9 @@ def _docstring(traced: Traced, indent: str, extra: str | None = None) -> list[st
         notes.append(_FLAT_NOTE)
     if len(notes) == 1:
         return [f'{indent}"""{notes[0]}"""']
-    body = [f'{indent}"""{notes[0]}', ""] + [f"{indent}{n}" for n in notes[1:]]
+    body = [f'{indent}"""{notes[0]}', ""]
+    for note in notes[1:]:
+        body += textwrap.wrap(note, 96, initial_indent=indent, subsequent_indent=indent)
     return body + [f'{indent}"""']
 
 
@@ -106,10 +109,12 @@ def emit_sequential(found: Found, traced: Traced) -> Emitted | None:
                 index += 1
     lines.append(")")
     ins, outs = io_specs(traced)
+    notes = ["Translated from Keras by mlsense."]
     if any(s.layout == "cf" for s in traced.inputs):
-        lines.insert(0, "# " + _CF_NOTE)
+        notes.append(_CF_NOTE)
     if any("flatten_from" in w.params for w in weights):
-        lines.insert(0, "# " + _FLAT_NOTE)
+        notes.append(_FLAT_NOTE)
+    lines[:0] = ["# " + line for note in notes for line in textwrap.wrap(note, 96)]
     return Emitted("\n".join(lines), None, ins, outs, weights)
 
 

@@ -134,6 +134,10 @@ class Tracer:
         """The torch expression of ``steps`` applied to ``expr`` (statements go to lines)."""
         for step in steps:
             if isinstance(step, Fn):
+                if step.func.count("{x}") > 1 and not expr.isidentifier():
+                    var = self.temp()
+                    self.lines.append(f"{var} = {expr}")
+                    expr = var
                 expr = step.func.replace("{x}", expr)
                 continue
             ref = self._module_ref(spec, step)

@@ -166,8 +166,7 @@ def _padding_steps(spec: LayerSpec, x: Sym, k: tuple[int, ...], s: tuple[int, ..
         raise spec.unsupported(f"{spec.kind}(padding={padding!r})", "unknown padding mode")
     if value:
         if spec.kind.startswith("Average"):
-            raise spec.unsupported(f"{spec.kind}(padding='same')",
-                                   "asymmetric same-padding of an average pool has no torch form")
+            return [], f"pads={pads}"
         mod = f"nn.ConstantPad{rank}d({pads}, {value})"
         return [Fn(f"F.pad({{x}}, {pads}, value={value})", (mod,))], ""
     return [Fn(f"F.pad({{x}}, {pads})", (f"nn.ZeroPad{rank}d({pads})",))], ""
@@ -230,13 +229,21 @@ def pool(spec: LayerSpec, ins: list[Sym]) -> Result:
     padding = str(spec.get("padding", 2, "valid")).lower()
     pad_steps, pad_arg = _padding_steps(spec, x, k, s, (1,) * rank, padding,
                                         value='float("-inf")' if is_max else "0.0")
+    func = ("F.max_pool" if is_max else "F.avg_pool") + f"{rank}d"
+    spatial = tuple(conv_out(x.shape[i], k[i], s[i], 1, padding) for i in range(rank))
+    out = x.with_(shape=(*spatial, x.shape[-1]))
+    if pad_arg.startswith("pads="):
+        # Asymmetric 'same' average: Keras divides by the real elements in each window, so
+        # divide the zero-padded window sums by the padded window counts.
+        pads = pad_arg[5:]
+        opts = fmt_tuple(k) + ("" if s == k else f", stride={fmt_tuple(s)}")
+        expr = (f"{func}(F.pad({{x}}, {pads}), {opts}) / "
+                f"{func}(F.pad(torch.ones_like({{x}}), {pads}), {opts})")
+        return [*pre, Fn(expr)], out
     if pad_arg and not is_max:
         pad_arg += ", count_include_pad=False"  # Keras averages over the real elements only
     opts = fmt_tuple(k) + ("" if s == k else f", stride={fmt_tuple(s)}") + pad_arg
     name = ("Max" if is_max else "Avg") + f"Pool{rank}d"
-    func = ("F.max_pool" if is_max else "F.avg_pool") + f"{rank}d"
-    spatial = tuple(conv_out(x.shape[i], k[i], s[i], 1, padding) for i in range(rank))
-    out = x.with_(shape=(*spatial, x.shape[-1]))
     return [*pre, *pad_steps, Fn(f"{func}({{x}}, {opts})", (f"nn.{name}({opts})",))], out
 
 

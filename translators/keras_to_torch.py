@@ -10,6 +10,7 @@ keras imports become torch ones, compile/fit become a loss, an optimizer and a l
 from __future__ import annotations
 
 import ast
+import re
 
 from .base import Translation, TranslationError, Unsupported
 from .k2t_emit import Emitted, camel, emit_class, emit_sequential
@@ -186,11 +187,12 @@ class _Builder:
         body: list[str] = []
         header: list[str] = []
         placed = False
+        prev_end = 0
         var = self.chosen.name if self.chosen.kind != "subclass" else None
         for stmt in self.tree.body:
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
                     and stmt is self.tree.body[0]:
-                header.append(self.folder.text(stmt))
+                header += [self.folder.text(stmt), ""]
                 continue
             if isinstance(stmt, ast.Import | ast.ImportFrom):
                 if stmt.lineno not in self.folder.imports.keras_import_lines:
@@ -198,14 +200,17 @@ class _Builder:
                 continue
             if id(stmt) in model_stmts:
                 if not placed:
-                    body.extend(self._model_code(emitted))
+                    body.extend(["", *self._model_code(emitted), ""])
                     placed = True
+                prev_end = stmt.end_lineno or stmt.lineno
                 continue
+            if body and body[-1] and stmt.lineno - prev_end > 1:
+                body.append("")  # keep the source's paragraph breaks
             body.extend(self._statement(stmt, state, var))
-        code = "\n".join(body)
+            prev_end = stmt.end_lineno or stmt.lineno
+        code = re.sub(r"\n{4,}", "\n\n\n", "\n".join(body))
         header += self._torch_imports(code)
-        text = "\n".join(header) + "\n\n" + code.rstrip() + "\n"
-        return text.replace("\n\n\n\n", "\n\n\n")
+        return "\n".join(header) + "\n\n" + code.strip("\n") + "\n"
 
     def _ends_with(self, act: str, emitted: Emitted) -> bool:
         code = emitted.code.strip().splitlines()
