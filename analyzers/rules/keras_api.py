@@ -40,8 +40,7 @@ class KerasInputShapeRule(FastChunkRule):
 
     def _report(self, layer: cst.Call, arg: cst.Arg) -> None:
         shape = self.ctx.code_for(arg.value)
-        input_name = self.ctx.local_name_for("keras.Input") or self.ctx.local_name_for(
-            "keras.layers.Input")
+        input_name = spell(self.ctx, "keras.Input") or spell(self.ctx, "keras.layers.Input")
         fix = None
         if input_name is not None:
             new_args = [a for a in layer.args if a is not arg]
