@@ -10,7 +10,7 @@ from . import t2k_ops as ops
 from .base import Unsupported
 from .t2k_eval import UNKNOWN, evaluate
 from .t2k_layout import Val, relayout, target_axis
-from .t2k_model import Attr, ClassInfo, Unsupp, keras_attr_name
+from .t2k_model import Attr, ClassInfo, ShapeUnsupp, Unsupp, keras_attr_name
 from .t2k_rnn import attention_call, rnn_call, rnn_index
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
@@ -60,6 +60,8 @@ class ForwardRun:
                 self.lines.append(text[0])
 
     def _fail(self, stmt: ast.stmt, exc: Exception) -> None:
+        if isinstance(exc, ShapeUnsupp):
+            raise exc  # the caller may retry with another guessed input size
         line = getattr(exc, "line", stmt.lineno)
         construct = getattr(exc, "construct", ast.unparse(stmt).splitlines()[0][:60])
         reason = getattr(exc, "reason", str(exc))

@@ -226,11 +226,21 @@ class _Translator:
             if item.kind == "module":
                 self._collect_envs(self.classes[item.cls], item.env, envs)
         code_env = {name: merge_envs(e) for name, e in envs.items()}
-        spec, _ = self._spec_for(attr.items[0] if attr.items else None, assign.lineno)
-        session = Session(self.resolver, self.classes, code_env, self.partial, self.comments)
-        items, out = run_chain(session, attr.items, attr.items, _input_val("x", spec), "",
-                               "layers.")
-        return emit.sequential_translation(self, session, assign, spec, items, out)
+        spec, guessed = self._spec_for(attr.items[0] if attr.items else None, assign.lineno)
+        for size in (_GUESS_SIZES if guessed else [0]):
+            if guessed:
+                spec.shape = spec.shape[:1] + (size,) * (len(spec.shape) - 1)
+            session = Session(self.resolver, self.classes, code_env, self.partial, self.comments)
+            try:
+                items, out = run_chain(session, attr.items, attr.items, _input_val("x", spec), "",
+                                       "layers.")
+            except ShapeUnsupp:
+                if not guessed:
+                    raise
+                continue
+            return emit.sequential_translation(self, session, assign, spec, items, out)
+        raise Unsupp(assign.lineno, "input shape", "no image size fits the layers; "
+                     "pass --input-shape")
 
 
 def _first_layout(session: Session, attr: Attr, rank: int) -> tuple[int, ...] | None:
