@@ -1,0 +1,45 @@
+"""The engine alone on one file, as the server drives it: a cold analysis, then one analysis
+per one-line edit with a long-lived DocumentAnalyzer (unchanged statements reused)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from lsp_latency import edit_lines
+
+
+def measure(path: Path, edits: int) -> dict[str, float | int]:
+    """Seconds for the cold analysis and each incremental one; every rule enabled."""
+    from mlsense.analyzers import DocumentAnalyzer, config_from_mapping
+
+    text = path.read_text(encoding="utf-8")
+    config = config_from_mapping({"select": ["ALL"]})
+    start = time.perf_counter()
+    analyzer = DocumentAnalyzer(str(path), config)
+    findings = len(analyzer.analyze(text).findings)
+    cold = time.perf_counter() - start
+    lines = text.splitlines(keepends=True)
+    times = []
+    for line_no, new_line in edit_lines(text, edits):
+        old = lines[line_no]
+        lines[line_no] = new_line + old[len(old.rstrip("\r\n")):]
+        current = "".join(lines)
+        t0 = time.perf_counter()
+        analyzer.analyze(current)
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    p95 = times[max(0, min(len(times) - 1, round(0.95 * len(times) + 0.5) - 1))]
+    return {"cold_s": cold, "findings": findings, "p50_s": statistics.median(times),
+            "p95_s": p95, "max_s": times[-1], "edits": len(times)}
+
+
+def report(path: Path, edits: int) -> list[str]:
+    """Lines for the benchmark report."""
+    m = measure(path, edits)
+    return [
+        f"  cold analysis (first version, {m['findings']} findings)   {m['cold_s'] * 1000:7.0f} ms",
+        f"  after a one-line edit, p50 / p95 / max      {m['p50_s'] * 1000:7.1f} / "
+        f"{m['p95_s'] * 1000:.1f} / {m['max_s'] * 1000:.1f} ms  ({m['edits']} edits)",
+    ]
