@@ -261,6 +261,8 @@ class ForwardDeviceRules(FastChunkRule):
         if q in ("torch.tensor", "torch.as_tensor") and node.args and isinstance(
                 node.args[0].value, cst.Integer | cst.Float | cst.UnaryOperation):
             return  # 0-d CPU tensors mix freely with CUDA tensors
+        if node.args and m.matches(node.args[0].value, m.Tuple(elements=[]) | m.List(elements=[])):
+            return  # torch.rand(()): a 0-d tensor, which mixes freely with CUDA tensors
         if q == "torch.full" or q == "torch.normal":
             return  # positional layouts vary; too easy to get the fix wrong
         inp = self._forward[-1]

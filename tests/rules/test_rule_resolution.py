@@ -23,7 +23,6 @@ def codes(text: str, config: Config = ALL) -> list[tuple[int, str]]:
     ("import torch as T", "T.nn.Linear"),
 ])
 def test_torch_aliases(imports: str, ctor: str) -> None:
-    text = f"{imports}\nm = {ctor}(3, 1).cuda()\nx = torch.zeros(2, 3) if False else None\n"
     text = f"{imports}\nm = {ctor}(3, 1).cuda()\n"
     text += "x = T.zeros(2, 3)\n" if "as T" in imports else "x = torch.zeros(2, 3)\n"
     text += "m(x)\n"
