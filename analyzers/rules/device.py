@@ -79,7 +79,7 @@ class DeviceFlow(FlowAnalysis):
 
     def _place_of(self, expr: cst.BaseExpression, env: Env) -> str | None:
         v = self.evaluate(expr, env)
-        return v[1] if v[0] in ("dev", "t") else None  # type: ignore[index]
+        return v[1] if v[0] in ("dev", "t") else None
 
     def _call(self, call: cst.Call, env: Env) -> Value:
         q = self.ctx.call_qualname(call)
@@ -99,7 +99,7 @@ class DeviceFlow(FlowAnalysis):
             return self._method(call, func.attr.value, self.evaluate(func.value, env), env)
         base = self.evaluate(func, env)
         if base[0] in ("m", "o"):  # calling a module: the output lives where it does
-            return ("t", base[1])  # type: ignore[index]
+            return ("t", base[1])
         return UNKNOWN
 
     def _method(self, call: cst.Call, name: str, base: Value, env: Env) -> Value:
@@ -155,7 +155,7 @@ class DeviceFlow(FlowAnalysis):
             return
         after = self._method(call, func.attr.value, before, env)
         # nn.Module.to()/.cuda() move the module in place.
-        env[name] = ("m", after[1]) if after[0] in ("m", "o") else UNKNOWN  # type: ignore[index]
+        env[name] = ("m", after[1]) if after[0] in ("m", "o") else UNKNOWN
 
     def _check_model_call(self, call: cst.Call, func: cst.Name, env: Env) -> None:
         model = self.lookup(func.value, env)
@@ -165,17 +165,17 @@ class DeviceFlow(FlowAnalysis):
             if arg.keyword is not None or arg.star:
                 continue
             v = self.evaluate(arg.value, env)
-            if v[0] != "t" or v[1] == model[1]:  # type: ignore[index]
+            if v[0] != "t" or v[1] == model[1]:
                 continue
             fix = None
-            dev = self._device_name(env) if model[1] == "acc" else '"cpu"'  # type: ignore[index]
+            dev = self._device_name(env) if model[1] == "acc" else '"cpu"'
             if dev is not None:
                 text = self.ctx.code_for(arg.value)
                 fix = FixSpec(f"Move the input with `.to({dev})`",
                               (EditSpec(arg.value, f"{text}.to({dev})"),), safe=False)
             self.report(arg.value, "MLS201", fix, model=func.value,
-                        model_place=_words(model[1]), input=self.ctx.code_for(arg.value),  # type: ignore[index]
-                        input_place=_words(v[1]))  # type: ignore[index]
+                        model_place=_words(model[1]), input=self.ctx.code_for(arg.value),
+                        input_place=_words(v[1]))
 
     @staticmethod
     def _device_name(env: Env) -> str | None:

@@ -14,14 +14,15 @@ only what it can change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+import functools
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import libcst as cst
 
 from ..context import ChunkContext, FixSpec, ModuleContext
 
-Value = Hashable
+Value = tuple[Any, ...]  # hashable: environments are hashed for the memo
 Env = dict[str, Value]
 UNKNOWN: Value = ("?",)
 # (node, code, fix, message fields) -- a report kept in the memo and replayed each analysis.
@@ -294,9 +295,9 @@ def run_flow(mctx: ModuleContext, key: str, make: AnalysisFactory,
     env: Env = {}
     env_hash = 0
     for chunk in mctx.chunks:
-        items = list(mctx.memo(chunk, f"{key}:defs", lambda c=chunk: _defs(c, make)))
+        items = list(mctx.memo(chunk, f"{key}:defs", functools.partial(_defs, chunk, make)))
         top_items, env, env_hash = mctx.memo(
-            chunk, f"{key}:top:{env_hash}", lambda c=chunk, e=env: _top(c, make, e))
+            chunk, f"{key}:top:{env_hash}", functools.partial(_top, chunk, make, env))
         items.extend(top_items)
         out.append((chunk, items))
     return out, env

@@ -58,7 +58,7 @@ class JaxFlow(FlowAnalysis):
     def join_values(self, a: Value, b: Value) -> Value:
         if a == b:
             return a
-        if a[0] == "key" and b[0] == "key":  # type: ignore[index]
+        if a[0] == "key" and b[0] == "key":
             return ("key", "maybe")
         return UNKNOWN
 
@@ -81,7 +81,8 @@ class JaxFlow(FlowAnalysis):
             name = target.value.value
             index = self.ctx.code_for(target).split("[", 1)[1][:-1]
             value = self.ctx.code_for(stmt.value)
-            fix = None
+            fix: FixSpec | None = None
+            fix_text: str | None = None
             if isinstance(stmt, cst.Assign):
                 fix_text = f"{name} = {name}.at[{index}].set({value})"
             else:
@@ -102,9 +103,9 @@ class JaxFlow(FlowAnalysis):
                 continue
             name = arg.value.value
             state = self.lookup(name, env)
-            if state[0] != "key":  # type: ignore[index]
+            if state[0] != "key":
                 continue
-            if state[1] in ("used", "maybe"):  # type: ignore[index]
+            if state[1] in ("used", "maybe"):
                 self.report(arg.value, "MLS502", None, name=name)
             env[name] = ("key", "used")
 

@@ -74,7 +74,7 @@ class SklearnRules(FastChunkRule):
         q = self.ctx.call_qualname(node)
         if q == "sklearn.model_selection.train_test_split":
             self._check_split(node)
-        elif q in self._names and isinstance(func, cst.Attribute):
+        elif q is not None and q in self._names and isinstance(func, cst.Attribute):
             self._report_removed(func, q, self._names[q], fixable=False)
 
     def _check_fit(self, call: cst.Call, func: cst.Attribute) -> None:

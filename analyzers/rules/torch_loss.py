@@ -9,6 +9,7 @@ defined in the module. Everything per chunk is memoized; the join at the end is 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import libcst as cst
@@ -178,7 +179,7 @@ def class_output_kind(ctx: ChunkContext, cls: cst.ClassDef) -> str | None:
         if m.matches(stmt, m.Assign(targets=[m.AssignTarget(m.Attribute(value=m.Name("self")))],
                                     value=m.Call())):
             attr = stmt.targets[0].target.attr.value  # type: ignore[attr-defined]
-            layers[attr] = layer_kind(ctx, stmt.value)  # type: ignore[arg-type]
+            layers[attr] = layer_kind(ctx, stmt.value)  # type: ignore[attr-defined,arg-type]
     assigned: dict[str, cst.BaseExpression] = {}
     kinds: set[str | None] = set()
     for stmt in _simple(forward):
@@ -229,7 +230,7 @@ class LossShapeRules(ModuleRule):
             return
         classes: dict[str, str | None] = {}
         for chunk in self.ctx.chunks:
-            classes.update(self.ctx.memo(chunk, "loss:classes", lambda c=chunk: _classes(c)))
+            classes.update(self.ctx.memo(chunk, "loss:classes", functools.partial(_classes, chunk)))
         results, final = run_flow(self.ctx, "loss", LossFlow)
         for chunk, items in results:
             for item in items:
@@ -264,15 +265,15 @@ def _resolve(v: Value, env: Env, classes: dict[str, str | None], depth: int = 0)
     """Follow globals and model outputs to a concrete value (or UNKNOWN)."""
     if depth > 8:
         return UNKNOWN
-    tag = v[0]  # type: ignore[index]
+    tag = v[0]
     if tag == "global":
-        return _resolve(env.get(v[1], UNKNOWN), env, classes, depth + 1)  # type: ignore[index]
+        return _resolve(env.get(v[1], UNKNOWN), env, classes, depth + 1)
     if tag == "out":
-        model = _resolve(v[1], env, classes, depth + 1)  # type: ignore[index]
-        if model[0] == "model":  # type: ignore[index]
-            return ("kind", model[1])  # type: ignore[index]
-        if model[0] == "inst" and classes.get(model[1]):  # type: ignore[index]
-            return ("kind", classes[model[1]])  # type: ignore[index]
+        model = _resolve(v[1], env, classes, depth + 1)
+        if model[0] == "model":
+            return ("kind", model[1])
+        if model[0] == "inst" and classes.get(model[1]):
+            return ("kind", classes[model[1]])
         return UNKNOWN
     if tag == "inst":
         return v
