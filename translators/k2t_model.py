@@ -53,6 +53,11 @@ def fail(node: Any, construct: str, reason: str) -> TranslationError:
 def trace(found: Found, folder: Folder, input_shape: tuple[int, ...] | None,
           build_shapes: dict[str, tuple[int | None, ...]]) -> Traced:
     """Trace ``found`` (twice if an input's first consumer wants channels-first)."""
+    if found.builder and isinstance(found.stmts[0], ast.FunctionDef):
+        # Hyper-parameters of a builder function take their default values.
+        fn = found.stmts[0]
+        folder = Folder(folder.source, folder.imports,
+                        {**folder.consts, **_defaults(fn.args, folder, skip=0)})
     runner: Callable[[dict[str, str]], Traced] = {
         "sequential": lambda lay: _sequential(found, folder, lay, input_shape, build_shapes),
         "functional": lambda lay: _functional(found, folder, lay),
@@ -213,12 +218,17 @@ def _method(cls: ast.ClassDef, name: str) -> ast.FunctionDef | None:
 
 
 def _init_defaults(init: ast.FunctionDef, folder: Folder) -> dict[str, Any]:
-    args = init.args.args[1:]
-    defaults = init.args.defaults
+    return _defaults(init.args, folder, skip=1)
+
+
+def _defaults(arguments: ast.arguments, folder: Folder, skip: int) -> dict[str, Any]:
+    """Parameter name -> folded default value (``skip`` leading parameters, e.g. self)."""
+    args = arguments.args[skip:]
+    defaults = arguments.defaults
     out: dict[str, Any] = {}
     for arg, default in zip(args[len(args) - len(defaults):], defaults, strict=True):
         out[arg.arg] = folder.fold(default)
-    for arg, kdefault in zip(init.args.kwonlyargs, init.args.kw_defaults, strict=True):
+    for arg, kdefault in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True):
         if kdefault is not None:
             out[arg.arg] = folder.fold(kdefault)
     return out

@@ -213,12 +213,20 @@ def module_constants(tree: ast.Module) -> dict[str, Any]:
     """Module-level ``NAME = <literal>`` assignments (hyper-parameters used in layer args)."""
     consts: dict[str, Any] = {}
     for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], ast.Name):
-            try:
-                consts[stmt.targets[0].id] = ast.literal_eval(stmt.value)
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                continue
+        if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
+            continue
+        target = stmt.targets[0]
+        try:
+            value = ast.literal_eval(stmt.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue
+        if isinstance(target, ast.Name):
+            consts[target.id] = value
+        elif isinstance(target, ast.Tuple) and isinstance(value, tuple) and len(
+                value) == len(target.elts):
+            for elt, item in zip(target.elts, value, strict=True):
+                if isinstance(elt, ast.Name):
+                    consts[elt.id] = item
     return consts
 
 

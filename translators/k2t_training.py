@@ -158,7 +158,7 @@ def fit_lines(call: ast.Call, var: str, folder: Folder, state: TrainState) -> li
     for key in ("validation_split", "validation_data", "callbacks", "class_weight"):
         if _kw(call, key) is not None:
             out.append(f"# TODO(mlsense): fit({key}=...) is not translated")
-    out += [f"# {folder.text(call)}: Keras shuffles and uses batches of 32 by default",
+    out += [f"# {folder.text(call)}: Keras shuffles every epoch; batch size 32 unless given",
             f"dataset = TensorDataset({_tensor(folder.text(x), state).split('  #')[0]}, "
             f"{_tensor(folder.text(y), state, target=True)})",
             f"loader = DataLoader(dataset, batch_size={batch}, shuffle=True)",

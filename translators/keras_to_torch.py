@@ -210,7 +210,9 @@ class _Builder:
             prev_end = stmt.end_lineno or stmt.lineno
         code = re.sub(r"\n{4,}", "\n\n\n", "\n".join(body))
         header += self._torch_imports(code)
-        return "\n".join(header) + "\n\n" + code.strip("\n") + "\n"
+        code = code.strip("\n")
+        gap = "\n\n\n" if code.startswith(("class ", "def ", "#", "@")) else "\n\n"
+        return "\n".join(header) + gap + code + "\n"
 
     def _ends_with(self, act: str, emitted: Emitted) -> bool:
         code = emitted.code.strip().splitlines()

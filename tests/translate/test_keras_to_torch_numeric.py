@@ -292,7 +292,11 @@ def test_feature_map_output_has_layout() -> None:
     assert "dim=1" in tr.target_code
 
 
-@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.py")), ids=lambda p: p.stem)
+BENCH = ROOT / "bench" / "models" / "keras"
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.py")) + sorted(BENCH.glob("*.py")),
+                         ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_fixture_models(path: Path) -> None:
     assert_same(path.read_text())
 
