@@ -246,11 +246,12 @@ class VerificationWorker:
         with self._lock:
             self._cancel_idle_timer()
             for proc in self._procs.values():
-                if proc.alive() and proc.proc.stdin is not None:
+                # a worker still importing would not read "exit" for seconds: just kill it
+                if proc.ready and proc.alive() and proc.proc.stdin is not None:
                     try:
                         proc.proc.stdin.write('{"op": "exit"}\n')
                         proc.proc.stdin.flush()
-                        proc.proc.wait(timeout=2)
+                        proc.proc.wait(timeout=1)
                     except (OSError, subprocess.TimeoutExpired):
                         pass
                 proc.kill()

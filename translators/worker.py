@@ -57,7 +57,8 @@ def _describe(exc: BaseException) -> str:
               and "site-packages" not in f.filename and "mlsense/translators" not in f.filename
               and "/translators/" not in f.filename]
     where = f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+    text = str(exc).split("Arguments received by")[0]  # Keras appends every argument's repr
+    return f"{type(exc).__name__}: {' '.join(text.split())}{where}"
 
 
 # ---- building models -----------------------------------------------------------------------
@@ -258,8 +259,10 @@ def per_layer_errors(models: Models) -> list[dict[str, Any]]:
     for wt in models.tr["weight_map"]:
         key = wt["torch_path"]
         if key in modules:
-            hooks.append(modules[key].register_forward_hook(
-                lambda _m, _i, out, key=key: t_seen.setdefault(key, grab(out))))
+            def hook(_m: Any, _i: Any, out: Any, key: str = key) -> None:
+                t_seen.setdefault(key, grab(out))  # returning a value would replace the output
+
+            hooks.append(modules[key].register_forward_hook(hook))
         try:
             layer = _resolve_keras(models.keras_model, wt["keras_path"])
         except (AttributeError, IndexError, KeyError, ValueError):
