@@ -1,5 +1,5 @@
-// Bundles the extension (extension/out/extension.js) and, with --tests, the Node test files
-// (extension/out/test/*.js). `vscode` is provided by the editor at run time and never bundled.
+// Bundles the extension (extension/out/extension.js), or with --tests only the Node test files
+// (extension/out/test/**.js). `vscode` is provided by the editor at run time and never bundled.
 import { build } from "esbuild";
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -18,13 +18,15 @@ const common = {
   logLevel: "warning",
 };
 
-await build({
+if (!tests) {
+  await build({
   ...common,
   entryPoints: [join(here, "src", "extension.ts")],
   outfile: join(here, "out", "extension.js"),
   minify: production,
   sourcemap: !production,
-});
+  });
+}
 
 if (tests) {
   const dir = join(here, "test");
