@@ -80,6 +80,10 @@ def reshape_shape(shape: Shape, target: Sequence[int | None]) -> Shape:
         else:
             out[out.index(-1)] = None
     out[0] = None  # the batch axis stays the batch axis
+    rest = out[1:]
+    if total is not None and all(isinstance(d, int) for d in rest) and _prod(rest) != total:  # type: ignore[arg-type]
+        raise ShapeMismatch(f"view to {tuple(target)} does not keep the batch axis "
+                            f"({total} values per sample)")
     return tuple(out)
 
 

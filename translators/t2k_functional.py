@@ -9,7 +9,7 @@ from . import shapes as S
 from . import t2k_ops as ops
 from .t2k_eval import UNKNOWN, evaluate
 from .t2k_layout import Val, channels_last
-from .t2k_model import Unsupp
+from .t2k_model import ShapeUnsupp, Unsupp
 
 if TYPE_CHECKING:
     from .t2k_walk import ForwardRun
@@ -56,6 +56,8 @@ def tensor_function(run: ForwardRun, name: str, x: Val, node: ast.Call, skip: in
             return _pool(name, x, node, skip, ev)
     except ops.OpError as exc:
         raise Unsupp(node.lineno, ast.unparse(node)[:60], str(exc)) from exc
+    except S.ShapeMismatch as exc:
+        raise ShapeUnsupp(node.lineno, ast.unparse(node)[:60], str(exc)) from exc
     raise Unsupp(node.lineno, ast.unparse(node)[:60],
                  f"{name}() has no keras.ops mapping in mlsense yet")
 

@@ -18,7 +18,7 @@ from typing import Any
 from . import t2k_emit as emit
 from .base import TensorSpec, Translation, TranslationError, Unsupported
 from .t2k_eval import UNKNOWN, evaluate
-from .t2k_forward import ForwardRun, Session, consumer_layout, first_consumer, run_chain
+from .t2k_forward import ForwardRun, Session, first_consumer, run_chain
 from .t2k_layout import Val
 from .t2k_model import (
     Attr,
@@ -32,7 +32,6 @@ from .t2k_model import (
     plan_value,
     read_class,
 )
-from .t2k_training import TrainingTranslator
 
 _GUESS_SIZES = [32, 28, 64, 16, 224, 8] + list(range(1, 257))
 _DEFAULT_STEPS = 16

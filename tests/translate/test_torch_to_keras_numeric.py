@@ -87,7 +87,7 @@ def run_both(source: str, **kwargs):
     return tr, t_out, back
 
 
-@pytest.mark.parametrize("path", FIXTURES + BENCH, ids=lambda p: f"{p.parent.name}/{p.stem}")
+@pytest.mark.parametrize("path", FIXTURES + BENCH, ids=lambda p: ("bench-" if "bench" in p.parts else "fixture-") + p.stem)
 def test_translation_matches_numerically(path: Path) -> None:
     tr, t_out, k_out = run_both(path.read_text())
     assert len(t_out) == len(k_out) == len(tr.outputs)
