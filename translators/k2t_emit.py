@@ -122,7 +122,7 @@ def emit_class(found: Found, traced: Traced, folder: Folder, class_name: str) ->
     """``class <Name>(nn.Module)`` with ``__init__`` modules and a traced ``forward``."""
     tracer = traced.tracer
     cls_node = found.node if found.kind == "subclass" else None
-    init_sig, kept, doc = "self", [], None
+    init_sig, kept, doc = "self", list[str](), None
     if isinstance(cls_node, ast.ClassDef):
         init_sig, kept = _subclass_init(cls_node, folder)
         doc = ast.get_docstring(cls_node)
@@ -138,8 +138,8 @@ def emit_class(found: Found, traced: Traced, folder: Folder, class_name: str) ->
             kind, params = entry.weight
             weights.append(WeightTransfer(kind, entry.attr, _keras_path(
                 found, traced, id(entry.spec), entry.spec.attr), params, entry.spec.line))
-    params = ", ".join(s.expr for s in traced.inputs)
-    lines += ["", f"    def forward(self, {params}):"]
+    signature = ", ".join(s.expr for s in traced.inputs)
+    lines += ["", f"    def forward(self, {signature}):"]
     lines += [f"        {line}" for line in tracer.lines]
     outs = []
     for sym in traced.outputs:

@@ -169,7 +169,7 @@ class Tracer:
         k_expr = want(key, "keras")[1].expr if key.layout == "keras" else None
         if k_expr is None:
             raise spec.unsupported("MultiHeadAttention", "key/value must be sequences")
-        pre = [s for s in steps if isinstance(s, Fn)]
+        pre: list[Step] = [s for s in steps if isinstance(s, Fn)]
         q_expr = self.render(spec, pre, query.expr)
         mod = next(s for s in steps if isinstance(s, Mod))
         mod.expr = "{m}(" + f"{q_expr}, {key.expr}, {value.expr}, need_weights=False)[0]"

@@ -107,8 +107,8 @@ def want(x: Sym, layout: str) -> tuple[list[Step], Sym]:
         perm = ", ".join(map(str, to_keras_perm(len(x.flat_from or ()))))
         step = Fn(f"{{x}}.unflatten(1, {dims}).permute({perm}).flatten(1)")
         return [step], x.with_(layout="keras", flat_from=None)
-    perm = to_cf_perm(n) if layout == "cf" else to_keras_perm(n)
-    step = Fn("{x}.permute(" + ", ".join(map(str, perm)) + ")")
+    order = to_cf_perm(n) if layout == "cf" else to_keras_perm(n)
+    step = Fn("{x}.permute(" + ", ".join(map(str, order)) + ")")
     return [step], x.with_(layout=layout)
 
 
@@ -145,6 +145,7 @@ def _padding_steps(spec: LayerSpec, x: Sym, k: tuple[int, ...], s: tuple[int, ..
                    d: tuple[int, ...], padding: str, value: str = "") -> tuple[list[Step], str]:
     """(pad steps, torch ``padding=`` text) reproducing Keras' padding for a window op."""
     rank = len(k)
+    pads: tuple[int, ...]
     if padding == "valid":
         return [], ""
     if padding == "causal":

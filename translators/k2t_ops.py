@@ -138,9 +138,10 @@ def apply_op(qualname: str, args: list[Any], kwargs: dict[str, Any], node: Any) 
     x = args[0] if args else kwargs.get("x")
     if not isinstance(x, Sym) and not (isinstance(x, list) and x and isinstance(x[0], Sym)):
         raise _fail(node, qualname, "operation on a value the translator does not trace")
-    out = _unary_op(short, qualname, x, args[1:], kwargs, node)
-    if out is None:
+    result = _unary_op(short, qualname, x, args[1:], kwargs, node)
+    if result is None:
         raise _fail(node, qualname, "operation has no PyTorch mapping here")
+    out = result
     parents = [s.node for s in (x if isinstance(x, list) else [x])]
     return out.with_(origin=None, node=Node(object(), parents))
 
@@ -192,8 +193,8 @@ def _unary_op(short: str, qualname: str, x: Any, rest: list[Any], kwargs: dict[s
         if not isinstance(target, tuple | list) or not all(isinstance(v, int) or v is None
                                                            for v in target):
             return None
-        dims = ", ".join("-1" if v is None else str(v) for v in target)
-        return x.with_(expr=f"{paren(expr)}.reshape({dims})",
+        new_dims = ", ".join("-1" if v is None else str(v) for v in target)
+        return x.with_(expr=f"{paren(expr)}.reshape({new_dims})",
                        shape=tuple(None if v == -1 else v for v in target[1:]))
     if short == "transpose":
         steps, x = want(x, "keras")

@@ -85,7 +85,7 @@ def _graph_statements(before: list[ast.stmt], folder: Folder, taken: list[Found]
     """The assignments that build a Functional graph: they touch Keras or graph variables."""
     used = {id(s) for f in taken for s in f.stmts}
     names: set[str] = set()
-    graph = []
+    graph: list[ast.stmt] = []
     for stmt in before:
         if id(stmt) in used or not isinstance(stmt, ast.Assign):
             continue
