@@ -127,6 +127,8 @@ def _weights(session: Session, sequential_root: bool) -> list[WeightTransfer]:
 
 
 def _output_specs(out: Val) -> list[TensorSpec]:
+    if out.kind == "unknown":
+        return []
     vals = out.items if out.kind == "tuple" else [out]
     return [TensorSpec(tuple(d if d is not None else -1 for d in (v.shape or (None,))[1:]),
                        to_target=v.perm) for v in vals]

@@ -72,7 +72,7 @@ def run_both(source: str, **kwargs):
     tmodel = eval(tr.source_model, _exec(source)).eval()
     kmodel = eval(tr.target_model, _exec(tr.target_code))
     xs = _inputs(tr.inputs, np.random.default_rng(0))
-    kxs = [x.transpose(s.to_target) if s.to_target else x for x, s in zip(xs, tr.inputs)]
+    kxs = [x.transpose(s.to_target) if s.to_target else x for x, s in zip(xs, tr.inputs, strict=True)]
     kmodel(*kxs, training=False)  # builds the Keras weights
     modules = dict(tmodel.named_modules())
     for w in tr.weight_map:
@@ -83,7 +83,7 @@ def run_both(source: str, **kwargs):
     k_out = [np.asarray(keras.ops.convert_to_numpy(t)) for t in _flat(kmodel(*kxs,
                                                                             training=False))]
     back = [k.transpose(np.argsort(s.to_target)) if s.to_target else k
-            for k, s in zip(k_out, tr.outputs)]
+            for k, s in zip(k_out, tr.outputs, strict=True)]
     return tr, t_out, back
 
 
