@@ -164,7 +164,7 @@ def _file(tr: _Translator, body: list[str], model_names: set[str],
         head.append("from keras import layers")
     head.append("")
     consts = [ast.unparse(d) for d in defs]
-    text = "\n".join(head + (["", *consts] if consts else []) + ["", "", *body])
+    text = "\n".join(head + (["", *consts, "", ""] if consts else [""]) + body)
     if training.lines:
         text += "\n\n\n" + "\n".join(training.lines)
     return text.rstrip() + "\n", training.notes
