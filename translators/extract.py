@@ -4,7 +4,8 @@ training it, loading data or printing.
 Kept: imports, ``def``/``class``, module-level assignments that build things (``model =
 keras.Sequential([...])``, ``criterion = nn.MSELoss()``), and ``if``/``try`` blocks filtered the same
 way. Dropped: loops, ``with`` blocks, ``if __name__ == "__main__":``, bare expression statements
-(``model.fit(...)``, ``print(...)``), assignments whose value calls a training / evaluation / I/O
+(``model.fit(...)``, ``print(...)``) except model-building calls (``model.add(layer)``,
+``nn.init.zeros_(w)``), assignments whose value calls a training / evaluation / I/O
 function (``history = model.fit(...)``, ``df = pd.read_csv(...)``), and assignments that use a name
 no kept statement defines (``loss = criterion(outputs, y)`` once the loop defining ``outputs`` is
 gone). Pure ``ast``: nothing here imports a framework, and kept nodes keep their line numbers.
@@ -31,6 +32,11 @@ _OPTIMIZERS = frozenset({
     "LBFGS", "Ftrl", "Lion", "SparseAdam", "ASGD", "Rprop", "Adafactor", "Muon",
 })
 _OPTIMIZER_MODULES = frozenset({"optim", "optimizers", "lr_scheduler", "schedules"})
+# Bare calls that build a model (``model.add(layer)``, ``nn.init.zeros_(w)``) are kept.
+_BUILD_CALLS = frozenset({
+    "add", "build", "append", "extend", "insert", "add_module", "register_buffer",
+    "register_parameter", "register_module", "update", "setdefault", "apply", "setattr",
+})
 _BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__", "__doc__"}
 
 
@@ -159,7 +165,7 @@ class _Filter:
         if isinstance(stmt, ast.Pass):
             return None
         if isinstance(stmt, ast.Expr):
-            return "expression statement"
+            return self._expression(stmt)
         if isinstance(stmt, ast.For | ast.AsyncFor | ast.While):
             return "loop"
         if isinstance(stmt, ast.With | ast.AsyncWith):
@@ -174,6 +180,15 @@ class _Filter:
             return f"uses undefined {', '.join(sorted(missing))}"
         stmt.body = self._nonempty(stmt.body, stmt)
         stmt.orelse = self.block(stmt.orelse)
+        return None
+
+    def _expression(self, stmt: ast.Expr) -> str | None:
+        call = stmt.value
+        name = _call_name(call.func) if isinstance(call, ast.Call) else None
+        builds = name is not None and (name in _BUILD_CALLS or (name.endswith("_")
+                                                                and not name.startswith("_")))
+        if not builds or _drop_call(call) or _free_names(call) - self.defined:
+            return "expression statement"
         return None
 
     def _assignment(self, stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> str | None:

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from mlsense.translators.extract import ExtractError, extract_definitions
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -75,6 +76,24 @@ def test_main_guard_with_blocks_and_expressions_are_dropped() -> None:
     reasons = [reason for _, reason in result.dropped]
     assert reasons == ["expression statement", "expression statement", "with block", "loop",
                        "__main__ block"]
+
+
+def test_model_building_calls_are_kept() -> None:
+    kept = _kept_lines("""
+        import keras
+        from torch import nn
+        model = keras.Sequential()
+        model.add(keras.layers.Dense(4))
+        model.build((None, 3))
+        model.summary()
+        model.add(undefined_layer)
+        lin = nn.Linear(2, 2)
+        nn.init.zeros_(lin.bias)
+        plot(model)
+        """)
+    assert kept == ["import keras", "from torch import nn", "model = keras.Sequential()",
+                    "model.add(keras.layers.Dense(4))", "model.build((None, 3))",
+                    "lin = nn.Linear(2, 2)", "nn.init.zeros_(lin.bias)"]
 
 
 def test_if_and_try_blocks_are_filtered_not_dropped() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from mlsense.translators.weights import WeightTransferError, to_keras, to_torch
 
 RNG = np.random.default_rng(0)
