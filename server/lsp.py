@@ -115,6 +115,7 @@ class MlsenseLanguageServer(LanguageServer):
         caps = self.client_capabilities.workspace
         if caps is None or not caps.configuration:
             self.apply_settings()
+            self.engine.settings_ready.set()
             return
         try:
             values = await self.workspace_configuration_async(types.ConfigurationParams(
@@ -123,6 +124,7 @@ class MlsenseLanguageServer(LanguageServer):
             self.log(f"mlsense: workspace/configuration failed: {exc}", types.MessageType.Warning)
             values = [None]
         self.apply_settings(values[0] if values else None)
+        self.engine.settings_ready.set()
 
     # -- diagnostics -----------------------------------------------------------------------
     def reanalyse_all(self) -> None:
@@ -158,6 +160,7 @@ class MlsenseLanguageServer(LanguageServer):
             "analyses": self.engine.analyses,
             "settings": {"enable": self.settings.enable, "debounceMs": self.settings.debounce_ms,
                          "select": self.settings.select, "ignore": self.settings.ignore,
+                         "severity": {k: v.label for k, v in self.settings.severity.items()},
                          "plugins": list(self.settings.plugins)},
         }
 

@@ -106,6 +106,8 @@ class DiagnosticsEngine:
         self._report_errors = report_errors
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlsense-analysis")
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Set once the client's settings are known: nothing is analysed with the wrong ones.
+        self.settings_ready = asyncio.Event()
 
     # -- document lifecycle -------------------------------------------------------------
     def open(self, uri: str, path: str | None, text: str, version: int | None) -> OpenDocument:
@@ -150,6 +152,7 @@ class DiagnosticsEngine:
 
     async def current(self, state: OpenDocument) -> AnalyzedVersion | None:
         """The analysis of the document's current text (reused if already done)."""
+        await self.settings_ready.wait()
         async with state.lock:
             while not state.closed:
                 latest = state.latest

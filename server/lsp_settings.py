@@ -45,12 +45,24 @@ class ServerSettings:
     plugins: tuple[str, ...] = ()
 
 
+def plain(value: Any) -> Any:
+    """JSON-like data as dicts and lists (pygls hands untyped payloads over as namedtuples)."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
 def unwrap_settings(raw: Any) -> Any:
     """The mlsense settings object inside what a client sent.
 
     Accepts a flat object, ``{"mlsense": {...}}`` (VS Code's didChangeConfiguration), and the
     vscode-python-tools template's ``{"settings": [...], "globalSettings": {...}}``.
     """
+    raw = plain(raw)
     if not isinstance(raw, Mapping):
         return raw
     if isinstance(raw.get("mlsense"), Mapping):

@@ -11,6 +11,7 @@ import asyncio
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Union
 
@@ -110,12 +111,16 @@ def change_doc(client: LanguageClient, uri: str, version: int, text: str,
 
 
 async def wait_published(client: LanguageClient, uri: str, version: int | None = None,
-                         timeout: float = 20.0) -> types.PublishDiagnosticsParams:
-    """The first publication for ``uri`` (at ``version`` if given) not consumed yet."""
+                         timeout: float = 20.0,
+                         until: Callable[[list[str]], bool] | None = None,
+                         ) -> types.PublishDiagnosticsParams:
+    """The first publication for ``uri`` (at ``version`` if given, and whose list of codes
+    satisfies ``until`` if given) in ``client.published``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for params in client.published:  # type: ignore[attr-defined]
-            if params.uri == uri and (version is None or params.version == version):
+            if params.uri == uri and (version is None or params.version == version) and (
+                    until is None or until([str(d.code) for d in params.diagnostics])):
                 return params
         await asyncio.sleep(0.01)
     raise AssertionError(f"no diagnostics published for {uri} version {version} in {timeout}s")
