@@ -77,7 +77,10 @@ def imports_in(statements: Iterable[cst.CSTNode]) -> Iterator[tuple[str, str]]:
 
 
 def _child_statements(stmt: cst.BaseCompoundStatement) -> Iterator[cst.CSTNode]:
-    body = stmt.body
+    body = getattr(stmt, "body", None)  # `match` has cases instead
+    for case in getattr(stmt, "cases", ()):
+        if isinstance(case.body, cst.IndentedBlock):
+            yield from case.body.body
     if isinstance(body, cst.IndentedBlock):
         yield from body.body
     elif isinstance(body, cst.SimpleStatementSuite):

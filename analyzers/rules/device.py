@@ -12,8 +12,7 @@ import libcst.matchers as m
 
 from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
-from ..registry import ModuleRule, RuleInfo, register
-from .base import FastChunkRule
+from ..registry import ChunkRule, ModuleRule, RuleInfo, register
 from .flow import (
     UNKNOWN,
     Env,
@@ -216,7 +215,7 @@ _FACTORY_FIX_SKIP = frozenset(("to", "cuda", "type_as", "cpu"))
 
 
 @register
-class ForwardDeviceRules(FastChunkRule):
+class ForwardDeviceRules(ChunkRule):
     """Tensors created inside ``forward`` without ``device=`` stay on the CPU."""
 
     family = "device-forward"
@@ -282,7 +281,7 @@ class ForwardDeviceRules(FastChunkRule):
 
 
 @register
-class TorchLoadRules(FastChunkRule):
+class TorchLoadRules(ChunkRule):
     """``torch.load`` of a checkpoint saved on a GPU fails on a CPU-only machine."""
 
     family = "device-load"

@@ -7,15 +7,14 @@ import libcst as cst
 from ..aliases import canonical
 from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
-from ..registry import RuleInfo, register
-from .base import FastChunkRule
+from ..registry import ChunkRule, RuleInfo, register
 from .tables import load_table
 
 _SEQUENTIAL = {"keras.Sequential", "keras.models.Sequential"}
 
 
 @register
-class KerasInputShapeRule(FastChunkRule):
+class KerasInputShapeRule(ChunkRule):
     """Keras 3 prefers an explicit ``keras.Input(shape=...)`` over a layer's ``input_shape=``."""
 
     family = "keras-api"
@@ -66,7 +65,7 @@ def spell(ctx: ChunkContext, qualname: str) -> str | None:
 
 
 @register
-class KerasRemovedApiRules(FastChunkRule):
+class KerasRemovedApiRules(ChunkRule):
     """Keras 2 spellings that Keras 3 (and so tf.keras from TF 2.16) no longer accepts."""
 
     family = "keras-removed"
@@ -144,7 +143,7 @@ class KerasRemovedApiRules(FastChunkRule):
 
 
 @register
-class TensorFlowV1Rules(FastChunkRule):
+class TensorFlowV1Rules(ChunkRule):
     """TensorFlow 1 graph-mode APIs."""
 
     family = "tf-v1"

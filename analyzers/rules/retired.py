@@ -6,13 +6,12 @@ import libcst as cst
 
 from ..context import ChunkContext
 from ..findings import Severity
-from ..registry import RuleInfo, register
-from .base import FastChunkRule
+from ..registry import ChunkRule, RuleInfo, register
 from .tables import load_table
 
 
 @register
-class RetiredFrameworkRule(FastChunkRule):
+class RetiredFrameworkRule(ChunkRule):
     """Importing a framework that no longer gets fixes or new hardware support."""
 
     family = "retired-frameworks"

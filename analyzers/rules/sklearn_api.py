@@ -9,8 +9,7 @@ import libcst as cst
 
 from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
-from ..registry import RuleInfo, register
-from .base import FastChunkRule
+from ..registry import ChunkRule, RuleInfo, register
 from .flow import first_arg, has_keyword
 from .tables import load_table
 
@@ -40,7 +39,7 @@ def _receiver_name(v: cst.BaseExpression) -> str:
 
 
 @register
-class SklearnRules(FastChunkRule):
+class SklearnRules(ChunkRule):
     """scikit-learn pitfalls."""
 
     family = "sklearn"

@@ -9,8 +9,7 @@ import libcst.matchers as m
 
 from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
-from ..registry import RuleInfo, register
-from .base import FastChunkRule
+from ..registry import ChunkRule, RuleInfo, register
 from .tables import load_table
 
 _TYPOS = {"require_grad": "requires_grad", "requires_grads": "requires_grad",
@@ -18,7 +17,7 @@ _TYPOS = {"require_grad": "requires_grad", "requires_grads": "requires_grad",
 
 
 @register
-class TorchApiRules(FastChunkRule):
+class TorchApiRules(ChunkRule):
     """Calls to deprecated or removed PyTorch functions (table: data/torch_api.json)."""
 
     family = "torch-api"
@@ -118,7 +117,7 @@ class _Loop:
 
 
 @register
-class ZeroGradRule(FastChunkRule):
+class ZeroGradRule(ChunkRule):
     """A training loop that calls ``backward()`` and ``optimizer.step()`` but never clears the
     gradients accumulates them across iterations."""
 

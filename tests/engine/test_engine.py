@@ -54,16 +54,27 @@ def test_undecodable_bytes_are_located() -> None:
     assert analyze_bytes(b"\xef\xbb\xbf" + SEED.encode()).findings[0].code == "MLS301"
 
 
+def test_match_statement_is_analysed() -> None:
+    text = "import torch\n\ndef f(x):\n    match x:\n        case 1:\n            import keras\n"
+    assert analyze_text(text).findings == []
+
+
 def test_null_bytes_and_empty_file_do_not_crash() -> None:
     assert [f.code for f in analyze_text("x = 1\x00\n").findings] == ["MLS001"]
     assert analyze_text("").findings == []
 
 
 def test_throwing_rule_is_isolated_and_reported() -> None:
-    from . import throwing_rule  # noqa: F401  (registers MLS991, off by default)
+    from mlsense.analyzers.registry import register, unregister
 
-    cfg = Config(extend_select=("MLS991",))
-    result = DocumentAnalyzer(None, cfg).analyze(SEED)
+    from .throwing_rule import ThrowingRule
+
+    register(ThrowingRule)
+    try:
+        cfg = Config(extend_select=("MLS991",))
+        result = DocumentAnalyzer(None, cfg).analyze(SEED)
+    finally:
+        unregister(ThrowingRule)
     assert "MLS301" in [f.code for f in result.findings]
     assert [e.family for e in result.rule_errors] == ["test-throwing"]
     assert "RuntimeError: boom" in result.rule_errors[0].error

@@ -1,13 +1,16 @@
-"""A test plugin: a rule family that raises on every call (code MLS99x: reserved for tests)."""
+"""A test plugin: a rule family that raises on every call (codes MLS99x are reserved for tests).
+
+Not registered on import: the test registers it and unregisters it afterwards, so no other test
+in the process sees it.
+"""
 
 from __future__ import annotations
 
 import libcst as cst
 
-from mlsense.analyzers import ChunkRule, RuleInfo, register
+from mlsense.analyzers import ChunkRule, RuleInfo
 
 
-@register
 class ThrowingRule(ChunkRule):
     family = "test-throwing"
     rules = (RuleInfo("MLS991", "always-raises", "never reported", default_enabled=False),)
