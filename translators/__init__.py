@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Translation, TranslationError, Unsupported, WeightTransfer, TensorSpec
+from .base import TensorSpec, Translation, TranslationError, Unsupported, WeightTransfer
 
 
 def translate(source: str, to: str, *, class_name: str | None = None, partial: bool = False,

@@ -1,7 +1,7 @@
 """Tabular MLP with BatchNormalization and Dropout, trained with compile/fit."""
 
-import numpy as np
 import keras
+import numpy as np
 from keras import layers
 
 X = np.random.rand(256, 20).astype("float32")

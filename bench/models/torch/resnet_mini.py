@@ -1,5 +1,4 @@
 """ResNet-style network: residual blocks with projection shortcuts and a strided stage."""
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
