@@ -254,8 +254,10 @@ def _register_documents(server: MlsenseLanguageServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: MlsenseLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
         state = ls.engine.documents.get(params.text_document.uri)
-        if state is not None and not ls.pull_diagnostics:
-            ls.engine.schedule(state, delay=0)
+        if state is not None:
+            ls.engine.refresh(state)  # re-read its pyproject configuration
+            if not ls.pull_diagnostics:
+                ls.engine.schedule(state, delay=0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: MlsenseLanguageServer, params: types.DidCloseTextDocumentParams) -> None:

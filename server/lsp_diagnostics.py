@@ -70,10 +70,11 @@ class AnalyzedVersion:
     lines: list[str]
     result: AnalysisResult
     diagnostics: list[types.Diagnostic]
+    serial: int = 0  # which analysis of the server this is
 
     @property
     def result_id(self) -> str:
-        return f"{self.generation}:{self.version}"
+        return f"{self.generation}:{self.version}:{self.serial}"
 
 
 @dataclass
@@ -86,6 +87,7 @@ class OpenDocument:
     analyzer_generation: int = -1
     latest: AnalyzedVersion | None = None
     closed: bool = False
+    published_id: str | None = None
     edits: int = 0  # counts every change, even from clients that send no versions
 
 
@@ -131,6 +133,11 @@ class DiagnosticsEngine:
         if state is not None:
             state.closed = True
 
+    def refresh(self, state: OpenDocument) -> None:
+        """Forget ``state``'s analyzer and results (its pyproject may have changed on disk)."""
+        state.analyzer_generation = -1
+        state.latest = None
+
     def invalidate(self) -> None:
         """Settings changed: every analyzer is rebuilt on its next run."""
         self.generation += 1
@@ -147,7 +154,9 @@ class DiagnosticsEngine:
         if state.closed or state.edits != edits:
             return  # a newer change scheduled its own run
         analyzed = await self.current(state)
-        if analyzed is not None and not state.closed and state.edits == edits:
+        if analyzed is not None and not state.closed and state.edits == edits \
+                and state.published_id != analyzed.result_id:
+            state.published_id = analyzed.result_id  # two runs for one version publish once
             self._publish(state, analyzed)
 
     async def current(self, state: OpenDocument) -> AnalyzedVersion | None:
@@ -165,6 +174,7 @@ class DiagnosticsEngine:
                 analyzed = await loop.run_in_executor(
                     self._pool, self._analyze, state, text, lines, version, generation)
                 self.analyses += 1
+                analyzed.serial = self.analyses
                 self._report_errors(analyzed.result)
                 state.latest = analyzed
                 # Loop: if the text changed during the analysis, analyse the newest text.
