@@ -272,7 +272,11 @@ def _legs(device: str) -> list[tuple[str, str]]:
         return [("cuda", "torch"), ("cuda", "jax")]
     if device == "all":
         return [("cpu", "tensorflow"), ("cuda", "torch"), ("cuda", "jax")]
-    raise ValueError(f"unknown device {device!r} (use cpu, cuda or all)")
+    dev, _, backend = device.partition("/")  # one explicit leg, e.g. cpu/torch
+    if dev in ("cpu", "cuda") and backend in ("tensorflow", "torch", "jax"):
+        return [(dev, backend)]
+    raise ValueError(f"unknown device {device!r} (use cpu, cuda, all or DEVICE/KERAS_BACKEND "
+                     f"such as cpu/torch)")
 
 
 def _fmt(value: float | None) -> str:
@@ -341,7 +345,8 @@ def verify_translation(source_path: str, translation: Translation, device: str =
     """Run the source model and its translation on the same inputs and compare the outputs.
 
     ``device``: ``cpu`` (torch + Keras on TensorFlow), ``cuda`` (torch on CUDA with TF32 off +
-    Keras on the torch backend, and on JAX where installed) or ``all``. Without ``worker`` a
+    Keras on the torch backend, and on JAX where installed), ``all``, or one explicit leg
+    ``DEVICE/KERAS_BACKEND`` (``cpu/torch`` runs the CUDA code path on a machine without GPU). Without ``worker`` a
     one-shot subprocess is used. Timeouts and cancellation kill the worker and come back as an
     unverified report with a clear message, never as an exception.
     """

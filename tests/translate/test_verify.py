@@ -273,6 +273,23 @@ def test_all_devices_reports_cuda_skipped_without_gpu(worker: VerificationWorker
     assert cuda_rows and all("skipped, no GPU" in r.message for r in cuda_rows)
 
 
+def test_keras_torch_backend_leg_on_cpu(tmp_path: Path) -> None:
+    """The CUDA code path (Keras on its torch backend, own worker) run on the CPU."""
+    source = _write(tmp_path, "convnet.py", CONV_SOURCE)
+    with VerificationWorker() as own:
+        report = verify_translation(str(source), conv_translation(), device="cpu/torch",
+                                    worker=own, onnx=False)
+        assert report.verified, report.message
+        assert [(r.device, r.backend) for r in report.per_device] == [("cpu", "torch")]
+        assert list(own.pids()) == ["torch"]
+
+
+def test_unknown_device_is_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        verify_translation(str(EXAMPLES / "torch_regression.py"), seed_torch_to_keras(),
+                           device="tpu")
+
+
 SLEEPY = "import time\n_ = time.sleep(60)\nimport torch\nmodel = torch.nn.Linear(10, 1)\n"
 
 
