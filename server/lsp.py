@@ -297,7 +297,7 @@ def _register_requests(server: MlsenseLanguageServer) -> None:
 
     @server.command(TRANSLATE_COMMAND)
     async def translate_framework(ls: MlsenseLanguageServer, *args: Any) -> dict[str, Any]:
-        uri, target, class_name = parse_translate_arguments(args)
+        uri, target, class_name, input_shape = parse_translate_arguments(args)
         state = ls.engine.documents.get(uri)
         if state is not None:
             text = state.doc.text
@@ -308,7 +308,7 @@ def _register_requests(server: MlsenseLanguageServer) -> None:
                 raise JsonRpcInvalidParams(f"mlsense.translateFramework: no such document {uri}")
             with open(path, encoding="utf-8") as fh:
                 text = fh.read()
-        return await translate_document(ls, uri, text, target, class_name)
+        return await translate_document(ls, uri, text, target, class_name, input_shape)
 
     @server.feature(DEBUG_INFO)
     def debug_info(ls: MlsenseLanguageServer, params: Any) -> dict[str, Any]:

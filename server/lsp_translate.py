@@ -24,8 +24,10 @@ REQUEST_FAILED = -32803  # LSP ErrorCodes.RequestFailed
 TARGETS = {"keras": "_keras", "pytorch": "_torch"}
 
 
-def parse_translate_arguments(args: tuple[Any, ...]) -> tuple[str, str, str | None]:
-    """(uri, target, class name) from the command's single object argument."""
+def parse_translate_arguments(args: tuple[Any, ...]
+                              ) -> tuple[str, str, str | None, tuple[int, ...] | None]:
+    """(uri, target, class name, input shape) from the command's single object argument
+    ``{uri, target: "keras" | "pytorch", className?, inputShape?: [int, ...]}``."""
     if len(args) != 1 or not isinstance(args[0], Mapping):
         raise JsonRpcInvalidParams(
             "mlsense.translateFramework takes one object argument {uri, target, className?}")
@@ -38,7 +40,12 @@ def parse_translate_arguments(args: tuple[Any, ...]) -> tuple[str, str, str | No
             f"mlsense.translateFramework: `target` must be keras or pytorch, got {target!r}")
     if class_name is not None and not isinstance(class_name, str):
         raise JsonRpcInvalidParams("mlsense.translateFramework: `className` must be a string")
-    return uri, target, class_name
+    shape = arg.get("inputShape")
+    if shape is not None and not (isinstance(shape, (list, tuple)) and shape and all(
+            isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)):
+        raise JsonRpcInvalidParams(
+            "mlsense.translateFramework: `inputShape` must be a list of positive integers")
+    return uri, target, class_name, tuple(shape) if shape is not None else None
 
 
 def sibling_path(source: Path, target: str) -> Path:
@@ -46,7 +53,8 @@ def sibling_path(source: Path, target: str) -> Path:
     return source.with_name(f"{source.stem}{TARGETS[target]}.py")
 
 
-def run_translation(text: str, target: str, class_name: str | None, filename: str) -> Any:
+def run_translation(text: str, target: str, class_name: str | None, filename: str,
+                    input_shape: tuple[int, ...] | None = None) -> Any:
     """Translate ``text`` (worker thread); a TranslationError becomes a located RequestFailed."""
     try:
         from ..translators import TranslationError, translate
@@ -54,12 +62,13 @@ def run_translation(text: str, target: str, class_name: str | None, filename: st
         raise JsonRpcException(f"translators are not available: {exc}", code=REQUEST_FAILED) \
             from exc
     try:
-        return translate(text, target, class_name=class_name, filename=filename)
+        return translate(text, target, class_name=class_name, filename=filename,
+                         input_shape=input_shape)
     except TranslationError as exc:
         located = "; ".join(f"{filename}:{u.line}:{u.column + 1}: {u.construct}: {u.reason}"
                             for u in exc.unsupported)
         message = f"cannot translate {filename} to {target}: {exc}"
-        if located:
+        if located and filename not in str(exc):
             message += f" ({located})"
         raise JsonRpcException(message, code=REQUEST_FAILED,
                                data={"unsupported": [u.as_dict() for u in exc.unsupported]}) \
@@ -82,7 +91,8 @@ def create_file_edit(target_uri: str, code: str) -> types.WorkspaceEdit:
 
 
 async def translate_document(server: Any, uri: str, text: str, target: str,
-                             class_name: str | None) -> dict[str, Any]:
+                             class_name: str | None,
+                             input_shape: tuple[int, ...] | None = None) -> dict[str, Any]:
     """The command's body: translate, then create the sibling file or return the code."""
     source = to_fs_path(uri)
     if source is None:
@@ -90,7 +100,7 @@ async def translate_document(server: Any, uri: str, text: str, target: str,
     src_path = Path(source)
     loop = asyncio.get_running_loop()
     translation = await loop.run_in_executor(
-        None, run_translation, text, target, class_name, src_path.name)
+        None, run_translation, text, target, class_name, src_path.name, input_shape)
     target_path = sibling_path(src_path, target)
     target_uri = from_fs_path(str(target_path)) or target_path.as_uri()
     result: dict[str, Any] = {
