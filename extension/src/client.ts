@@ -56,6 +56,7 @@ export function languageClientFactory(api: VsCodeApi, channel: vscode.LogOutputC
       async executeCommand(name: string, args: unknown[], token?: CancelToken): Promise<unknown> {
         return client.sendRequest(ExecuteCommandRequest.type, { command: name, arguments: args }, token as vscode.CancellationToken | undefined);
       },
+      serverCommands: () => client.initializeResult?.capabilities.executeCommandProvider?.commands,
       async sendConfiguration(next: InitializationOptions): Promise<void> {
         current = next;
         await client.sendNotification(DidChangeConfigurationNotification.type, configurationPayload(next));

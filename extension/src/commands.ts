@@ -45,10 +45,20 @@ export interface VerifyResult {
   message: string;
 }
 
-/** The language client, reduced to the one request the commands send. */
+/** The language client, reduced to what the commands need. */
 export interface CommandClient {
   executeCommand(command: string, args: unknown[], token?: CancelToken): Promise<unknown>;
+  /** The commands the server advertised (`executeCommandProvider.commands`), when known. */
+  serverCommands?(): readonly string[] | undefined;
 }
+
+/** Whether the server advertised `command` (true when the client cannot tell). */
+export function serverSupports(client: CommandClient, command: string): boolean {
+  const commands = client.serverCommands?.();
+  return commands === undefined || commands.includes(command);
+}
+
+export const UPDATE_SERVER_MESSAGE = "The running mlsense server does not offer this command yet; update mlsense (pip install -U mlsense) and restart the server.";
 
 /** The operation was cancelled by the user. */
 export class CancelledError extends Error {}
@@ -185,6 +195,11 @@ export async function runVerification(api: VsCodeApi, client: CommandClient, arg
   if (!(await ensureVerificationAllowed(api))) {
     return undefined;
   }
+  if (!serverSupports(client, VERIFY_COMMAND)) {
+    api.logWarning(`${VERIFY_COMMAND}: ${UPDATE_SERVER_MESSAGE}`);
+    await api.showMessage("warning", `MLSense: verification is not available. ${UPDATE_SERVER_MESSAGE}`);
+    return undefined;
+  }
   const title = `MLSense: verifying the ${FRAMEWORK_NAMES[args.target]} translation on ${args.device}`;
   try {
     const raw = await api.withProgress(title, (token) => raceCancellation(client.executeCommand(VERIFY_COMMAND, [args], token), token));
@@ -207,6 +222,11 @@ export async function runVerification(api: VsCodeApi, client: CommandClient, arg
 
 /** Run `mlsense.translateFramework` and show the result (never overwriting a file). */
 export async function runTranslation(api: VsCodeApi, client: CommandClient, args: TranslateArgs): Promise<TranslateResult | undefined> {
+  if (!serverSupports(client, TRANSLATE_COMMAND)) {
+    api.logWarning(`${TRANSLATE_COMMAND}: ${UPDATE_SERVER_MESSAGE}`);
+    await api.showMessage("warning", `MLSense: translation is not available. ${UPDATE_SERVER_MESSAGE}`);
+    return undefined;
+  }
   try {
     const result = parseTranslateResult(await client.executeCommand(TRANSLATE_COMMAND, [args]));
     await showTranslation(api, result, args.target);
@@ -223,7 +243,7 @@ export async function runTranslation(api: VsCodeApi, client: CommandClient, args
 export function errorText(error: unknown): string {
   const e = error as { code?: number; message?: string };
   if (e && e.code === -32601) {
-    return "the running mlsense server does not support this command; update mlsense.";
+    return UPDATE_SERVER_MESSAGE;
   }
   return e?.message ?? String(error);
 }

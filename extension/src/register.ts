@@ -3,8 +3,12 @@ import type { VsCodeApi } from "./api";
 import { buildTranslateArgs, buildVerifyArgs, commandDocumentUri, ensureVerificationAllowed, runTranslation, runVerification, type Target } from "./commands";
 import type { ServerManager } from "./manager";
 
-/** Command ids contributed in package.json, all registered by {@link registerCommands}. */
-export const COMMAND_IDS = ["mlsense.translateToKeras", "mlsense.translateToPyTorch", "mlsense.verifyTranslation", "mlsense.restart", "mlsense.showOutput"] as const;
+/**
+ * Command ids contributed in package.json, all registered by {@link registerCommands}. None may
+ * equal a server command (`mlsense.translateFramework`, `mlsense.verifyTranslation`):
+ * vscode-languageclient registers those under their own ids, and VS Code rejects duplicates.
+ */
+export const COMMAND_IDS = ["mlsense.translateToKeras", "mlsense.translateToPyTorch", "mlsense.verify", "mlsense.restart", "mlsense.showOutput"] as const;
 
 /** Register every command in {@link COMMAND_IDS}. */
 export function registerCommands(api: VsCodeApi, mgr: ServerManager): void {
@@ -28,7 +32,7 @@ export function registerCommands(api: VsCodeApi, mgr: ServerManager): void {
   };
   api.registerCommand("mlsense.translateToKeras", translate("keras"));
   api.registerCommand("mlsense.translateToPyTorch", translate("pytorch"));
-  api.registerCommand("mlsense.verifyTranslation", async (arg?: unknown) => {
+  api.registerCommand("mlsense.verify", async (arg?: unknown) => {
     // Gate before anything else: in an untrusted workspace nothing is asked or sent.
     if (!(await ensureVerificationAllowed(api))) {
       return;

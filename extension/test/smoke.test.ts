@@ -16,6 +16,7 @@ import {
 } from "vscode-languageserver-protocol/node";
 import { configurationPayload } from "../src/documentSelector";
 import { checkEnvironment, execProcess } from "../src/interpreter";
+import { COMMAND_IDS } from "../src/register";
 import { buildServerCommand } from "../src/serverCommand";
 import { buildInitializationOptions, DEFAULTS } from "../src/settings";
 import { mlsensePython, repoRoot } from "./paths";
@@ -97,7 +98,11 @@ describe("language server smoke test", { skip: python ? false : "no .venv and no
   it("push diagnostics: initialize, open the Keras example, get MLS301, apply settings live, shutdown", async () => {
     const session = await startSession({ textDocument: { publishDiagnostics: { relatedInformation: true } } });
     assert.equal(session.init.serverInfo?.name.toLowerCase().includes("mlsense"), true, JSON.stringify(session.init.serverInfo));
-    assert.ok(session.init.capabilities.executeCommandProvider?.commands.includes("mlsense.translateFramework"));
+    const serverCommands = session.init.capabilities.executeCommandProvider?.commands ?? [];
+    assert.ok(serverCommands.includes("mlsense.translateFramework"), JSON.stringify(serverCommands));
+    // vscode-languageclient registers server commands as VS Code commands: ours must not collide.
+    const clashes = COMMAND_IDS.filter((id) => serverCommands.includes(id));
+    assert.deepEqual(clashes, []);
     const first = nextDiagnostics(session, exampleUri, (p) => p.diagnostics.length > 0);
     await open(session);
     const published = await first;

@@ -81,7 +81,7 @@ describe("runTranslation", () => {
     assert.equal(await runTranslation(api, failing, buildTranslateArgs("file:///ws/model.py", "keras")), undefined);
     assert.match(String(api.called("showMessage")[0].args[1]), /translation to Keras failed: cannot translate model\.py/);
     assert.throws(() => parseTranslateResult({ code: "x" }), /unexpected reply/);
-    assert.match(errorText({ code: -32601, message: "Method Not Found" }), /does not support this command/);
+    assert.match(errorText({ code: -32601, message: "Method Not Found" }), /does not offer this command yet; update mlsense/);
   });
 });
 
@@ -108,6 +108,18 @@ describe("runVerification", () => {
     assert.deepEqual(c.sent, [{ command: VERIFY_COMMAND, args: [args] }]);
     assert.match(String(api.called("withProgress")[0].args[0]), /verifying the Keras translation on cpu/);
     assert.deepEqual(api.called("showMessage")[0].args.slice(0, 2), ["info", "Translation verified on cpu (max abs error 3.20e-7)"]);
+  });
+
+  it("does not send a command the server did not advertise", async () => {
+    const api = new FakeApi();
+    const c = { ...client({ verified: true, max_abs_error: 0, devices: ["cpu"], message: "" }), serverCommands: () => ["mlsense.translateFramework"] };
+    assert.equal(await runVerification(api, c, args), undefined);
+    assert.equal(c.sent.length, 0);
+    assert.equal(api.called("withProgress").length, 0);
+    assert.match(String(api.called("showMessage")[0].args[1]), /verification is not available.*update mlsense/);
+    // Translation is advertised, so it goes through.
+    await runTranslation(api, c, buildTranslateArgs("file:///ws/model.py", "keras"));
+    assert.equal(c.sent[0].command, TRANSLATE_COMMAND);
   });
 
   it("reports a failed verification as an error with the server's message", async () => {

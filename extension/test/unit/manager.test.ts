@@ -159,7 +159,7 @@ describe("registered commands", () => {
     const mgr = new ServerManager(api, async () => ({ executeCommand: async (...a) => { sent.push(a); }, sendConfiguration: async () => undefined, stop: async () => undefined }), exec("0.1.0"), {});
     await mgr.start();
     registerCommands(api, mgr);
-    await api.commands.get("mlsense.verifyTranslation")?.();
+    await api.commands.get("mlsense.verify")?.();
     assert.equal(sent.length, 0);
     assert.equal(api.called("showQuickPick").length, 0);
     assert.equal(api.called("showMessage")[0].args[0], "warning");
@@ -179,7 +179,7 @@ describe("registered commands", () => {
     await mgr.start();
     registerCommands(api, mgr);
     await api.commands.get("mlsense.translateToPyTorch")?.();
-    await api.commands.get("mlsense.verifyTranslation")?.();
+    await api.commands.get("mlsense.verify")?.();
     assert.deepEqual(sent, [
       ["mlsense.translateFramework", [{ uri: "file:///ws/model.py", target: "pytorch" }]],
       ["mlsense.verifyTranslation", [{ uri: "file:///ws/model.py", target: "pytorch", device: "all" }]],
