@@ -347,7 +347,10 @@ def _check_translate_paths(args: argparse.Namespace) -> tuple[Path, Path | None]
 
 
 def _located(filename: str, unsupported: Sequence[Unsupported]) -> list[str]:
-    return [f"{filename}:{u.line}: {u.construct}: {u.reason}" for u in unsupported]
+    """``FILE:line: construct: reason`` once per distinct construct, in source order."""
+    seen = dict.fromkeys((u.line, u.construct, u.reason) for u in unsupported)
+    return [f"{filename}:{line}: {construct}: {reason}"
+            for line, construct, reason in sorted(seen, key=lambda k: k[0])]
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
@@ -371,7 +374,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
         return _translate_failed(args, name, [Unsupported(exc.lineno or 1, "syntax", exc.msg)])
     except ImportError as exc:
         return _translate_failed(args, name, [], f"no translator to {args.to} available: {exc}")
-    report = _verify(source_path, translation, args) if args.verify else None
+    report = _verify(source_path, text, translation, args) if args.verify else None
     if out is not None:
         out.write_text(translation.target_code, encoding="utf-8")
     if args.output_format == "json":
@@ -388,20 +391,28 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 
 def _translate_failed(args: argparse.Namespace, name: str, unsupported: Sequence[Unsupported],
-                      message: str = "cannot translate") -> int:
+                      message: str | None = None) -> int:
     located = _located(name, unsupported)
     if args.output_format == "json":
         data = {"target_code": None, "verified": None, "max_abs_error": None, "devices": [],
-                "error": message, "unsupported": [u.as_dict() for u in unsupported]}
+                "error": message or f"cannot translate {name}",
+                "unsupported": [u.as_dict() for u in unsupported]}
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return 2
+    for line in located:
+        print(line, file=sys.stderr)
+    if located:
+        n = len(located)
+        constructs = any(u.construct not in ("syntax", "source file") for u in unsupported)
+        hint = "; --partial translates the rest" if constructs and not args.partial else ""
+        _error(f"cannot translate {name}: {n} unsupported construct{'s' if n != 1 else ''}{hint}")
     else:
-        _error(f"{name}: {message}")
-        for line in located:
-            print(line, file=sys.stderr)
+        _error(f"cannot translate {name}: {message or 'unknown reason'}")
     return 2
 
 
-def _verify(source_path: Path, translation: Translation, args: argparse.Namespace) -> object:
+def _verify(source_path: Path, text: str, translation: Translation,
+            args: argparse.Namespace) -> object:
     """The verifier's report, or a stand-in failure when it cannot run at all."""
     from . import output
 
@@ -410,8 +421,10 @@ def _verify(source_path: Path, translation: Translation, args: argparse.Namespac
     except ImportError as exc:
         return output.UnavailableVerification(f"verification is not available: {exc}")
     try:
+        # The decoded text is passed so a file in a declared non-UTF-8 encoding verifies too.
+        progress = (lambda msg: print(f"verify: {msg}", file=sys.stderr)) if args.verbose else None
         return verify_translation(str(source_path), translation, device=args.device,
-                                  timeout=args.timeout)
+                                  timeout=args.timeout, source_text=text, progress=progress)
     except Exception as exc:  # the verifier's own bug: report it, do not crash the CLI
         if args.verbose:
             traceback.print_exc()

@@ -371,7 +371,10 @@ def run_checks(files: Sequence[tuple[Path, Config]], options: CheckOptions, jobs
                 on_done(len(reports))
     else:
         jobs = min(jobs, len(items))
-        chunksize = max(1, min(32, len(items) // (jobs * 8)))
+        # Largest files first and small batches: no worker is left alone with a big file at
+        # the end (per-batch IPC costs ~0.1 ms, a file ~10-100 ms).
+        items.sort(key=lambda item: -_size(item[0]))
+        chunksize = max(1, min(8, len(items) // (jobs * 16)))
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
         with ctx.Pool(jobs, initializer=_init_worker, initargs=(configs, options)) as pool:
@@ -384,3 +387,10 @@ def run_checks(files: Sequence[tuple[Path, Config]], options: CheckOptions, jobs
 
 
 _MIN_FILES_FOR_POOL = 8
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0

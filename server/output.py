@@ -310,8 +310,9 @@ def translation_json(translation: Any, report: Any, asked: bool, out: Path | Non
 
 def translation_messages(name: str, translation: Any, report: Any, out: Path | None) -> list[str]:
     """What ``translate`` tells the user on stderr in text mode (stdout carries the code)."""
-    lines = [f"{name}:{u.line}: {u.construct}: {u.reason} (left as a stub)"
-             for u in translation.unsupported]
+    stubs = dict.fromkeys((u.line, u.construct, u.reason) for u in translation.unsupported)
+    lines = [f"{name}:{line}: {construct}: {reason} (left as a stub)"
+             for line, construct, reason in sorted(stubs, key=lambda k: k[0])]
     lines.extend(f"note: {n}" for n in translation.notes)
     if out is not None:
         lines.append(f"wrote {out}")
@@ -326,4 +327,13 @@ def translation_messages(name: str, translation: Any, report: Any, out: Path | N
             lines.append(f"verified on {devices}: {detail}")
         else:
             lines.append(f"verification failed: {getattr(report, 'message', '')}")
+        rows = getattr(report, "per_device", None) or []
+        if len(rows) == 1 and getattr(report, "verified", False):
+            rows = []  # the summary line already says it all
+        for row in rows:
+            state = "skipped" if getattr(row, "skipped", False) else (
+                "ok" if getattr(row, "verified", False) else "FAILED")
+            detail = getattr(row, "message", "")
+            lines.append(f"  {getattr(row, 'device', '?')}/{getattr(row, 'backend', '?')}: "
+                         f"{state}{': ' + detail if detail else ''}")
     return lines

@@ -54,3 +54,90 @@ def test_undecodable_source_cannot_be_translated(tmp_path: Path) -> None:
     data = run.json()
     assert data["target_code"] is None and data["verified"] is None
     assert data["unsupported"][0]["line"] == 2
+
+
+UNSUPPORTED = (
+    "import torch.nn as nn\n"
+    "\n"
+    "\n"
+    "class Net(nn.Module):\n"
+    "    def __init__(self):\n"
+    "        super().__init__()\n"
+    "        self.fc = nn.Linear(10, 4)\n"
+    "        self.fold = nn.Fold(output_size=(4, 5), kernel_size=(2, 2))\n"
+    "\n"
+    "    def forward(self, x):\n"
+    "        return self.fold(self.fc(x))\n"
+)
+
+
+def test_translation_goes_to_stdout_as_valid_python(model: Path) -> None:
+    run = run_cli("translate", "model.py", "--to", "keras", cwd=model.parent)
+    assert run.returncode == 0, run.stderr
+    compile(run.stdout, "translated.py", "exec")
+    assert "import keras" in run.stdout and "class Net(keras.Model)" in run.stdout
+    assert "torch" not in run.stdout.replace("PyTorch", "")
+
+
+def test_output_file_is_written_and_protected(model: Path) -> None:
+    run = run_cli("translate", "model.py", "--to", "keras", "-o", "model_keras.py",
+                  cwd=model.parent)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "" and "wrote model_keras.py" in run.stderr
+    written = (model.parent / "model_keras.py").read_text(encoding="utf-8")
+    assert "keras.Model" in written
+    again = run_cli("translate", "model.py", "--to", "keras", "-o", "model_keras.py",
+                    cwd=model.parent)
+    assert again.returncode == 3
+    (model.parent / "model_keras.py").write_text("# stale\n", encoding="utf-8")
+    forced = run_cli("translate", "model.py", "--to", "keras", "-o", "model_keras.py", "--force",
+                     cwd=model.parent)
+    assert forced.returncode == 0
+    assert (model.parent / "model_keras.py").read_text(encoding="utf-8") == written
+
+
+def test_json_output_without_verification(model: Path) -> None:
+    run = run_cli("translate", "model.py", "--to", "keras", "--output-format", "json",
+                  cwd=model.parent)
+    assert run.returncode == 0, run.stderr
+    data = run.json()
+    assert data["target_framework"] == "keras" and "keras.Model" in data["target_code"]
+    assert data["verified"] is None and data["max_abs_error"] is None
+    assert data["devices"] == [] and data["unsupported"] == []
+
+
+def test_unsupported_construct_is_located_and_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "net.py").write_text(UNSUPPORTED, encoding="utf-8")
+    run = run_cli("translate", "net.py", "--to", "keras", cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert "net.py:8: nn.Fold(" in run.stderr and "--partial" in run.stderr
+    run = run_cli("translate", "net.py", "--to", "keras", "--output-format", "json", cwd=tmp_path)
+    assert run.returncode == 2
+    data = run.json()
+    assert data["target_code"] is None and data["unsupported"][0]["line"] == 8
+
+
+def test_partial_translation_leaves_stubs_and_exits_0(tmp_path: Path) -> None:
+    (tmp_path / "net.py").write_text(UNSUPPORTED, encoding="utf-8")
+    run = run_cli("translate", "net.py", "--to", "keras", "--partial", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "layers.Dense(4)" in run.stdout
+    assert run.stderr.count("net.py:8: nn.Fold(") == 1 and "left as a stub" in run.stderr
+
+
+def test_syntax_error_cannot_be_translated(tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text("import torch\ndef f(:\n", encoding="utf-8")
+    run = run_cli("translate", "bad.py", "--to", "keras", cwd=tmp_path)
+    assert run.returncode == 2 and "bad.py:2:" in run.stderr
+
+
+@pytest.mark.slow
+def test_verified_translation_reports_the_error_in_json(model: Path) -> None:
+    run = run_cli("translate", "model.py", "--to", "keras", "--verify", "--output-format", "json",
+                  cwd=model.parent, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    data = run.json()
+    assert data["verified"] is True and data["devices"] == ["cpu"]
+    assert data["max_abs_error"] is not None and data["max_abs_error"] <= 1e-4
+    assert data["verification"]["verified"] is True
