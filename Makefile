@@ -27,8 +27,12 @@ demo: setup
 	$(VENV)/bin/mlsense translate examples/torch_regression.py --to keras --verify
 	$(VENV)/bin/mlsense translate examples/keras_regression.py --to pytorch --verify
 
+# mypy sees the package through a link named `mlsense` (the repository root is the package).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	mkdir -p build/mypy && ln -sfn "$(CURDIR)" build/mypy/mlsense
+	cd build/mypy && "$(CURDIR)/$(VENV)/bin/mypy" --config-file "$(CURDIR)/pyproject.toml" \
+		-p mlsense.analyzers -p mlsense.server -p mlsense.translators
 
 test-python: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -n 2 --dist loadgroup

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from .aliases import ImportTable, dotted_name
 from .registry import RuleInfo
+
+if TYPE_CHECKING:
+    from .units import TopChunk
 
 _EMPTY_MODULE = cst.Module(body=[])
 
@@ -82,7 +85,7 @@ class ParsedChunk:
 class ChunkContext:
     """Per-chunk services for rules."""
 
-    def __init__(self, chunk: ParsedChunk, imports: ImportTable, enabled: frozenset[str],
+    def __init__(self, chunk: TopChunk, imports: ImportTable, enabled: frozenset[str],
                  infos: dict[str, RuleInfo]) -> None:
         self.chunk = chunk
         self.module: cst.Module = chunk.module  # type: ignore[assignment]

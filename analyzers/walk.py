@@ -80,11 +80,11 @@ def walk(roots: Iterable[cst.CSTNode],
     while stack:
         item = stack.pop()
         if item is _LEAVE:
-            node = stack.pop()
-            for fn in leave(type(node)):
-                fn(node)
+            left = stack.pop()
+            for fn in leave(type(left)):
+                fn(left)  # type: ignore[arg-type]
             continue
-        node = item  # type: ignore[assignment]
+        node: cst.CSTNode = item  # type: ignore[assignment]
         descend = True
         for fn in visit(type(node)):
             if fn(node) is False:  # type: ignore[arg-type]
