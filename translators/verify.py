@@ -372,10 +372,14 @@ def verify_translation(source_path: str, translation: Translation, device: str =
                     continue
             if progress is not None:
                 progress(f"verifying on {dev} (Keras on {backend})")
+            t_ready = time.monotonic()
+            pool.ready_info(backend, deadline, cancel)  # process start + imports when cold
+            t_ready = time.monotonic() - t_ready
             reply = pool.request(backend, {**payload, "device": dev,
                                            "onnx": onnx and onnx_result is None},
                                  deadline, cancel, progress)
             rows.append(_device_result(dev, backend, reply))
+            rows[-1].timings["worker_ready_s"] = round(t_ready, 3)
             res = reply.get("result") or {}
             onnx_result = onnx_result or res.get("onnx")
             notes += [n for n in res.get("notes", []) if n not in notes]
