@@ -36,6 +36,8 @@ export interface TranslateResult {
   exists?: boolean;
   /** The server created the target file through `workspace/applyEdit` (CreateFile, no overwrite). */
   applied?: boolean;
+  /** Present when the server verified the translation as part of translating it. */
+  verification?: VerifyResult;
 }
 
 export interface VerifyResult {
@@ -99,6 +101,7 @@ export function parseTranslateResult(value: unknown): TranslateResult {
     unsupported: Array.isArray(v.unsupported) ? v.unsupported : [],
     exists: typeof v.exists === "boolean" ? v.exists : undefined,
     applied: v.applied === true,
+    verification: v.verification === undefined || v.verification === null ? undefined : parseVerifyResult(v.verification),
   };
 }
 
@@ -136,6 +139,11 @@ export async function showTranslation(api: VsCodeApi, result: TranslateResult, t
     await api.openDiff(result.targetUri, result.targetCode, "python", `${name} ↔ ${FRAMEWORK_NAMES[target]} translation (unsaved)`);
   } else {
     await api.openUntitledBeside(result.targetCode, "python");
+  }
+  if (result.verification) {
+    const summary = describeVerification(result.verification);
+    api.logInfo(summary);
+    await api.showMessage(result.verification.verified ? "info" : "error", summary);
   }
   if (result.unsupported.length > 0) {
     const lines = describeUnsupported(result.unsupported);

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,7 @@ def open_notebook(client: LanguageClient) -> None:
     ))
 
 
-async def wait_for(predicate, what: str) -> None:
+async def wait_for(predicate: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + TIMEOUT_S
     while time.monotonic() < deadline:
         if predicate():
@@ -103,8 +104,14 @@ async def wait_for(predicate, what: str) -> None:
     raise AssertionError(f"timed out after {TIMEOUT_S}s waiting for {what}")
 
 
-def codes(diagnostics: list[types.Diagnostic]) -> list[str]:
+def codes(diagnostics: Sequence[types.Diagnostic]) -> list[str]:
     return [str(d.code) for d in diagnostics]
+
+
+def published_codes(client: LanguageClient, uri: str) -> list[str] | None:
+    """Codes last published for ``uri``; None if nothing was published for it yet."""
+    diagnostics = client.diagnostics.get(uri)
+    return None if diagnostics is None else codes(diagnostics)
 
 
 @pytest.mark.asyncio
@@ -129,7 +136,8 @@ async def test_push_diagnostics_per_cell_uri(client: LanguageClient) -> None:
             text_content=[types.NotebookDocumentCellContentChanges(
                 document=types.VersionedTextDocumentIdentifier(uri=CELL_URIS[1], version=2),
                 changes=[types.TextDocumentContentChangeWholeDocument(text=FIXED_CELL_1)])]))))
-    await wait_for(lambda: "MLS301" not in codes(client.diagnostics.get(CELL_URIS[1], ["MLS301"])),
+    await wait_for(lambda: published_codes(client, CELL_URIS[1]) is not None
+                   and "MLS301" not in (published_codes(client, CELL_URIS[1]) or []),
                    "MLS301 cleared after the cell was fixed")
 
     # Closing the notebook clears its cells' diagnostics.

@@ -64,6 +64,13 @@ describe("runTranslation", () => {
     assert.deepEqual(api.called("openFileBeside")[0].args, ["file:///ws/model_torch.py"]);
   });
 
+  it("reports a verification that came with the translation", async () => {
+    const api = new FakeApi();
+    await runTranslation(api, client({ targetCode: code, unsupported: [], verification: { verified: true, max_abs_error: 1.5e-6, devices: ["cpu"], message: "" } }),
+      buildTranslateArgs("file:///ws/model.py", "keras"));
+    assert.deepEqual(api.called("showMessage")[0].args.slice(0, 2), ["info", "Translation verified on cpu (max abs error 1.50e-6)"]);
+  });
+
   it("lists the constructs that were not translated", async () => {
     const api = new FakeApi();
     api.answers = ["Show output"];
