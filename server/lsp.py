@@ -41,7 +41,8 @@ class MlsenseLanguageServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("mlsense", __version__, max_workers=2)
         self.settings = ServerSettings()
-        self.engine = DiagnosticsEngine(self.config_for, self.publish, self.report_rule_errors)
+        self.engine = DiagnosticsEngine(self.config_for, self.publish, self.report_rule_errors,
+                                        self.report_crash)
         self.pull_diagnostics = False
         self._init_settings: dict[str, Any] = {}
         self._pushed_settings: dict[str, Any] = {}
@@ -68,6 +69,14 @@ class MlsenseLanguageServer(LanguageServer):
             self._reported.add(key)
             self.log(f"mlsense rule family `{err.family}` raised {err.error}; it is skipped "
                      f"where it fails.\n{err.traceback}", types.MessageType.Error)
+
+    def report_crash(self, error: str) -> None:
+        """The analysis of a document failed outright: logged once per distinct error."""
+        key = ("engine", error.splitlines()[0])
+        if key not in self._reported:
+            self._reported.add(key)
+            self.log(f"mlsense analysis failed (please report this bug): {error}",
+                     types.MessageType.Error)
 
     # -- settings -------------------------------------------------------------------------
     def config_for(self, path: str | None) -> Config:

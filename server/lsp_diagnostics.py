@@ -10,6 +10,7 @@ dropped, so diagnostics are never published for stale text.
 from __future__ import annotations
 
 import asyncio
+import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -96,7 +97,8 @@ class DiagnosticsEngine:
 
     def __init__(self, config_for: Callable[[str | None], Config],
                  publish: Callable[[OpenDocument, AnalyzedVersion], None],
-                 report_errors: Callable[[AnalysisResult], None]) -> None:
+                 report_errors: Callable[[AnalysisResult], None],
+                 report_crash: Callable[[str], None]) -> None:
         self.documents: dict[str, OpenDocument] = {}
         self.encoder = PositionEncoder()
         self.debounce_s = 0.05
@@ -106,6 +108,7 @@ class DiagnosticsEngine:
         self._config_for = config_for
         self._publish = publish
         self._report_errors = report_errors
+        self._report_crash = report_crash
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlsense-analysis")
         self._tasks: set[asyncio.Task[Any]] = set()
         # Set once the client's settings are known: nothing is analysed with the wrong ones.
@@ -171,8 +174,14 @@ class DiagnosticsEngine:
                 lines, version, generation = state.doc.lines, state.doc.version, self.generation
                 text = state.doc.text
                 loop = asyncio.get_running_loop()
-                analyzed = await loop.run_in_executor(
-                    self._pool, self._analyze, state, text, lines, version, generation)
+                try:
+                    analyzed = await loop.run_in_executor(
+                        self._pool, self._analyze, state, text, lines, version, generation)
+                except Exception as exc:  # an engine bug must not take the server down
+                    state.analyzer = None  # its caches may be inconsistent now
+                    self._report_crash(f"{type(exc).__name__}: {exc}\n"
+                                       + "".join(traceback.format_exception(exc)))
+                    return None
                 self.analyses += 1
                 analyzed.serial = self.analyses
                 self._report_errors(analyzed.result)

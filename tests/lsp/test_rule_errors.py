@@ -37,9 +37,11 @@ async def test_throwing_plugin_rule_is_logged_once(client: LanguageClient,
 
 async def test_missing_plugin_is_reported_not_fatal(client: LanguageClient,
                                                     tmp_path: Path) -> None:
-    await init(client, {"plugins": ["no_such_mlsense_plugin"]})
+    await init(client, {"plugins": ["no_such_mlsense_plugin"], "showNotifications": "onError"})
     uri = uri_for(tmp_path)
     open_doc(client, uri, KERAS)
     assert "MLS301" in [d.code for d in (await wait_published(client, uri, 1)).diagnostics]
     errors = [m.message for m in client.log_messages if m.type == types.MessageType.Error]
     assert len(errors) == 1 and "no_such_mlsense_plugin" in errors[0]
+    # showNotifications=onError: errors also pop up (window/showMessage), info does not.
+    assert [m.message for m in client.messages] == errors
