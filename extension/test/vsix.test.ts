@@ -67,6 +67,20 @@ describe(".vsix package", { skip: existsSync(vsixPath) ? false : `${vsixPath} no
     assert.ok(bundle.includes("mlsense.translateFramework"), "the commands are in the bundle");
     assert.ok(bundle.length < 1_000_000, `bundle is ${bundle.length} bytes`);
   });
+
+  it("loads in Node and exports activate/deactivate", () => {
+    const bundle = entries.get("extension/extension/out/extension.js")!.read().toString("utf8");
+    // VS Code provides `vscode`; at load time the bundle may only touch it lazily, so any
+    // stand-in object that answers every property is enough to evaluate the module.
+    const anything: object = new Proxy(function stub() { /* callable and constructible */ }, {
+      get: (_target, key) => (key === Symbol.toPrimitive ? () => "" : anything),
+    });
+    const mod = { exports: {} as Record<string, unknown> };
+    const load = new Function("require", "module", "exports", "__filename", "__dirname", bundle);
+    load((name: string) => (name === "vscode" ? anything : require(name)), mod, mod.exports, "extension.js", root);
+    assert.equal(typeof mod.exports.activate, "function");
+    assert.equal(typeof mod.exports.deactivate, "function");
+  });
 });
 
 describe("platform-specific .vsix (useBundled)", { skip: existsSync(platformVsix) ? false : `${platformVsix} not built: run extension/build.sh --target linux-x64` }, () => {
