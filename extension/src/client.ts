@@ -10,7 +10,7 @@ import {
   State,
 } from "vscode-languageclient/node";
 import type { CancelToken, VsCodeApi } from "./api";
-import { configurationPayload, DOCUMENT_SELECTOR } from "./documentSelector";
+import { configurationPayload, configurationResponse, DOCUMENT_SELECTOR } from "./documentSelector";
 import type { ClientFactory, ClientHandle } from "./manager";
 import type { ServerCommand } from "./serverCommand";
 import type { InitializationOptions } from "./settings";
@@ -34,12 +34,7 @@ export function languageClientFactory(api: VsCodeApi, channel: vscode.LogOutputC
         workspace: {
           // A server that pulls `workspace/configuration` for "mlsense" gets the same validated
           // options as initializationOptions, not VS Code's raw settings tree.
-          configuration: (params, token, next) => {
-            if (params.items.every((item) => item.section === "mlsense")) {
-              return params.items.map(() => current);
-            }
-            return next(params, token);
-          },
+          configuration: (params, token, next) => configurationResponse(params.items, current) ?? next(params, token),
         },
       },
     };

@@ -15,3 +15,12 @@ export const DOCUMENT_SELECTOR = [
 export function configurationPayload<T>(options: T): { settings: { mlsense: T } } {
   return { settings: { mlsense: options } };
 }
+
+/**
+ * Answer a `workspace/configuration` request: our validated options for every item asking for
+ * section `mlsense`; undefined when any item asks for something else (the client's default
+ * handling then answers from VS Code's settings).
+ */
+export function configurationResponse<T>(items: ReadonlyArray<{ section?: string }>, options: T): T[] | undefined {
+  return items.length > 0 && items.every((item) => item.section === "mlsense") ? items.map(() => options) : undefined;
+}

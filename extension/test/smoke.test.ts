@@ -12,9 +12,9 @@ import { after, describe, it } from "node:test";
 import {
   createProtocolConnection, DocumentDiagnosticRequest, type DocumentDiagnosticReport, ExitNotification, type InitializeResult, InitializeRequest,
   InitializedNotification, type ProtocolConnection, PublishDiagnosticsNotification, type PublishDiagnosticsParams, ShutdownRequest,
-  StreamMessageReader, StreamMessageWriter, DidOpenTextDocumentNotification, type ClientCapabilities, DidChangeConfigurationNotification,
+  StreamMessageReader, StreamMessageWriter, DidOpenTextDocumentNotification, type ClientCapabilities, DidChangeConfigurationNotification, ConfigurationRequest,
 } from "vscode-languageserver-protocol/node";
-import { configurationPayload } from "../src/documentSelector";
+import { configurationPayload, configurationResponse } from "../src/documentSelector";
 import { checkEnvironment, execProcess } from "../src/interpreter";
 import { COMMAND_IDS } from "../src/register";
 import { buildServerCommand } from "../src/serverCommand";
@@ -31,18 +31,26 @@ interface Session { connection: ProtocolConnection; child: ChildProcess; stderr:
 
 const sessions: Session[] = [];
 
-async function startSession(capabilities: ClientCapabilities, severity: Record<string, "error" | "warning" | "information" | "hint"> = {}): Promise<Session> {
+type Answer = (items: Array<{ section?: string }>) => unknown[] | undefined;
+
+async function startSession(capabilities: ClientCapabilities, severity: Record<string, "error" | "warning" | "information" | "hint"> = {}, answer?: Answer): Promise<Session> {
   const command = buildServerCommand({ interpreter: [python as string], importStrategy: "fromEnvironment", extraArgs: [], baseEnv: { ...process.env }, cwd: root });
   const child = spawn(command.command, command.args, { env: command.env as NodeJS.ProcessEnv, cwd: command.cwd, stdio: ["pipe", "pipe", "pipe"] });
   const stderr: string[] = [];
   child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
   const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  const configured = new Promise<void>((resolve) => {
+    connection.onRequest(ConfigurationRequest.type, (params) => { resolve(); return answer?.(params.items) ?? params.items.map(() => null); });
+  });
   connection.listen();
   const init = await connection.sendRequest(InitializeRequest.type, {
     processId: process.pid, rootUri: pathToFileURL(root).toString(), capabilities, clientInfo: { name: "mlsense-smoke" },
     initializationOptions: buildInitializationOptions({ ...DEFAULTS, severity }, true), workspaceFolders: null,
   });
   await connection.sendNotification(InitializedNotification.type, {});
+  if (answer) {
+    await withTimeout(configured, TIMEOUT_MS, "workspace/configuration request from the server");
+  }
   const session = { connection, child, stderr, init };
   sessions.push(session);
   return session;
@@ -119,8 +127,15 @@ describe("language server smoke test", { skip: python ? false : "no .venv and no
     assert.equal(await endSession(session), 0);
   });
 
-  it("pull diagnostics, as VS Code's client requests them", async () => {
-    const session = await startSession({ textDocument: { diagnostic: { dynamicRegistration: false, relatedDocumentSupport: false } } }, { MLS301: "hint" });
+  it("pull diagnostics and pulled configuration, as VS Code's client does", async () => {
+    // The server asks for section "mlsense" once initialized; answer as the client middleware does.
+    const pulled = buildInitializationOptions({ ...DEFAULTS, severity: { MLS301: "hint" } }, true);
+    let asked: unknown;
+    const session = await startSession({
+      textDocument: { diagnostic: { dynamicRegistration: false, relatedDocumentSupport: false } },
+      workspace: { configuration: true },
+    }, { MLS301: "error" }, (items) => { asked = items; return configurationResponse(items, pulled); });
+    assert.deepEqual(asked, [{ section: "mlsense" }]);
     assert.ok(session.init.capabilities.diagnosticProvider, "server advertises pull diagnostics");
     await open(session);
     const report = await withTimeout(session.connection.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri: exampleUri } }), TIMEOUT_MS, "textDocument/diagnostic") as DocumentDiagnosticReport;
@@ -128,7 +143,7 @@ describe("language server smoke test", { skip: python ? false : "no .venv and no
     const items = report.kind === "full" ? report.items : [];
     const mls301 = items.find((d) => d.code === "MLS301");
     assert.ok(mls301, JSON.stringify(items));
-    assert.equal(mls301.severity, 4, "the severity from initializationOptions applies");
+    assert.equal(mls301.severity, 4, "the pulled configuration (hint) applies over initializationOptions (error)");
     assert.equal(await endSession(session), 0);
   });
 });

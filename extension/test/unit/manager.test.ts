@@ -7,7 +7,7 @@ import { type ClientFactory, type ClientHandle, FIX_INSTALL, ServerManager } fro
 import { COMMAND_IDS, registerCommands } from "../../src/register";
 import type { ServerCommand } from "../../src/serverCommand";
 import type { InitializationOptions } from "../../src/settings";
-import { DOCUMENT_SELECTOR } from "../../src/documentSelector";
+import { configurationResponse, DOCUMENT_SELECTOR } from "../../src/documentSelector";
 import { FakeApi, FakeTimers, settle } from "../fakeApi";
 import { repoRoot } from "../paths";
 
@@ -143,6 +143,13 @@ describe("manifest", () => {
     assert.equal(u.supported, "limited");
     assert.deepEqual(u.restrictedConfigurations, ["mlsense.interpreter", "mlsense.args"]);
     assert.match(u.description, /Verify translation/);
+  });
+
+  it("answers workspace/configuration for section mlsense with the validated options only", () => {
+    assert.deepEqual(configurationResponse([{ section: "mlsense" }, { section: "mlsense" }], { a: 1 }), [{ a: 1 }, { a: 1 }]);
+    assert.equal(configurationResponse([{ section: "python" }], { a: 1 }), undefined);
+    assert.equal(configurationResponse([{ section: "mlsense" }, {}], { a: 1 }), undefined);
+    assert.equal(configurationResponse([], { a: 1 }), undefined);
   });
 
   it("sends notebooks' Python cells to the server", () => {
