@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlsense.translators import TranslationError, translate
+from mlsense.translators import Translation, TranslationError, translate
 from mlsense.translators.verify import VerificationWorker, verify_translation
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +52,8 @@ def bench_files() -> list[tuple[Path, str]]:
     return files + [(p, "pytorch") for p in sorted((MODELS / "keras").glob("*.py"))]
 
 
-def run_one(path: Path, to: str, worker: VerificationWorker, device: str) -> tuple[Row, object]:
+def run_one(path: Path, to: str, worker: VerificationWorker,
+            device: str) -> tuple[Row, Translation | None]:
     """Translate and verify one file; returns the row and the Translation (or None)."""
     row = Row(path.stem, "torch->keras" if to == "keras" else "keras->torch")
     source = path.read_text(encoding="utf-8")

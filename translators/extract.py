@@ -95,7 +95,8 @@ def _drop_call(node: ast.AST) -> str | None:
 
 def _free_names(node: ast.AST) -> set[str]:
     """Names ``node`` reads that it does not bind itself (comprehension targets, lambda args)."""
-    loaded, bound = set(), set()
+    loaded: set[str] = set()
+    bound: set[str] = set()
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name):
             (loaded if isinstance(sub.ctx, ast.Load) else bound).add(sub.id)
@@ -198,7 +199,8 @@ class _Filter:
         why = _drop_call(value)
         if why:
             return why
-        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        targets: list[ast.expr] = (list(stmt.targets) if isinstance(stmt, ast.Assign)
+                                   else [stmt.target])
         reads = _free_names(value)
         for target in targets:  # `model.trainable = False` reads `model`
             if not isinstance(target, ast.Name):

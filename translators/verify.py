@@ -264,6 +264,25 @@ class VerificationWorker:
         self.close()
 
 
+_shared: VerificationWorker | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_worker(python: str | None = None, idle_timeout: float = 600.0) -> VerificationWorker:
+    """The process-wide warm worker (the language server and the CLI reuse one).
+
+    A different ``python`` replaces it (its processes are closed first).
+    """
+    global _shared
+    with _shared_lock:
+        wanted = python or sys.executable
+        if _shared is None or _shared.python != wanted:
+            if _shared is not None:
+                _shared.close()
+            _shared = VerificationWorker(python=wanted, idle_timeout=idle_timeout)
+        return _shared
+
+
 def _legs(device: str) -> list[tuple[str, str]]:
     """(device, Keras backend) pairs to run; the cuda legs are pruned once we know about GPUs."""
     if device == "cpu":
@@ -329,6 +348,11 @@ def _summary(rows: list[DeviceResult], layers: list[LayerError], atol: float) ->
     head = ("verified" if ran and all(r.verified for r in ran)
             else "NOT verified") + f" (atol {atol:g})"
     first = next((e for e in layers if e.diverges), None)
+    compared = [e for e in layers if e.max_abs_error is not None]
+    if first is None and compared and len(compared) == len(layers):
+        parts.append(f"every mapped layer agrees ({len(layers)} compared): the difference "
+                     f"comes from an operation without weights (activation, pooling, reshape, "
+                     f"axis) after the last mapped layer {layers[-1].torch_path}")
     if first is not None:
         parts.append(f"first diverging layer: {first.torch_path} <-> {first.keras_path} "
                      f"({first.kind}, source line {first.line}), max abs error "

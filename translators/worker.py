@@ -17,6 +17,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TextIO
 
 import numpy as np
@@ -174,10 +175,10 @@ class Models:
             if wt["torch_path"] not in modules:
                 raise StageError("copy weights", f"{where}: no torch module "
                                  f"{wt['torch_path']!r}; modules: {sorted(modules)[:20]}")
-            layer = _stage("copy weights", lambda wt=wt: _resolve_keras(self.keras_model,
-                                                                       wt["keras_path"]))
-            _stage(f"copy weights {where}", lambda wt=wt, layer=layer: copy_weights(
-                modules[wt["torch_path"]], layer, wt["kind"], wt["params"], direction))
+            layer = _stage("copy weights", partial(_resolve_keras, self.keras_model,
+                                                   wt["keras_path"]))
+            _stage(f"copy weights {where}", partial(copy_weights, modules[wt["torch_path"]], layer,
+                                                    wt["kind"], wt["params"], direction))
         self._note_uncovered(modules)
 
     def _note_uncovered(self, modules: dict[str, Any]) -> None:
@@ -249,7 +250,8 @@ def per_layer_errors(models: Models) -> list[dict[str, Any]]:
     activations: dict[str, Any] = {}
     t_seen: dict[str, np.ndarray] = {}
     k_seen: dict[str, np.ndarray] = {}
-    hooks, wrapped = [], []
+    handles: list[Any] = []
+    wrapped: list[Any] = []
 
     def grab(out: Any) -> np.ndarray:
         first = _flatten(out)[0]
@@ -262,7 +264,7 @@ def per_layer_errors(models: Models) -> list[dict[str, Any]]:
             def hook(_m: Any, _i: Any, out: Any, key: str = key) -> None:
                 t_seen.setdefault(key, grab(out))  # returning a value would replace the output
 
-            hooks.append(modules[key].register_forward_hook(hook))
+            handles.append(modules[key].register_forward_hook(hook))
         try:
             layer = _resolve_keras(models.keras_model, wt["keras_path"])
         except (AttributeError, IndexError, KeyError, ValueError):
@@ -282,8 +284,8 @@ def per_layer_errors(models: Models) -> list[dict[str, Any]]:
         models.run_torch()
         models.run_keras()
     finally:
-        for hook in hooks:
-            hook.remove()
+        for handle in handles:
+            handle.remove()
         for layer in wrapped:
             object.__delattr__(layer, "call")
     return [_layer_row(models, wt, t_seen.get(wt["torch_path"]), k_seen.get(wt["torch_path"]),

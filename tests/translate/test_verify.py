@@ -16,7 +16,11 @@ from pathlib import Path
 import pytest
 
 from mlsense.translators.base import TensorSpec, Translation, WeightTransfer
-from mlsense.translators.verify import VerificationWorker, verify_translation
+from mlsense.translators.verify import (
+    VerificationReport,
+    VerificationWorker,
+    verify_translation,
+)
 
 pytestmark = pytest.mark.slow
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -139,6 +143,39 @@ def test_wrong_activation_is_located_per_layer(tmp_path: Path, worker: Verificat
     assert fc1.max_abs_error is not None and fc1.max_abs_error < 1e-5 and not fc1.diverges
     assert fc2.diverges and fc2.line == 10
     assert "first diverging layer: fc2" in report.message and "line 10" in report.message
+
+
+def test_keras_to_torch_divergence_with_fused_activation(tmp_path: Path,
+                                                         worker: VerificationWorker) -> None:
+    source = _write(tmp_path, "seq.py", """
+        import keras
+        from keras import layers
+
+        model = keras.Sequential([
+            keras.Input((4,)),
+            layers.Dense(8, activation="relu"),
+            layers.Dense(3, activation="sigmoid"),
+        ])
+        """)
+    def run(activations: tuple[str, str]) -> VerificationReport:
+        target = ("import torch\nfrom torch import nn\n\nmodel = nn.Sequential(nn.Linear(4, 8), "
+                  f"nn.{activations[0]}(), nn.Linear(8, 3), nn.{activations[1]}())\n")
+        translation = Translation(
+            "keras", "pytorch", target, "model", "model", [TensorSpec((4,))],
+            weight_map=[WeightTransfer("dense", "0", "index:0", {}, 7),
+                        WeightTransfer("dense", "2", "index:1", {}, 8)])
+        return verify_translation(str(source), translation, worker=worker, onnx=False)
+
+    report = run(("Tanh", "Sigmoid"))  # wrong activation between the layers
+    assert not report.verified
+    first, second = report.per_layer
+    # Keras fuses relu into Dense: the probe applies it to the torch Linear output to compare
+    assert first.max_abs_error is not None and first.max_abs_error < 1e-5, first
+    assert second.diverges and second.line == 8
+
+    report = run(("ReLU", "Tanh"))  # wrong activation after the last weighted layer
+    assert not report.verified and not any(e.diverges for e in report.per_layer)
+    assert "every mapped layer agrees" in report.message
 
 
 CONV_SOURCE = """
