@@ -377,7 +377,12 @@ def verify_translation(source_path: str, translation: Translation, device: str =
     start = time.monotonic()
     deadline = start + timeout
     if source_text is None:
-        source_text = Path(source_path).read_text(encoding="utf-8")
+        try:
+            source_text = Path(source_path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            failed = DeviceResult(device, "n/a", message=f"cannot read {source_path}: {exc}")
+            return _report([failed], [], None, [], atol, start, device)
+    _legs(device)  # an unknown device is the caller's bug: raise before starting anything
     own = worker is None
     pool = worker or VerificationWorker(idle_timeout=0)
     payload = {"op": "verify", "source_path": os.path.abspath(source_path),

@@ -300,6 +300,14 @@ def test_source_text_overrides_the_file(worker: VerificationWorker) -> None:
     assert not report.verified and "shape" in report.message
 
 
+def test_user_prints_do_not_break_the_protocol(worker: VerificationWorker) -> None:
+    text = (EXAMPLES / "torch_regression.py").read_text().replace(
+        "super().__init__()", "super().__init__()\n        print('{\"id\": 1}' * 1000)")
+    report = verify_translation(str(EXAMPLES / "torch_regression.py"), seed_torch_to_keras(),
+                                source_text=text, worker=worker, onnx=False)
+    assert report.verified, report.message
+
+
 def test_all_devices_reports_cuda_skipped_without_gpu(worker: VerificationWorker) -> None:
     report = verify_translation(str(EXAMPLES / "torch_regression.py"), seed_torch_to_keras(),
                                 device="all", worker=worker, onnx=False)
@@ -319,6 +327,11 @@ def test_keras_torch_backend_leg_on_cpu(tmp_path: Path) -> None:
         assert report.verified, report.message
         assert [(r.device, r.backend) for r in report.per_device] == [("cpu", "torch")]
         assert list(own.pids()) == ["torch"]
+
+
+def test_unreadable_source_is_reported(tmp_path: Path) -> None:
+    report = verify_translation(str(tmp_path / "missing.py"), seed_torch_to_keras())
+    assert not report.verified and "cannot read" in report.message
 
 
 def test_unknown_device_is_rejected() -> None:
