@@ -402,13 +402,15 @@ def verify_translation(source_path: str, translation: Translation, device: str =
             if progress is not None:
                 progress(f"verifying on {dev} (Keras on {backend})")
             t_ready = time.monotonic()
-            pool.ready_info(backend, deadline, cancel)  # process start + imports when cold
+            info = pool.ready_info(backend, deadline, cancel)  # process start + imports if cold
             t_ready = time.monotonic() - t_ready
+            cold = {k: info[k] for k in ("import_s", "import_cpu_s") if k in info} \
+                if t_ready > 0.2 else {}
             reply = pool.request(backend, {**payload, "device": dev,
                                            "onnx": onnx and onnx_result is None},
                                  deadline, cancel, progress)
             rows.append(_device_result(dev, backend, reply))
-            rows[-1].timings["worker_ready_s"] = round(t_ready, 3)
+            rows[-1].timings.update(worker_ready_s=round(t_ready, 3), **cold)
             res = reply.get("result") or {}
             onnx_result = onnx_result or res.get("onnx")
             notes += [n for n in res.get("notes", []) if n not in notes]

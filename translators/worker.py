@@ -422,7 +422,7 @@ def main() -> None:
     def send(msg: dict[str, Any]) -> None:
         proto.write(json.dumps(msg, default=str) + "\n")
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     try:
         import keras  # noqa: F401 - pre-import: the backend (TF/torch/jax) loads here
         import torch
@@ -433,7 +433,8 @@ def main() -> None:
         return
     send({"ready": True, "backend": os.environ.get("KERAS_BACKEND", "tensorflow"), "cuda": cuda,
           "jax": importlib.util.find_spec("jax") is not None,
-          "import_s": round(time.perf_counter() - start, 3), "pid": os.getpid()})
+          "import_s": round(time.perf_counter() - start, 3),
+          "import_cpu_s": round(time.process_time() - cpu_start, 3), "pid": os.getpid()})
     for line in sys.stdin:
         if not line.strip():
             continue
