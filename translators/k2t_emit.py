@@ -152,13 +152,9 @@ def emit_class(found: Found, traced: Traced, folder: Folder, class_name: str) ->
 
 
 def _unflatten(sym: Sym) -> Sym:
-    from .k2t_layers import want
+    from .k2t_layers import in_layout
 
-    steps, conv = want(sym, "keras")
-    expr = sym.expr
-    for step in steps:
-        expr = step.func.replace("{x}", expr)  # type: ignore[union-attr]
-    return conv.with_(expr=expr)
+    return in_layout(sym, "keras")
 
 
 def _subclass_init(cls: ast.ClassDef, folder: Folder) -> tuple[str, list[str]]:

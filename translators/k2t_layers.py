@@ -96,7 +96,7 @@ def channels_last(spec: LayerSpec) -> None:
                                "only channels_last Keras models are translated")
 
 
-def want(x: Sym, layout: str) -> tuple[list[Step], Sym]:
+def want(x: Sym, layout: str) -> tuple[list[Fn], Sym]:
     """Steps converting ``x`` to ``layout`` (permutes at layout boundaries)."""
     layout = norm_layout(x.shape, layout)
     if x.layout == layout or layout == "any":
@@ -110,6 +110,15 @@ def want(x: Sym, layout: str) -> tuple[list[Step], Sym]:
     order = to_cf_perm(n) if layout == "cf" else to_keras_perm(n)
     step = Fn("{x}.permute(" + ", ".join(map(str, order)) + ")")
     return [step], x.with_(layout=layout)
+
+
+def in_layout(x: Sym, layout: str) -> Sym:
+    """``x`` converted to ``layout`` as one inline expression (the :func:`want` steps applied)."""
+    steps, conv = want(x, layout)
+    expr = x.expr
+    for step in steps:
+        expr = step.func.replace("{x}", expr)
+    return conv.with_(expr=expr)
 
 
 def activation_step(name: Any, spec: LayerSpec, x: Sym) -> list[Step]:
@@ -128,7 +137,7 @@ def dense(spec: LayerSpec, ins: list[Sym]) -> Result:
     units = spec.get("units", 0)
     x = ins[0]
     weight: dict[str, Any] = {}
-    pre: list[Step] = []
+    pre: list[Fn] = []
     if x.layout == "flatcf":
         # torch flattens C,H,W; Keras H,W,C: the weight rows are permuted instead of the input.
         weight = {"flatten_from": list(x.flat_from or ())}
@@ -389,8 +398,7 @@ def zero_padding(spec: LayerSpec, ins: list[Sym]) -> Result:
         per_dim = [tuple(v) for v in pad]
     pre, x = want(ins[0], "cf")
     pads = tuple(v for b, a in reversed(per_dim) for v in (b, a))
-    shape = tuple(None if x.shape[i] is None else x.shape[i] + sum(per_dim[i])  # type: ignore[operator]
-                  for i in range(rank))
+    shape = tuple(None if d is None else d + sum(per_dim[i]) for i, d in enumerate(x.shape[:rank]))
     step = Fn(f"F.pad({{x}}, {pads})", (f"nn.ZeroPad{rank}d({pads})",))
     return [*pre, step], x.with_(shape=(*shape, x.shape[-1]))
 

@@ -11,7 +11,7 @@ import ast
 from typing import Any
 
 from .base import TranslationError, Unsupported
-from .k2t_layers import ACTIVATIONS, check_args, want
+from .k2t_layers import ACTIVATIONS, check_args, in_layout
 from .k2t_parse import LayerSpec
 from .k2t_shapes import Node, Sym, fmt_dims, torch_axis
 
@@ -38,11 +38,7 @@ def _same_layout(syms: list[Sym]) -> list[Sym]:
     first = syms[0]
     out = [first]
     for s in syms[1:]:
-        steps, conv = want(s, first.layout if first.layout != "flatcf" else "keras")
-        expr = s.expr
-        for step in steps:
-            expr = step.func.replace("{x}", expr)  # type: ignore[union-attr]
-        out.append(conv.with_(expr=expr))
+        out.append(in_layout(s, first.layout if first.layout != "flatcf" else "keras"))
     if first.layout == "flatcf" and any(s.layout != "flatcf" for s in syms[1:]):
         raise TranslationError("mixing a flattened channels-first tensor with another")
     return out
@@ -185,10 +181,8 @@ def _unary_op(short: str, qualname: str, x: Any, rest: list[Any], kwargs: dict[s
         return x.with_(expr=f"{paren(x.expr)}.{op}(dim={dim_text}{keep_text})", shape=shape,
                        layout=layout)
     if short == "reshape":
-        steps, x = want(x, "keras")
+        x = in_layout(x, "keras")
         expr = x.expr
-        for step in steps:
-            expr = step.func.replace("{x}", expr)  # type: ignore[union-attr]
         target = kwargs.get("newshape", kwargs.get("shape", rest[0] if rest else None))
         if not isinstance(target, tuple | list) or not all(isinstance(v, int) or v is None
                                                            for v in target):
@@ -197,10 +191,8 @@ def _unary_op(short: str, qualname: str, x: Any, rest: list[Any], kwargs: dict[s
         return x.with_(expr=f"{paren(expr)}.reshape({new_dims})",
                        shape=tuple(None if v == -1 else v for v in target[1:]))
     if short == "transpose":
-        steps, x = want(x, "keras")
+        x = in_layout(x, "keras")
         expr = x.expr
-        for step in steps:
-            expr = step.func.replace("{x}", expr)  # type: ignore[union-attr]
         perm = _axes(kwargs.get("axes", kwargs.get("perm", rest[0] if rest else None)))
         if perm is None or perm[0] != 0:
             return None

@@ -24,6 +24,12 @@ def as_tuple(value: object, rank: int) -> tuple[object, ...]:
     return (value,) * rank
 
 
+def all_ints(values: Sequence[object]) -> tuple[int, ...] | None:
+    """``values`` as a tuple of ints, or None when any of them is not a (statically known) int."""
+    out = tuple(v for v in values if isinstance(v, int))
+    return out if len(out) == len(values) else None
+
+
 def conv_out_size(size: int | None, kernel: int, stride: int = 1, padding: int = 0,
                   dilation: int = 1) -> int | None:
     """Output length of a convolution / pooling window along one axis (PyTorch formula)."""
@@ -50,9 +56,11 @@ def spatial_out(shape: Shape, rank: int, kernel: object, stride: object, padding
     ks, ss = as_tuple(kernel, rank), as_tuple(stride, rank)
     ps, ds = as_tuple(padding, rank), as_tuple(dilation, rank)
     spatial = shape[-rank:]
-    if not all(isinstance(v, int) for v in ks + ss + ps + ds):
+    window = all_ints(ks + ss + ps + ds)
+    if window is None:
         return shape[:-rank] + (None,) * rank
-    out = tuple(conv_out_size(s, k, st, p, d)  # type: ignore[arg-type]
+    ks, ss, ps, ds = (window[i * rank:(i + 1) * rank] for i in range(4))
+    out = tuple(conv_out_size(s, k, st, p, d)
                 for s, k, st, p, d in zip(spatial, ks, ss, ps, ds, strict=True))
     return shape[:-rank] + out
 
@@ -70,18 +78,18 @@ def flatten_shape(shape: Shape, start: int = 1, end: int = -1) -> Shape:
 
 def reshape_shape(shape: Shape, target: Sequence[int | None]) -> Shape:
     """``x.view(*target)``; ``None`` entries are unknown sizes, ``-1`` is inferred if possible."""
-    known = [d for d in shape[1:]]
-    total: int | None = None if any(d is None for d in known) else _prod(known)  # type: ignore[arg-type]
+    known = all_ints(shape[1:])
+    total = None if known is None else _prod(known)
     out = list(target)
     if -1 in out:
-        rest = [d for i, d in enumerate(out) if d != -1 and i != 0]
-        if total is not None and all(isinstance(d, int) for d in rest):
-            out[out.index(-1)] = total // max(_prod(rest), 1)  # type: ignore[arg-type]
+        others = all_ints([d for i, d in enumerate(out) if d != -1 and i != 0])
+        if total is not None and others is not None:
+            out[out.index(-1)] = total // max(_prod(others), 1)
         else:
             out[out.index(-1)] = None
     out[0] = None  # the batch axis stays the batch axis
-    rest = out[1:]
-    if total is not None and all(isinstance(d, int) for d in rest) and _prod(rest) != total:  # type: ignore[arg-type]
+    rest = all_ints(out[1:])
+    if total is not None and rest is not None and _prod(rest) != total:
         raise ShapeMismatch(f"view to {tuple(target)} does not keep the batch axis "
                             f"({total} values per sample)")
     return tuple(out)
@@ -107,7 +115,8 @@ def concat_shape(shapes: Sequence[Shape], axis: int) -> Shape:
     axis %= len(first)
     total: int | None = 0
     for s in shapes:
-        total = None if total is None or s[axis] is None else total + s[axis]  # type: ignore[operator]
+        size = s[axis]
+        total = None if total is None or size is None else total + size
     return first[:axis] + (total,) + first[axis + 1:]
 
 

@@ -155,7 +155,7 @@ def _file(tr: _Translator, body: list[str], model_names: set[str],
         else:
             rest.append(node)
     training = TrainingTranslator(tr.resolver, model_names, perm).translate(
-        [n for n in rest if not (isinstance(n, ast.Assign) and n in getattr(tr, "_skip", []))])
+        [n for n in rest if not (isinstance(n, ast.Assign) and n in tr.skip)])
     doc = ast.get_docstring(tr.tree)
     head = [f'"""{doc}"""', ""] if doc else []
     uses_np = training.uses_numpy or any("np." in line for line in training.lines)
@@ -210,7 +210,7 @@ def sequential_translation(tr: _Translator, session: Session, assign: ast.Assign
                                              *items])
     comment = "# " + layout_sentence([spec])
     body = [comment, f"{name} = keras.Sequential([\n{inner},\n])"]
-    tr._skip = [assign]  # type: ignore[attr-defined]
+    tr.skip = [assign]
     text, notes = _file(tr, body, {name}, spec.to_target, session)
     return Translation("pytorch", "keras", text, name, name, [spec], _output_specs(out),
                        _weights(session, True), session.unsupported, notes)

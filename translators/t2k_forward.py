@@ -28,7 +28,7 @@ class Session:
 
     def __init__(self, resolver: Resolver, classes: dict[str, ClassInfo],
                  code_env: dict[str, dict[str, Any]], partial: bool,
-                 comments: dict[int, str]) -> None:
+                 comments: dict[int, tuple[str, bool]]) -> None:
         self.resolver, self.classes, self.partial = resolver, classes, partial
         self.code_env = code_env  # merged planning environment per class
         self.comments = comments

@@ -159,8 +159,10 @@ def _padding_mode(a: _Args, rank: int) -> tuple[str, str | None]:
         return "valid", None
     if a.known("padding", "stride", "kernel_size", "dilation") \
             and all(s == 1 for s in S.as_tuple(stride, rank)):
-        pairs = zip(S.as_tuple(pad, rank), S.as_tuple(k, rank), S.as_tuple(dil, rank), strict=True)
-        if all(2 * p == d * (kk - 1) for p, kk, d in pairs):  # type: ignore[operator]
+        window = S.all_ints(S.as_tuple(pad, rank) + S.as_tuple(k, rank) + S.as_tuple(dil, rank))
+        pairs = zip(window[:rank], window[rank:2 * rank], window[2 * rank:], strict=True) \
+            if window is not None else None
+        if pairs is not None and all(2 * p == d * (kk - 1) for p, kk, d in pairs):
             return "same", None  # identical to torch's symmetric padding at stride 1
     # "same" at stride > 1 pads asymmetrically in Keras: pad explicitly like torch does.
     return "valid", f"layers.ZeroPadding{rank}D({a.src('padding')})"
@@ -197,8 +199,8 @@ def _plan_conv(ctor: str, a: _Args) -> LayerPlan:
         S.check_dim(s, 1, inc, f"nn.{ctor} in_channels")
         pad = a["padding"]
         if pad == "same":
-            pad = UNKNOWN if rank and a["kernel_size"] is UNKNOWN else \
-                tuple((k - 1) // 2 for k in S.as_tuple(a["kernel_size"], rank))
+            kernel = S.all_ints(S.as_tuple(a["kernel_size"], rank))
+            pad = UNKNOWN if kernel is None else tuple((k - 1) // 2 for k in kernel)
         pad = 0 if pad == "valid" else pad
         out = S.spatial_out(s, rank, a["kernel_size"], a["stride"], pad, a["dilation"])
         return (None, outc if isinstance(outc, int) else None) + out[2:]
@@ -260,7 +262,11 @@ def _plan_batchnorm(ctor: str, a: _Args) -> LayerPlan:
         code += ", center=False, scale=False"
         params["affine"] = False
     plan = LayerPlan(ctor, code + ")", 0, "cl", weight=("batchnorm", params))
-    plan.out_shape = lambda s: (S.check_dim(s, 1, a["num_features"], f"nn.{ctor}"), s)[1]
+
+    def shape(s: S.Shape) -> S.Shape:
+        S.check_dim(s, 1, a["num_features"], f"nn.{ctor}")
+        return s
+    plan.out_shape = shape
     return plan
 
 

@@ -173,8 +173,8 @@ def concat(tensors: list[Val], dim: Any) -> Val:
         raise OpError("torch.cat needs a literal dim")
     first = tensors[0]
     exprs = [first.expr] + [to_layout(t, first.perm) for t in tensors[1:]]
-    shapes = [t.shape for t in tensors]
-    shape = S.concat_shape(shapes, dim) if all(s is not None for s in shapes) else None  # type: ignore[arg-type]
+    shapes = [t.shape for t in tensors if t.shape is not None]
+    shape = S.concat_shape(shapes, dim) if len(shapes) == len(tensors) else None
     axis = keras_axis_text(first, dim)
     return Val(f"keras.ops.concatenate([{', '.join(exprs)}], axis={axis})", shape, first.perm)
 

@@ -53,16 +53,17 @@ def _uses(run: ForwardRun, stmt: ast.stmt, name: str) -> tuple[bool, bool]:
 def _names(node: ast.expr, count: int, what: str, line: int) -> list[str]:
     if count == 1 and isinstance(node, ast.Name):
         return [node.id]
-    if isinstance(node, ast.Tuple) and len(node.elts) == count and \
-            all(isinstance(e, ast.Name) for e in node.elts):
-        return [e.id for e in node.elts]  # type: ignore[attr-defined]
+    names = [e.id for e in node.elts if isinstance(e, ast.Name)] \
+        if isinstance(node, ast.Tuple) else []
+    if isinstance(node, ast.Tuple) and len(node.elts) == count == len(names):
+        return names
     if isinstance(node, ast.Name) and node.id == "_":
         return ["_"] * count
     raise Unsupp(line, what, "unpack the state as (h, c)")
 
 
-def rnn_call(run: ForwardRun, target: ast.Tuple, name: str, call: ast.Call, stmt: ast.AST,
-             inline: bool = False) -> Val:
+def rnn_call(run: ForwardRun, target: ast.Tuple, name: str, call: ast.Call,
+             stmt: ast.stmt | None) -> Val:
     """``out, (h, c) = self.lstm(x)`` / ``out, h = self.gru(x)`` / ``self.lstm(x)[0]``."""
     attr, cattr = run.attrs[name], run.code[name]
     plan = attr.plan
@@ -78,11 +79,11 @@ def rnn_call(run: ForwardRun, target: ast.Tuple, name: str, call: ast.Call, stmt
     if not out_name or len(target.elts) != 2:
         raise Unsupp(call.lineno, ast.unparse(target), "expected out, state = ...")
     states = _names(target.elts[1], len(kinds), ast.unparse(target.elts[1]), call.lineno)
-    if inline:
+    if stmt is None:  # inline use (``self.lstm(x)[0]``): only the sequence is read
         seq, last, state = True, False, False
     else:
-        seq, last = _uses(run, stmt, out_name)  # type: ignore[arg-type]
-        state = any(_uses(run, stmt, s) != (False, False) for s in states)  # type: ignore[arg-type]
+        seq, last = _uses(run, stmt, out_name)
+        state = any(_uses(run, stmt, s) != (False, False) for s in states)
     opts = {"return_sequences": seq or (bidir and last), "return_state": state}
     if cattr.rnn and cattr.rnn != opts:
         raise Unsupp(call.lineno, name, "the same RNN layer is used with different outputs")
@@ -93,7 +94,7 @@ def rnn_call(run: ForwardRun, target: ast.Tuple, name: str, call: ast.Call, stmt
     steps = x.shape[1] if x.shape is not None and len(x.shape) == 3 else None
     width = hidden * (2 if bidir else 1)
     call_text = f"self.{kname}({xin})"
-    if inline:
+    if stmt is None:
         return Val(call_text, (None, steps, width))
     dirs = ["_fwd", "_bwd"] if bidir else [""]
     names = [out_name]
@@ -131,7 +132,7 @@ def rnn_index(base: Val, elts: list[ast.expr], node: ast.AST) -> Val:
 
 
 def attention_call(run: ForwardRun, target: ast.Tuple, name: str, call: ast.Call,
-                   stmt: ast.AST, inline: bool = False) -> Val:
+                   stmt: ast.stmt | None) -> Val:
     """``out, w = self.attn(q, k, v)`` -> ``out = self.attn(q, v, k)`` (Keras order)."""
     attr, cattr = run.attrs[name], run.code[name]
     assert attr.plan is not None and cattr.plan is not None
@@ -143,7 +144,7 @@ def attention_call(run: ForwardRun, target: ast.Tuple, name: str, call: ast.Call
     q, k, v = (run.ex(args[n]) for n in ("query", "key", "value"))
     texts = [ops.to_layout(t, None) for t in (q, k, v)]
     weights = target.elts[1] if len(target.elts) > 1 else None
-    if not inline and isinstance(weights, ast.Name) and any(_uses(run, stmt, weights.id)):  # type: ignore[arg-type]
+    if stmt is not None and isinstance(weights, ast.Name) and any(_uses(run, stmt, weights.id)):
         raise Unsupp(call.lineno, weights.id, "attention weights (torch averages heads) are not "
                      "supported")
     cattr.code = cattr.plan.keras
@@ -151,7 +152,7 @@ def attention_call(run: ForwardRun, target: ast.Tuple, name: str, call: ast.Call
     run.s.add_weight(attr.plan, run.tprefix + name, run.kprefix + kname)
     kv = texts[2] if texts[1] == texts[2] else f"{texts[2]}, {texts[1]}"
     val = Val(f"self.{kname}({texts[0]}, {kv})", q.shape)
-    if inline:
+    if stmt is None:
         return val
     out_name = target.elts[0].id if isinstance(target.elts[0], ast.Name) else "_"
     run.assign(out_name, val)

@@ -112,10 +112,11 @@ class TrainingTranslator:
         if qual and qual.startswith("torch.nn.") and name in LOSSES:
             self.loss[target] = LOSSES[name]
         elif qual and qual.startswith("torch.optim.") and name in OPTIMIZERS:
-            self.optim[target] = self.optimizer(name, value)  # type: ignore[arg-type]
+            assert isinstance(value, ast.Call)  # a qualname was found for its callee
+            self.optim[target] = self.optimizer(name, value)
         elif qual and qual.startswith("torch.") and name in _NUMPY and \
                 isinstance(value, ast.Call) and not value.keywords:
-            args = ", ".join(ast.unparse(a) for a in value.args)  # type: ignore[union-attr]
+            args = ", ".join(ast.unparse(a) for a in value.args)
             self.out.uses_numpy = True
             self.emit(indent, f"{target} = {_NUMPY[name].format(args=args)}")
         elif qual == "torch.randint" and isinstance(value, ast.Call) and len(value.args) == 3:
@@ -189,9 +190,9 @@ class TrainingTranslator:
         target = ast.unparse(loss_call.args[1])
         loss = self.loss[ast.unparse(loss_call.func)]
         if inner is not None and ast.unparse(inner.iter) in self.loaders:
-            x, y, batch, shuffle = self.loaders[ast.unparse(inner.iter)]
-            fit = f"{self._data(ast.parse(x).body[0].value)}, {y}, epochs={epochs}, " \
-                  f"batch_size={batch}, shuffle={shuffle}"  # type: ignore[attr-defined]
+            x_src, y, batch, shuffle = self.loaders[ast.unparse(inner.iter)]
+            fit = f"{self._data(ast.parse(x_src, mode='eval').body)}, {y}, epochs={epochs}, " \
+                  f"batch_size={batch}, shuffle={shuffle}"
         else:
             x = model_call.args[0]
             self.emit(indent, "# The PyTorch loop took one full-batch step per epoch.")

@@ -109,21 +109,23 @@ class ForwardRun:
 
     def assign_tuple(self, target: ast.Tuple, value: ast.expr, stmt: ast.stmt) -> None:
         attr = self._self_attr(value)
-        if attr is not None and attr[1].kind == "layer" and attr[1].plan is not None:
+        if isinstance(value, ast.Call) and attr is not None and attr[1].kind == "layer" \
+                and attr[1].plan is not None:
             ctor = attr[1].plan.torch_ctor
             if ctor in ("LSTM", "GRU"):
-                rnn_call(self, target, attr[0], value, stmt)  # type: ignore[arg-type]
+                rnn_call(self, target, attr[0], value, stmt)
                 return
             if ctor == "MultiheadAttention":
-                attention_call(self, target, attr[0], value, stmt)  # type: ignore[arg-type]
+                attention_call(self, target, attr[0], value, stmt)
                 return
         val = self.ex(value)
-        names = [e.id if isinstance(e, ast.Name) else None for e in target.elts]
-        if val.kind != "tuple" or len(val.items) != len(names) or None in names:
+        names = [e.id for e in target.elts if isinstance(e, ast.Name)]
+        if val.kind != "tuple" or len(val.items) != len(target.elts) or \
+                len(names) != len(target.elts):
             raise Unsupp(stmt.lineno, ast.unparse(stmt)[:60], "tuple unpacking not supported here")
-        self.lines.append(f"{', '.join(names)} = {val.expr}")  # type: ignore[arg-type]
+        self.lines.append(f"{', '.join(names)} = {val.expr}")
         for name, item in zip(names, val.items, strict=True):
-            self.env[name] = item.renamed(name)  # type: ignore[arg-type]
+            self.env[name] = item.renamed(name)
 
     # expressions --------------------------------------------------------------------------
     def ex(self, node: ast.expr) -> Val:
@@ -190,7 +192,7 @@ class ForwardRun:
             call = node.value
             assert isinstance(call, ast.Call)
             fn = rnn_call if attr[1].plan.torch_ctor != "MultiheadAttention" else attention_call
-            return fn(self, target, attr[0], call, node, inline=True)
+            return fn(self, target, attr[0], call, None)  # inline: no statement to look past
         base = self.ex(node.value)
         elts = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
         if base.kind == "tensor":
@@ -294,7 +296,7 @@ class ForwardRun:
         if val.kind == "unknown":
             raise Unsupp(getattr(node, "lineno", 0), val.expr, "depends on an untranslated value")
         if val.kind not in ("tensor", "tuple") or (val.kind == "tensor" and val.rank is None):
-            raise Unsupp(getattr(node, "lineno", 0), ast.unparse(node)[:60],  # type: ignore[arg-type]
+            raise Unsupp(getattr(node, "lineno", 0), ast.unparse(node)[:60],
                          "expected a tensor here")
 
     def relayout_to(self, val: Val, perm: tuple[int, ...] | None) -> str:

@@ -85,6 +85,7 @@ class _Translator:
         self.globals = self._globals()
         self.class_name = class_name
         self.comments = read_comments(source)
+        self.skip: list[ast.stmt] = []  # module statements the emitted model replaces
 
     def _globals(self) -> dict[str, Any]:
         env: dict[str, Any] = {}
@@ -97,32 +98,33 @@ class _Translator:
         return env
 
     # choosing the model ---------------------------------------------------------------------
-    def _root(self) -> tuple[str, ast.expr]:
-        """(kind, node): ("class", Call/Name of the class) or ("seq", the Sequential call)."""
+    def _root(self) -> ast.Call | ast.Assign:
+        """The model: the call that builds the root class, or the ``x = nn.Sequential(...)``."""
         seqs = {n.targets[0].id: n for n in self.tree.body if isinstance(n, ast.Assign)
                 and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
                 and isinstance(n.value, ast.Call)
                 and self.resolver.torch_layer(n.value.func) == "Sequential"}
         if self.class_name:
-            expr = ast.parse(self.class_name, mode="eval").body
+            expr = _parse_class_name(self.class_name)
             name = expr.func.id if isinstance(expr, ast.Call) and \
                 isinstance(expr.func, ast.Name) else getattr(expr, "id", "")
             if name in seqs:
-                return "seq", seqs[name]
+                return seqs[name]
             if name not in self.classes:
+                found = ", ".join(sorted({*self.classes, *seqs})) or "none"
                 raise Unsupp(1, self.class_name, "no nn.Module subclass or nn.Sequential "
-                             "variable of that name in the file")
-            return "class", self._instantiation(name, expr)
+                             f"variable of that name in the file (found: {found})")
+            return self._instantiation(name, expr)
         used = {n.func.id for info in self.classes.values() for n in ast.walk(info.node)
                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         roots = [name for name in self.classes if name not in used]
         if roots:
-            return "class", self._instantiation(roots[-1], ast.Name(roots[-1]))
+            return self._instantiation(roots[-1], ast.Name(roots[-1]))
         if seqs:
-            return "seq", list(seqs.values())[-1]
+            return list(seqs.values())[-1]
         raise Unsupp(1, "model", "no nn.Module subclass with forward() or nn.Sequential found")
 
-    def _instantiation(self, name: str, given: ast.expr) -> ast.expr:
+    def _instantiation(self, name: str, given: ast.expr) -> ast.Call:
         """The call that builds the model: given by the user, found in the file, or ``Name()``."""
         if isinstance(given, ast.Call):
             return given
@@ -144,10 +146,10 @@ class _Translator:
                 self._collect_envs(self.classes[attr.cls], attr.env, out)
 
     def run(self) -> Translation:
-        kind, node = self._root()
-        if kind == "seq":
+        node = self._root()
+        if isinstance(node, ast.Assign):
             return self._run_sequential(node)
-        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        assert isinstance(node.func, ast.Name)  # _root only builds calls of a class name
         info = self.classes[node.func.id]
         env = instance_env(info, node, self.globals, self.globals)
         envs: dict[str, list[dict[str, Any]]] = {}
@@ -211,9 +213,7 @@ class _Translator:
                          "layer; pass --input-shape")
         return _spec_from_plan(plan, line)
 
-    def _run_sequential(self, node: ast.expr) -> Translation:
-        assign = node
-        assert isinstance(assign, ast.Assign)
+    def _run_sequential(self, assign: ast.Assign) -> Translation:
         attr = plan_value(assign.value, self.globals, self.resolver, self.classes)
         assert attr is not None
         code_env: dict[str, Any] = {}
@@ -240,6 +240,14 @@ class _Translator:
             return emit.sequential_translation(self, session, assign, spec, items, out)
         raise Unsupp(assign.lineno, "input shape", "no image size fits the layers; "
                      "pass --input-shape")
+
+
+def _parse_class_name(text: str) -> ast.expr:
+    """``Net`` or ``Net(3, hidden=8)`` as given by the user; a located error otherwise."""
+    try:
+        return ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise Unsupp(1, text, f"class_name is not a name or a call ({exc.msg})") from None
 
 
 def _first_layout(session: Session, attr: Attr, rank: int) -> tuple[int, ...] | None:

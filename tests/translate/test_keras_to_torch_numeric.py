@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,7 +39,7 @@ def _keras_layer(model, path: str):
     return layer
 
 
-def _t(a) -> torch.Tensor:
+def _t(a: Any) -> Any:  # torch is imported through importorskip, so its types are Any here
     return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
 
 
