@@ -22,9 +22,15 @@ class ChunkSpan:
     text: str
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
 def split_lines(text: str) -> list[str]:
-    """Lines with their endings, splitting on \\n, \\r\\n and \\r as Python does."""
-    return text.splitlines(keepends=True)
+    """Lines with their endings, split on \\n, \\r\\n and \\r only, as Python and LSP do.
+
+    (``str.splitlines`` also breaks at form feeds, \\x85 and \\u2028, which shifts lines.)
+    """
+    return _LINE.findall(text)
 
 
 def split_chunks(text: str) -> list[ChunkSpan]:

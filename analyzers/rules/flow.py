@@ -315,6 +315,9 @@ def _defs(chunk: ChunkContext, make: AnalysisFactory) -> list[Any]:
 def _top(chunk: ChunkContext, make: AnalysisFactory, env: Env) -> tuple[list[Any], Env, int]:
     analysis = make(chunk)
     out = FlowWalker(analysis).block(chunk.module.body, dict(env))
+    # Unknown bindings carry no information between statements; dropping them keeps the
+    # environment (copied and hashed per statement) small: a module of 3,000 defs was O(n^2).
+    out = {k: v for k, v in out.items() if v != UNKNOWN}
     return analysis.emitted, out, hash(frozenset(out.items()))
 
 
