@@ -23,7 +23,7 @@ $(VSIX): package.json $(wildcard extension/src/*.ts)
 	@if [ -f extension/build.sh ]; then bash extension/build.sh; else echo "extension: not built yet"; fi
 
 demo: setup
-	$(VENV)/bin/mlsense check examples/ --statistics --exit-zero
+	$(VENV)/bin/mlsense check examples/ --exit-zero
 	$(VENV)/bin/mlsense translate examples/torch_regression.py --to keras --verify
 	$(VENV)/bin/mlsense translate examples/keras_regression.py --to pytorch --verify
 
