@@ -327,6 +327,12 @@ def test_keras_torch_backend_leg_on_cpu(tmp_path: Path) -> None:
         assert report.verified, report.message
         assert [(r.device, r.backend) for r in report.per_device] == [("cpu", "torch")]
         assert list(own.pids()) == ["torch"]
+        cuda = verify_translation(str(source), conv_translation(), device="cuda", worker=own,
+                                  onnx=False)
+        if any(not r.skipped for r in cuda.per_device):
+            return  # a GPU machine: the legs ran, nothing more to check here
+        assert not cuda.verified and cuda.devices == []  # asked for cuda, got none
+        assert all("no GPU" in r.message for r in cuda.per_device)
 
 
 def test_unreadable_source_is_reported(tmp_path: Path) -> None:
