@@ -45,7 +45,7 @@ bench: $(STAMP)
 	$(PY) bench/engine_bench.py
 
 bench-translate: $(STAMP)
-	$(PY) bench/translate_bench.py
+	$(PY) bench/translate_bench.py --out bench/results/translate.txt
 
 clean:
 	rm -rf $(VENV) node_modules extension/out $(VSIX)
