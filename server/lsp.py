@@ -24,6 +24,8 @@ from .. import __version__
 from ..analyzers import AnalysisResult, Config
 from .lsp_actions import FIX_ALL_KIND, TRANSLATE_COMMAND, ActionBuilder
 from .lsp_diagnostics import AnalyzedVersion, DiagnosticsEngine, OpenDocument
+from .lsp_notebook_sync import NotebookSync, register_notebook_features
+from .lsp_notebooks import NOTEBOOK_SELECTOR
 from .lsp_positions import PositionEncoder
 from .lsp_settings import ServerSettings, config_for_document, parse_settings, unwrap_settings
 from .lsp_translate import parse_translate_arguments, translate_document
@@ -39,11 +41,13 @@ class MlsenseLanguageServer(LanguageServer):
     """The server's state: settings, open documents, what was already reported."""
 
     def __init__(self) -> None:
-        super().__init__("mlsense", __version__, max_workers=2)
+        super().__init__("mlsense", __version__, max_workers=2,
+                         notebook_document_sync=NOTEBOOK_SELECTOR)
         self.settings = ServerSettings()
         self.engine = DiagnosticsEngine(self.config_for, self.publish, self.report_rule_errors,
                                         self.report_crash)
         self.pull_diagnostics = False
+        self.notebooks = NotebookSync(self)
         self._init_settings: dict[str, Any] = {}
         self._pushed_settings: dict[str, Any] = {}
         self._reported: set[tuple[str, str]] = set()
@@ -146,7 +150,9 @@ class MlsenseLanguageServer(LanguageServer):
             self.engine.schedule(state, delay=0)
 
     def publish(self, state: OpenDocument, analyzed: AnalyzedVersion) -> None:
-        if not self.pull_diagnostics:
+        if self.notebooks.owns(state.uri):
+            self.notebooks.publish(state, analyzed)
+        elif not self.pull_diagnostics:
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
                 uri=state.uri, diagnostics=analyzed.diagnostics, version=analyzed.version))
 
@@ -166,6 +172,7 @@ class MlsenseLanguageServer(LanguageServer):
             "positionEncoding": self.engine.encoder.encoding,
             "pullDiagnostics": self.pull_diagnostics,
             "openDocuments": len(self.engine.documents),
+            "openNotebooks": len(self.notebooks.layouts),
             "analyses": self.engine.analyses,
             "settings": {"enable": self.settings.enable, "debounceMs": self.settings.debounce_ms,
                          "select": self.settings.select, "ignore": self.settings.ignore,
@@ -207,6 +214,7 @@ def create_server() -> MlsenseLanguageServer:
     server = MlsenseLanguageServer()
     _register_lifecycle(server)
     _register_documents(server)
+    register_notebook_features(server)
     _register_requests(server)
     return server
 
@@ -281,7 +289,11 @@ def _register_requests(server: MlsenseLanguageServer) -> None:
         identifier="mlsense", inter_file_dependencies=False, workspace_diagnostics=False))
     async def diagnostic(ls: MlsenseLanguageServer, params: types.DocumentDiagnosticParams
                          ) -> types.DocumentDiagnosticReport:
+        if ls.notebooks.notebook_of(params.text_document.uri) is not None:
+            return await ls.notebooks.pull(params.text_document.uri, params.previous_result_id)
         state = ls.engine.documents.get(params.text_document.uri)
+        if state is not None and ls.notebooks.owns(state.uri):
+            state = None  # a notebook's diagnostics belong to its cells
         analyzed = await ls.engine.current(state) if state is not None else None
         if analyzed is None:
             return types.RelatedFullDocumentDiagnosticReport(items=[])
@@ -294,14 +306,16 @@ def _register_requests(server: MlsenseLanguageServer) -> None:
         types.CodeActionKind.QuickFix, FIX_ALL_KIND, types.CodeActionKind.RefactorRewrite]))
     async def code_action(ls: MlsenseLanguageServer, params: types.CodeActionParams
                           ) -> list[types.CodeAction] | None:
+        ws = ls.client_capabilities.workspace
+        versioned = bool(ws and ws.workspace_edit and ws.workspace_edit.document_changes)
+        if ls.notebooks.notebook_of(params.text_document.uri) is not None:
+            return await ls.notebooks.code_actions(params, versioned)
         state = ls.engine.documents.get(params.text_document.uri)
-        if state is None:
+        if state is None or ls.notebooks.owns(state.uri):
             return None
         analyzed = await ls.engine.current(state)
         if analyzed is None:
             return None
-        ws = ls.client_capabilities.workspace
-        versioned = bool(ws and ws.workspace_edit and ws.workspace_edit.document_changes)
         return ActionBuilder(state, analyzed, ls.engine.encoder, versioned).build(params)
 
     @server.command(TRANSLATE_COMMAND)

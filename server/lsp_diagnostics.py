@@ -131,6 +131,11 @@ class DiagnosticsEngine:
         state.edits += 1
         return state
 
+    def replace(self, state: OpenDocument, text: str, version: int | None) -> None:
+        """Give ``state`` a whole new text (a notebook's joined cells after a change)."""
+        state.doc = DocumentText(text, version)
+        state.edits += 1
+
     def close(self, uri: str) -> None:
         state = self.documents.pop(uri, None)
         if state is not None:

@@ -18,16 +18,19 @@ from typing import Any
 from ..analyzers import Config, ConfigError, Severity, load_config
 
 NOTIFICATION_LEVELS = ("off", "onError", "onWarning", "always")
+VERIFY_DEVICES = ("cpu", "cuda", "all")
 _CODE = re.compile(r"^(ALL|[A-Z]+[0-9]*)$")
 _MODULE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 
 
 @dataclass(frozen=True)
 class VerificationSettings:
-    """How ``mlsense.translateFramework`` verification runs (used by the verifier hook)."""
+    """How ``mlsense.verifyTranslation`` (and ``translateFramework`` with ``verify``) runs;
+    ``enabled`` is false when the client forbids running the user's code."""
 
     device: str = "cpu"
     timeout_s: float = 120.0
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class ServerSettings:
     verification: VerificationSettings = field(default_factory=VerificationSettings)
     show_notifications: str = "off"
     plugins: tuple[str, ...] = ()
+    # Clients without a notion of workspace trust (Neovim...) leave it unset: trusted.
+    workspace_trusted: bool = True
 
 
 def plain(value: Any) -> Any:
@@ -129,11 +134,16 @@ def _verification(raw: Any, warnings: list[str]) -> VerificationSettings:
         return VerificationSettings()
     default = VerificationSettings()
     device = _typed(raw, "device", str, default.device, warnings)
+    if device not in VERIFY_DEVICES:
+        warnings.append(f"`verification.device` must be one of {', '.join(VERIFY_DEVICES)}, "
+                        f"got {device!r}")
+        device = default.device
     timeout = _typed(raw, "timeoutS", (int, float), default.timeout_s, warnings)
     if timeout <= 0:
         warnings.append(f"`verification.timeoutS` must be positive, got {timeout!r}")
         timeout = default.timeout_s
-    return VerificationSettings(device=device, timeout_s=float(timeout))
+    enabled = _typed(raw, "enabled", bool, default.enabled, warnings)
+    return VerificationSettings(device=device, timeout_s=float(timeout), enabled=enabled)
 
 
 def parse_settings(raw: Any) -> tuple[ServerSettings, list[str]]:
@@ -165,6 +175,7 @@ def parse_settings(raw: Any) -> tuple[ServerSettings, list[str]]:
         verification=_verification(raw.get("verification"), warnings),
         show_notifications=notifications,
         plugins=plugins,
+        workspace_trusted=_typed(raw, "workspaceTrusted", bool, d.workspace_trusted, warnings),
     ), warnings
 
 

@@ -32,11 +32,6 @@ CELLS = [
 FIXED_CELL_1 = "model = keras.Sequential([keras.Input(shape=(10,)), Dense(64, activation='relu'), Dense(1)])\n"
 TIMEOUT_S = 20.0
 
-# server/lsp.py does not implement notebook document sync yet (no notebookDocumentSync, no
-# notebookDocument/* handlers). strict: once it does, these tests XPASS and the marker must go.
-pytestmark = pytest.mark.xfail(
-    strict=True, reason="server/lsp.py: notebook document sync not implemented yet")
-
 
 def vscode_notebook_capabilities(pull: bool) -> types.ClientCapabilities:
     caps = client_capabilities("visual-studio-code")
