@@ -104,6 +104,8 @@ def emit_sequential(found: Found, traced: Traced) -> Emitted | None:
                 kind, params = step.weight
                 weights.append(WeightTransfer(kind, str(index), _keras_path(
                     found, traced, id(spec), None), params, spec.line))
+            if isinstance(step, Mod) and step.todo:
+                lines.append(f"    # {step.todo}")
             for ctor in ctors:
                 lines.append(f"    {ctor},")
                 index += 1
@@ -133,6 +135,8 @@ def emit_class(found: Found, traced: Traced, folder: Folder, class_name: str) ->
     weights: list[WeightTransfer] = []
     modules = sorted(tracer.modules, key=lambda m: m.spec.line) if cls_node else tracer.modules
     for entry in modules:
+        if entry.todo:
+            lines.append(f"        # {entry.todo}")
         lines.append(f"        self.{entry.attr} = {entry.ctor}")
         if entry.weight is not None:
             kind, params = entry.weight

@@ -11,6 +11,7 @@ can be reproduced for the weight map.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,9 @@ from .k2t_ops import apply_op, merge
 from .k2t_parse import Folder, LayerSpec
 from .k2t_shapes import Node, Sym
 
+_NONE = re.compile(r"\bNone\b")
+_LAZY = re.compile(r"nn\.(Linear|Conv1d|Conv2d|BatchNorm1d|BatchNorm2d)\(None(?:, |\))")
+
 
 @dataclass
 class ModuleEntry:
@@ -30,13 +34,17 @@ class ModuleEntry:
     ctor: str
     spec: LayerSpec
     weight: tuple[str, dict[str, Any]] | None
+    todo: str | None = None  # partial mode: why this module is an nn.Identity placeholder
 
 
 class Tracer:
     """Traces one model; ``lines`` are forward statements, ``modules`` the ``__init__`` ones."""
 
-    def __init__(self, folder: Folder, layouts: dict[str, str], sequential: bool = False) -> None:
+    def __init__(self, folder: Folder, layouts: dict[str, str], sequential: bool = False,
+                 partial: bool = False) -> None:
         self.folder = folder
+        self.partial = partial  # untranslatable layers become nn.Identity placeholders
+        self.unsupported: list[Unsupported] = []
         self.layouts = layouts  # model input name -> layout asked for by its first consumer
         self.requests: dict[str, str] = {}
         self.int_inputs: dict[str, int] = {}
@@ -95,12 +103,12 @@ class Tracer:
             return out
         if not isinstance(x, Sym):
             raise spec.unsupported(f"{spec.kind}(...)(...)", "layer applied to a non-tensor")
-        converter = CONVERTERS.get(spec.kind)
-        if converter is None:
-            raise spec.unsupported(spec.kind, f"Keras layer {spec.kind} has no PyTorch mapping")
-        if spec.extra.get("in_shape", x.shape) != x.shape:
-            raise spec.unsupported(spec.kind, "shared layer called on different shapes")
-        steps, out = converter(spec, [x])
+        try:
+            steps, out = self._convert(spec, x)
+        except TranslationError as exc:
+            if not self.partial:
+                raise
+            steps, out = self._placeholder(spec, x, exc)
         self._note_input_use(spec, x, steps)
         steps = self._bind_attr_module(spec, steps)
         expr = self.render(spec, steps, x.expr)
@@ -108,6 +116,38 @@ class Tracer:
         self.layer_steps.append((spec, steps))
         origin = x.origin if spec.kind in LAYOUT_AGNOSTIC else None
         return out.with_(expr=expr, origin=origin, node=Node(spec, [x.node]))
+
+    def _convert(self, spec: LayerSpec, x: Sym) -> tuple[list[Step], Sym]:
+        converter = CONVERTERS.get(spec.kind)
+        if converter is None:
+            raise spec.unsupported(spec.kind, f"Keras layer {spec.kind} has no PyTorch mapping")
+        if spec.extra.get("in_shape", x.shape) != x.shape:
+            raise spec.unsupported(spec.kind, "shared layer called on different shapes")
+        steps, out = converter(spec, [x])
+        if x.gap is None:
+            return steps, out
+        for step in steps:
+            if not isinstance(step, Mod):
+                continue
+            # Sizes torch needs (in_features, in_channels) were lost at the placeholder: lazy
+            # modules infer them at the first call; anything else stays a gap.
+            step.ctor = _LAZY.sub(r"nn.Lazy\1(", step.ctor)
+            if _NONE.search(step.ctor):
+                raise spec.unsupported(spec.kind, "input size unknown after the placeholder "
+                                       f"for line {x.gap}")
+        return steps, out
+
+    def _placeholder(self, spec: LayerSpec, x: Sym,
+                     exc: TranslationError) -> tuple[list[Step], Sym]:
+        """Partial mode: ``nn.Identity()`` marked TODO; the output shape becomes unknown."""
+        gap = exc.unsupported[0] if exc.unsupported else Unsupported(
+            spec.line, spec.kind, str(exc), spec.col)
+        self.unsupported.append(gap)
+        todo = f"TODO(mlsense): line {gap.line}: {gap.construct}: {gap.reason} " \
+               "(nn.Identity placeholder)"
+        layout = "keras" if x.layout == "flatcf" else x.layout
+        out = x.with_(shape=(None,) * len(x.shape), gap=gap.line, flat_from=None, layout=layout)
+        return [Mod("nn.Identity()", "todo", todo=todo)], out
 
     def _note_input_use(self, spec: LayerSpec, x: Sym, steps: list[Step]) -> None:
         if x.origin is None or x.origin in self.requests:
@@ -154,7 +194,7 @@ class Tracer:
         if "attr" in spec.extra:
             return f"self.{spec.extra['attr']}"
         attr = self._attr_name(spec, step.prefix)
-        self.modules.append(ModuleEntry(attr, step.ctor, spec, step.weight))
+        self.modules.append(ModuleEntry(attr, step.ctor, spec, step.weight, step.todo))
         spec.extra["attr"] = attr
         return f"self.{attr}"
 

@@ -37,6 +37,7 @@ class Mod:
     weight: tuple[str, dict[str, Any]] | None = None
     stmt: str | None = None
     expr: str = "{m}({x})"
+    todo: str | None = None  # partial mode: the TODO comment of a placeholder module
 
 
 @dataclass
@@ -320,6 +321,10 @@ def flatten(spec: LayerSpec, ins: list[Sym]) -> Result:
     x = ins[0]
     if len(x.shape) <= 1:
         return [], x
+    if x.gap is not None:
+        # Partial mode, sizes lost at a placeholder: flatten in Keras' order, whatever they are.
+        pre, x = want(x, "keras")
+        return [*pre, Fn("{x}.flatten(1)", ("nn.Flatten()",))], x.with_(shape=(None,))
     if any(v is None for v in x.shape):
         raise spec.unsupported(spec.kind, "flattening a tensor with an unknown dimension")
     size = math.prod(v for v in x.shape if v is not None)

@@ -51,17 +51,23 @@ def fail(node: Any, construct: str, reason: str) -> TranslationError:
 
 
 def trace(found: Found, folder: Folder, input_shape: tuple[int, ...] | None,
-          build_shapes: dict[str, tuple[int | None, ...]]) -> Traced:
-    """Trace ``found`` (twice if an input's first consumer wants channels-first)."""
+          build_shapes: dict[str, tuple[int | None, ...]], partial: bool = False) -> Traced:
+    """Trace ``found`` (twice if an input's first consumer wants channels-first).
+
+    With ``partial``, layers that cannot be translated become ``nn.Identity`` placeholders
+    (listed in ``tracer.unsupported``) instead of raising.
+    """
     if found.builder and isinstance(found.stmts[0], ast.FunctionDef):
         # Hyper-parameters of a builder function take their default values.
         fn = found.stmts[0]
         folder = Folder(folder.source, folder.imports,
                         {**folder.consts, **_defaults(fn.args, folder, skip=0)})
     runner: Callable[[dict[str, str]], Traced] = {
-        "sequential": lambda lay: _sequential(found, folder, lay, input_shape, build_shapes),
-        "functional": lambda lay: _functional(found, folder, lay),
-        "subclass": lambda lay: _subclass(found, folder, lay, input_shape, build_shapes),
+        "sequential": lambda lay: _sequential(found, folder, lay, input_shape, build_shapes,
+                                              partial),
+        "functional": lambda lay: _functional(found, folder, lay, partial),
+        "subclass": lambda lay: _subclass(found, folder, lay, input_shape, build_shapes,
+                                          partial),
     }[found.kind]
     first = runner({})
     if all(v == "keras" for v in first.tracer.requests.values()):
@@ -92,8 +98,8 @@ def _input_call_shape(call: ast.Call, folder: Folder) -> tuple[tuple[int | None,
 
 def _sequential(found: Found, folder: Folder, layouts: dict[str, str],
                 input_shape: tuple[int, ...] | None,
-                build_shapes: dict[str, tuple[int | None, ...]]) -> Traced:
-    tracer = Tracer(folder, layouts, sequential=True)
+                build_shapes: dict[str, tuple[int | None, ...]], partial: bool) -> Traced:
+    tracer = Tracer(folder, layouts, sequential=True, partial=partial)
     shape: tuple[int | None, ...] | None = tuple(input_shape) if input_shape else None
     dtype = "float32"
     specs: list[LayerSpec] = []
@@ -126,8 +132,8 @@ def _sequential(found: Found, folder: Folder, layouts: dict[str, str],
                   {id(s): i for i, s in enumerate(specs)})
 
 
-def _functional(found: Found, folder: Folder, layouts: dict[str, str]) -> Traced:
-    tracer = Tracer(folder, layouts)
+def _functional(found: Found, folder: Folder, layouts: dict[str, str], partial: bool) -> Traced:
+    tracer = Tracer(folder, layouts, partial=partial)
     input_nodes = []
     for stmt in found.body:
         if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1 \
@@ -166,10 +172,10 @@ def _is_input(op: Any) -> bool:
 
 def _subclass(found: Found, folder: Folder, layouts: dict[str, str],
               input_shape: tuple[int, ...] | None,
-              build_shapes: dict[str, tuple[int | None, ...]]) -> Traced:
+              build_shapes: dict[str, tuple[int | None, ...]], partial: bool) -> Traced:
     cls = found.node
     assert isinstance(cls, ast.ClassDef)
-    tracer = Tracer(folder, layouts)
+    tracer = Tracer(folder, layouts, partial=partial)
     init = _method(cls, "__init__")
     call = _method(cls, "call")
     if call is None:

@@ -34,6 +34,7 @@ class Sym:
     flat_from: tuple[int, ...] | None = None  # for flatcf: the channels-first shape flattened
     node: Any = None  # producer node (for Keras' layer ordering of Functional models)
     vocab: int | None = None
+    gap: int | None = None  # partial mode: line of the placeholder this tensor went through
 
     def with_(self, **changes: Any) -> Sym:
         data = dict(self.__dict__)

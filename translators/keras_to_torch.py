@@ -28,21 +28,44 @@ from .k2t_training import (
 def translate_keras_to_pytorch(source: str, *, class_name: str | None = None,
                                partial: bool = False, input_shape: tuple[int, ...] | None = None,
                                filename: str = "<source>") -> Translation:
-    """Translate a Keras model file to PyTorch. Raises :class:`TranslationError`."""
+    """Translate a Keras model file to PyTorch.
+
+    Raises :class:`TranslationError` (never another exception) with a ``file:line:`` message.
+    """
     try:
         tree = ast.parse(source, filename=filename)
-    except SyntaxError as exc:
-        line = exc.lineno or 0
-        raise TranslationError(f"{filename}:{line}: syntax error: {exc.msg}",
-                               [Unsupported(line, "syntax", exc.msg or "syntax error")]) from None
-    imports = Imports(tree)
-    folder = Folder(source, imports, module_constants(tree))
-    models = discover(tree.body, folder)
-    if not models:
-        raise TranslationError("no Keras model found (Sequential, keras.Model(inputs, outputs) "
-                               "or a keras.Model subclass)")
-    chosen = _choose(models, class_name, tree)
-    return _Builder(source, tree, folder, chosen, partial, input_shape).run()
+    except (SyntaxError, ValueError) as exc:  # ValueError: null bytes in the source
+        line = getattr(exc, "lineno", None) or 1
+        msg = getattr(exc, "msg", None) or str(exc)
+        raise TranslationError(f"{filename}:{line}: cannot parse: {msg}",
+                               [Unsupported(line, "syntax", msg)]) from None
+    try:
+        imports = Imports(tree)
+        folder = Folder(source, imports, module_constants(tree))
+        models = discover(tree.body, folder)
+        if not models:
+            reason = "no Keras model found (Sequential, keras.Model(inputs, outputs) or a " \
+                     "keras.Model subclass)"
+            raise TranslationError(reason, [Unsupported(1, "model", reason)])
+        chosen = _choose(models, class_name, tree)
+        return _Builder(source, tree, folder, chosen, partial, input_shape).run()
+    except TranslationError as exc:
+        raise _located(exc, filename) from exc
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+        # A construct the translator did not anticipate: still a located, clean failure.
+        reason = f"unexpected construct ({type(exc).__name__}: {exc})"
+        raise TranslationError(f"{filename}:1: cannot translate: {reason}",
+                               [Unsupported(1, "model", reason)]) from exc
+
+
+def _located(exc: TranslationError, filename: str) -> TranslationError:
+    """``exc`` with a ``file:line:`` prefix (the first unsupported construct's line)."""
+    message = str(exc)
+    line = exc.unsupported[0].line if exc.unsupported else 1
+    prefix = f"line {line}: "
+    if message.startswith(prefix):
+        message = message[len(prefix):]
+    return TranslationError(f"{filename}:{line or 1}: {message}", exc.unsupported)
 
 
 def discover(body: list[ast.stmt], folder: Folder, builder: str | None = None) -> list[Found]:
@@ -102,7 +125,8 @@ def _choose(models: list[Found], class_name: str | None, tree: ast.Module) -> Fo
             if class_name in (f.name, f.builder):
                 return f
         names = ", ".join(sorted({f.builder or f.name for f in models}))
-        raise TranslationError(f"no model named {class_name!r} (found: {names})")
+        reason = f"no model named {class_name!r} (found: {names})"
+        raise TranslationError(reason, [Unsupported(1, class_name, reason)])
     fitted = {c[0] for s in ast.walk(tree) if isinstance(s, ast.stmt)
               and (c := method_call(s)) and c[1] in ("fit", "compile")}
     for f in models:
@@ -141,7 +165,8 @@ class _Builder:
 
     def run(self) -> Translation:
         found = self.chosen
-        traced = trace(found, self.folder, self.input_shape, self.build_shapes)
+        traced = trace(found, self.folder, self.input_shape, self.build_shapes, self.partial)
+        self.unsupported.extend(traced.tracer.unsupported)
         emitted = None
         if found.kind == "sequential" and not found.builder:
             emitted = emit_sequential(found, traced)

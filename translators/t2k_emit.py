@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, Any
 
-from .base import TensorSpec, Translation, Unsupported, WeightTransfer
+from .base import TensorSpec, Translation, WeightTransfer
 from .t2k_forward import Session, resolve_code
 from .t2k_layout import Val
 from .t2k_model import Attr, ClassInfo, Unsupp, keras_attr_name
@@ -71,8 +71,8 @@ def init_lines(tr: _Translator, session: Session, info: ClassInfo) -> list[str]:
             if attr.kind == "unsupported":
                 if not tr.partial:
                     raise Unsupp(attr.line, attr.call_src[:60], attr.reason)
-                session.unsupported.append(Unsupported(attr.line, attr.call_src[:60], attr.reason))
-                out.append(f"# TODO(mlsense): {attr.reason}: self.{name} = {attr.call_src}")
+                out.append(session.gap(attr.line, attr.call_src[:60], attr.reason))
+                out.append(f"self.{name} = layers.Identity()")
                 continue
             if attr.plan is not None and attr.plan.pre:
                 out.append(f"self.{name}_pad = {attr.plan.pre}")
@@ -81,9 +81,9 @@ def init_lines(tr: _Translator, session: Session, info: ClassInfo) -> list[str]:
             if not tr.partial:
                 raise Unsupp(stmt.lineno, ast.unparse(stmt)[:60], "PyTorch code in __init__ "
                              "that is not a supported layer")
-            session.unsupported.append(Unsupported(stmt.lineno, ast.unparse(stmt)[:60],
-                                                   "not a supported layer"))
-            out.append(f"# TODO(mlsense): not translated: {ast.unparse(stmt)}")
+            session.gap(stmt.lineno, ast.unparse(stmt)[:60], "not a supported layer")
+            out.append(f"# TODO(mlsense): line {stmt.lineno}: not translated: "
+                       f"{ast.unparse(stmt)}")
         else:
             out.extend(ast.unparse(stmt).splitlines())
         trailing = tr.comments.get(stmt.lineno)
@@ -206,8 +206,8 @@ def sequential_translation(tr: _Translator, session: Session, assign: ast.Assign
     if spec.to_target:
         shape = tuple(spec.shape[p - 1] for p in spec.to_target[1:])
     dtype = ', dtype="int32"' if spec.dtype == "int64" else ""
-    inner = ",\n".join(f"    {i}" for i in [f"keras.Input(shape={tuple(shape)!r}{dtype})",
-                                             *items])
+    inner = ",\n".join("    " + i.replace("\n", "\n    ")
+                       for i in [f"keras.Input(shape={tuple(shape)!r}{dtype})", *items])
     comment = "# " + layout_sentence([spec])
     body = [comment, f"{name} = keras.Sequential([\n{inner},\n])"]
     tr.skip = [assign]

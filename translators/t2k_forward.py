@@ -45,6 +45,12 @@ class Session:
                                                     self.resolver, self.classes)
         return self.code_attrs[info.name]
 
+    def gap(self, line: int, construct: str, reason: str) -> str:
+        """Partial mode: record an untranslated construct once; returns its TODO comment."""
+        if not any((u.line, u.construct) == (line, construct) for u in self.unsupported):
+            self.unsupported.append(Unsupported(line, construct, reason))
+        return placeholder_todo(line, construct, reason)
+
     def add_weight(self, plan: LayerPlan, torch_path: str, keras_path: str) -> None:
         if plan.weight is None or torch_path in self._seen:
             return
@@ -90,6 +96,17 @@ def resolve_code(plan: LayerPlan, attr: Attr, val: Val | None) -> str:
     return code
 
 
+def placeholder_todo(line: int, construct: str, reason: str) -> str:
+    """The comment above a ``layers.Identity()`` that stands in for an untranslated layer."""
+    return f"# TODO(mlsense): line {line}: {construct}: {reason} (layers.Identity placeholder)"
+
+
+def unknown_like(val: Val) -> Val:
+    """What a placeholder returns: same rank and layout as its input, sizes unknown."""
+    shape = (None,) * val.rank if val.rank is not None else None
+    return Val(val.expr, shape, val.perm)
+
+
 def run_chain(session: Session, items: list[Attr], code_items: list[Attr], val: Val,
               torch_prefix: str, keras_prefix: str) -> tuple[list[str], Val]:
     """Items of a ``keras.Sequential`` for an ``nn.Sequential`` applied to ``val``."""
@@ -97,7 +114,12 @@ def run_chain(session: Session, items: list[Attr], code_items: list[Attr], val: 
     for pos, (item, citem) in enumerate(zip(items, code_items, strict=True)):
         tpath = f"{torch_prefix}{pos}"
         if item.kind == "unsupported":
-            raise Unsupp(item.line, item.call_src[:60], item.reason)
+            if not session.partial:
+                raise Unsupp(item.line, item.call_src[:60], item.reason)
+            todo = session.gap(item.line, item.call_src[:60], item.reason)
+            out.append(f"{todo}\nlayers.Identity()")
+            val = unknown_like(val)
+            continue
         if item.kind == "seq":
             codes, val = run_chain(session, item.items, citem.items, val, tpath + ".",
                                    f"{keras_prefix}{len(out)}.layers.")

@@ -7,7 +7,6 @@ from typing import Any
 
 from . import t2k_forward as fw
 from . import t2k_ops as ops
-from .base import Unsupported
 from .t2k_eval import UNKNOWN, evaluate
 from .t2k_layout import Val, relayout, target_axis
 from .t2k_model import Attr, ClassInfo, ShapeUnsupp, Unsupp, keras_attr_name
@@ -69,8 +68,9 @@ class ForwardRun:
         reason = getattr(exc, "reason", str(exc))
         if not self.s.partial:
             raise Unsupp(line, construct, reason) from exc
-        self.s.unsupported.append(Unsupported(line, construct, reason))
-        self.lines.append(f"# TODO(mlsense): not translated ({reason}): {ast.unparse(stmt)}")
+        self.s.gap(line, construct, reason)
+        self.lines.append(f"# TODO(mlsense): line {stmt.lineno}: not translated ({reason}): "
+                          f"{ast.unparse(stmt)}")
         for target in _targets(stmt):
             self.env[target] = Val(target, kind="unknown")
 
@@ -249,11 +249,19 @@ class ForwardRun:
         attr, cattr = self.attrs[name], self.code[name]
         kname = keras_attr_name(name)
         tpath, kpath = self.tprefix + name, self.kprefix + kname
-        if attr.kind == "unsupported":
+        if attr.kind == "unsupported" and not self.s.partial:
             raise Unsupp(attr.line, attr.call_src[:60], attr.reason)
         args = [self.ex(a) for a in node.args]
         for a, n in zip(args, node.args, strict=True):
             self._need_tensor(a, n)
+        if attr.kind == "unsupported":
+            # The layer is a layers.Identity placeholder (see __init__); its sizes are unknown.
+            self.s.gap(attr.line, attr.call_src[:60], attr.reason)
+            if len(args) != 1 or node.keywords:
+                raise Unsupp(node.lineno, ast.unparse(node)[:60], "placeholder for an "
+                             "untranslated layer takes one tensor")
+            cattr.code = "layers.Identity()"
+            return fw.unknown_like(args[0]).renamed(f"self.{kname}({args[0].expr})")
         if node.keywords or not args:
             raise Unsupp(node.lineno, ast.unparse(node)[:60], "layer call arguments not supported")
         if attr.kind == "seq":

@@ -40,18 +40,29 @@ _DEFAULT_STEPS = 16
 def translate_pytorch_to_keras(source: str, *, class_name: str | None = None,
                                partial: bool = False, input_shape: tuple[int, ...] | None = None,
                                filename: str = "<source>") -> Translation:
-    """Translate a PyTorch model file to Keras 3 source; raises TranslationError when it can't."""
+    """Translate a PyTorch model file to Keras 3 source.
+
+    Raises :class:`TranslationError` (never another exception) with a ``file:line:`` message.
+    """
     try:
         tree = ast.parse(source, filename)
-    except SyntaxError as exc:
-        raise TranslationError(f"{filename}: cannot parse: {exc.msg}",
-                               [Unsupported(exc.lineno or 0, "syntax", exc.msg or "")]) from exc
+    except (SyntaxError, ValueError) as exc:  # ValueError: null bytes in the source
+        line = getattr(exc, "lineno", None) or 1
+        msg = getattr(exc, "msg", None) or str(exc)
+        raise TranslationError(f"{filename}:{line}: cannot parse: {msg}",
+                               [Unsupported(line, "syntax", msg)]) from exc
     try:
         return _Translator(tree, source, class_name, partial, input_shape).run()
     except Unsupp as exc:
-        raise TranslationError(f"{filename}:{exc.line}: cannot translate {exc.construct}: "
-                               f"{exc.reason}", [Unsupported(exc.line, exc.construct, exc.reason)]
+        line = exc.line or 1
+        raise TranslationError(f"{filename}:{line}: cannot translate {exc.construct}: "
+                               f"{exc.reason}", [Unsupported(line, exc.construct, exc.reason)]
                                ) from exc
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+        # A construct the translator did not anticipate: still a located, clean failure.
+        reason = f"unexpected construct ({type(exc).__name__}: {exc})"
+        raise TranslationError(f"{filename}:1: cannot translate: {reason}",
+                               [Unsupported(1, "model", reason)]) from exc
 
 
 def read_comments(source: str) -> dict[int, tuple[str, bool]]:

@@ -114,8 +114,40 @@ def test_unknown_layer_is_a_located_error() -> None:
 
 def test_partial_mode_leaves_todo_comments() -> None:
     tr = translate(UNKNOWN_LAYER, "keras", partial=True)
-    assert "# TODO(mlsense)" in tr.target_code
-    assert {u.line for u in tr.unsupported} >= {8}
+    lines = [line.strip() for line in tr.target_code.splitlines()]
+    todo = ("# TODO(mlsense): line 8: nn.PixelShuffle(2): nn.PixelShuffle has no Keras mapping "
+            "in mlsense (layers.Identity placeholder)")
+    assert lines[lines.index(todo) + 1] == "self.up = layers.Identity()"
+    assert "return self.up(x)" in lines  # the rest of forward is still translated
+    assert [(u.line, u.construct) for u in tr.unsupported] == [(8, "nn.PixelShuffle(2)")]
+    ast.parse(tr.target_code)
+
+
+SEQUENTIAL_GAP = """import torch
+from torch import nn
+
+model = nn.Sequential(
+    nn.Conv2d(3, 8, 3, padding=1),
+    nn.PixelShuffle(2),
+    nn.ReLU(),
+    nn.Flatten(),
+    nn.Linear(2048, 10),
+)
+"""
+
+
+def test_partial_sequential_root_gets_a_placeholder_layer() -> None:
+    with pytest.raises(TranslationError, match="PixelShuffle"):
+        translate(SEQUENTIAL_GAP, "keras", input_shape=(3, 32, 32))
+    tr = translate(SEQUENTIAL_GAP, "keras", input_shape=(3, 32, 32), partial=True)
+    lines = [line.strip() for line in tr.target_code.splitlines()]
+    todo = next(i for i, line in enumerate(lines) if line.startswith("# TODO(mlsense): line 6"))
+    # The placeholder keeps the rank and layout, so the flatten still restores torch's order.
+    assert lines[todo + 1:todo + 6] == ["layers.Identity(),", "layers.ReLU(),",
+                                        "layers.Permute((3, 1, 2)),", "layers.Flatten(),",
+                                        "layers.Dense(10),"]
+    assert [u.line for u in tr.unsupported] == [6]
+    assert [w.keras_path for w in tr.weight_map] == ["index:0", "index:5"]
     ast.parse(tr.target_code)
 
 
