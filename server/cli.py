@@ -194,6 +194,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(f"invalid configuration: {exc}") from exc
 
 
+def _available_cores() -> int:
+    """Cores this process may run on (respects taskset / cgroup CPU sets, unlike cpu_count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _check(args: argparse.Namespace) -> int:
     from . import output
     from .files import (
@@ -221,7 +229,7 @@ def _check(args: argparse.Namespace) -> int:
     if len(files) > 50 and not args.no_progress and sys.stderr.isatty():
         progress = _Progress(len(files))
     try:
-        reports = run_checks(pairs, options, args.jobs or os.cpu_count() or 1, progress)
+        reports = run_checks(pairs, options, args.jobs or _available_cores(), progress)
     finally:
         if progress:
             progress.close()
@@ -376,7 +384,9 @@ def cmd_translate(args: argparse.Namespace) -> int:
         return _translate_failed(args, name, [], f"no translator to {args.to} available: {exc}")
     report = _verify(source_path, text, translation, args) if args.verify else None
     if out is not None:
-        out.write_text(translation.target_code, encoding="utf-8")
+        from .files import write_atomically
+
+        write_atomically(out, translation.target_code.encode("utf-8"))
     if args.output_format == "json":
         data = output.translation_json(translation, report, args.verify, out)
         sys.stdout.write(json.dumps(data, indent=2) + "\n")

@@ -267,9 +267,15 @@ class CheckOptions:
     verbose: bool = False
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path``'s contents without ever leaving a half-written file behind."""
-    mode = stat.S_IMODE(os.stat(path).st_mode)
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``path`` (keeping its mode if it exists) without ever leaving a half-written file:
+    write a temporary file next to it, then ``os.replace`` it into place."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".mlsense-tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -325,7 +331,7 @@ def _check_data(report: FileReport, data: bytes, config: Config, options: CheckO
             text.splitlines(keepends=True), outcome.text.splitlines(keepends=True),
             fromfile=f"a/{name}", tofile=f"b/{name}"))
     else:
-        _write_atomically(Path(report.path), _encode_like(outcome.text, data))
+        write_atomically(Path(report.path), _encode_like(outcome.text, data))
 
 
 def _encode_like(text: str, original: bytes) -> bytes:

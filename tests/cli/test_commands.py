@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 from mlsense import __version__
@@ -60,3 +63,47 @@ def test_rule_with_unknown_code_exits_2(tmp_path: Path) -> None:
 def test_serve_rejects_two_transports(tmp_path: Path) -> None:
     run = run_cli("serve", "--tcp", "--ws", cwd=tmp_path)
     assert run.returncode == 2 and "not allowed with" in run.stderr
+
+
+def _lsp_message(payload: dict) -> bytes:
+    body = json.dumps(payload).encode("utf-8")
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def _read_lsp_message(stream) -> dict:
+    length = None
+    while True:
+        line = stream.readline()
+        assert line, "the server closed its output"
+        if line in (b"\r\n", b"\n"):
+            break
+        name, _, value = line.decode("ascii").partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    assert length is not None
+    return json.loads(stream.read(length))
+
+
+def test_serve_answers_initialize_over_stdio(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "mlsense", "serve"], cwd=tmp_path,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(_lsp_message({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                       "params": {"processId": None, "rootUri": None,
+                                                  "capabilities": {}}}))
+        proc.stdin.flush()
+        reply = _read_lsp_message(proc.stdout)
+        while reply.get("id") != 1:  # skip notifications / log messages
+            reply = _read_lsp_message(proc.stdout)
+        assert reply["result"]["serverInfo"]["name"] == "mlsense"
+        for message in ({"jsonrpc": "2.0", "id": 2, "method": "shutdown"},
+                        {"jsonrpc": "2.0", "method": "exit"}):
+            proc.stdin.write(_lsp_message(message))
+        proc.stdin.flush()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
