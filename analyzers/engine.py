@@ -90,6 +90,9 @@ class DocumentAnalyzer:
         imports = ImportTable(
             pair for p in parsed if p.module is not None for pair in imports_in(p.module.body)
         )
+        imported = frozenset(imports.names)
+        for chunk in parsed:
+            chunk.resolve(imported)
         results: dict[tuple[str, int], _ChunkResult] = {}
         contexts: list[tuple[ChunkContext, int]] = []
         errors: list[RuleError] = []

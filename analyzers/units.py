@@ -8,6 +8,7 @@ code-generation pass per unit) are computed for the reporting members only.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable
 
@@ -17,6 +18,9 @@ from .chunks import _scan_line, split_chunks, split_lines
 from .context import ParsedChunk
 
 SPLIT_MIN_LINES = 40
+INERT_MIN_LINES = 30
+_INERT_CALL = "__mlsense_inert__()"
+_COMPOUND = re.compile(r"(async\s|def|class|if|for|while|with|try|match|import|from|@)\b")
 _DEF_OR_CLASS = re.compile(r"(async\s+def|def|class)\b")
 
 Range4 = tuple[int, int, int, int]  # 0-based start line, start col, end line, end col
@@ -32,11 +36,27 @@ class TopChunk:
         self.module: cst.Module | None = None
         self._assembled: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {}
         self.memo: dict[str, object] = {}
-        if not self._split(parse):
-            unit = parse(text)
-            self.units = [(unit, 0, 0)]
-            self.error = unit.error
-            self.module = unit.module
+        self._parse = parse
+        self._inert_names: frozenset[str] | None = None
+        if self._split(parse):
+            return
+        stub = _inert_stub(text) if text.count("\n") >= INERT_MIN_LINES else None
+        if stub is not None:
+            stub_text, self._inert_names = stub
+            self._use(parse(stub_text))
+        else:
+            self._use(parse(text))
+
+    def _use(self, unit: ParsedChunk) -> None:
+        self.units = [(unit, 0, 0)]
+        self.error = unit.error
+        self.module = unit.module
+
+    def resolve(self, imported: frozenset[str]) -> None:
+        """Parse for real a statement kept as a stub if it names something imported."""
+        if self._inert_names is not None and self._inert_names & imported:
+            self._inert_names = None
+            self._use(self._parse(self.text))
 
     def _split(self, parse: Callable[[str], ParsedChunk]) -> bool:
         lines = split_lines(self.text)
@@ -83,6 +103,44 @@ class TopChunk:
         cr = unit.range_of(node)
         return (cr.start.line - 1 + line_off, cr.start.column + col_off,
                 cr.end.line - 1 + line_off, cr.end.column + col_off)
+
+
+def _inert_stub(text: str) -> tuple[str, frozenset[str]] | None:
+    """A stand-in for a long simple statement that no rule can care about, and the names it uses.
+
+    Big literals (model-config tables, label maps) cost libcst ~100 ms per keystroke but hold no
+    attribute access, lambda or import: rules only look at framework APIs, reached through an
+    import or an attribute. Such a statement is replaced by ``targets = __mlsense_inert__()``
+    (same bindings for the dataflow) unless one of its names turns out to be imported.
+    """
+    first = next((ln.lstrip() for ln in text.splitlines()
+                  if ln.strip() and not ln.lstrip().startswith("#")), "")
+    if _COMPOUND.match(first):
+        return None
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    names: set[str] = set()
+    out: list[str] = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Expr):
+            out.append(_INERT_CALL)
+        elif isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if not all(isinstance(t, ast.Name) for t in targets):
+                return None
+            out.append(" = ".join(t.id for t in targets) + f" = {_INERT_CALL}")  # type: ignore[attr-defined]
+        else:
+            return None
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Attribute | ast.Lambda | ast.NamedExpr | ast.Await |
+                          ast.Yield | ast.YieldFrom | ast.Starred):
+                return None
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+    leading = text[: len(text) - len(text.lstrip())]
+    return leading + "\n".join(out) + "\n", frozenset(names)
 
 
 def _header_end(lines: list[str]) -> tuple[int, str] | None:

@@ -96,3 +96,20 @@ def test_incremental_analysis_matches_a_fresh_one(edits: list[tuple[int, int, st
         pos = min(pos, len(text))
         text = text[:pos] + insert + text[pos + length:]
         assert analyzer.analyze(text).findings == analyze_text(text).findings
+
+
+def _big_table(entry: str) -> str:
+    rows = "".join(f'    "row{i}": {entry},\n' for i in range(60))
+    return "TABLE = {\n" + rows + "}\n"
+
+
+def test_long_literal_statements_are_checked_when_they_use_an_import() -> None:
+    # Long statements without attribute access or imported names are replaced by a stub for
+    # speed; one that calls an imported name must still be analysed for real.
+    header = "import torch\nfrom torch.autograd import Variable\n\n"
+    plain = analyze_text(header + _big_table("(1, 2)") + "v = Variable(torch.eye(3))\n")
+    assert [(f.code, f.range.start.line) for f in plain.findings] == [("MLS102", 65)]
+    uses_import = analyze_text(header + _big_table("Variable(1)"))
+    assert [f.range.start.line for f in uses_import.findings] == list(range(4, 64))
+    syntax = analyze_text(header + _big_table("(1, 2"))
+    assert [f.code for f in syntax.findings] == ["MLS001"]
