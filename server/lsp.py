@@ -28,7 +28,13 @@ from .lsp_notebook_sync import NotebookSync, register_notebook_features
 from .lsp_notebooks import NOTEBOOK_SELECTOR
 from .lsp_positions import PositionEncoder
 from .lsp_settings import ServerSettings, config_for_document, parse_settings, unwrap_settings
-from .lsp_translate import parse_translate_arguments, translate_document
+from .lsp_translate import (
+    document_text,
+    parse_translate_arguments,
+    translate_document,
+    wants_verification,
+)
+from .lsp_verify import Verifier, register_verification
 
 logger = logging.getLogger("mlsense.server")
 HEAVY_FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "jaxlib", "flax", "tf_keras")
@@ -48,6 +54,7 @@ class MlsenseLanguageServer(LanguageServer):
                                         self.report_crash)
         self.pull_diagnostics = False
         self.notebooks = NotebookSync(self)
+        self.verifier = Verifier(self)
         self._init_settings: dict[str, Any] = {}
         self._pushed_settings: dict[str, Any] = {}
         self._reported: set[tuple[str, str]] = set()
@@ -215,6 +222,7 @@ def create_server() -> MlsenseLanguageServer:
     _register_lifecycle(server)
     _register_documents(server)
     register_notebook_features(server)
+    register_verification(server)
     _register_requests(server)
     return server
 
@@ -251,6 +259,7 @@ def _register_lifecycle(server: MlsenseLanguageServer) -> None:
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: MlsenseLanguageServer, params: None) -> None:
         ls.engine.shutdown()
+        ls.verifier.close()
 
 
 def _register_documents(server: MlsenseLanguageServer) -> None:
@@ -321,17 +330,9 @@ def _register_requests(server: MlsenseLanguageServer) -> None:
     @server.command(TRANSLATE_COMMAND)
     async def translate_framework(ls: MlsenseLanguageServer, *args: Any) -> dict[str, Any]:
         uri, target, class_name, input_shape = parse_translate_arguments(args)
-        state = ls.engine.documents.get(uri)
-        if state is not None:
-            text = state.doc.text
-        else:  # not open in the editor: read it from disk
-            path = _path_of(uri)
-            if path is None or not os.path.isfile(path):
-                from pygls.exceptions import JsonRpcInvalidParams
-                raise JsonRpcInvalidParams(f"mlsense.translateFramework: no such document {uri}")
-            with open(path, encoding="utf-8") as fh:
-                text = fh.read()
-        return await translate_document(ls, uri, text, target, class_name, input_shape)
+        text = document_text(ls, uri, TRANSLATE_COMMAND)
+        return await translate_document(ls, uri, text, target, class_name, input_shape,
+                                        verify=wants_verification(args))
 
     @server.feature(DEBUG_INFO)
     def debug_info(ls: MlsenseLanguageServer, params: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ they are only needed when asked for.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,34 +19,62 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.uris import from_fs_path, to_fs_path
 
-from .lsp_settings import VerificationSettings
+from .lsp_actions import TRANSLATE_COMMAND
+from .lsp_settings import plain
 
 REQUEST_FAILED = -32803  # LSP ErrorCodes.RequestFailed
 TARGETS = {"keras": "_keras", "pytorch": "_torch"}
 
 
-def parse_translate_arguments(args: tuple[Any, ...]
+def parse_translate_arguments(args: tuple[Any, ...], command: str = TRANSLATE_COMMAND
                               ) -> tuple[str, str, str | None, tuple[int, ...] | None]:
     """(uri, target, class name, input shape) from the command's single object argument
     ``{uri, target: "keras" | "pytorch", className?, inputShape?: [int, ...]}``."""
-    if len(args) != 1 or not isinstance(args[0], Mapping):
-        raise JsonRpcInvalidParams(
-            "mlsense.translateFramework takes one object argument {uri, target, className?}")
-    arg = args[0]
+    arg = command_argument(args, command)
     uri, target, class_name = arg.get("uri"), arg.get("target"), arg.get("className")
     if not isinstance(uri, str) or not uri:
-        raise JsonRpcInvalidParams("mlsense.translateFramework: `uri` must be a document URI")
+        raise JsonRpcInvalidParams(f"{command}: `uri` must be a document URI")
     if target not in TARGETS:
         raise JsonRpcInvalidParams(
-            f"mlsense.translateFramework: `target` must be keras or pytorch, got {target!r}")
+            f"{command}: `target` must be keras or pytorch, got {target!r}")
     if class_name is not None and not isinstance(class_name, str):
-        raise JsonRpcInvalidParams("mlsense.translateFramework: `className` must be a string")
+        raise JsonRpcInvalidParams(f"{command}: `className` must be a string")
     shape = arg.get("inputShape")
     if shape is not None and not (isinstance(shape, (list, tuple)) and shape and all(
             isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)):
         raise JsonRpcInvalidParams(
-            "mlsense.translateFramework: `inputShape` must be a list of positive integers")
+            f"{command}: `inputShape` must be a list of positive integers")
     return uri, target, class_name, tuple(shape) if shape is not None else None
+
+
+def command_argument(args: tuple[Any, ...], command: str) -> Mapping[str, Any]:
+    """The single object argument of a command (pygls hands it over as a namedtuple)."""
+    arg = plain(args[0]) if len(args) == 1 else None
+    if not isinstance(arg, Mapping):
+        raise JsonRpcInvalidParams(
+            f"{command} takes one object argument {{uri, target, className?, ...}}")
+    return arg
+
+
+def wants_verification(args: tuple[Any, ...]) -> bool:
+    """``verify: true`` in translateFramework's argument (anything else: no verification)."""
+    return command_argument(args, TRANSLATE_COMMAND).get("verify") is True
+
+
+def document_text(server: Any, uri: str, command: str) -> str:
+    """The text of ``uri``: as open in the editor, else read from disk."""
+    state = server.engine.documents.get(uri)
+    if state is not None:
+        return str(state.doc.text)
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    if path is None or not os.path.isfile(path):
+        raise JsonRpcInvalidParams(f"{command}: no such document {uri}")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JsonRpcException(f"{command}: cannot read {path}: {exc}",
+                               code=REQUEST_FAILED) from exc
 
 
 def sibling_path(source: Path, target: str) -> Path:
@@ -92,11 +121,13 @@ def create_file_edit(target_uri: str, code: str) -> types.WorkspaceEdit:
 
 async def translate_document(server: Any, uri: str, text: str, target: str,
                              class_name: str | None,
-                             input_shape: tuple[int, ...] | None = None) -> dict[str, Any]:
-    """The command's body: translate, then create the sibling file or return the code."""
-    source = to_fs_path(uri)
+                             input_shape: tuple[int, ...] | None = None,
+                             verify: bool = False) -> dict[str, Any]:
+    """The command's body: translate, then create the sibling file or return the code; with
+    ``verify``, the ``verification`` field holds mlsense.verifyTranslation's result."""
+    source = to_fs_path(uri) if uri.startswith("file:") else None
     if source is None:
-        raise JsonRpcInvalidParams(f"mlsense.translateFramework: not a file URI: {uri}")
+        raise JsonRpcInvalidParams(f"{TRANSLATE_COMMAND}: not a file URI: {uri}")
     src_path = Path(source)
     loop = asyncio.get_running_loop()
     translation = await loop.run_in_executor(
@@ -115,17 +146,19 @@ async def translate_document(server: Any, uri: str, text: str, target: str,
             edit=create_file_edit(target_uri, translation.target_code),
             label=f"mlsense: create {target_path.name}"))
         result["applied"] = bool(getattr(response, "applied", False))
-    verification = await verify_translation_hook(server, translation, src_path, text)
-    if verification is not None:
-        result["verification"] = verification
+    if verify:
+        result["verification"] = await verify_translation_hook(server, translation, src_path,
+                                                               text)
     return result
 
 
 async def verify_translation_hook(server: Any, translation: Any, source_path: Path,
-                                  source_text: str) -> dict[str, Any] | None:
-    """Hook for the verifier's owner: run both models (subprocess) with ``$/progress`` and
-    cancellation, using ``server.settings.verification`` (device, timeoutS); return its report
-    as a dict. Until then translation is returned unverified (None)."""
-    settings: VerificationSettings = server.settings.verification
-    del settings, translation, source_path, source_text
-    return None
+                                  source_text: str) -> dict[str, Any]:
+    """Verify an already made translation with the server's verifier (worker subprocess,
+    ``$/progress``, cancellable); refused verification comes back as an unverified result."""
+    refusal = server.verifier.refusal()
+    if refusal is not None:
+        return server.verifier.unverified(refusal)
+    return await server.verifier.verify(source_path, translation, source_text,
+                                        server.settings.verification.device,
+                                        f"verifying the translation of {source_path.name}")
