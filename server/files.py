@@ -50,12 +50,51 @@ class ConfigOverrides:
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
 
+    def is_empty(self) -> bool:
+        return self.select is None and not self.extend_select and not self.ignore
+
     def apply(self, config: Config) -> Config:
-        return config.merged(
-            select=self.select,
-            extend_select=(*config.extend_select, *self.extend_select) or None,
-            ignore=(*config.ignore, *self.ignore) or None,
-        )
+        """``config`` with the command line as a second layer on top, as ruff layers them.
+
+        The file's select/extend-select/ignore decide first; then, per code, the most specific
+        command-line selector (ignore winning ties) overrides that, and ``--select`` turns off
+        whatever it does not name. The result names the enabled codes exactly; the file's
+        per-file-ignores still apply on top.
+        """
+        if self.is_empty():
+            return config
+        file_layer = config.merged(per_file_ignores={})
+        enabled = []
+        for info in all_rules():
+            on = file_layer.is_enabled(info.code, info.default_enabled)
+            decision = self._decide(info.code)
+            if decision is not None:
+                on = decision
+            elif self.select is not None:
+                on = False
+            if on:
+                enabled.append(info.code)
+        return config.merged(select=tuple(enabled), extend_select=(), ignore=())
+
+    def _decide(self, code: str) -> bool | None:
+        """The command line's verdict on ``code``, or None if no selector matches it."""
+        best, verdict = -1, None
+        for selector in (*(self.select or ()), *self.extend_select):
+            n = _selector_length(selector, code)
+            if n > best:
+                best, verdict = n, True
+        for selector in self.ignore:
+            n = _selector_length(selector, code)
+            if n >= best and n >= 0:
+                best, verdict = n, False
+        return verdict
+
+
+def _selector_length(selector: str, code: str) -> int:
+    """How specifically ``selector`` names ``code`` (-1: not at all; ``ALL`` is 0)."""
+    if selector == "ALL":
+        return 0
+    return len(selector) if code.startswith(selector) else -1
 
 
 def _mlsense_table(path: Path) -> dict[str, Any] | None:

@@ -38,6 +38,26 @@ def test_pyproject_ignore_and_per_file_ignores(project: Path) -> None:
     assert run.returncode == 0 and run.json() == []
 
 
+def test_command_line_is_a_layer_over_the_file_like_ruff(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.mlsense]\nselect = ["MLS0", "MLS3"]\nignore = ["MLS301"]\n'
+        '[tool.mlsense.per-file-ignores]\n"pkg/*" = ["MLS301"]\n', encoding="utf-8")
+    assert run_cli("check", ".", cwd=project).returncode == 0
+    # Naming the code on the command line overrides the file's ignore...
+    for option in ("--select", "--extend-select"):
+        run = run_cli("check", ".", "--output-format", "json", option, "MLS301", cwd=project)
+        # ...and per-file-ignores still apply on top.
+        assert [Path(i["filename"]).name for i in run.json()] == ["fixable.py"], option
+    # A less specific command-line ignore beats the file's more specific select.
+    (project / "only301.toml").write_text('select = ["MLS301"]\n', encoding="utf-8")
+    run = run_cli("check", ".", "--output-format", "json", "--config", "only301.toml",
+                  cwd=project)
+    assert len(run.json()) == 2
+    run = run_cli("check", ".", "--output-format", "json", "--config", "only301.toml",
+                  "--ignore", "MLS3", cwd=project)
+    assert run.returncode == 0 and run.json() == []
+
+
 def test_nested_pyproject_applies_to_its_folder_only(project: Path) -> None:
     (project / "pyproject.toml").write_text('[tool.mlsense]\nselect = ["MLS0", "MLS301"]\n',
                                             encoding="utf-8")
