@@ -109,6 +109,8 @@ def build_parser() -> _Parser:
     check.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     check.add_argument("--no-respect-gitignore", action="store_true",
                        help="also check files that .gitignore excludes")
+    check.add_argument("--force-exclude", action="store_true",
+                       help="apply `exclude` to files named on the command line (pre-commit)")
     _add_verbose(check)
 
     serve = sub.add_parser("serve", help="start the language server")
@@ -220,7 +222,8 @@ def _check(args: argparse.Namespace) -> int:
     fixed = load_config_file(Path(args.config)) if args.config else None
     resolver = ConfigResolver(overrides, fixed)
     files = discover([Path(p) for p in (args.paths or ["."])], resolver,
-                     respect_gitignore=not args.no_respect_gitignore)
+                     respect_gitignore=not args.no_respect_gitignore,
+                     force_exclude=args.force_exclude)
     pairs = [(f, resolver.for_path(f)) for f in files]
     fix_mode = args.fix or args.diff
     options = CheckOptions(fix=fix_mode, unsafe_fixes=args.unsafe_fixes, diff=args.diff,

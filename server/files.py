@@ -228,11 +228,12 @@ class PathError(Exception):
 
 
 def discover(paths: Iterable[Path], resolver: ConfigResolver, *,
-             respect_gitignore: bool = True) -> list[Path]:
+             respect_gitignore: bool = True, force_exclude: bool = False) -> list[Path]:
     """The Python files under ``paths``, absolute, sorted and without duplicates.
 
-    Files named explicitly are always checked (whatever their suffix), as ruff does. Raises
-    PathError for a path that does not exist and ConfigError for a bad configuration.
+    Files named explicitly are checked whatever their suffix and even if excluded, as ruff does,
+    unless ``force_exclude`` (for pre-commit, which names every file). Raises PathError for a
+    path that does not exist and ConfigError for a bad configuration.
     """
     found: set[Path] = set()
     for raw in paths:
@@ -246,8 +247,17 @@ def discover(paths: Iterable[Path], resolver: ConfigResolver, *,
             ignores = _ancestor_ignores(path) if respect_gitignore else None
             found.update(_walk(path, resolver, ignores))
         else:
+            if force_exclude and _force_excluded(path, resolver):
+                continue
             found.add(path)
     return sorted(found)
+
+
+def _force_excluded(path: Path, resolver: ConfigResolver) -> bool:
+    if any(part in DEFAULT_EXCLUDES for part in path.parts[:-1]):
+        return True
+    config = resolver.for_path(path)
+    return bool(config.exclude) and config.is_excluded(path)
 
 
 def _walk(top: Path, resolver: ConfigResolver, ignores: _Ignores | None) -> Iterator[Path]:

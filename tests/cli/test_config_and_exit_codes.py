@@ -117,3 +117,13 @@ def test_exclude_in_config(project: Path) -> None:
         '[tool.mlsense]\nselect = ["MLS0", "MLS301"]\nexclude = ["pkg"]\n', encoding="utf-8")
     run = run_cli("check", ".", "--output-format", "json", cwd=project)
     assert [Path(i["filename"]).name for i in run.json()] == ["fixable.py"]
+
+
+def test_force_exclude_applies_exclude_to_named_files(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.mlsense]\nselect = ["MLS0", "MLS301"]\nexclude = ["pkg"]\n', encoding="utf-8")
+    named = ("fixable.py", "pkg/unfixable.py")
+    run = run_cli("check", *named, "--output-format", "json", cwd=project)
+    assert len(run.json()) == 2  # named files are checked even when excluded...
+    run = run_cli("check", *named, "--force-exclude", "--output-format", "json", cwd=project)
+    assert [Path(i["filename"]).name for i in run.json()] == ["fixable.py"]  # ...unless forced
