@@ -114,3 +114,45 @@ def test_installed_console_script_runs(tmp_path: Path) -> None:
     proc = subprocess.run([str(script), "check", "a.py", *SELECT], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "a.py:3:" in proc.stdout
+
+
+def _read_all(fd: int, sink: list[bytes]) -> None:
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:  # EIO: the terminal's other end is closed
+            return
+        if not data:
+            return
+        sink.append(data)
+
+
+def _stderr_on_a_terminal(cwd: Path, *args: str) -> tuple[int, str, str]:
+    """Run the CLI with stderr on a pseudo-terminal; (exit code, stdout, what the tty got)."""
+    import pty
+    import sys
+    import threading
+
+    leader, follower = pty.openpty()
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_read_all, args=(leader, chunks), daemon=True)
+    reader.start()  # drain the terminal while the child writes, so it can never block
+    try:
+        proc = subprocess.run([sys.executable, "-m", "mlsense", *args], cwd=cwd,
+                              stdout=subprocess.PIPE, stderr=follower, timeout=60)
+    finally:
+        os.close(follower)
+        reader.join(timeout=10)
+        os.close(leader)
+    return proc.returncode, proc.stdout.decode(), b"".join(chunks).decode()
+
+
+def test_progress_bar_only_on_a_terminal_and_only_for_many_files(tmp_path: Path) -> None:
+    for i in range(55):
+        (tmp_path / f"m{i}.py").write_text("x = 1\n", encoding="utf-8")
+    code, out, tty = _stderr_on_a_terminal(tmp_path, "check", ".", "-j", "1")
+    assert code == 0 and out.strip() == "All checks passed!"
+    assert "55/55 files" in tty
+    assert "files" not in _stderr_on_a_terminal(tmp_path, "check", ".", "--no-progress")[2]
+    assert "files" not in _stderr_on_a_terminal(tmp_path, "check", "m1.py", "m2.py")[2]
+    assert "files" not in run_cli("check", ".", "-j", "1", cwd=tmp_path).stderr  # not a tty
