@@ -89,7 +89,12 @@ def build_parser() -> _Parser:
                         help="show tracebacks and more detail on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = sub.add_parser("check", help="analyse files and folders")
+    _add_check_parser(sub.add_parser("check", help="analyse files and folders"))
+    _add_other_parsers(sub)
+    return parser
+
+
+def _add_check_parser(check: argparse.ArgumentParser) -> None:
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
     check.add_argument("--output-format", choices=("text", "json", "sarif"), default="text")
     check.add_argument("--select", help="comma-separated codes or prefixes to enable (replaces)")
@@ -113,6 +118,8 @@ def build_parser() -> _Parser:
                        help="apply `exclude` to files named on the command line (pre-commit)")
     _add_verbose(check)
 
+
+def _add_other_parsers(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="start the language server")
     mode = serve.add_mutually_exclusive_group()
     mode.add_argument("--stdio", dest="mode", action="store_const", const="stdio")
@@ -147,7 +154,6 @@ def build_parser() -> _Parser:
     tr.add_argument("--timeout", type=float, default=120.0, metavar="S",
                     help="verification time limit in seconds")
     _add_verbose(tr)
-    return parser
 
 
 def _error(message: str) -> None:
