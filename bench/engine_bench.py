@@ -161,7 +161,10 @@ def format_batch(rows: list[Timing]) -> list[str]:
                       f"{eng.cpu_s / by['libcst parse'].cpu_s:7.2f}x   (CLI start-up excluded)")
     if j1 and j2 and j1.wall_s and j2.wall_s:
         ratios.append(f"  {'speed-up -j1 -> -j2 (wall)':<46}{j1.wall_s / j2.wall_s:7.2f}x"
-                      f"   target ~2x")
+                      f"   target ~2x (needs an otherwise idle machine)")
+    if j1 and j2 and j1.cpu_s and j2.cpu_s:
+        ratios.append(f"  {'CPU of -j2 / CPU of -j1 (parallel overhead)':<46}"
+                      f"{j2.cpu_s / j1.cpu_s:7.2f}x   ~1.0 = no duplicated work")
     return lines + ["", *ratios]
 
 
