@@ -260,6 +260,20 @@ def _register_lifecycle(server: MlsenseLanguageServer) -> None:
     def shutdown(ls: MlsenseLanguageServer, params: None) -> None:
         ls.engine.shutdown()
         ls.verifier.close()
+        _cancel_pending_requests(ls)
+
+
+def _cancel_pending_requests(ls: MlsenseLanguageServer) -> None:
+    """Cancel the requests still running (a verification...) before pygls does: pygls 2.1
+    cancels them while iterating the dict their callbacks remove them from, and the shutdown
+    request then fails with "dictionary changed size during iteration"."""
+    futures = getattr(ls.protocol, "_request_futures", None)
+    if not isinstance(futures, dict):
+        return
+    current = ls.protocol.msg_id
+    for msg_id, future in list(futures.items()):
+        if msg_id != current and not future.done():
+            future.cancel()
 
 
 def _register_documents(server: MlsenseLanguageServer) -> None:

@@ -72,6 +72,7 @@ class Verifier:
         # One at a time: the worker runs one request at a time anyway.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlsense-verify")
         self._tokens = itertools.count(1)
+        self._active: set[threading.Event] = set()  # cancel events of running verifications
 
     def refusal(self) -> str | None:
         """Why verification may not run now (None when it may)."""
@@ -95,12 +96,17 @@ class Verifier:
             return self._worker
 
     def close(self) -> None:
-        """Stop the worker processes (shutdown)."""
+        """Shutdown: cancel what runs, stop the worker processes without blocking the loop."""
+        for cancel in list(self._active):
+            cancel.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             worker, self._worker = self._worker, None
         if worker is not None:
-            worker.close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+            # A running request holds the worker's lock until it sees the cancel (<= 0.1 s):
+            # close from a thread so the shutdown answer is not held up.
+            threading.Thread(target=worker.close, name="mlsense-verify-close",
+                             daemon=True).start()
 
     @asynccontextmanager
     async def progress(self, title: str) -> AsyncIterator[ProgressSession]:
@@ -108,6 +114,7 @@ class Verifier:
         the request sets ``session.cancel``."""
         ls = self.server
         session = ProgressSession()
+        self._active.add(session.cancel)
         loop = asyncio.get_running_loop()
         _watch_request_cancel(ls, session.cancel)
         window = ls.client_capabilities.window
@@ -137,6 +144,7 @@ class Verifier:
             session.cancel.set()
             raise
         finally:
+            self._active.discard(session.cancel)
             if session.token is not None:
                 ls.work_done_progress.end(session.token, types.WorkDoneProgressEnd(message=end))
                 ls.work_done_progress.tokens.pop(session.token, None)

@@ -12,4 +12,5 @@ from .lsp_helpers import CONFIG
 async def client(lsp_client: LanguageClient):
     """A started server; the test calls ``await init(client, ...)`` to initialize it."""
     yield
-    await lsp_client.shutdown_session()
+    if not getattr(lsp_client, "session_ended", False):  # a test may end it itself
+        await lsp_client.shutdown_session()

@@ -98,6 +98,14 @@ async def test_verification_both_directions_warm_second_run(client: LanguageClie
     assert second["verified"] is True, second["message"]
     assert elapsed < 20
     assert len(_progress(client)) == 2
+
+    # translateFramework with verify: the same result shape in its `verification` field
+    translated = dict(_plain(await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="mlsense.translateFramework", arguments=[
+            {"uri": torch_uri, "target": "keras", "verify": True}]))))
+    verification = dict(translated["verification"])
+    assert verification["verified"] is True and verification["devices"] == ["cpu"]
+    assert len(_progress(client)) == 3
     info = await debug_info(client)
     assert info["heavyModules"] == []  # the models ran in the worker subprocess
 
@@ -141,3 +149,22 @@ async def test_cancel_right_after_begin(client: LanguageClient, tmp_path: Path) 
     await wait_published(client, uri_for(tmp_path, "other.py"), 1)
     info = await debug_info(client)
     assert info["heavyModules"] == []
+
+
+@pytest.mark.slow
+async def test_shutdown_during_verification_answers_promptly(client: LanguageClient,
+                                                             tmp_path: Path) -> None:
+    await init(client)
+    uri = uri_for(tmp_path, "regression.py")
+    open_doc(client, uri, TORCH)
+    task = asyncio.ensure_future(_verify(client, uri=uri, target="keras"))
+    await _wait_for_begin(client, 1)
+    start = time.monotonic()
+    client.session_ended = True  # type: ignore[attr-defined]
+    # shutdown, exit, and the server process gone (pygls 2.1 failed this shutdown request
+    # while a command was running: see lsp._cancel_pending_requests)
+    await asyncio.wait_for(client.shutdown_session(), 10)
+    print(f"shutdown during a verification took {time.monotonic() - start:.2f} s")
+    with pytest.raises(JsonRpcException) as err:
+        await asyncio.wait_for(task, 5)
+    assert err.value.code == REQUEST_CANCELLED
