@@ -421,10 +421,12 @@ def _translate_failed(args: argparse.Namespace, name: str, unsupported: Sequence
     for line in located:
         print(line, file=sys.stderr)
     if located:
-        n = len(located)
-        constructs = any(u.construct not in ("syntax", "source file") for u in unsupported)
-        hint = "; --partial translates the rest" if constructs and not args.partial else ""
-        _error(f"cannot translate {name}: {n} unsupported construct{'s' if n != 1 else ''}{hint}")
+        # The hint only helps when real constructs are missing, not for a bad file or --class.
+        not_constructs = {"syntax", "source file", args.class_name}
+        partial_helps = not args.partial and any(u.construct not in not_constructs
+                                                 for u in unsupported)
+        hint = " (--partial translates the rest, with located TODOs)" if partial_helps else ""
+        _error(f"cannot translate {name}{hint}")
     else:
         _error(f"cannot translate {name}: {message or 'unknown reason'}")
     return 2

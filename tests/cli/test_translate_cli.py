@@ -111,7 +111,7 @@ def test_unsupported_construct_is_located_and_exits_2(tmp_path: Path) -> None:
     run = run_cli("translate", "net.py", "--to", "keras", cwd=tmp_path)
     assert run.returncode == 2
     assert run.stdout == ""
-    assert "net.py:8: nn.Fold(" in run.stderr and "--partial" in run.stderr
+    assert "net.py:8: nn.Fold(" in run.stderr and "--partial translates the rest" in run.stderr
     run = run_cli("translate", "net.py", "--to", "keras", "--output-format", "json", cwd=tmp_path)
     assert run.returncode == 2
     data = run.json()
@@ -141,3 +141,19 @@ def test_verified_translation_reports_the_error_in_json(model: Path) -> None:
     assert data["verified"] is True and data["devices"] == ["cpu"]
     assert data["max_abs_error"] is not None and data["max_abs_error"] <= 1e-4
     assert data["verification"]["verified"] is True
+
+
+def test_keras_to_pytorch_direction(tmp_path: Path) -> None:
+    keras_model = TORCH_MODEL.with_name("keras_regression.py")
+    (tmp_path / "k.py").write_text(keras_model.read_text(encoding="utf-8"), encoding="utf-8")
+    run = run_cli("translate", "k.py", "--to", "pytorch", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    compile(run.stdout, "translated.py", "exec")
+    assert "import torch" in run.stdout and "nn.Linear(10, 64)" in run.stdout
+
+
+def test_unknown_class_name_is_reported_without_the_partial_hint(model: Path) -> None:
+    run = run_cli("translate", "model.py", "--to", "keras", "--class", "Nope", cwd=model.parent)
+    assert run.returncode == 2
+    assert "model.py:1: Nope:" in run.stderr and "found: Net" in run.stderr
+    assert "--partial" not in run.stderr
