@@ -13,7 +13,8 @@ import importlib
 import logging
 import os
 import sys
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.capabilities import ServerCapabilitiesBuilder
@@ -21,7 +22,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from .. import __version__
-from ..analyzers import AnalysisResult, Config
+from ..analyzers import Config
 from .lsp_actions import FIX_ALL_KIND, TRANSLATE_COMMAND, ActionBuilder
 from .lsp_diagnostics import AnalyzedVersion, DiagnosticsEngine, OpenDocument
 from .lsp_notebook_sync import NotebookSync, register_notebook_features
@@ -35,6 +36,9 @@ from .lsp_translate import (
     wants_verification,
 )
 from .lsp_verify import Verifier, register_verification
+
+if TYPE_CHECKING:
+    from ..analyzers.engine import AnalysisResult
 
 logger = logging.getLogger("mlsense.server")
 HEAVY_FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "jaxlib", "flax", "tf_keras")
@@ -227,6 +231,12 @@ def create_server() -> MlsenseLanguageServer:
     return server
 
 
+def _load_engine() -> None:
+    from ..analyzers.registry import all_rules
+
+    all_rules()
+
+
 def _register_lifecycle(server: MlsenseLanguageServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: MlsenseLanguageServer, params: types.InitializeParams) -> None:
@@ -239,6 +249,8 @@ def _register_lifecycle(server: MlsenseLanguageServer) -> None:
         ls._init_settings = dict(options) if isinstance(options, dict) else {}
         settings, _ = parse_settings(ls._init_settings)
         ls.settings = settings  # warnings are logged once initialized (the client listens then)
+        # libcst and the rules take ~0.3 s to import: answer `initialize` first, load them now.
+        threading.Thread(target=_load_engine, name="mlsense-load-engine", daemon=True).start()
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: MlsenseLanguageServer, params: types.InitializedParams) -> None:

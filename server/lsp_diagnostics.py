@@ -14,12 +14,15 @@ import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..analyzers import AnalysisResult, Config, DocumentAnalyzer, Finding, Range
+from ..analyzers import Config, Finding, Range
 from .lsp_positions import DocumentText, PositionEncoder, to_lsp_position
+
+if TYPE_CHECKING:  # the engine imports libcst: loaded after `initialize` (see lsp.py)
+    from ..analyzers.engine import AnalysisResult, DocumentAnalyzer
 
 SOURCE = "mlsense"
 _TAGS = {"unnecessary": types.DiagnosticTag.Unnecessary,
@@ -198,8 +201,12 @@ class DiagnosticsEngine:
                  generation: int) -> AnalyzedVersion:
         """Worker thread: one document's analysis, serialised by the document's lock."""
         if not self.enabled:
+            from ..analyzers.engine import AnalysisResult
+
             return AnalyzedVersion(version, generation, lines, AnalysisResult([]), [])
         if state.analyzer is None or state.analyzer_generation != generation:
+            from ..analyzers.engine import DocumentAnalyzer
+
             state.analyzer = DocumentAnalyzer(state.path, self._config_for(state.path))
             state.analyzer_generation = generation
         result = state.analyzer.analyze(text)
