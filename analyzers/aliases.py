@@ -105,6 +105,7 @@ class ImportTable:
         for local, full in pairs:
             self.names[local] = full
         self.fingerprint = hash(tuple(sorted(self.names.items())))
+        self._imports_any: dict[tuple[str, ...], bool] = {}
 
     def resolve(self, node: cst.BaseExpression) -> str | None:
         """Canonical qualified name of a Name/Attribute chain whose head is imported."""
@@ -134,7 +135,14 @@ class ImportTable:
         return best[1] if best else None
 
     def imports_any(self, *prefixes: str) -> bool:
-        """Whether any import resolves under one of the given module prefixes."""
+        """Whether any import resolves under one of the given module prefixes (cached: every
+        rule family asks for every chunk)."""
+        known = self._imports_any.get(prefixes)
+        if known is None:
+            known = self._imports_any[prefixes] = self._imports_any_uncached(prefixes)
+        return known
+
+    def _imports_any_uncached(self, prefixes: tuple[str, ...]) -> bool:
         for full in self.names.values():
             c = canonical(full)
             if any(c == p or c.startswith(p + ".") or full.startswith(p + ".") or full == p

@@ -335,7 +335,10 @@ def decode_source(data: bytes) -> tuple[str | None, str | None, Position | None]
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        return None, f"cannot decode file: {exc}", Position(0, 0)
+        # An invalid byte in the first two lines fails detection itself: locate it as UTF-8.
+        if "invalid or missing encoding declaration" not in str(exc):
+            return None, f"cannot decode file: {exc}", Position(0, 0)
+        encoding = "utf-8"
     try:
         text = data.decode("utf-8-sig" if encoding == "utf-8-sig" else encoding)
     except LookupError:

@@ -113,3 +113,9 @@ def test_long_literal_statements_are_checked_when_they_use_an_import() -> None:
     assert [f.range.start.line for f in uses_import.findings] == list(range(4, 64))
     syntax = analyze_text(header + _big_table("(1, 2"))
     assert [f.code for f in syntax.findings] == ["MLS001"]
+
+
+def test_invalid_byte_in_the_first_lines_is_located() -> None:
+    [finding] = analyze_bytes(b"import torch  # caf\xe9\nx = 1\n").findings
+    assert finding.code == "MLS002"
+    assert (finding.range.start.line, finding.range.start.column) == (0, 19)
