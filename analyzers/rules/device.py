@@ -8,7 +8,6 @@ Values: ``("dev", p)`` a device, ``("t", p)`` a tensor, ``("m", p)`` a torch.nn 
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
@@ -24,6 +23,7 @@ from .flow import (
     replay,
     run_flow,
 )
+from .patterns import is_attribute, is_empty_sequence
 
 FACTORIES = frozenset(f"torch.{n}" for n in (
     "zeros", "ones", "empty", "full", "rand", "randn", "randint", "randperm", "arange",
@@ -128,9 +128,9 @@ class DeviceFlow(FlowAnalysis):
 
     # -- events ---------------------------------------------------------------------------
     def on_statement(self, stmt: cst.CSTNode, env: Env) -> None:
-        if isinstance(stmt, cst.Expr) and m.matches(
-                stmt.value, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("to") | m.Name("cuda") | m.Name("cpu")))):
-            self._bare_move(stmt.value, env)  # type: ignore[arg-type]
+        if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call) and is_attribute(
+                stmt.value.func, "to", "cuda", "cpu", on_name=True):
+            self._bare_move(stmt.value, env)
         for call in calls_in(stmt):
             func = call.func
             if isinstance(func, cst.Attribute) and func.attr.value == "numpy" and not call.args:
@@ -260,7 +260,7 @@ class ForwardDeviceRules(ChunkRule):
         if q in ("torch.tensor", "torch.as_tensor") and node.args and isinstance(
                 node.args[0].value, cst.Integer | cst.Float | cst.UnaryOperation):
             return  # 0-d CPU tensors mix freely with CUDA tensors
-        if node.args and m.matches(node.args[0].value, m.Tuple(elements=[]) | m.List(elements=[])):
+        if node.args and is_empty_sequence(node.args[0].value):
             return  # torch.rand(()): a 0-d tensor, which mixes freely with CUDA tensors
         if q == "torch.full" or q == "torch.normal":
             return  # positional layouts vary; too easy to get the fix wrong

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
-import libcst.matchers as m
 
 from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
 from ..registry import ChunkRule, RuleInfo, register
+from .patterns import is_attribute, is_name, single_assignment
 from .tables import load_table
 
 _TYPOS = {"require_grad": "requires_grad", "requires_grads": "requires_grad",
@@ -159,16 +159,16 @@ class ZeroGradRule(ChunkRule):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         # p.grad = None clears gradients too.
-        if self._loops and m.matches(node, m.Assign(targets=[m.AssignTarget(m.Attribute(attr=m.Name("grad")))],
-                                                    value=m.Name("None"))):
+        pair = single_assignment(node)
+        if self._loops and pair is not None and is_attribute(pair[0], "grad") \
+                and is_name(pair[1], "None"):
             self._loops[-1].zeroed = True
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self._loops or not self._active or not isinstance(node.func, cst.Attribute):
             return
         loop, attr = self._loops[-1], node.func.attr.value
-        if attr == "zero_grad" or (attr == "zero_" and m.matches(
-                node.func.value, m.Attribute(attr=m.Name("grad")))):
+        if attr == "zero_grad" or (attr == "zero_" and is_attribute(node.func.value, "grad")):
             loop.zeroed = True
         elif attr == "backward" and self._line is not None and loop.backward is None:
             loop.backward = (self._line, "".join(self._indent))
@@ -176,7 +176,7 @@ class ZeroGradRule(ChunkRule):
             receiver = node.func.value
             if _is_optimizer(receiver):
                 loop.step, loop.optimizer = node, receiver
-            elif m.matches(receiver, m.Name("scaler")) and node.args and _is_optimizer(node.args[0].value):
+            elif is_name(receiver, "scaler") and node.args and _is_optimizer(node.args[0].value):
                 loop.step, loop.optimizer = node, node.args[0].value
 
     def _leave_loop(self) -> None:

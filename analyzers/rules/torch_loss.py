@@ -13,12 +13,20 @@ import functools
 from typing import Any
 
 import libcst as cst
-import libcst.matchers as m
 
 from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
 from ..registry import ModuleRule, RuleInfo, register
 from .flow import UNKNOWN, Env, FlowAnalysis, Value, calls_in, first_arg, run_flow
+from .patterns import (
+    is_attribute,
+    is_call_of_name,
+    is_integer,
+    is_integer_index,
+    is_minus_one,
+    is_name,
+    single_assignment,
+)
 
 _REGRESSION = ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss")
 LOSS_CLASSES = {f"torch.nn.{n}": n for n in (*_REGRESSION, "CrossEntropyLoss")}
@@ -39,10 +47,6 @@ _PASS = frozenset(("to", "cuda", "cpu", "float", "double", "half", "detach", "cl
 
 def _is_int(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Integer)
-
-
-def _minus_one(node: cst.BaseExpression) -> bool:
-    return m.matches(node, m.UnaryOperation(operator=m.Minus(), expression=m.Integer("1")))
 
 
 class LossFlow(FlowAnalysis):
@@ -77,7 +81,7 @@ class LossFlow(FlowAnalysis):
                 return self.evaluate(func.value, env)
             if name == "softmax":
                 return ("softmax",)
-            if name in ("view", "reshape") and len(call.args) == 1 and _minus_one(call.args[0].value):
+            if name in ("view", "reshape") and len(call.args) == 1 and is_minus_one(call.args[0].value):
                 return ("t1d",)
             if name == "flatten" and not call.args:
                 return ("t1d",)
@@ -120,10 +124,7 @@ class LossFlow(FlowAnalysis):
             return True
         if isinstance(node, cst.Tuple):
             return len(node.elements) == 1 and self._is_length(node.elements[0].value, env)
-        if m.matches(node, m.Call(func=m.Name("len") | m.Name("int"))):
-            return True
-        return m.matches(node, m.Subscript(value=m.Attribute(attr=m.Name("shape")),
-                                           slice=[m.SubscriptElement(m.Index(m.Integer()))]))
+        return is_call_of_name(node, "len", "int") or is_integer_index(node, "shape")
 
     # -- events ---------------------------------------------------------------------------
     def on_statement(self, stmt: cst.CSTNode, env: Env) -> None:
@@ -153,7 +154,7 @@ def layer_kind(ctx: ChunkContext, call: cst.Call) -> str | None:
     q = ctx.call_qualname(call)
     if q == "torch.nn.Linear":
         out = first_arg(call, "out_features", 1)
-        return "n1" if out is not None and m.matches(out.value, m.Integer("1")) else None
+        return "n1" if out is not None and is_integer(out.value, "1") else None
     if q == "torch.nn.Softmax":
         return "softmax"
     if q == "torch.nn.Sequential":
@@ -176,15 +177,18 @@ def class_output_kind(ctx: ChunkContext, cls: cst.ClassDef) -> str | None:
         return None
     layers: dict[str, str | None] = {}
     for stmt in _simple(init):
-        if m.matches(stmt, m.Assign(targets=[m.AssignTarget(m.Attribute(value=m.Name("self")))],
-                                    value=m.Call())):
-            attr = stmt.targets[0].target.attr.value  # type: ignore[attr-defined]
-            layers[attr] = layer_kind(ctx, stmt.value)  # type: ignore[attr-defined,arg-type]
+        pair = single_assignment(stmt)
+        if pair is None:
+            continue
+        target, value = pair
+        if is_attribute(target, on="self") and isinstance(value, cst.Call):
+            layers[target.attr.value] = layer_kind(ctx, value)
     assigned: dict[str, cst.BaseExpression] = {}
     kinds: set[str | None] = set()
     for stmt in _simple(forward):
-        if m.matches(stmt, m.Assign(targets=[m.AssignTarget(m.Name())])):
-            assigned[stmt.targets[0].target.value] = stmt.value  # type: ignore[attr-defined]
+        pair = single_assignment(stmt)
+        if pair is not None and is_name(pair[0]):
+            assigned[pair[0].value] = pair[1]
         elif isinstance(stmt, cst.Return) and stmt.value is not None:
             value = stmt.value
             if isinstance(value, cst.Name):
@@ -197,9 +201,9 @@ def _returned_kind(ctx: ChunkContext, value: cst.BaseExpression,
                    layers: dict[str, str | None]) -> str | None:
     if not isinstance(value, cst.Call):
         return None
-    if m.matches(value.func, m.Attribute(value=m.Name("self"))):
-        return layers.get(value.func.attr.value)  # type: ignore[attr-defined]
-    if ctx.call_qualname(value) in _SOFTMAX or m.matches(value.func, m.Attribute(attr=m.Name("softmax"))):
+    if is_attribute(value.func, on="self"):
+        return layers.get(value.func.attr.value)
+    if ctx.call_qualname(value) in _SOFTMAX or is_attribute(value.func, "softmax"):
         return "softmax"
     return None
 
