@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import ChunkContext, EditSpec, FixSpec
+from ..context import ChunkContext, EditSpec, FixSpec, ModuleContext
 from ..findings import Severity
 from ..registry import ChunkRule, ModuleRule, RuleInfo, register
 from .flow import (
@@ -17,11 +17,11 @@ from .flow import (
     Env,
     FlowAnalysis,
     Value,
-    calls_in,
     first_arg,
     has_keyword,
     replay,
-    run_flow,
+    share_flow,
+    shared_flow,
 )
 from .patterns import is_attribute, is_empty_sequence
 
@@ -131,7 +131,7 @@ class DeviceFlow(FlowAnalysis):
         if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call) and is_attribute(
                 stmt.value.func, "to", "cuda", "cpu", on_name=True):
             self._bare_move(stmt.value, env)
-        for call in calls_in(stmt):
+        for call in self.calls(stmt):
             func = call.func
             if isinstance(func, cst.Attribute) and func.attr.value == "numpy" and not call.args:
                 if self.evaluate(func.value, env) == ("t", "acc"):
@@ -208,7 +208,15 @@ class DeviceFlowRules(ModuleRule):
     def check(self) -> None:
         if not self.ctx.imports.imports_any("torch"):
             return
-        replay(run_flow(self.ctx, "device", DeviceFlow)[0])
+        replay(shared_flow(self.ctx, "device")[0])
+
+
+def _imports_torch(mctx: ModuleContext) -> bool:
+    return mctx.imports.imports_any("torch")
+
+
+# One walk serves this analysis and the other shared ones (torch-loss, jax) when enabled.
+share_flow("device", DeviceFlow, (r.code for r in DeviceFlowRules.rules), _imports_torch)
 
 
 _FACTORY_FIX_SKIP = frozenset(("to", "cuda", "type_as", "cpu"))

@@ -15,7 +15,8 @@ only what it can change.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
@@ -37,6 +38,17 @@ class FlowAnalysis:
         self.muted = False
         self.emitted: list[Any] = []
         self._seen: set[tuple[int, str]] = set()
+        # Set by the walker and shared by the analyses of one walk: calls per statement node.
+        self.calls_cache: dict[int, list[cst.Call]] = {}
+
+    def calls(self, stmt: cst.CSTNode) -> list[cst.Call]:
+        """``calls_in(stmt)``, computed once per walk (statements are seen once per analysis
+        of the walk, and twice in loop bodies)."""
+        key = id(stmt)  # the tree outlives the walk, so ids are stable for the cache's life
+        found = self.calls_cache.get(key)
+        if found is None:
+            found = self.calls_cache[key] = list(calls_in(stmt))
+        return found
 
     def lookup(self, name: str, env: Env) -> Value:
         """Value of a name not bound in ``env`` is UNKNOWN unless an analysis says otherwise."""
@@ -73,127 +85,173 @@ class FlowAnalysis:
         self.emit((node, code, fix, fields), node, code)
 
 
+Envs = tuple[Env, ...]  # one environment per analysis of a walk, in the walker's order
+
+
 class FlowWalker:
-    """Walks statements in order, keeping ``env`` up to date for an analysis."""
+    """Walks statements in order, keeping each analysis's ``env`` up to date.
 
-    def __init__(self, analysis: FlowAnalysis) -> None:
-        self.a = analysis
+    Several independent analyses share one walk: each keeps its own environment and sees the
+    same events in the same order as it would alone (they only interleave), so their results
+    are those of separate walks while the traversal and ``calls_in`` are paid once.
+    """
 
-    def block(self, stmts: Any, env: Env) -> Env:
+    def __init__(self, *analyses: FlowAnalysis) -> None:
+        self.analyses = analyses
+        calls: dict[int, list[cst.Call]] = {}
+        for a in analyses:
+            a.calls_cache = calls  # statements are walked twice in loops and once per analysis
+
+    def on_statement(self, node: cst.CSTNode, envs: Envs) -> None:
+        for a, env in zip(self.analyses, envs, strict=True):
+            a.on_statement(node, env)
+
+    def bind(self, target: cst.BaseExpression, envs: Envs) -> None:
+        for env in envs:
+            bind_target(target, UNKNOWN, env)
+
+    def block(self, stmts: Any, envs: Envs) -> Envs:
         for stmt in stmts:
-            env = self.statement(stmt, env)
-        return env
+            envs = self.statement(stmt, envs)
+        return envs
 
-    def suite(self, suite: cst.BaseSuite, env: Env) -> Env:
+    def suite(self, suite: cst.BaseSuite, envs: Envs) -> Envs:
         if isinstance(suite, cst.IndentedBlock):
-            return self.block(suite.body, env)
-        return self.small(suite.body, env)  # type: ignore[attr-defined]
+            return self.block(suite.body, envs)
+        return self.small(suite.body, envs)  # type: ignore[attr-defined]
 
-    def statement(self, stmt: cst.CSTNode, env: Env) -> Env:
+    def statement(self, stmt: cst.CSTNode, envs: Envs) -> Envs:
         if isinstance(stmt, cst.SimpleStatementLine):
-            return self.small(stmt.body, env)
+            return self.small(stmt.body, envs)
         if isinstance(stmt, cst.If):
-            self.a.on_statement(stmt.test, env)
-            then = self.suite(stmt.body, dict(env))
-            other = dict(env)
+            self.on_statement(stmt.test, envs)
+            then = self.suite(stmt.body, _copy(envs))
+            other = _copy(envs)
             if isinstance(stmt.orelse, cst.If):
                 other = self.statement(stmt.orelse, other)
             elif isinstance(stmt.orelse, cst.Else):
                 other = self.suite(stmt.orelse.body, other)
             return self.join(then, other)
         if isinstance(stmt, cst.For):
-            self.a.on_statement(stmt.iter, env)
-            env = dict(env)
-            bind_target(stmt.target, UNKNOWN, env)
-            return self.loop(stmt.body, env, stmt.orelse, stmt.target)
+            self.on_statement(stmt.iter, envs)
+            envs = _copy(envs)
+            self.bind(stmt.target, envs)
+            return self.loop(stmt.body, envs, stmt.orelse, stmt.target)
         if isinstance(stmt, cst.While):
-            self.a.on_statement(stmt.test, env)
-            return self.loop(stmt.body, dict(env), stmt.orelse, None)
+            self.on_statement(stmt.test, envs)
+            return self.loop(stmt.body, _copy(envs), stmt.orelse, None)
         if isinstance(stmt, cst.With):
-            env = dict(env)
+            envs = _copy(envs)
             for item in stmt.items:
-                self.a.on_statement(item.item, env)
+                self.on_statement(item.item, envs)
                 if item.asname is not None:
-                    bind_target(item.asname.name, UNKNOWN, env)
-            return self.suite(stmt.body, env)
+                    self.bind(item.asname.name, envs)
+            return self.suite(stmt.body, envs)
         if isinstance(stmt, cst.Try | cst.TryStar):
-            return self.try_(stmt, env)
+            return self.try_(stmt, envs)
         if isinstance(stmt, cst.FunctionDef | cst.ClassDef):
-            env = dict(env)
-            env[stmt.name.value] = self.a.definition(stmt)
-            return env
+            envs = _copy(envs)
+            for a, env in zip(self.analyses, envs, strict=True):
+                env[stmt.name.value] = a.definition(stmt)
+            return envs
         if isinstance(stmt, cst.Match):
-            self.a.on_statement(stmt.subject, env)
-            out = env
+            self.on_statement(stmt.subject, envs)
+            out = envs
             for case in stmt.cases:
-                out = self.join(out, self.suite(case.body, dict(env)))
+                out = self.join(out, self.suite(case.body, _copy(envs)))
             return out
-        return env
+        return envs
 
-    def small(self, stmts: Any, env: Env) -> Env:
+    def small(self, stmts: Any, envs: Envs) -> Envs:
         for s in stmts:
-            self.a.on_statement(s, env)
+            self.on_statement(s, envs)
             if isinstance(s, cst.Assign):
-                value = self.a.evaluate(s.value, env)
-                element = self.a.element_value(s.value, env)
-                env = dict(env)
-                for t in s.targets:
-                    bind_target(t.target, value, env, element)
+                envs = tuple(_assign(a, s, env) for a, env in zip(self.analyses, envs, strict=True))
             elif isinstance(s, cst.AnnAssign) and s.value is not None:
-                env = dict(env)
-                bind_target(s.target, self.a.evaluate(s.value, env), env)
+                out = []
+                for a, env in zip(self.analyses, envs, strict=True):
+                    env = dict(env)
+                    bind_target(s.target, a.evaluate(s.value, env), env)
+                    out.append(env)
+                envs = tuple(out)
             elif isinstance(s, cst.AugAssign | cst.Del):
-                env = dict(env)
-                bind_target(s.target, UNKNOWN, env)
+                envs = _copy(envs)
+                self.bind(s.target, envs)
             elif isinstance(s, cst.Import | cst.ImportFrom) and not isinstance(s.names, cst.ImportStar):
-                env = dict(env)
-                for alias in s.names:
-                    local = alias.asname.name if alias.asname else alias.name
-                    name = local.value.split(".")[0] if isinstance(local, cst.Name) else None
-                    if name is None and isinstance(local, cst.Attribute):
-                        name = (ChunkContext.dotted(local) or "").split(".")[0]
-                    if name:
+                envs = _copy(envs)
+                for name in _imported_names(s.names):
+                    for env in envs:
                         env[name] = UNKNOWN
-        return env
+        return envs
 
-    def loop(self, body: cst.BaseSuite, env: Env, orelse: cst.Else | None,
-             target: cst.BaseExpression | None) -> Env:
-        muted = self.a.muted
-        self.a.muted = True
-        first = self.suite(body, dict(env))
-        self.a.muted = muted
-        entry = self.join(env, first)
+    def loop(self, body: cst.BaseSuite, envs: Envs, orelse: cst.Else | None,
+             target: cst.BaseExpression | None) -> Envs:
+        muted = [a.muted for a in self.analyses]
+        for a in self.analyses:
+            a.muted = True
+        first = self.suite(body, _copy(envs))
+        for a, was in zip(self.analyses, muted, strict=True):
+            a.muted = was
+        entry = self.join(envs, first)
         if target is not None:
-            bind_target(target, UNKNOWN, entry)
-        out = self.join(entry, self.suite(body, dict(entry)))
+            self.bind(target, entry)
+        out = self.join(entry, self.suite(body, _copy(entry)))
         if orelse is not None:
             out = self.suite(orelse.body, out)
         return out
 
-    def try_(self, stmt: cst.Try | cst.TryStar, env: Env) -> Env:
-        body = self.suite(stmt.body, dict(env))
-        start = self.join(env, body)  # a handler may start anywhere in the body
+    def try_(self, stmt: cst.Try | cst.TryStar, envs: Envs) -> Envs:
+        body = self.suite(stmt.body, _copy(envs))
+        start = self.join(envs, body)  # a handler may start anywhere in the body
         out = self.suite(stmt.orelse.body, body) if stmt.orelse else body
         for handler in stmt.handlers:
-            h = dict(start)
+            h = _copy(start)
             if handler.name is not None:
-                bind_target(handler.name.name, UNKNOWN, h)
+                self.bind(handler.name.name, h)
             out = self.join(out, self.suite(handler.body, h))
         if stmt.finalbody is not None:
             out = self.suite(stmt.finalbody.body, out)
         return out
 
-    def join(self, a: Env, b: Env) -> Env:
-        if a is b:
-            return a
-        out: Env = {}
-        for name in a.keys() | b.keys():
-            if name in a and name in b:
-                out[name] = self.a.join_values(a[name], b[name])
-            else:
-                # Bound on one path only: unknown here (and it shadows any outer value).
-                out[name] = UNKNOWN
-        return out
+    def join(self, a: Envs, b: Envs) -> Envs:
+        return tuple(_join(an, x, y) for an, x, y in zip(self.analyses, a, b, strict=True))
+
+
+def _copy(envs: Envs) -> Envs:
+    return tuple(dict(env) for env in envs)
+
+
+def _assign(a: FlowAnalysis, s: cst.Assign, env: Env) -> Env:
+    value = a.evaluate(s.value, env)
+    element = a.element_value(s.value, env)
+    env = dict(env)
+    for t in s.targets:
+        bind_target(t.target, value, env, element)
+    return env
+
+
+def _imported_names(names: Sequence[cst.ImportAlias]) -> Iterator[str]:
+    """The top-level names an import binds (``import a.b`` binds ``a``)."""
+    for alias in names:
+        local = alias.asname.name if alias.asname else alias.name
+        name = local.value.split(".")[0] if isinstance(local, cst.Name) else None
+        if name is None and isinstance(local, cst.Attribute):
+            name = (ChunkContext.dotted(local) or "").split(".")[0]
+        if name:
+            yield name
+
+
+def _join(analysis: FlowAnalysis, a: Env, b: Env) -> Env:
+    if a is b:
+        return a
+    out: Env = {}
+    for name in a.keys() | b.keys():
+        if name in a and name in b:
+            out[name] = analysis.join_values(a[name], b[name])
+        else:
+            # Bound on one path only: unknown here (and it shadows any outer value).
+            out[name] = UNKNOWN
+    return out
 
 
 def bind_target(target: cst.BaseExpression, value: Value, env: Env,
@@ -209,41 +267,49 @@ def bind_target(target: cst.BaseExpression, value: Value, env: Env,
         bind_target(target.value, UNKNOWN, env)
 
 
+# calls_in dispatches on exact node types: these libcst classes have no subclasses, and
+# ``type(n) is C`` skips the ABC instance check that made isinstance most of the flow's cost.
+_VALUE_HOLDERS = frozenset((cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Expr, cst.Return,
+                            cst.NamedExpr, cst.Yield))
+_BINARY = frozenset((cst.BinaryOperation, cst.BooleanOperation))
+_SEQUENCES = frozenset((cst.Tuple, cst.List, cst.Set))
+
+
 def calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
     """Calls in a statement's expressions, outermost first, without entering lambdas,
     comprehensions or nested scopes (their names live elsewhere)."""
     stack: list[Any] = [node]
     while stack:
         n = stack.pop()
-        if isinstance(n, cst.Call):
+        t = type(n)
+        if t is cst.Call:
             yield n
             stack.extend(a.value for a in reversed(n.args))
             stack.append(n.func)
-        elif isinstance(n, cst.Attribute):
+        elif t is cst.Attribute:
             stack.append(n.value)
-        elif isinstance(n, cst.Subscript):
+        elif t is cst.Subscript:
             stack.append(n.value)
             for el in n.slice:
-                if isinstance(el.slice, cst.Index):
+                if type(el.slice) is cst.Index:
                     stack.append(el.slice.value)
-        elif isinstance(n, cst.BinaryOperation):
+        elif t in _BINARY:
             stack.extend((n.right, n.left))
-        elif isinstance(n, cst.UnaryOperation | cst.Await | cst.StarredElement):
-            stack.append(n.expression if not isinstance(n, cst.StarredElement) else n.value)
-        elif isinstance(n, cst.BooleanOperation):
-            stack.extend((n.right, n.left))
-        elif isinstance(n, cst.Comparison):
+        elif t is cst.UnaryOperation or t is cst.Await:
+            stack.append(n.expression)
+        elif t is cst.StarredElement:
+            stack.append(n.value)
+        elif t is cst.Comparison:
             stack.extend(c.comparator for c in n.comparisons)
             stack.append(n.left)
-        elif isinstance(n, cst.Tuple | cst.List | cst.Set):
+        elif t in _SEQUENCES:
             stack.extend(el.value for el in reversed(n.elements))
-        elif isinstance(n, cst.IfExp):
+        elif t is cst.IfExp:
             stack.extend((n.orelse, n.body, n.test))
-        elif isinstance(n, cst.Assign | cst.AnnAssign | cst.AugAssign | cst.Expr | cst.Return
-                        | cst.NamedExpr | cst.Yield):
+        elif t in _VALUE_HOLDERS:
             if n.value is not None:
                 stack.append(n.value)
-        elif isinstance(n, cst.Dict):
+        elif t is cst.Dict:
             stack.extend(el.value for el in n.elements)
 
 
@@ -284,41 +350,81 @@ def param_names(fn: cst.FunctionDef) -> list[str]:
 
 
 AnalysisFactory = Callable[[ChunkContext], FlowAnalysis]
+# Each chunk's emitted items, and the top-level environment after the last chunk.
+FlowResult = tuple[list[tuple[ChunkContext, list[Any]]], Env]
 
 
-def run_flow(mctx: ModuleContext, key: str, make: AnalysisFactory,
-             ) -> tuple[list[tuple[ChunkContext, list[Any]]], Env]:
-    """Run an analysis over every function body and the module's top-level statements;
-    returns each chunk's emitted items and the top-level environment after the last chunk.
-    Results are memoized per chunk."""
-    out: list[tuple[ChunkContext, list[Any]]] = []
-    env: Env = {}
+@dataclass(frozen=True)
+class SharedFlow:
+    """An analysis that walks together with the other shared ones (see :func:`shared_flow`)."""
+
+    make: AnalysisFactory
+    codes: frozenset[str]  # the finding codes it serves: not walked when none is enabled
+    wanted: Callable[[ModuleContext], bool]  # the family's own gate, e.g. "imports torch"
+
+
+_SHARED: dict[str, SharedFlow] = {}
+
+
+def share_flow(name: str, make: AnalysisFactory, codes: Iterable[str],
+               wanted: Callable[[ModuleContext], bool]) -> None:
+    """Register analysis ``name`` for shared walks; rule modules call this at import."""
+    _SHARED[name] = SharedFlow(make, frozenset(codes), wanted)
+
+
+def shared_flow(mctx: ModuleContext, name: str) -> FlowResult:
+    """The result of shared analysis ``name`` over the module.
+
+    One walk runs every shared analysis the module needs (codes enabled, gate true), memoized
+    under one key per chunk named after that set, so the first family to ask pays for the
+    walk and the others read the memo. Each analysis gets exactly what a walk of its own gives.
+    """
+    enabled = mctx.chunks[0].enabled_codes if mctx.chunks else frozenset()
+    names = [n for n, s in _SHARED.items()
+             if n == name or (s.codes & enabled and s.wanted(mctx))]
+    results = run_flows(mctx, "+".join(names), [_SHARED[n].make for n in names])
+    return results[names.index(name)]
+
+
+def run_flow(mctx: ModuleContext, key: str, make: AnalysisFactory) -> FlowResult:
+    """Run one analysis over every function body and the module's top-level statements."""
+    return run_flows(mctx, key, [make])[0]
+
+
+def run_flows(mctx: ModuleContext, key: str, makes: Sequence[AnalysisFactory]) -> list[FlowResult]:
+    """Run several analyses in one walk over every function body and the module's top-level
+    statements; one result per analysis, in order. Memoized per chunk under ``key``: function
+    bodies per chunk text, top-level statements per (chunk text, incoming environments)."""
+    outs: list[list[tuple[ChunkContext, list[Any]]]] = [[] for _ in makes]
+    envs: Envs = tuple({} for _ in makes)
     env_hash = 0
     for chunk in mctx.chunks:
-        items = list(mctx.memo(chunk, f"{key}:defs", functools.partial(_defs, chunk, make)))
-        top_items, env, env_hash = mctx.memo(
-            chunk, f"{key}:top:{env_hash}", functools.partial(_top, chunk, make, env))
-        items.extend(top_items)
-        out.append((chunk, items))
-    return out, env
+        defs = mctx.memo(chunk, f"{key}:defs", functools.partial(_defs, chunk, makes))
+        top, envs, env_hash = mctx.memo(
+            chunk, f"{key}:top:{env_hash}", functools.partial(_top, chunk, makes, envs))
+        for out, def_items, top_items in zip(outs, defs, top, strict=True):
+            out.append((chunk, [*def_items, *top_items]))
+    return list(zip(outs, envs, strict=True))
 
 
-def _defs(chunk: ChunkContext, make: AnalysisFactory) -> list[Any]:
-    analysis = make(chunk)
-    walker = FlowWalker(analysis)
+def _defs(chunk: ChunkContext, makes: Sequence[AnalysisFactory]) -> tuple[list[Any], ...]:
+    analyses = [make(chunk) for make in makes]
+    walker = FlowWalker(*analyses)
     for fn in function_defs(chunk.module.body):
-        env: Env = dict.fromkeys(param_names(fn), UNKNOWN)
-        walker.suite(fn.body, env)
-    return analysis.emitted
+        params = param_names(fn)
+        walker.suite(fn.body, tuple(dict.fromkeys(params, UNKNOWN) for _ in analyses))
+    return tuple(a.emitted for a in analyses)
 
 
-def _top(chunk: ChunkContext, make: AnalysisFactory, env: Env) -> tuple[list[Any], Env, int]:
-    analysis = make(chunk)
-    out = FlowWalker(analysis).block(chunk.module.body, dict(env))
+def _top(chunk: ChunkContext, makes: Sequence[AnalysisFactory], envs: Envs,
+         ) -> tuple[tuple[list[Any], ...], Envs, int]:
+    analyses = [make(chunk) for make in makes]
+    walked = FlowWalker(*analyses).block(chunk.module.body, _copy(envs))
     # Unknown bindings carry no information between statements; dropping them keeps the
     # environment (copied and hashed per statement) small: a module of 3,000 defs was O(n^2).
-    out = {k: v for k, v in out.items() if v != UNKNOWN}
-    return analysis.emitted, out, hash(frozenset(out.items()))
+    out = tuple({k: v for k, v in env.items() if v != UNKNOWN} for env in walked)
+    return (tuple(a.emitted for a in analyses), out,
+            hash(tuple(frozenset(env.items()) for env in out)))
 
 
 def replay(results: list[tuple[ChunkContext, list[Any]]]) -> None:

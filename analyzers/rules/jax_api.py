@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import ChunkContext, EditSpec, FixSpec
+from ..context import ChunkContext, EditSpec, FixSpec, ModuleContext
 from ..findings import Severity
 from ..registry import ModuleRule, RuleInfo, register
-from .flow import UNKNOWN, Env, FlowAnalysis, Value, calls_in, first_arg, replay, run_flow
+from .flow import UNKNOWN, Env, FlowAnalysis, Value, first_arg, replay, share_flow, shared_flow
 
 _NOT_ARRAYS = frozenset(f"jax.numpy.{n}" for n in (
     "shape", "ndim", "size", "dtype", "result_type", "iinfo", "finfo", "issubdtype", "isscalar",
@@ -93,7 +93,7 @@ class JaxFlow(FlowAnalysis):
             self.report(target, "MLS501", fix, name=name)
 
     def _key_uses(self, stmt: cst.CSTNode, env: Env) -> None:
-        for call in calls_in(stmt):
+        for call in self.calls(stmt):
             q = self.ctx.call_qualname(call)
             if q is None or not q.startswith("jax.random.") or q in ("jax.random.PRNGKey",
                                                                       "jax.random.key"):
@@ -132,5 +132,12 @@ class JaxRules(ModuleRule):
     def check(self) -> None:
         if not self.ctx.imports.imports_any("jax"):
             return
-        replay(run_flow(self.ctx, "jax", _make)[0])
+        replay(shared_flow(self.ctx, "jax")[0])
 
+
+
+def _imports_jax(mctx: ModuleContext) -> bool:
+    return mctx.imports.imports_any("jax")
+
+
+share_flow("jax", _make, (r.code for r in JaxRules.rules), _imports_jax)

@@ -14,10 +14,10 @@ from typing import Any
 
 import libcst as cst
 
-from ..context import ChunkContext, EditSpec, FixSpec
+from ..context import ChunkContext, EditSpec, FixSpec, ModuleContext
 from ..findings import Severity
 from ..registry import ModuleRule, RuleInfo, register
-from .flow import UNKNOWN, Env, FlowAnalysis, Value, calls_in, first_arg, run_flow
+from .flow import UNKNOWN, Env, FlowAnalysis, Value, first_arg, share_flow, shared_flow
 from .patterns import (
     is_attribute,
     is_call_of_name,
@@ -128,7 +128,7 @@ class LossFlow(FlowAnalysis):
 
     # -- events ---------------------------------------------------------------------------
     def on_statement(self, stmt: cst.CSTNode, env: Env) -> None:
-        for call in calls_in(stmt):
+        for call in self.calls(stmt):
             q = self.ctx.call_qualname(call)
             if q in LOSS_FUNCTIONS:
                 loss: Value = ("loss", LOSS_FUNCTIONS[q])
@@ -235,7 +235,7 @@ class LossShapeRules(ModuleRule):
         classes: dict[str, str | None] = {}
         for chunk in self.ctx.chunks:
             classes.update(self.ctx.memo(chunk, "loss:classes", functools.partial(_classes, chunk)))
-        results, final = run_flow(self.ctx, "loss", LossFlow)
+        results, final = shared_flow(self.ctx, "loss")
         for chunk, items in results:
             for item in items:
                 self._judge(chunk, item, final, classes)
@@ -282,3 +282,10 @@ def _resolve(v: Value, env: Env, classes: dict[str, str | None], depth: int = 0)
     if tag == "inst":
         return v
     return v
+
+
+def _imports_torch(mctx: ModuleContext) -> bool:
+    return mctx.imports.imports_any("torch")
+
+
+share_flow("loss", LossFlow, (r.code for r in LossShapeRules.rules), _imports_torch)
