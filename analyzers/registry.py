@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
@@ -24,7 +25,8 @@ from .findings import Severity
 if TYPE_CHECKING:
     from .context import ChunkContext, ModuleContext
 
-DOCS_URL = "https://github.com/mlsense/mlsense/blob/main/docs/rules/{code}.md"
+# Each rule's page ships with the package (docs/rules/*.md is package data): link to that copy.
+DOCS_DIR = Path(__file__).resolve().parent.parent / "docs" / "rules"
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class RuleInfo:
 
     @property
     def url(self) -> str:
-        return DOCS_URL.format(code=self.code)
+        return (DOCS_DIR / f"{self.code}.md").as_uri()
 
 
 class _RuleFamily:

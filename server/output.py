@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..analyzers.findings import Finding, Position, Severity, TextEdit
-from ..analyzers.registry import RuleInfo, all_rules
+from ..analyzers.registry import DOCS_DIR, RuleInfo, all_rules
 
 FAILING = (Severity.ERROR, Severity.WARNING)
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -263,7 +263,7 @@ def render_sarif(reports: Sequence[FileReport], root: Path | None = None) -> str
         "runs": [{
             "tool": {"driver": {
                 "name": "mlsense",
-                "informationUri": "https://github.com/mlsense/mlsense",
+                "informationUri": (DOCS_DIR.parent.parent / "README.md").as_uri(),
                 "version": __version__,
                 "semanticVersion": __version__,
                 "rules": [_sarif_rule(r) for r in rules],
