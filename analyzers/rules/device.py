@@ -19,10 +19,8 @@ from .flow import (
     Value,
     first_arg,
     has_keyword,
-    replay,
-    share_flow,
-    shared_flow,
 )
+from .flow_run import replay, share_flow, shared_flow
 from .patterns import is_attribute, is_empty_sequence
 
 FACTORIES = frozenset(f"torch.{n}" for n in (

@@ -7,21 +7,18 @@ differ become ``UNKNOWN``), loop bodies run twice so that values carried round t
 seen (the first pass is muted). Nested functions and classes are separate scopes, walked on
 their own by :func:`run_flow`.
 
-``run_flow`` drives an analysis from a ModuleRule: function bodies are analysed once per chunk
-text, top-level statements once per (chunk text, incoming environment) pair, so an edit re-walks
-only what it can change.
+The drivers that run analyses from a ModuleRule, memoized per chunk and shared between
+families, are in :mod:`.flow_run`.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import libcst as cst
 
-from ..context import ChunkContext, FixSpec, ModuleContext
+from ..context import ChunkContext, FixSpec
 
 Value = tuple[Any, ...]  # hashable: environments are hashed for the memo
 Env = dict[str, Value]
@@ -125,8 +122,8 @@ class FlowWalker:
             return self.small(stmt.body, envs)
         if isinstance(stmt, cst.If):
             self.on_statement(stmt.test, envs)
-            then = self.suite(stmt.body, _copy(envs))
-            other = _copy(envs)
+            then = self.suite(stmt.body, copy_envs(envs))
+            other = copy_envs(envs)
             if isinstance(stmt.orelse, cst.If):
                 other = self.statement(stmt.orelse, other)
             elif isinstance(stmt.orelse, cst.Else):
@@ -134,14 +131,14 @@ class FlowWalker:
             return self.join(then, other)
         if isinstance(stmt, cst.For):
             self.on_statement(stmt.iter, envs)
-            envs = _copy(envs)
+            envs = copy_envs(envs)
             self.bind(stmt.target, envs)
             return self.loop(stmt.body, envs, stmt.orelse, stmt.target)
         if isinstance(stmt, cst.While):
             self.on_statement(stmt.test, envs)
-            return self.loop(stmt.body, _copy(envs), stmt.orelse, None)
+            return self.loop(stmt.body, copy_envs(envs), stmt.orelse, None)
         if isinstance(stmt, cst.With):
-            envs = _copy(envs)
+            envs = copy_envs(envs)
             for item in stmt.items:
                 self.on_statement(item.item, envs)
                 if item.asname is not None:
@@ -150,7 +147,7 @@ class FlowWalker:
         if isinstance(stmt, cst.Try | cst.TryStar):
             return self.try_(stmt, envs)
         if isinstance(stmt, cst.FunctionDef | cst.ClassDef):
-            envs = _copy(envs)
+            envs = copy_envs(envs)
             for a, env in zip(self.analyses, envs, strict=True):
                 env[stmt.name.value] = a.definition(stmt)
             return envs
@@ -158,7 +155,7 @@ class FlowWalker:
             self.on_statement(stmt.subject, envs)
             out = envs
             for case in stmt.cases:
-                out = self.join(out, self.suite(case.body, _copy(envs)))
+                out = self.join(out, self.suite(case.body, copy_envs(envs)))
             return out
         return envs
 
@@ -175,10 +172,10 @@ class FlowWalker:
                     out.append(env)
                 envs = tuple(out)
             elif isinstance(s, cst.AugAssign | cst.Del):
-                envs = _copy(envs)
+                envs = copy_envs(envs)
                 self.bind(s.target, envs)
             elif isinstance(s, cst.Import | cst.ImportFrom) and not isinstance(s.names, cst.ImportStar):
-                envs = _copy(envs)
+                envs = copy_envs(envs)
                 for name in _imported_names(s.names):
                     for env in envs:
                         env[name] = UNKNOWN
@@ -189,23 +186,23 @@ class FlowWalker:
         muted = [a.muted for a in self.analyses]
         for a in self.analyses:
             a.muted = True
-        first = self.suite(body, _copy(envs))
+        first = self.suite(body, copy_envs(envs))
         for a, was in zip(self.analyses, muted, strict=True):
             a.muted = was
         entry = self.join(envs, first)
         if target is not None:
             self.bind(target, entry)
-        out = self.join(entry, self.suite(body, _copy(entry)))
+        out = self.join(entry, self.suite(body, copy_envs(entry)))
         if orelse is not None:
             out = self.suite(orelse.body, out)
         return out
 
     def try_(self, stmt: cst.Try | cst.TryStar, envs: Envs) -> Envs:
-        body = self.suite(stmt.body, _copy(envs))
+        body = self.suite(stmt.body, copy_envs(envs))
         start = self.join(envs, body)  # a handler may start anywhere in the body
         out = self.suite(stmt.orelse.body, body) if stmt.orelse else body
         for handler in stmt.handlers:
-            h = _copy(start)
+            h = copy_envs(start)
             if handler.name is not None:
                 self.bind(handler.name.name, h)
             out = self.join(out, self.suite(handler.body, h))
@@ -217,7 +214,8 @@ class FlowWalker:
         return tuple(_join(an, x, y) for an, x, y in zip(self.analyses, a, b, strict=True))
 
 
-def _copy(envs: Envs) -> Envs:
+def copy_envs(envs: Envs) -> Envs:
+    """A fresh dict per environment (the walker never mutates one it was handed)."""
     return tuple(dict(env) for env in envs)
 
 
@@ -347,91 +345,6 @@ def param_names(fn: cst.FunctionDef) -> list[str]:
         if isinstance(star, cst.Param):
             out.append(star.name.value)
     return out
-
-
-AnalysisFactory = Callable[[ChunkContext], FlowAnalysis]
-# Each chunk's emitted items, and the top-level environment after the last chunk.
-FlowResult = tuple[list[tuple[ChunkContext, list[Any]]], Env]
-
-
-@dataclass(frozen=True)
-class SharedFlow:
-    """An analysis that walks together with the other shared ones (see :func:`shared_flow`)."""
-
-    make: AnalysisFactory
-    codes: frozenset[str]  # the finding codes it serves: not walked when none is enabled
-    wanted: Callable[[ModuleContext], bool]  # the family's own gate, e.g. "imports torch"
-
-
-_SHARED: dict[str, SharedFlow] = {}
-
-
-def share_flow(name: str, make: AnalysisFactory, codes: Iterable[str],
-               wanted: Callable[[ModuleContext], bool]) -> None:
-    """Register analysis ``name`` for shared walks; rule modules call this at import."""
-    _SHARED[name] = SharedFlow(make, frozenset(codes), wanted)
-
-
-def shared_flow(mctx: ModuleContext, name: str) -> FlowResult:
-    """The result of shared analysis ``name`` over the module.
-
-    One walk runs every shared analysis the module needs (codes enabled, gate true), memoized
-    under one key per chunk named after that set, so the first family to ask pays for the
-    walk and the others read the memo. Each analysis gets exactly what a walk of its own gives.
-    """
-    enabled = mctx.chunks[0].enabled_codes if mctx.chunks else frozenset()
-    names = [n for n, s in _SHARED.items()
-             if n == name or (s.codes & enabled and s.wanted(mctx))]
-    results = run_flows(mctx, "+".join(names), [_SHARED[n].make for n in names])
-    return results[names.index(name)]
-
-
-def run_flow(mctx: ModuleContext, key: str, make: AnalysisFactory) -> FlowResult:
-    """Run one analysis over every function body and the module's top-level statements."""
-    return run_flows(mctx, key, [make])[0]
-
-
-def run_flows(mctx: ModuleContext, key: str, makes: Sequence[AnalysisFactory]) -> list[FlowResult]:
-    """Run several analyses in one walk over every function body and the module's top-level
-    statements; one result per analysis, in order. Memoized per chunk under ``key``: function
-    bodies per chunk text, top-level statements per (chunk text, incoming environments)."""
-    outs: list[list[tuple[ChunkContext, list[Any]]]] = [[] for _ in makes]
-    envs: Envs = tuple({} for _ in makes)
-    env_hash = 0
-    for chunk in mctx.chunks:
-        defs = mctx.memo(chunk, f"{key}:defs", functools.partial(_defs, chunk, makes))
-        top, envs, env_hash = mctx.memo(
-            chunk, f"{key}:top:{env_hash}", functools.partial(_top, chunk, makes, envs))
-        for out, def_items, top_items in zip(outs, defs, top, strict=True):
-            out.append((chunk, [*def_items, *top_items]))
-    return list(zip(outs, envs, strict=True))
-
-
-def _defs(chunk: ChunkContext, makes: Sequence[AnalysisFactory]) -> tuple[list[Any], ...]:
-    analyses = [make(chunk) for make in makes]
-    walker = FlowWalker(*analyses)
-    for fn in function_defs(chunk.module.body):
-        params = param_names(fn)
-        walker.suite(fn.body, tuple(dict.fromkeys(params, UNKNOWN) for _ in analyses))
-    return tuple(a.emitted for a in analyses)
-
-
-def _top(chunk: ChunkContext, makes: Sequence[AnalysisFactory], envs: Envs,
-         ) -> tuple[tuple[list[Any], ...], Envs, int]:
-    analyses = [make(chunk) for make in makes]
-    walked = FlowWalker(*analyses).block(chunk.module.body, _copy(envs))
-    # Unknown bindings carry no information between statements; dropping them keeps the
-    # environment (copied and hashed per statement) small: a module of 3,000 defs was O(n^2).
-    out = tuple({k: v for k, v in env.items() if v != UNKNOWN} for env in walked)
-    return (tuple(a.emitted for a in analyses), out,
-            hash(tuple(frozenset(env.items()) for env in out)))
-
-
-def replay(results: list[tuple[ChunkContext, list[Any]]]) -> None:
-    """Report memoized ``(node, code, fix, fields)`` items on their chunks."""
-    for chunk, items in results:
-        for node, code, fix, fields in items:
-            chunk.report(node, code, fix, **fields)
 
 
 def first_arg(call: cst.Call, keyword: str | None = None, index: int = 0) -> cst.Arg | None:

@@ -17,7 +17,8 @@ import libcst as cst
 from ..context import ChunkContext, EditSpec, FixSpec, ModuleContext
 from ..findings import Severity
 from ..registry import ModuleRule, RuleInfo, register
-from .flow import UNKNOWN, Env, FlowAnalysis, Value, first_arg, share_flow, shared_flow
+from .flow import UNKNOWN, Env, FlowAnalysis, Value, first_arg
+from .flow_run import share_flow, shared_flow
 from .patterns import (
     is_attribute,
     is_call_of_name,
