@@ -6,8 +6,9 @@
 For each file in bench/models/torch (-> Keras) and bench/models/keras (-> PyTorch): translate in
 this process (pure Python), verify in one warm worker, and print model, direction, translated?,
 verified?, max abs error, ONNX agreement and the times. Then the cold / warm timings of the seed
-examples, and nobuco (the reference PyTorch -> Keras converter) on the torch half, run from its
-own venv bench/.work/venv-nobuco (see --nobuco-python).
+examples, and nobuco (the reference PyTorch -> Keras converter) on the torch half side by side
+with mlsense: bench/nobuco_compare.py run in nobuco's own Keras 2 venv
+bench/.work/venv-nobuco-tf215 (create it with bash bench/setup_nobuco.sh; see --nobuco-python).
 """
 
 from __future__ import annotations
@@ -127,84 +128,81 @@ def seed_timings() -> list[str]:
     return lines
 
 
-NOBUCO_DRIVER = r'''
-import json, os, sys, time, traceback
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, sys.argv[1])  # translators/ (extract.py is pure Python)
-from extract import extract_definitions
-jobs = json.load(sys.stdin)
-try:
-    import numpy as np
-    import torch
-    import nobuco
-    from nobuco import ChannelOrder
-    import keras
-    env = f"nobuco {getattr(nobuco, '__version__', '?')}, keras {keras.__version__}"
-except Exception as exc:
-    print(json.dumps({"import_error": f"{type(exc).__name__}: {exc}",
-                      "where": traceback.format_exc().strip().splitlines()[-3].strip()}))
-    sys.exit(0)
-out = []
-for job in jobs:
-    row = {"model": job["model"]}
-    try:
-        ns = {"__name__": "nobuco_bench"}
-        src = open(job["path"]).read()
-        exec(compile(extract_definitions(src).module, job["path"], "exec"), ns)
-        model = eval(job["source_model"], ns).eval()
-        rng = np.random.default_rng(0)
-        args = [torch.from_numpy(rng.integers(0, s["vocab"] or 2, (2, *s["shape"])))
-                if s["dtype"].startswith("int") else
-                torch.from_numpy(rng.standard_normal((2, *s["shape"])).astype("float32"))
-                for s in job["inputs"]]
-        start = time.perf_counter()
-        k = nobuco.pytorch_to_keras(model, args=args, inputs_channel_order=ChannelOrder.TORCH,
-                                    outputs_channel_order=ChannelOrder.TORCH)
-        row["convert_s"] = time.perf_counter() - start
-        with torch.no_grad():
-            ref = model(*args)
-        ref = ref if isinstance(ref, (list, tuple)) else [ref]
-        got = k([a.numpy() for a in args])
-        got = got if isinstance(got, (list, tuple)) else [got]
-        row["max_abs"] = max(float(np.abs(np.asarray(g) - r.numpy()).max())
-                             for g, r in zip(got, ref))
-        row["ok"] = row["max_abs"] < 1e-4
-    except Exception as exc:
-        row["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
-    out.append(row)
-print(json.dumps({"env": env, "rows": out}))
-'''
+NOBUCO_VENVS = [WORK / "venv-nobuco-tf215", WORK / "venv-nobuco"]  # Keras 2 first, then Keras 3
+NOBUCO_NOTE = ("nobuco emits a traced Keras graph, not source ({lam} of the {total} Keras layers it "
+               "built are TFOpLambda/SlicingOpLambda); mlsense emits Keras source and proves it "
+               "by running both models.")
 
 
-def nobuco_section(jobs: list[dict], python: Path) -> list[str]:
-    """Run nobuco on the torch models in its own venv; the exact error if it cannot run."""
-    if not python.exists():
-        return [f"nobuco: not run, {python} does not exist (create it: python3 -m venv "
-                f"bench/.work/venv-nobuco && bench/.work/venv-nobuco/bin/pip install -c "
-                f"constraints.txt torch==2.13.0 tensorflow-cpu==2.21.0 keras==3.15.1 nobuco)"]
+def nobuco_python() -> Path:
+    """The first nobuco venv's python that exists (the Keras 2 one from bench/setup_nobuco.sh)."""
+    for venv in NOBUCO_VENVS:
+        if (venv / "bin" / "python").exists():
+            return venv / "bin" / "python"
+    return NOBUCO_VENVS[0] / "bin" / "python"
+
+
+def run_nobuco(jobs: list[dict], python: Path) -> dict:
+    """bench/nobuco_compare.py on the jobs in nobuco's venv: {env, rows}, {import_error} or {fail}."""
     WORK.mkdir(parents=True, exist_ok=True)
-    driver = WORK / "nobuco_driver.py"
-    driver.write_text(NOBUCO_DRIVER)
-    proc = subprocess.run([str(python), str(driver), str(ROOT / "translators")],
-                          input=json.dumps(jobs), capture_output=True, text=True, timeout=1800)
-    last = (proc.stdout.strip().splitlines() or ["{}"])[-1]
-    try:
-        result = json.loads(last)
-    except json.JSONDecodeError:
-        return [f"nobuco: driver failed (rc {proc.returncode}): {proc.stderr[-600:]}"]
+    jobs_file, out = WORK / "nobuco_jobs.json", WORK / "nobuco_result.json"
+    jobs_file.write_text(json.dumps(jobs, indent=1), encoding="utf-8")
+    out.unlink(missing_ok=True)
+    proc = subprocess.run([str(python), str(ROOT / "bench" / "nobuco_compare.py"), "--jobs",
+                           str(jobs_file), "--json", str(out)],
+                          capture_output=True, text=True, timeout=1800)
+    if not out.exists():
+        return {"fail": f"nobuco_compare.py failed (rc {proc.returncode}): {proc.stderr[-600:]}"}
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def side_by_side(rows: list[Row], result: dict) -> list[str]:
+    """Per torch model: mlsense (translated / verified / err / time) next to nobuco."""
+    theirs = {r["model"]: r for r in result["rows"]}
+    head = (f"{'model':<20} | {'mlsense: transl.':<16} {'verified':<8} {'max err':<9} "
+            f"{'time':>6} | {'nobuco: converted':<17} {'max err':<9} {'time':>6}")
+    lines = [f"side by side on the PyTorch -> Keras models, atol 1e-4 "
+             f"(nobuco venv: {result['env']})", head, "-" * len(head)]
+    mine = [r for r in rows if r.direction == "torch->keras"]
+
+    def err(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2e}"
+
+    for r in mine:
+        n = theirs.get(r.model, {"ok": False, "error": "not run (mlsense did not translate it)"})
+        n_time = "-" if n.get("convert_s") is None else f"{n['convert_s']:.2f}s"
+        lines.append(f"{r.model:<20} | {'yes' if r.translated else 'NO':<16} "
+                     f"{'yes' if r.verified else 'NO':<8} {err(r.max_abs):<9} "
+                     f"{r.translate_s + r.verify_s:>5.2f}s | {'yes' if n['ok'] else 'NO':<17} "
+                     f"{err(n.get('max_abs')):<9} {n_time:>6}")
+    lines += [f"  ! nobuco {m}: {n['error']}" for m, n in theirs.items() if n.get("error")]
+    n_ok, total = sum(bool(theirs.get(r.model, {}).get("ok")) for r in mine), len(mine)
+    m_ok = sum(r.verified for r in mine)
+    lines += [f"success share: mlsense verified {m_ok}/{total} ({100 * m_ok / total:.0f}%), "
+              f"nobuco converted within atol {n_ok}/{total} ({100 * n_ok / total:.0f}%)",
+              "time: mlsense = translate + verify (warm worker: build both models, copy weights, "
+              "compare, ONNX leg); nobuco = pytorch_to_keras incl. its own per-node validation, "
+              "imports excluded",
+              NOBUCO_NOTE.format(lam=sum(n.get("lambda_layers", 0) for n in theirs.values()),
+                                 total=sum(n.get("layers", 0) for n in theirs.values()))]
+    return lines
+
+
+def nobuco_section(rows: list[Row], jobs: list[dict], python: Path) -> list[str]:
+    """Run nobuco on the torch models in its own venv; the exact error if it cannot run."""
+    setup = "bash bench/setup_nobuco.sh builds the Keras 2 venv (" \
+            f"{NOBUCO_VENVS[0].relative_to(ROOT)}) the comparison needs"
+    if not python.exists():
+        return [f"nobuco: not run, {python} does not exist; {setup}"]
+    result = run_nobuco(jobs, python)
+    if "fail" in result:
+        return [f"nobuco: {result['fail']}"]
     if "import_error" in result:
         return ["nobuco 0.17.0 cannot run with Keras 3 (keras 3.15.1, tensorflow-cpu 2.21.0):",
                 f"  {result['import_error']}", f"  at {result['where']}",
                 "  (nobuco imports Keras 2 internals; TF >= 2.16 ships Keras 3, so nobuco "
-                "needs TF <= 2.15 + Keras 2)"]
-    lines = [f"nobuco ({result['env']}) on the torch->keras models:"]
-    ok = 0
-    for row in result["rows"]:
-        ok += bool(row.get("ok"))
-        detail = row.get("error") or f"max abs err {row['max_abs']:.2e}, {row['convert_s']:.2f}s"
-        lines.append(f"  {row['model']:<26} {'yes' if row.get('ok') else 'NO':<4} {detail}")
-    lines.append(f"nobuco verified {ok}/{len(result['rows'])}")
-    return lines
+                f"needs TF <= 2.15 + Keras 2: {setup})"]
+    return side_by_side(rows, result)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,8 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "all"])
     parser.add_argument("--no-nobuco", action="store_true")
     parser.add_argument("--no-seeds", action="store_true", help="skip the cold/warm seed timings")
-    parser.add_argument("--nobuco-python", type=Path,
-                        default=WORK / "venv-nobuco" / "bin" / "python")
+    parser.add_argument("--nobuco-python", type=Path, default=None,
+                        help="default: the first of bench/.work/venv-nobuco-tf215, venv-nobuco")
     parser.add_argument("--out", type=Path, help="also write the output to this file")
     args = parser.parse_args(argv)
     lines = [f"mlsense translation benchmark  (device {args.device}, {os.cpu_count()} CPUs, "
@@ -235,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_seeds:
         lines += ["", "seed examples, translate + verify (cpu, incl. ONNX leg):"] + seed_timings()
     if not args.no_nobuco:
-        lines += [""] + nobuco_section(jobs, args.nobuco_python)
+        lines += [""] + nobuco_section(rows, jobs, args.nobuco_python or nobuco_python())
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
