@@ -8,18 +8,13 @@ points when the client offers them. The analyzers count columns in code points (
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from lsprotocol import types
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+from ..analyzers.chunks import split_lines as split_lsp_lines  # the engine splits the same way
+
 _EOL = "\r\n"
-
-
-def split_lsp_lines(text: str) -> list[str]:
-    """The lines of ``text`` with their endings, split the way LSP clients split them."""
-    return _LINE.findall(text)
 
 
 def line_content(line: str) -> str:
