@@ -38,6 +38,15 @@ class AnalysisResult:
     syntax_error: Finding | None = None
 
 
+@dataclass(frozen=True)
+class ParsedVersion:
+    """The parse of the last analysed text: its chunks (with their first lines) and imports."""
+
+    text: str
+    chunks: list[tuple[TopChunk, int]]
+    imports: ImportTable
+
+
 @dataclass
 class _ChunkResult:
     reports: list[tuple[Report, int, int, int, int]]  # report + chunk-relative range
@@ -57,6 +66,7 @@ class DocumentAnalyzer:
         self._new_units: dict[str, ParsedChunk] = {}
         self._chunks: dict[str, TopChunk] = {}
         self._results: dict[tuple[str, int], _ChunkResult] = {}
+        self._last_parse: ParsedVersion | None = None
         self._infos: dict[str, RuleInfo] = {r.code: r for r in all_rules()}
         self._enabled = frozenset(
             r.code for r in all_rules() if self.config.is_enabled(r.code, r.default_enabled, path)
@@ -70,10 +80,17 @@ class DocumentAnalyzer:
     def enabled_codes(self) -> frozenset[str]:
         return self._enabled
 
+    @property
+    def last_parse(self) -> ParsedVersion | None:
+        """The parse of the last analysed text (one snapshot, replaced whole by each analysis,
+        so another thread may read it while an analysis runs); None after a file-wide noqa."""
+        return self._last_parse
+
     def analyze(self, text: str) -> AnalysisResult:
         """Findings for ``text``, sorted by position."""
         if _FILE_NOQA.search(text):
             self._chunks, self._results, self._units = {}, {}, {}
+            self._last_parse = None
             return AnalysisResult([])
         spans = split_chunks(text)
         self._new_units = {}
@@ -114,6 +131,7 @@ class DocumentAnalyzer:
         self._chunks = {p.text: p for p in parsed}
         self._units, self._new_units = self._new_units, {}
         self._results = results
+        self._last_parse = ParsedVersion(text, list(zip(parsed, offsets, strict=True)), imports)
         if syntax_error is not None:
             findings.append(syntax_error)
         findings = self._postprocess(findings, split_lines(text))

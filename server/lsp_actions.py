@@ -18,8 +18,6 @@ from .lsp_positions import PositionEncoder, line_content
 FIX_ALL_KIND = "source.fixAll.mlsense"
 TRANSLATE_COMMAND = "mlsense.translateFramework"
 _NOQA_CODES = re.compile(r"#\s*noqa:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.I)
-_CLASS = re.compile(r"^\s*class\s+(?P<name>\w+)\s*\((?P<bases>[^)]*)\)")
-_SEQUENTIAL = re.compile(r"^\s*(?P<name>\w+)\s*(?::[^=]*)?=\s*(?P<call>[\w.]*Sequential)\s*\(")
 
 
 def kind_requested(kind: str, only: Sequence[str] | None) -> bool:
@@ -144,44 +142,22 @@ class ActionBuilder:
                                 edit=self.edit(edits))
 
     def translate_actions(self, rng: types.Range) -> list[types.CodeAction]:
-        """Offer translation on a model definition line (a class or a Sequential assignment)."""
+        """Offer translation where a model definition starts (its class, def or assignment line)."""
+        from ..analyzers.models import find_model_definitions  # imports libcst: load on use
+
         actions = []
-        text = self.state.doc.text
-        for line_no in range(rng.start.line, min(rng.end.line, len(self.analyzed.lines) - 1) + 1):
-            line = line_content(self.analyzed.lines[line_no])
-            target_class = _translatable(line, text)
-            if target_class is None:
+        doc = self.state.doc  # the analysed version's text, as the other actions use
+        text = doc.text if doc.lines is self.analyzed.lines else "".join(self.analyzed.lines)
+        for model in find_model_definitions(text, self.state.analyzer):
+            if not rng.start.line <= model.start_line <= rng.end.line:
                 continue
-            target, class_name = target_class
+            target = "keras" if model.framework == "pytorch" else "pytorch"
             label = "Keras" if target == "keras" else "PyTorch"
-            args = {"uri": self.state.uri, "target": target, "className": class_name}
+            args = {"uri": self.state.uri, "target": target, "className": model.name}
             actions.append(types.CodeAction(
-                title=f"Translate {class_name} to {label} (mlsense)",
+                title=f"Translate {model.name} to {label} (mlsense)",
                 kind=types.CodeActionKind.RefactorRewrite,
                 command=types.Command(title=f"Translate to {label}", command=TRANSLATE_COMMAND,
                                       arguments=[args]),
             ))
         return actions
-
-
-def _translatable(line: str, text: str) -> tuple[str, str] | None:
-    """(target framework, model name) when ``line`` defines a model, else None."""
-    uses_torch = re.search(r"^\s*(import torch|from torch)\b", text, re.M) is not None
-    uses_keras = re.search(r"^\s*(import (keras|tensorflow)|from (keras|tensorflow))\b",
-                           text, re.M) is not None
-    m = _CLASS.match(line)
-    if m is not None:
-        bases = m.group("bases")
-        if re.search(r"\bModule\b", bases) and uses_torch:
-            return "keras", m.group("name")
-        if re.search(r"\bModel\b", bases) and uses_keras:
-            return "pytorch", m.group("name")
-        return None
-    m = _SEQUENTIAL.match(line)
-    if m is not None:
-        call = m.group("call")
-        if call.startswith(("nn.", "torch.")) or (uses_torch and not uses_keras):
-            return "keras", m.group("name")
-        if uses_keras:
-            return "pytorch", m.group("name")
-    return None

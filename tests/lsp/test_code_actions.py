@@ -122,3 +122,18 @@ async def test_translate_offered_on_model_definitions(client: LanguageClient,
     actions = await code_actions(client, kuri, types.Range(pos, pos), only=["refactor.rewrite"])
     assert [list(a.command.arguments or []) for a in actions if a.command] == [
         [{"uri": kuri, "target": "pytorch", "className": "model"}]]
+
+
+async def test_translate_not_offered_for_a_base_that_is_not_torch(client: LanguageClient,
+                                                                  tmp_path: Path) -> None:
+    await init(client)
+    # torch is imported, but this `Module` is the file's own class: no model, no translation.
+    src = ("import torch\n\n\nclass Module:\n    pass\n\n\nclass Foo(Module):\n    pass\n\n\n"
+           "class Bar(torch.nn.Module):\n    pass\n")
+    uri = uri_for(tmp_path, "own_module.py")
+    open_doc(client, uri, src)
+    await wait_published(client, uri, 1)
+    whole = types.Range(types.Position(0, 0), types.Position(12, 0))
+    actions = await code_actions(client, uri, whole, only=["refactor"])
+    assert [list(a.command.arguments or []) for a in actions if a.command] == [
+        [{"uri": uri, "target": "keras", "className": "Bar"}]]
