@@ -120,11 +120,15 @@ def emit_sequential(found: Found, traced: Traced) -> Emitted | None:
     return Emitted("\n".join(lines), None, ins, outs, weights)
 
 
-def emit_class(found: Found, traced: Traced, folder: Folder, class_name: str) -> Emitted:
-    """``class <Name>(nn.Module)`` with ``__init__`` modules and a traced ``forward``."""
+def emit_class(found: Found, traced: Traced, folder: Folder, class_name: str,
+               init_sig: str = "self") -> Emitted:
+    """``class <Name>(nn.Module)`` with ``__init__`` modules and a traced ``forward``.
+
+    ``init_sig`` is the ``__init__`` signature of a builder's class (its hyper-parameters).
+    """
     tracer = traced.tracer
     cls_node = found.node if found.kind == "subclass" else None
-    init_sig, kept, doc = "self", list[str](), None
+    kept, doc = list[str](), None
     if isinstance(cls_node, ast.ClassDef):
         init_sig, kept = _subclass_init(cls_node, folder)
         doc = ast.get_docstring(cls_node)
@@ -167,10 +171,6 @@ def _subclass_init(cls: ast.ClassDef, folder: Folder) -> tuple[str, list[str]]:
                  and s.name == "__init__"), None)
     if init is None:
         return "self", []
-    args = init.args
-    args_copy = ast.arguments(posonlyargs=args.posonlyargs, args=args.args, vararg=args.vararg,
-                              kwonlyargs=args.kwonlyargs, kw_defaults=args.kw_defaults,
-                              kwarg=None, defaults=args.defaults)
     kept = []
     for stmt in init.body:
         text = folder.text(stmt)
@@ -181,4 +181,12 @@ def _subclass_init(cls: ast.ClassDef, folder: Folder) -> tuple[str, list[str]]:
         if folder.imports.mentions_framework(stmt):
             continue
         kept.extend(text.splitlines())
-    return ast.unparse(args_copy), kept
+    return signature(init.args, keep_vararg=True), kept
+
+
+def signature(args: ast.arguments, keep_vararg: bool = False) -> str:
+    """A parameter list as source, without ``**kwargs`` (Keras' base-layer options)."""
+    copy = ast.arguments(posonlyargs=args.posonlyargs, args=args.args,
+                         vararg=args.vararg if keep_vararg else None, kwonlyargs=args.kwonlyargs,
+                         kw_defaults=args.kw_defaults, kwarg=None, defaults=args.defaults)
+    return ast.unparse(copy)

@@ -14,6 +14,7 @@ from typing import Any
 
 from .base import TranslationError, Unsupported
 from .k2t_graph import Tracer, keras_layer_order
+from .k2t_params import tag
 from .k2t_parse import Folder, LayerSpec
 from .k2t_shapes import Sym
 
@@ -51,23 +52,25 @@ def fail(node: Any, construct: str, reason: str) -> TranslationError:
 
 
 def trace(found: Found, folder: Folder, input_shape: tuple[int, ...] | None,
-          build_shapes: dict[str, tuple[int | None, ...]], partial: bool = False) -> Traced:
+          build_shapes: dict[str, tuple[int | None, ...]], partial: bool = False,
+          overrides: dict[str, Any] | None = None) -> Traced:
     """Trace ``found`` (twice if an input's first consumer wants channels-first).
 
     With ``partial``, layers that cannot be translated become ``nn.Identity`` placeholders
-    (listed in ``tracer.unsupported``) instead of raising.
+    (listed in ``tracer.unsupported``) instead of raising. Constructor / builder parameters take
+    their default values (tagged with their names, see :mod:`k2t_params`), or ``overrides``.
     """
     if found.builder and isinstance(found.stmts[0], ast.FunctionDef):
         # Hyper-parameters of a builder function take their default values.
         fn = found.stmts[0]
         folder = Folder(folder.source, folder.imports,
-                        {**folder.consts, **_defaults(fn.args, folder, skip=0)})
+                        {**folder.consts, **_defaults(fn.args, folder, 0, overrides)})
     runner: Callable[[dict[str, str]], Traced] = {
         "sequential": lambda lay: _sequential(found, folder, lay, input_shape, build_shapes,
                                               partial),
         "functional": lambda lay: _functional(found, folder, lay, partial),
         "subclass": lambda lay: _subclass(found, folder, lay, input_shape, build_shapes,
-                                          partial),
+                                          partial, overrides),
     }[found.kind]
     first = runner({})
     if all(v == "keras" for v in first.tracer.requests.values()):
@@ -172,7 +175,8 @@ def _is_input(op: Any) -> bool:
 
 def _subclass(found: Found, folder: Folder, layouts: dict[str, str],
               input_shape: tuple[int, ...] | None,
-              build_shapes: dict[str, tuple[int | None, ...]], partial: bool) -> Traced:
+              build_shapes: dict[str, tuple[int | None, ...]], partial: bool,
+              overrides: dict[str, Any] | None = None) -> Traced:
     cls = found.node
     assert isinstance(cls, ast.ClassDef)
     tracer = Tracer(folder, layouts, partial=partial)
@@ -180,7 +184,7 @@ def _subclass(found: Found, folder: Folder, layouts: dict[str, str],
     call = _method(cls, "call")
     if call is None:
         raise fail(cls, f"class {cls.name}", "keras.Model subclass without call()")
-    defaults = _init_defaults(init, folder) if init else {}
+    defaults = _defaults(init.args, folder, 1, overrides) if init else {}
     for stmt in init.body if init else []:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
                 stmt.targets[0], ast.Attribute) and isinstance(stmt.targets[0].value, ast.Name) \
@@ -223,11 +227,7 @@ def _method(cls: ast.ClassDef, name: str) -> ast.FunctionDef | None:
     return None
 
 
-def _init_defaults(init: ast.FunctionDef, folder: Folder) -> dict[str, Any]:
-    return _defaults(init.args, folder, skip=1)
-
-
-def _defaults(arguments: ast.arguments, folder: Folder, skip: int) -> dict[str, Any]:
+def param_defaults(arguments: ast.arguments, folder: Folder, skip: int) -> dict[str, Any]:
     """Parameter name -> folded default value (``skip`` leading parameters, e.g. self)."""
     args = arguments.args[skip:]
     defaults = arguments.defaults
@@ -238,6 +238,14 @@ def _defaults(arguments: ast.arguments, folder: Folder, skip: int) -> dict[str, 
         if kdefault is not None:
             out[arg.arg] = folder.fold(kdefault)
     return out
+
+
+def _defaults(arguments: ast.arguments, folder: Folder, skip: int,
+              overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """Default values tagged with their parameter names, ``overrides`` replacing some."""
+    out = {name: tag(name, value) for name, value in param_defaults(arguments, folder,
+                                                                    skip).items()}
+    return {**out, **(overrides or {})}
 
 
 def init_params_without_defaults(cls: ast.ClassDef) -> list[str]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import ast
 import re
 
-from .base import Translation, TranslationError, Unsupported
-from .k2t_emit import Emitted, camel, emit_class, emit_sequential
-from .k2t_model import Found, fail, init_params_without_defaults, trace
+from .base import TensorSpec, Translation, TranslationError, Unsupported
+from .k2t_emit import Emitted, camel, emit_class, emit_sequential, signature
+from .k2t_model import Found, Traced, fail, init_params_without_defaults, param_defaults, trace
+from .k2t_params import fixed_reason, plain, render, unmark, used_names
 from .k2t_parse import Folder, Imports, module_constants
 from .k2t_training import (
     TrainState,
@@ -60,12 +61,21 @@ def translate_keras_to_pytorch(source: str, *, class_name: str | None = None,
 
 def _located(exc: TranslationError, filename: str) -> TranslationError:
     """``exc`` with a ``file:line:`` prefix (the first unsupported construct's line)."""
-    message = str(exc)
+    message = unmark(str(exc))
     line = exc.unsupported[0].line if exc.unsupported else 1
     prefix = f"line {line}: "
     if message.startswith(prefix):
         message = message[len(prefix):]
-    return TranslationError(f"{filename}:{line or 1}: {message}", exc.unsupported)
+    return TranslationError(f"{filename}:{line or 1}: {message}", _unmarked(exc.unsupported))
+
+
+def _plain_spec(spec: TensorSpec) -> TensorSpec:
+    return TensorSpec(plain(spec.shape), spec.dtype, plain(spec.to_target), plain(spec.vocab))
+
+
+def _unmarked(items: list[Unsupported]) -> list[Unsupported]:
+    """Unsupported items with parameter markers replaced by their default values."""
+    return [Unsupported(u.line, unmark(u.construct), unmark(u.reason), u.column) for u in items]
 
 
 def discover(body: list[ast.stmt], folder: Folder, builder: str | None = None) -> list[Found]:
@@ -166,18 +176,80 @@ class _Builder:
     def run(self) -> Translation:
         found = self.chosen
         traced = trace(found, self.folder, self.input_shape, self.build_shapes, self.partial)
-        self.unsupported.extend(traced.tracer.unsupported)
-        emitted = None
-        if found.kind == "sequential" and not found.builder:
-            emitted = emit_sequential(found, traced)
-        if emitted is None:
-            cls_name = found.name if found.kind == "subclass" else camel(found.builder or found.name)
-            emitted = emit_class(found, traced, self.folder, cls_name)
+        self.unsupported.extend(_unmarked(traced.tracer.unsupported))
+        emitted = self._emit(traced)
+        self._pin_params(emitted)
         code = self._assemble(emitted)
         source_model, target_model = self._model_exprs(found, emitted)
         return Translation("keras", "pytorch", code, source_model, target_model,
                            emitted.inputs, emitted.outputs, emitted.weight_map,
                            self.unsupported, self.notes)
+
+    def _builder_fn(self) -> ast.FunctionDef | None:
+        found = self.chosen
+        fn = found.stmts[0] if found.builder else None
+        return fn if isinstance(fn, ast.FunctionDef) else None
+
+    def _emit(self, traced: Traced) -> Emitted:
+        """The model's code (parameter names in ``__init__``) and plain contract data."""
+        found = self.chosen
+        emitted = None
+        if found.kind == "sequential" and not found.builder:
+            emitted = emit_sequential(found, traced)
+        if emitted is None:
+            cls_name = found.name if found.kind == "subclass" else camel(found.builder or found.name)
+            fn = self._builder_fn()
+            sig = f"self, {signature(fn.args)}" if fn and fn.args.args + fn.args.kwonlyargs \
+                else "self"
+            emitted = emit_class(found, traced, self.folder, cls_name, sig)
+        emitted.code = render(emitted.code, symbolic=emitted.class_name is not None)
+        emitted.inputs = [_plain_spec(s) for s in emitted.inputs]
+        emitted.outputs = [_plain_spec(s) for s in emitted.outputs]
+        for w in emitted.weight_map:
+            w.params = plain(w.params)
+        return emitted
+
+    def _params(self) -> tuple[dict[str, object], list[ast.stmt], int]:
+        """(defaults of the constructor / builder parameters, the body reading them, line)."""
+        node = self.chosen.node
+        fn = self._builder_fn()
+        if isinstance(node, ast.ClassDef):
+            fn = next((s for s in node.body if isinstance(s, ast.FunctionDef)
+                       and s.name == "__init__"), None)
+            skip = 1
+        else:
+            skip = 0
+        if fn is None:
+            return {}, [], 1
+        return param_defaults(fn.args, self.folder, skip), fn.body, fn.lineno
+
+    def _pin_params(self, emitted: Emitted) -> None:
+        """Comment and note each parameter the torch code cannot follow (fixed at its default)."""
+        defaults, body, line = self._params()
+        read = set().union(*(used_names(s) for s in body)) if body else set()
+        pins: list[str] = []
+        for name, default in defaults.items():
+            if name not in read:
+                continue
+            reason = fixed_reason(name, default, emitted.code, self._emit_with)
+            if reason is None:
+                continue
+            text = f"{name} is fixed at its default ({default!r}): {reason}"
+            pins.append(f"        # mlsense: {text}.")
+            self.notes.append(f"line {line}: {text}")
+        if pins:
+            lines = emitted.code.splitlines()
+            at = lines.index("        super().__init__()") + 1
+            emitted.code = "\n".join(lines[:at] + pins + lines[at:])
+
+    def _emit_with(self, overrides: dict[str, object]) -> str | None:
+        """The model code traced with other parameter values (None: it does not trace)."""
+        try:
+            traced = trace(self.chosen, self.folder, self.input_shape, self.build_shapes,
+                           self.partial, overrides)
+            return self._emit(traced).code
+        except (TranslationError, ValueError, TypeError, KeyError, IndexError, ZeroDivisionError):
+            return None
 
     def _model_exprs(self, found: Found, emitted: Emitted) -> tuple[str, str]:
         if found.kind == "subclass":
@@ -197,8 +269,10 @@ class _Builder:
         if found.builder:
             fn = next(s for s in self.tree.body if isinstance(s, ast.FunctionDef)
                       and s.name == found.builder)
+            names = [a.arg for a in fn.args.args + fn.args.kwonlyargs]
+            call = ", ".join(f"{n}={n}" for n in names)
             lines += ["", "", f"def {found.builder}({ast.unparse(fn.args)}):",
-                      f"    return {emitted.class_name}()"]
+                      f"    return {emitted.class_name}({call})"]
         elif found.kind != "subclass" and emitted.class_name:
             lines += ["", "", f"{found.name} = {emitted.class_name}()"]
         return ["", *lines, ""]
