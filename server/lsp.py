@@ -25,6 +25,7 @@ from .. import __version__
 from ..analyzers import Config
 from .lsp_actions import FIX_ALL_KIND, TRANSLATE_COMMAND, ActionBuilder
 from .lsp_diagnostics import AnalyzedVersion, DiagnosticsEngine, OpenDocument
+from .lsp_hover import hover_at
 from .lsp_notebook_sync import NotebookSync, register_notebook_features
 from .lsp_notebooks import NOTEBOOK_SELECTOR
 from .lsp_positions import PositionEncoder
@@ -211,9 +212,8 @@ def _rss_bytes() -> int:
 
 
 def hover_for(server: MlsenseLanguageServer, uri: str, position: types.Position) -> types.Hover | None:
-    """Hook for framework-aware hovers (not registered yet: returns None)."""
-    del server, uri, position
-    return None
+    """Rule documentation under ``position`` (a ``# noqa:`` code or one of our diagnostics)."""
+    return hover_at(server, uri, position)
 
 
 def _path_of(uri: str) -> str | None:
@@ -352,6 +352,11 @@ def _register_requests(server: MlsenseLanguageServer) -> None:
         if analyzed is None:
             return None
         return ActionBuilder(state, analyzed, ls.engine.encoder, versioned).build(params)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: MlsenseLanguageServer, params: types.HoverParams) -> types.Hover | None:
+        # Synchronous on purpose: it reads the last analysis and never waits for a new one.
+        return hover_for(ls, params.text_document.uri, params.position)
 
     @server.command(TRANSLATE_COMMAND)
     async def translate_framework(ls: MlsenseLanguageServer, *args: Any) -> dict[str, Any]:

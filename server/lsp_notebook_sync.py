@@ -90,7 +90,7 @@ class NotebookSync:
                     types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     # -- results ---------------------------------------------------------------------------
-    def _current_layout(self, state: OpenDocument, analyzed: AnalyzedVersion
+    def current_layout(self, state: OpenDocument, analyzed: AnalyzedVersion
                         ) -> NotebookLayout | None:
         """The layout ``analyzed`` was computed on (None if the notebook changed since)."""
         if self._layout_lines.get(state.uri) is not analyzed.lines:
@@ -107,7 +107,7 @@ class NotebookSync:
                     and caps.diagnostics.refresh_support:
                 ls.workspace_diagnostic_refresh(None)
             return
-        layout = self._current_layout(state, analyzed)
+        layout = self.current_layout(state, analyzed)
         if layout is None:
             return
         per_cell = split_diagnostics(layout, analyzed.diagnostics, analyzed.lines,
@@ -126,7 +126,7 @@ class NotebookSync:
         analyzed = await self.server.engine.current(state)
         if analyzed is None:
             return None
-        layout = self._current_layout(state, analyzed)
+        layout = self.current_layout(state, analyzed)
         span = layout.cell(cell_uri) if layout is not None else None
         if layout is None or span is None:
             return None

@@ -57,6 +57,19 @@ local ok, err = xpcall(function()
   end
   if target then
     local lsp_diag = target.user_data and target.user_data.lsp or nil
+    -- Hover inside the MLS301 diagnostic (before its fix removes it), at its LSP start.
+    if report.capabilities.hover and lsp_diag then
+      local hresp = client:request_sync("textDocument/hover", {
+        textDocument = { uri = vim.uri_from_bufnr(bufnr) }, position = lsp_diag.range.start,
+      }, timeout, bufnr)
+      local r = hresp and hresp.result or nil
+      report.diagnostic_hover = hresp and {
+        err = hresp.err and hresp.err.message,
+        kind = r and r.contents and r.contents.kind, value = r and r.contents and r.contents.value,
+        range = r and r.range, diagnostic_range = lsp_diag.range,
+      } or { timeout = true }
+      step("diagnostic_hover")
+    end
     local params = {
       textDocument = { uri = vim.uri_from_bufnr(bufnr) },
       range = { start = { line = target.lnum, character = target.col },

@@ -118,6 +118,16 @@ def test_hover_and_inlay_hints_match_advertised_capabilities(report: dict[str, A
         assert report["inlay_hints"]["count"] > 0, "no layer-shape / parameter hints on a Sequential model"
 
 
+def test_hover_on_diagnostic_shows_the_rule(report: dict[str, Any]) -> None:
+    assert report["capabilities"]["hover"], "the server does not advertise hoverProvider"
+    hover = report["diagnostic_hover"]
+    assert hover.get("err") is None and not hover.get("timeout"), hover
+    assert hover["kind"] == "markdown"
+    assert hover["value"].startswith("**MLS301** keras-input-shape-argument"), hover["value"]
+    assert "Keras 2 idiom" in hover["value"]  # the rule page's "Why" section
+    assert hover["range"] == hover["diagnostic_range"]
+
+
 def test_translate_command_through_execute_command(report: dict[str, Any]) -> None:
     assert "mlsense.translateFramework" in report["capabilities"]["commands"]
     result = report["translate"]
