@@ -47,7 +47,7 @@ class Report:
 class ParsedChunk:
     """One top-level statement's text and its libcst tree (or the reason it has none)."""
 
-    __slots__ = ("text", "module", "error", "_positions", "_node_ids", "memo")
+    __slots__ = ("text", "module", "error", "_positions", "_node_ids")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -55,7 +55,6 @@ class ParsedChunk:
         self.error: Exception | None = None
         self._positions: Any = None
         self._node_ids: frozenset[int] | None = None
-        self.memo: dict[str, Any] = {}  # per-chunk cache for rules (keyed by rule family)
         try:
             self.module = cst.parse_module(text)
         except Exception as exc:  # libcst raises ParserSyntaxError, and others on odd input

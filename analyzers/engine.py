@@ -10,7 +10,6 @@ positions only for chunks that reported -> apply ``# noqa`` and severity overrid
 from __future__ import annotations
 
 import ast
-import re
 import traceback
 import warnings
 from collections.abc import Callable, Iterable
@@ -18,17 +17,15 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from .aliases import ImportTable, imports_in
+from .aliases import ImportTable
 from .chunks import split_chunks, split_lines
 from .config import Config
 from .context import ChunkContext, ModuleContext, ParsedChunk, Report, RuleError
 from .findings import Finding, Fix, Position, Range, Severity, TextEdit
+from .noqa import FILE_NOQA, suppressed
 from .registry import ChunkRule, ModuleRule, RuleInfo, all_rules, families, rule_info
 from .units import TopChunk
 from .walk import walk
-
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
-_FILE_NOQA = re.compile(r"^#\s*mlsense:\s*noqa\s*$", re.M | re.I)
 
 
 @dataclass
@@ -88,7 +85,7 @@ class DocumentAnalyzer:
 
     def analyze(self, text: str) -> AnalysisResult:
         """Findings for ``text``, sorted by position."""
-        if _FILE_NOQA.search(text):
+        if FILE_NOQA.search(text):
             self._chunks, self._results, self._units = {}, {}, {}
             self._last_parse = None
             return AnalysisResult([])
@@ -104,9 +101,7 @@ class DocumentAnalyzer:
                 parsed, offsets = [self._parse(text)], [0]
             if syntax_error is None and parsed[0].module is None:
                 syntax_error = self._libcst_failure(parsed[0])
-        imports = ImportTable(
-            pair for p in parsed if p.module is not None for pair in imports_in(p.module.body)
-        )
+        imports = ImportTable(pair for p in parsed for pair in p.imports())
         imported = frozenset(imports.names)
         for chunk in parsed:
             chunk.resolve(imported)
@@ -243,7 +238,7 @@ class DocumentAnalyzer:
         kept = []
         for f in findings:
             line = lines[f.range.start.line] if f.range.start.line < len(lines) else ""
-            if "#" in line and f.code != "MLS001" and _suppressed(line, f.code):
+            if "#" in line and f.code != "MLS001" and suppressed(line, f.code):
                 continue
             kept.append(f)
         kept.sort(key=lambda f: (f.range.start, f.code))
@@ -263,16 +258,6 @@ def _fix_ranges(r: Report, chunk: TopChunk) -> list | None:
             l0, c0 = l1, c1
         out.append(((l0, c0, l1, c1), e.text))
     return out
-
-
-def _suppressed(line: str, code: str) -> bool:
-    for m in _NOQA.finditer(line):
-        codes = m.group("codes")
-        if not codes:
-            return True
-        if code in {c.upper() for c in re.split(r"[\s,]+", codes) if c}:
-            return True
-    return False
 
 
 def _python_syntax_error(text: str) -> SyntaxError | None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import libcst as cst
 
+from .aliases import imports_in
 from .chunks import _scan_line, split_chunks, split_lines
 from .context import ParsedChunk
 
@@ -36,6 +37,7 @@ class TopChunk:
         self.module: cst.Module | None = None
         self._assembled: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {}
         self.memo: dict[str, object] = {}
+        self._imports: tuple[cst.Module | None, list[tuple[str, str]]] | None = None
         self._parse = parse
         self._inert_names: frozenset[str] | None = None
         if self._split(parse):
@@ -46,6 +48,13 @@ class TopChunk:
             self._use(parse(stub_text))
         else:
             self._use(parse(text))
+
+    def imports(self) -> list[tuple[str, str]]:
+        """(local name, qualified name) of this statement's imports, computed once per tree."""
+        if self._imports is None or self._imports[0] is not self.module:  # stub -> real parse
+            pairs = list(imports_in(self.module.body)) if self.module is not None else []
+            self._imports = (self.module, pairs)
+        return self._imports[1]
 
     def _use(self, unit: ParsedChunk) -> None:
         self.units = [(unit, 0, 0)]

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..analyzers.chunks import split_lines
 from ..analyzers.config import Config
 from ..analyzers.engine import DocumentAnalyzer, analyze_bytes, decode_source
 from ..analyzers.findings import Finding
@@ -71,7 +72,7 @@ def _check_data(report: FileReport, data: bytes, config: Config, options: CheckO
     if options.diff:
         name = display_path(report.path)
         report.diff = "".join(difflib.unified_diff(
-            text.splitlines(keepends=True), outcome.text.splitlines(keepends=True),
+            split_lines(text), split_lines(outcome.text),
             fromfile=f"a/{name}", tofile=f"b/{name}"))
     else:
         write_atomically(Path(report.path), _encode_like(outcome.text, data))

@@ -6,18 +6,17 @@ from the ``data`` the client echoes back), so an action never applies to stale t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from lsprotocol import types
 
 from ..analyzers import Finding
+from ..analyzers.noqa import noqa_codes
 from .lsp_diagnostics import AnalyzedVersion, OpenDocument, to_lsp_range
 from .lsp_positions import PositionEncoder, line_content
 
 FIX_ALL_KIND = "source.fixAll.mlsense"
 TRANSLATE_COMMAND = "mlsense.translateFramework"
-_NOQA_CODES = re.compile(r"#\s*noqa:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.I)
 
 
 def kind_requested(kind: str, only: Sequence[str] | None) -> bool:
@@ -113,7 +112,7 @@ class ActionBuilder:
 
     def noqa_edit(self, line_no: int, code: str) -> types.TextEdit:
         content = line_content(self.analyzed.lines[line_no])
-        match = _NOQA_CODES.search(content)
+        match = next(iter(noqa_codes(content)), None)
         if match is not None:  # extend the existing list of codes
             at = match.end("codes")
             pos = types.Position(line_no, self.encoder.units(content[:at]))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from ..analyzers.noqa import noqa_codes
 from .lsp_diagnostics import AnalyzedVersion, OpenDocument
 from .lsp_notebooks import to_cell_range
 from .lsp_positions import PositionEncoder, from_lsp_position, line_content
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from .lsp import MlsenseLanguageServer
 
 # The same comment syntax the engine honours (analyzers/engine.py), with each code's span.
-_NOQA_CODES = re.compile(r"#\s*noqa:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.I)
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.I)
 _SECTION = re.compile(r"^##\s", re.M)
 
@@ -30,7 +30,7 @@ _SECTION = re.compile(r"^##\s", re.M)
 def noqa_code_at(line: str, column: int) -> tuple[str, int, int] | None:
     """The rule code of a ``# noqa:`` comment under code-point ``column``: (code, start, end)."""
     content = line_content(line)
-    for comment in _NOQA_CODES.finditer(content):
+    for comment in noqa_codes(content):
         offset = comment.start("codes")
         for code in _CODE.finditer(comment.group("codes")):
             start, end = offset + code.start(), offset + code.end()

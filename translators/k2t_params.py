@@ -19,42 +19,42 @@ from typing import Any
 _MARK = re.compile(r"\u00ab(\w+)=([^\u00bb]*)\u00bb")
 
 
-class ParamInt(int):
+class _ParamNumber:
+    """A number that remembers the parameter it came from: it prints as a marker that emission
+    turns back into the parameter's name; arithmetic on it gives a plain number."""
+
+    param: str
+    _number: Any  # the numeric base class, int or float
+
+    def __repr__(self) -> str:
+        return f"\u00ab{self.param}={self._number.__repr__(self)}\u00bb"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self) if not spec else self._number.__format__(self, spec)
+
+
+class ParamInt(_ParamNumber, int):
     """An ``int`` default value of the parameter ``param``."""
 
-    param: str
+    _number = int
 
     def __new__(cls, value: int, param: str) -> ParamInt:
-        obj = super().__new__(cls, value)
+        obj = int.__new__(cls, value)
         obj.param = param
         return obj
 
-    def __repr__(self) -> str:
-        return f"\u00ab{self.param}={int.__repr__(self)}\u00bb"
 
-    __str__ = __repr__
-
-    def __format__(self, spec: str) -> str:
-        return repr(self) if not spec else int.__format__(self, spec)
-
-
-class ParamFloat(float):
+class ParamFloat(_ParamNumber, float):
     """A ``float`` default value of the parameter ``param`` (e.g. a dropout rate)."""
 
-    param: str
+    _number = float
 
     def __new__(cls, value: float, param: str) -> ParamFloat:
-        obj = super().__new__(cls, value)
+        obj = float.__new__(cls, value)
         obj.param = param
         return obj
-
-    def __repr__(self) -> str:
-        return f"\u00ab{self.param}={float.__repr__(self)}\u00bb"
-
-    __str__ = __repr__
-
-    def __format__(self, spec: str) -> str:
-        return repr(self) if not spec else float.__format__(self, spec)
 
 
 def tag(name: str, value: Any) -> Any:
