@@ -8,8 +8,8 @@ from . import (  # noqa: F401  (importing registers the families)
     device,
     jax_api,
     keras_api,
+    losses,
     retired,
     sklearn_api,
     torch_api,
-    torch_loss,
 )

@@ -12,7 +12,8 @@ import libcst as cst
 from ..context import ChunkContext, EditSpec, FixSpec, ModuleContext
 from ..findings import Severity
 from ..registry import ChunkRule, ModuleRule, RuleInfo, register
-from .flow import (
+from .flow.run import replay, share_flow, shared_flow
+from .flow.walker import (
     UNKNOWN,
     Env,
     FlowAnalysis,
@@ -20,7 +21,6 @@ from .flow import (
     first_arg,
     has_keyword,
 )
-from .flow_run import replay, share_flow, shared_flow
 from .patterns import is_attribute, is_empty_sequence
 
 FACTORIES = frozenset(f"torch.{n}" for n in (

@@ -11,8 +11,8 @@ import libcst as cst
 from ..context import ChunkContext, EditSpec, FixSpec, ModuleContext
 from ..findings import Severity
 from ..registry import ModuleRule, RuleInfo, register
-from .flow import UNKNOWN, Env, FlowAnalysis, Value, first_arg
-from .flow_run import replay, share_flow, shared_flow
+from .flow.run import replay, share_flow, shared_flow
+from .flow.walker import UNKNOWN, Env, FlowAnalysis, Value, first_arg
 
 _NOT_ARRAYS = frozenset(f"jax.numpy.{n}" for n in (
     "shape", "ndim", "size", "dtype", "result_type", "iinfo", "finfo", "issubdtype", "isscalar",

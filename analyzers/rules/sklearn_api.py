@@ -10,7 +10,7 @@ import libcst as cst
 from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
 from ..registry import ChunkRule, RuleInfo, register
-from .flow import first_arg, has_keyword
+from .flow.walker import first_arg, has_keyword
 from .tables import load_table
 
 _WORDS = re.compile(r"[a-z]+|[A-Z][a-z]*|\d+")

@@ -89,7 +89,7 @@ describe("platform-specific .vsix (useBundled)", { skip: existsSync(platformVsix
 
   it("bundles the server, its dependencies and libcst's native code for each supported Python", () => {
     commonChecks(entries);
-    for (const file of ["mlsense/__init__.py", "mlsense/__main__.py", "mlsense/server/lsp.py", "mlsense/analyzers/engine.py", "pygls/__init__.py", "lsprotocol/types.py"]) {
+    for (const file of ["mlsense/__init__.py", "mlsense/__main__.py", "mlsense/server/lsp/server.py", "mlsense/analyzers/engine.py", "pygls/__init__.py", "lsprotocol/types.py"]) {
       assert.ok(entries.has(libs + file), file);
     }
     for (const py of ["311", "312", "313"]) {

@@ -11,7 +11,7 @@ import pytest
 
 from mlsense.analyzers import analyze_text
 from mlsense.analyzers.findings import Position, Range, TextEdit
-from mlsense.server.fixes import apply_edits, apply_fixes, fix_until_stable, line_starts
+from mlsense.server.cli.fixes import apply_edits, apply_fixes, fix_until_stable, line_starts
 
 from .conftest import CLEAN, FIXABLE, FIXABLE_AFTER, SELECT, UNFIXABLE, run_cli
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from mlsense.server.lsp_positions import DocumentText, PositionEncoder, split_lsp_lines
+from mlsense.server.lsp.positions import DocumentText, PositionEncoder, split_lsp_lines
 
 from .lsp_helpers import EXAMPLES, init, open_doc, pull, uri_for, wait_published
 

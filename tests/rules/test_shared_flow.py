@@ -1,4 +1,4 @@
-"""One flow walk serves device-flow, torch-loss and jax together (rules/flow.py shared_flow):
+"""One flow walk serves device-flow, torch-loss and jax together (rules/flow/run.py shared_flow):
 each family must find exactly what it finds when it is the only one enabled (then it walks
 alone), on fresh and on incrementally re-analysed documents."""
 

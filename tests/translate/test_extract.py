@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mlsense.translators.extract import ExtractError, extract_definitions
+from mlsense.translators.verify.extract import ExtractError, extract_definitions
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -140,7 +140,7 @@ def test_syntax_error_is_located() -> None:
 
 def test_extraction_imports_no_framework() -> None:
     extract_definitions((EXAMPLES / "torch_regression.py").read_text())
-    code = "import sys; import mlsense.translators.extract as e; " \
+    code = "import sys; import mlsense.translators.verify.extract as e; " \
            "e.extract_definitions(open(sys.argv[1]).read()); " \
            "assert not {'torch','tensorflow','keras'} & set(sys.modules)"
 

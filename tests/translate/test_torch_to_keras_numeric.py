@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mlsense.translators import translate
-from mlsense.translators.extract import extract_definitions
+from mlsense.translators.verify.extract import extract_definitions
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 np = pytest.importorskip("numpy")

@@ -5,6 +5,7 @@ One warm worker serves the module; the timeout / cancel tests use their own, sin
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -383,6 +384,19 @@ def test_idle_worker_is_stopped() -> None:
     while own.pids() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert own.pids() == {}
+
+
+def test_worker_runs_as_a_file_for_another_interpreter() -> None:
+    """Another interpreter (one that may lack mlsense) runs worker.py as a file: the worker loads
+    the package it belongs to from its own location and verifies as usual."""
+    other = os.path.join(os.path.dirname(sys.executable), ".", os.path.basename(sys.executable))
+    with VerificationWorker(python=other, idle_timeout=600) as own:
+        report = verify_translation(str(EXAMPLES / "torch_regression.py"), seed_torch_to_keras(),
+                                    worker=own, onnx=False)
+        assert report.verified, report.message
+        pid = own.pids()["tensorflow"]
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert argv[1].endswith(b"/translators/verify/worker.py"), argv
 
 
 def test_parent_imports_no_framework() -> None:

@@ -1,0 +1,364 @@
+"""A small intraprocedural dataflow over statement sequences, shared by the flow rules.
+
+An analysis maps names to abstract values (hashable tuples such as ``("t", "cuda")``) while a
+:class:`FlowWalker` runs through a function body or the module's top-level statements in order:
+assignments bind, branches are walked on copies of the environment and joined (values that
+differ become ``UNKNOWN``), loop bodies run twice so that values carried round the loop are
+seen (the first pass is muted). Nested functions and classes are separate scopes, walked on
+their own by :func:`run_flow`.
+
+The drivers that run analyses from a ModuleRule, memoized per chunk and shared between
+families, are in :mod:`.run`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import libcst as cst
+
+from ...context import ChunkContext, FixSpec
+
+Value = tuple[Any, ...]  # hashable: environments are hashed for the memo
+Env = dict[str, Value]
+UNKNOWN: Value = ("?",)
+# (node, code, fix, message fields) -- a report kept in the memo and replayed each analysis.
+Emitted = tuple[cst.CSTNode, str, FixSpec | None, dict[str, Any]]
+
+
+class FlowAnalysis:
+    """Base class: override ``evaluate`` and ``on_statement`` (and ``join_values`` if needed)."""
+
+    def __init__(self, ctx: ChunkContext) -> None:
+        self.ctx = ctx
+        self.muted = False
+        self.emitted: list[Any] = []
+        self._seen: set[tuple[int, str]] = set()
+        # Set by the walker and shared by the analyses of one walk: calls per statement node.
+        self.calls_cache: dict[int, list[cst.Call]] = {}
+
+    def calls(self, stmt: cst.CSTNode) -> list[cst.Call]:
+        """``calls_in(stmt)``, computed once per walk (statements are seen once per analysis
+        of the walk, and twice in loop bodies)."""
+        key = id(stmt)  # the tree outlives the walk, so ids are stable for the cache's life
+        found = self.calls_cache.get(key)
+        if found is None:
+            found = self.calls_cache[key] = list(calls_in(stmt))
+        return found
+
+    def lookup(self, name: str, env: Env) -> Value:
+        """Value of a name not bound in ``env`` is UNKNOWN unless an analysis says otherwise."""
+        return env.get(name, UNKNOWN)
+
+    def evaluate(self, expr: cst.BaseExpression, env: Env) -> Value:
+        return UNKNOWN
+
+    def element_value(self, expr: cst.BaseExpression, env: Env) -> Value:
+        """The value each name of a tuple target gets from ``a, b = expr``."""
+        return UNKNOWN
+
+    def definition(self, stmt: cst.FunctionDef | cst.ClassDef) -> Value:
+        """The value a ``def`` or ``class`` statement binds its name to."""
+        return UNKNOWN
+
+    def on_statement(self, stmt: cst.CSTNode, env: Env) -> None:
+        """Look at one small statement (or a compound statement's header expression) before it
+        binds; may update ``env`` for in-place effects such as ``model.to(device)``."""
+
+    def join_values(self, a: Value, b: Value) -> Value:
+        return a if a == b else UNKNOWN
+
+    def emit(self, item: Any, node: cst.CSTNode, code: str) -> None:
+        """Record ``item`` unless muted or already recorded for this node and code."""
+        key = (id(node), code)
+        if self.muted or key in self._seen:
+            return
+        self._seen.add(key)
+        self.emitted.append(item)
+
+    def report(self, node: cst.CSTNode, code: str, fix: FixSpec | None = None,
+               **fields: Any) -> None:
+        self.emit((node, code, fix, fields), node, code)
+
+
+Envs = tuple[Env, ...]  # one environment per analysis of a walk, in the walker's order
+
+
+class FlowWalker:
+    """Walks statements in order, keeping each analysis's ``env`` up to date.
+
+    Several independent analyses share one walk: each keeps its own environment and sees the
+    same events in the same order as it would alone (they only interleave), so their results
+    are those of separate walks while the traversal and ``calls_in`` are paid once.
+    """
+
+    def __init__(self, *analyses: FlowAnalysis) -> None:
+        self.analyses = analyses
+        calls: dict[int, list[cst.Call]] = {}
+        for a in analyses:
+            a.calls_cache = calls  # statements are walked twice in loops and once per analysis
+
+    def on_statement(self, node: cst.CSTNode, envs: Envs) -> None:
+        for a, env in zip(self.analyses, envs, strict=True):
+            a.on_statement(node, env)
+
+    def bind(self, target: cst.BaseExpression, envs: Envs) -> None:
+        for env in envs:
+            bind_target(target, UNKNOWN, env)
+
+    def block(self, stmts: Any, envs: Envs) -> Envs:
+        for stmt in stmts:
+            envs = self.statement(stmt, envs)
+        return envs
+
+    def suite(self, suite: cst.BaseSuite, envs: Envs) -> Envs:
+        if isinstance(suite, cst.IndentedBlock):
+            return self.block(suite.body, envs)
+        return self.small(suite.body, envs)  # type: ignore[attr-defined]
+
+    def statement(self, stmt: cst.CSTNode, envs: Envs) -> Envs:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            return self.small(stmt.body, envs)
+        if isinstance(stmt, cst.If):
+            self.on_statement(stmt.test, envs)
+            then = self.suite(stmt.body, copy_envs(envs))
+            other = copy_envs(envs)
+            if isinstance(stmt.orelse, cst.If):
+                other = self.statement(stmt.orelse, other)
+            elif isinstance(stmt.orelse, cst.Else):
+                other = self.suite(stmt.orelse.body, other)
+            return self.join(then, other)
+        if isinstance(stmt, cst.For):
+            self.on_statement(stmt.iter, envs)
+            envs = copy_envs(envs)
+            self.bind(stmt.target, envs)
+            return self.loop(stmt.body, envs, stmt.orelse, stmt.target)
+        if isinstance(stmt, cst.While):
+            self.on_statement(stmt.test, envs)
+            return self.loop(stmt.body, copy_envs(envs), stmt.orelse, None)
+        if isinstance(stmt, cst.With):
+            envs = copy_envs(envs)
+            for item in stmt.items:
+                self.on_statement(item.item, envs)
+                if item.asname is not None:
+                    self.bind(item.asname.name, envs)
+            return self.suite(stmt.body, envs)
+        if isinstance(stmt, cst.Try | cst.TryStar):
+            return self.try_(stmt, envs)
+        if isinstance(stmt, cst.FunctionDef | cst.ClassDef):
+            envs = copy_envs(envs)
+            for a, env in zip(self.analyses, envs, strict=True):
+                env[stmt.name.value] = a.definition(stmt)
+            return envs
+        if isinstance(stmt, cst.Match):
+            self.on_statement(stmt.subject, envs)
+            out = envs
+            for case in stmt.cases:
+                out = self.join(out, self.suite(case.body, copy_envs(envs)))
+            return out
+        return envs
+
+    def small(self, stmts: Any, envs: Envs) -> Envs:
+        for s in stmts:
+            self.on_statement(s, envs)
+            if isinstance(s, cst.Assign):
+                envs = tuple(_assign(a, s, env) for a, env in zip(self.analyses, envs, strict=True))
+            elif isinstance(s, cst.AnnAssign) and s.value is not None:
+                out = []
+                for a, env in zip(self.analyses, envs, strict=True):
+                    env = dict(env)
+                    bind_target(s.target, a.evaluate(s.value, env), env)
+                    out.append(env)
+                envs = tuple(out)
+            elif isinstance(s, cst.AugAssign | cst.Del):
+                envs = copy_envs(envs)
+                self.bind(s.target, envs)
+            elif isinstance(s, cst.Import | cst.ImportFrom) and not isinstance(s.names, cst.ImportStar):
+                envs = copy_envs(envs)
+                for name in _imported_names(s.names):
+                    for env in envs:
+                        env[name] = UNKNOWN
+        return envs
+
+    def loop(self, body: cst.BaseSuite, envs: Envs, orelse: cst.Else | None,
+             target: cst.BaseExpression | None) -> Envs:
+        muted = [a.muted for a in self.analyses]
+        for a in self.analyses:
+            a.muted = True
+        first = self.suite(body, copy_envs(envs))
+        for a, was in zip(self.analyses, muted, strict=True):
+            a.muted = was
+        entry = self.join(envs, first)
+        if target is not None:
+            self.bind(target, entry)
+        out = self.join(entry, self.suite(body, copy_envs(entry)))
+        if orelse is not None:
+            out = self.suite(orelse.body, out)
+        return out
+
+    def try_(self, stmt: cst.Try | cst.TryStar, envs: Envs) -> Envs:
+        body = self.suite(stmt.body, copy_envs(envs))
+        start = self.join(envs, body)  # a handler may start anywhere in the body
+        out = self.suite(stmt.orelse.body, body) if stmt.orelse else body
+        for handler in stmt.handlers:
+            h = copy_envs(start)
+            if handler.name is not None:
+                self.bind(handler.name.name, h)
+            out = self.join(out, self.suite(handler.body, h))
+        if stmt.finalbody is not None:
+            out = self.suite(stmt.finalbody.body, out)
+        return out
+
+    def join(self, a: Envs, b: Envs) -> Envs:
+        return tuple(_join(an, x, y) for an, x, y in zip(self.analyses, a, b, strict=True))
+
+
+def copy_envs(envs: Envs) -> Envs:
+    """A fresh dict per environment (the walker never mutates one it was handed)."""
+    return tuple(dict(env) for env in envs)
+
+
+def _assign(a: FlowAnalysis, s: cst.Assign, env: Env) -> Env:
+    value = a.evaluate(s.value, env)
+    element = a.element_value(s.value, env)
+    env = dict(env)
+    for t in s.targets:
+        bind_target(t.target, value, env, element)
+    return env
+
+
+def _imported_names(names: Sequence[cst.ImportAlias]) -> Iterator[str]:
+    """The top-level names an import binds (``import a.b`` binds ``a``)."""
+    for alias in names:
+        local = alias.asname.name if alias.asname else alias.name
+        name = local.value.split(".")[0] if isinstance(local, cst.Name) else None
+        if name is None and isinstance(local, cst.Attribute):
+            name = (ChunkContext.dotted(local) or "").split(".")[0]
+        if name:
+            yield name
+
+
+def _join(analysis: FlowAnalysis, a: Env, b: Env) -> Env:
+    if a is b:
+        return a
+    out: Env = {}
+    for name in a.keys() | b.keys():
+        if name in a and name in b:
+            out[name] = analysis.join_values(a[name], b[name])
+        else:
+            # Bound on one path only: unknown here (and it shadows any outer value).
+            out[name] = UNKNOWN
+    return out
+
+
+def bind_target(target: cst.BaseExpression, value: Value, env: Env,
+                element: Value = UNKNOWN) -> None:
+    """Bind an assignment target: a Name gets ``value``, the names of a tuple target get
+    ``element`` (nested tuples and starred names: UNKNOWN)."""
+    if isinstance(target, cst.Name):
+        env[target.value] = value
+    elif isinstance(target, cst.Tuple | cst.List):
+        for el in target.elements:
+            bind_target(el.value, element, env)
+    elif isinstance(target, cst.StarredElement):
+        bind_target(target.value, UNKNOWN, env)
+
+
+# calls_in dispatches on exact node types: these libcst classes have no subclasses, and
+# ``type(n) is C`` skips the ABC instance check that made isinstance most of the flow's cost.
+_VALUE_HOLDERS = frozenset((cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Expr, cst.Return,
+                            cst.NamedExpr, cst.Yield))
+_BINARY = frozenset((cst.BinaryOperation, cst.BooleanOperation))
+_SEQUENCES = frozenset((cst.Tuple, cst.List, cst.Set))
+
+
+def calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
+    """Calls in a statement's expressions, outermost first, without entering lambdas,
+    comprehensions or nested scopes (their names live elsewhere)."""
+    stack: list[Any] = [node]
+    while stack:
+        n = stack.pop()
+        t = type(n)
+        if t is cst.Call:
+            yield n
+            stack.extend(a.value for a in reversed(n.args))
+            stack.append(n.func)
+        elif t is cst.Attribute:
+            stack.append(n.value)
+        elif t is cst.Subscript:
+            stack.append(n.value)
+            for el in n.slice:
+                if type(el.slice) is cst.Index:
+                    stack.append(el.slice.value)
+        elif t in _BINARY:
+            stack.extend((n.right, n.left))
+        elif t is cst.UnaryOperation or t is cst.Await:
+            stack.append(n.expression)
+        elif t is cst.StarredElement:
+            stack.append(n.value)
+        elif t is cst.Comparison:
+            stack.extend(c.comparator for c in n.comparisons)
+            stack.append(n.left)
+        elif t in _SEQUENCES:
+            stack.extend(el.value for el in reversed(n.elements))
+        elif t is cst.IfExp:
+            stack.extend((n.orelse, n.body, n.test))
+        elif t in _VALUE_HOLDERS:
+            if n.value is not None:
+                stack.append(n.value)
+        elif t is cst.Dict:
+            stack.extend(el.value for el in n.elements)
+
+
+def function_defs(stmts: Any) -> Iterator[cst.FunctionDef]:
+    """Every def among the statements, in classes, compound statements and other defs
+    (statement level only: never into expressions)."""
+    for stmt in stmts:
+        if isinstance(stmt, cst.FunctionDef):
+            yield stmt
+            yield from function_defs(_body(stmt.body))
+        elif isinstance(stmt, cst.ClassDef):
+            yield from function_defs(_body(stmt.body))
+        elif isinstance(stmt, cst.If):
+            yield from function_defs(_body(stmt.body))
+            if stmt.orelse is not None:
+                yield from function_defs([stmt.orelse] if isinstance(stmt.orelse, cst.If)
+                                         else _body(stmt.orelse.body))
+        elif isinstance(stmt, cst.BaseCompoundStatement):
+            yield from function_defs(_body(stmt.body))
+            for extra in (getattr(stmt, "orelse", None), getattr(stmt, "finalbody", None)):
+                if extra is not None:
+                    yield from function_defs(_body(extra.body))
+            for handler in getattr(stmt, "handlers", ()):
+                yield from function_defs(_body(handler.body))
+
+
+def _body(suite: Any) -> Any:
+    return suite.body if isinstance(suite, cst.IndentedBlock) else ()
+
+
+def param_names(fn: cst.FunctionDef) -> list[str]:
+    p = fn.params
+    out = [x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)]
+    for star in (p.star_arg, p.star_kwarg):
+        if isinstance(star, cst.Param):
+            out.append(star.name.value)
+    return out
+
+
+def first_arg(call: cst.Call, keyword: str | None = None, index: int = 0) -> cst.Arg | None:
+    """The ``index``-th positional argument of ``call``, or the one passed as ``keyword``."""
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    if index < len(positional):
+        return positional[index]
+    if keyword is not None:
+        for a in call.args:
+            if a.keyword is not None and a.keyword.value == keyword:
+                return a
+    return None
+
+
+def has_keyword(call: cst.Call, *names: str) -> bool:
+    return any(a.keyword is not None and a.keyword.value in names for a in call.args) or any(
+        a.star == "**" for a in call.args)

@@ -1,0 +1,126 @@
+"""``mlsense translate``: translate a model file, optionally verify it, write or print it.
+
+Exit codes: 0 ok, 1 verification failed, 2 cannot translate, 3 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ...translators.base import Unsupported
+from .parser import UsageError, print_error
+
+if TYPE_CHECKING:
+    from ...translators.base import Translation
+
+
+def _check_translate_paths(args: argparse.Namespace) -> tuple[Path, Path | None]:
+    source = Path(args.file)
+    if not source.is_file():
+        what = "is not a file" if source.exists() else "does not exist"
+        raise UsageError(f"path {what}: {args.file}", 3)
+    out = Path(args.output) if args.output else None
+    if out is not None:
+        if out.exists() and out.resolve() == source.resolve():
+            raise UsageError(f"refusing to overwrite the source file {args.output}", 3)
+        if out.exists() and not args.force:
+            raise UsageError(f"{args.output} exists; pass --force to overwrite it", 3)
+        if not out.parent.is_dir():
+            raise UsageError(f"folder does not exist: {out.parent}", 3)
+    return source, out
+
+
+def _located(filename: str, unsupported: Sequence[Unsupported]) -> list[str]:
+    """``FILE:line: construct: reason`` once per distinct construct, in source order."""
+    seen = dict.fromkeys((u.line, u.construct, u.reason) for u in unsupported)
+    return [f"{filename}:{line}: {construct}: {reason}"
+            for line, construct, reason in sorted(seen, key=lambda k: k[0])]
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    """Run ``mlsense translate``; returns its exit status."""
+    source_path, out = _check_translate_paths(args)
+    from ...analyzers.engine import decode_source
+    from . import output
+
+    name = str(args.file)
+    text, problem, pos = decode_source(source_path.read_bytes())
+    if text is None:
+        line = pos.line + 1 if pos else 1
+        return _translate_failed(args, name, [Unsupported(line, "source file", str(problem))])
+    try:
+        from ...translators import TranslationError, translate
+
+        translation = translate(text, args.to, class_name=args.class_name, partial=args.partial,
+                                input_shape=args.input_shape, filename=name)
+    except TranslationError as exc:
+        return _translate_failed(args, name, exc.unsupported, str(exc))
+    except SyntaxError as exc:
+        return _translate_failed(args, name, [Unsupported(exc.lineno or 1, "syntax", exc.msg)])
+    except ImportError as exc:
+        return _translate_failed(args, name, [], f"no translator to {args.to} available: {exc}")
+    report = _verify(source_path, text, translation, args) if args.verify else None
+    if out is not None:
+        from .fileio import write_atomically
+
+        write_atomically(out, translation.target_code.encode("utf-8"))
+    if args.output_format == "json":
+        data = output.translation_json(translation, report, args.verify, out)
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        if out is None:
+            sys.stdout.write(translation.target_code)
+        for message in output.translation_messages(name, translation, report, out):
+            print(message, file=sys.stderr)
+    if args.verify and not (report is not None and getattr(report, "verified", False)):
+        return 1
+    return 0
+
+
+def _translate_failed(args: argparse.Namespace, name: str, unsupported: Sequence[Unsupported],
+                      message: str | None = None) -> int:
+    located = _located(name, unsupported)
+    if args.output_format == "json":
+        data = {"target_code": None, "verified": None, "max_abs_error": None, "devices": [],
+                "error": message or f"cannot translate {name}",
+                "unsupported": [u.as_dict() for u in unsupported]}
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return 2
+    for line in located:
+        print(line, file=sys.stderr)
+    if located:
+        # The hint only helps when real constructs are missing, not for a bad file or --class.
+        not_constructs = {"syntax", "source file", args.class_name}
+        partial_helps = not args.partial and any(u.construct not in not_constructs
+                                                 for u in unsupported)
+        hint = " (--partial translates the rest, with located TODOs)" if partial_helps else ""
+        print_error(f"cannot translate {name}{hint}")
+    else:
+        print_error(f"cannot translate {name}: {message or 'unknown reason'}")
+    return 2
+
+
+def _verify(source_path: Path, text: str, translation: Translation,
+            args: argparse.Namespace) -> object:
+    """The verifier's report, or a stand-in failure when it cannot run at all."""
+    from . import output
+
+    try:
+        from ...translators.verify import verify_translation
+    except ImportError as exc:
+        return output.UnavailableVerification(f"verification is not available: {exc}")
+    try:
+        # The decoded text is passed so a file in a declared non-UTF-8 encoding verifies too.
+        progress = (lambda msg: print(f"verify: {msg}", file=sys.stderr)) if args.verbose else None
+        return verify_translation(str(source_path), translation, device=args.device,
+                                  timeout=args.timeout, source_text=text, progress=progress)
+    except Exception as exc:  # the verifier's own bug: report it, do not crash the CLI
+        if args.verbose:
+            traceback.print_exc()
+        return output.UnavailableVerification(f"verification crashed: {type(exc).__name__}: {exc}")

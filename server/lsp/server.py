@@ -1,0 +1,394 @@
+"""``mlsense serve``: the pygls 2 language server.
+
+Thin by design: documents go to :mod:`.diagnostics` (debounced analysis in worker threads),
+findings come back as diagnostics and code actions (:mod:`.actions`), settings are
+validated in :mod:`.settings`, positions converted in :mod:`.positions`. Nothing here
+imports torch, TensorFlow, Keras or JAX (``mlsense/debugInfo`` lets a test check that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.capabilities import ServerCapabilitiesBuilder
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from ... import __version__
+from ...analyzers import Config
+from .actions import FIX_ALL_KIND, TRANSLATE_COMMAND, ActionBuilder
+from .cells import NOTEBOOK_SELECTOR
+from .diagnostics import AnalyzedVersion, DiagnosticsEngine, OpenDocument
+from .hover import hover_at
+from .notebooks import NotebookSync, register_notebook_features
+from .positions import PositionEncoder
+from .settings import ServerSettings, config_for_document, parse_settings, unwrap_settings
+from .translate import (
+    document_text,
+    parse_translate_arguments,
+    translate_document,
+    wants_verification,
+)
+from .verify import Verifier, register_verification
+
+if TYPE_CHECKING:
+    from ...analyzers.engine import AnalysisResult
+
+logger = logging.getLogger("mlsense.server")
+HEAVY_FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "jaxlib", "flax", "tf_keras")
+DEBUG_INFO = "mlsense/debugInfo"
+_NOTIFY_AT = {"off": 0, "onError": types.MessageType.Error,
+              "onWarning": types.MessageType.Warning, "always": types.MessageType.Log}
+
+
+class MlsenseLanguageServer(LanguageServer):
+    """The server's state: settings, open documents, what was already reported."""
+
+    def __init__(self) -> None:
+        super().__init__("mlsense", __version__, max_workers=2,
+                         notebook_document_sync=NOTEBOOK_SELECTOR)
+        self.settings = ServerSettings()
+        self.engine = DiagnosticsEngine(self.config_for, self.publish, self.report_rule_errors,
+                                        self.report_crash)
+        self.pull_diagnostics = False
+        self.notebooks = NotebookSync(self)
+        self.verifier = Verifier(self)
+        self._init_settings: dict[str, Any] = {}
+        self._pushed_settings: dict[str, Any] = {}
+        self._reported: set[tuple[str, str]] = set()
+        self._config_errors: set[str] = set()
+        self._plugins: set[str] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    # -- messages -----------------------------------------------------------------------
+    def log(self, message: str, level: types.MessageType = types.MessageType.Info) -> None:
+        """window/logMessage (and showMessage when ``showNotifications`` asks for it)."""
+        logger.log({1: logging.ERROR, 2: logging.WARNING}.get(int(level), logging.INFO), message)
+        self.window_log_message(types.LogMessageParams(type=level, message=message))
+        threshold = _NOTIFY_AT.get(self.settings.show_notifications, 0)
+        if threshold and int(level) <= int(threshold):
+            self.window_show_message(types.ShowMessageParams(type=level, message=message))
+
+    def report_rule_errors(self, result: AnalysisResult) -> None:
+        """A rule that raised is reported once per (family, error) for the server's lifetime."""
+        for err in result.rule_errors:
+            key = (err.family, err.error)
+            if key in self._reported:
+                continue
+            self._reported.add(key)
+            self.log(f"mlsense rule family `{err.family}` raised {err.error}; it is skipped "
+                     f"where it fails.\n{err.traceback}", types.MessageType.Error)
+
+    def report_crash(self, error: str) -> None:
+        """The analysis of a document failed outright: logged once per distinct error."""
+        key = ("engine", error.splitlines()[0])
+        if key not in self._reported:
+            self._reported.add(key)
+            self.log(f"mlsense analysis failed (please report this bug): {error}",
+                     types.MessageType.Error)
+
+    # -- settings -------------------------------------------------------------------------
+    def config_for(self, path: str | None) -> Config:
+        """Worker thread: the document's pyproject config with the client's settings on top."""
+        config, error = config_for_document(path, self.settings)
+        if error is not None and error not in self._config_errors:
+            self._config_errors.add(error)
+            if self.loop is not None:  # worker thread: log from the event loop's thread
+                message = f"mlsense configuration error (defaults used): {error}"
+                self.loop.call_soon_threadsafe(self.log, message, types.MessageType.Warning)
+        return config
+
+    def apply_settings(self, pulled: Any = None) -> None:
+        """Validate the merged settings, load plugins, re-analyse every open document."""
+        raw = {**self._init_settings, **self._pushed_settings}
+        pulled = unwrap_settings(pulled)
+        if isinstance(pulled, dict):
+            raw.update(pulled)
+        settings, warnings = parse_settings(raw)
+        for warning in warnings:
+            self.log(f"mlsense settings: {warning}", types.MessageType.Warning)
+        self.settings = settings
+        self.engine.debounce_s = settings.debounce_ms / 1000
+        self.engine.enabled = settings.enable
+        self._load_plugins(settings.plugins)
+        self.engine.invalidate()
+        self.reanalyse_all()
+
+    def _load_plugins(self, modules: tuple[str, ...]) -> None:
+        """Import rule modules named in ``plugins`` (they register rules when imported)."""
+        for name in modules:
+            if name in self._plugins:
+                continue
+            self._plugins.add(name)
+            try:
+                importlib.import_module(name)
+            except Exception as exc:  # a broken plugin must not take the server down
+                self.log(f"mlsense plugin `{name}` could not be imported: "
+                         f"{type(exc).__name__}: {exc}", types.MessageType.Error)
+            else:
+                self.log(f"mlsense plugin `{name}` loaded")
+
+    async def pull_settings(self) -> None:
+        """workspace/configuration (section ``mlsense``), when the client supports it."""
+        caps = self.client_capabilities.workspace
+        if caps is None or not caps.configuration:
+            self.apply_settings()
+            self.engine.settings_ready.set()
+            return
+        try:
+            values = await self.workspace_configuration_async(types.ConfigurationParams(
+                items=[types.ConfigurationItem(section="mlsense")]))
+        except Exception as exc:  # the client failed the request: keep what we have
+            self.log(f"mlsense: workspace/configuration failed: {exc}", types.MessageType.Warning)
+            values = [None]
+        self.apply_settings(values[0] if values else None)
+        self.engine.settings_ready.set()
+
+    # -- diagnostics -----------------------------------------------------------------------
+    def reanalyse_all(self) -> None:
+        if self.pull_diagnostics:
+            caps = self.client_capabilities.workspace
+            if caps is not None and caps.diagnostics is not None and caps.diagnostics.refresh_support:
+                self.workspace_diagnostic_refresh(None)
+            return
+        for state in list(self.engine.documents.values()):
+            self.engine.schedule(state, delay=0)
+
+    def publish(self, state: OpenDocument, analyzed: AnalyzedVersion) -> None:
+        if self.notebooks.owns(state.uri):
+            self.notebooks.publish(state, analyzed)
+        elif not self.pull_diagnostics:
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                uri=state.uri, diagnostics=analyzed.diagnostics, version=analyzed.version))
+
+    def debug_info(self) -> dict[str, Any]:
+        """What a test (or a bug report) needs: heavy frameworks loaded? memory, versions."""
+        import libcst
+        import lsprotocol
+        import pygls
+
+        return {
+            "heavyModules": sorted(m for m in HEAVY_FRAMEWORKS if m in sys.modules),
+            "rssBytes": _rss_bytes(),
+            "pid": os.getpid(),
+            "python": sys.version.split()[0],
+            "versions": {"mlsense": __version__, "pygls": _version(pygls),
+                         "lsprotocol": _version(lsprotocol), "libcst": _version(libcst)},
+            "positionEncoding": self.engine.encoder.encoding,
+            "pullDiagnostics": self.pull_diagnostics,
+            "openDocuments": len(self.engine.documents),
+            "openNotebooks": len(self.notebooks.layouts),
+            "analyses": self.engine.analyses,
+            "settings": {"enable": self.settings.enable, "debounceMs": self.settings.debounce_ms,
+                         "select": self.settings.select, "ignore": self.settings.ignore,
+                         "severity": {k: v.label for k, v in self.settings.severity.items()},
+                         "plugins": list(self.settings.plugins)},
+        }
+
+
+def _version(module: Any) -> str:
+    try:
+        from importlib.metadata import version
+        return version(module.__name__)
+    except Exception:
+        return getattr(module, "__version__", "unknown")
+
+
+def _rss_bytes() -> int:
+    """Current resident set size (Linux /proc; peak RSS elsewhere)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def hover_for(server: MlsenseLanguageServer, uri: str, position: types.Position) -> types.Hover | None:
+    """Rule documentation under ``position`` (a ``# noqa:`` code or one of our diagnostics)."""
+    return hover_at(server, uri, position)
+
+
+def _path_of(uri: str) -> str | None:
+    return to_fs_path(uri) if uri.startswith("file:") else None
+
+
+def create_server() -> MlsenseLanguageServer:
+    """A server with every feature registered (used by ``start`` and by tests)."""
+    server = MlsenseLanguageServer()
+    _register_lifecycle(server)
+    _register_documents(server)
+    register_notebook_features(server)
+    register_verification(server)
+    _register_requests(server)
+    return server
+
+
+def _load_engine() -> None:
+    from ...analyzers.registry import all_rules
+
+    all_rules()
+
+
+def _register_lifecycle(server: MlsenseLanguageServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: MlsenseLanguageServer, params: types.InitializeParams) -> None:
+        caps = params.capabilities
+        encoding = ServerCapabilitiesBuilder.choose_position_encoding(caps)
+        ls.engine.encoder = PositionEncoder(encoding)
+        ls.pull_diagnostics = caps.text_document is not None \
+            and caps.text_document.diagnostic is not None
+        options = unwrap_settings(params.initialization_options)
+        ls._init_settings = dict(options) if isinstance(options, dict) else {}
+        settings, _ = parse_settings(ls._init_settings)
+        ls.settings = settings  # warnings are logged once initialized (the client listens then)
+        # libcst and the rules take ~0.3 s to import: answer `initialize` first, load them now.
+        threading.Thread(target=_load_engine, name="mlsense-load-engine", daemon=True).start()
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: MlsenseLanguageServer, params: types.InitializedParams) -> None:
+        ls.loop = asyncio.get_running_loop()
+        ls.log(f"mlsense {__version__} language server started (pid {os.getpid()}, Python "
+               f"{sys.version.split()[0]}, positions in {ls.engine.encoder.encoding}, "
+               f"{'pull' if ls.pull_diagnostics else 'push'} diagnostics)")
+        await ls.pull_settings()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: MlsenseLanguageServer,
+                                       params: types.DidChangeConfigurationParams) -> None:
+        pushed = unwrap_settings(params.settings)
+        if isinstance(pushed, dict):
+            ls._pushed_settings = dict(pushed)
+        await ls.pull_settings()
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: MlsenseLanguageServer, params: None) -> None:
+        ls.engine.shutdown()
+        ls.verifier.close()
+        _cancel_pending_requests(ls)
+
+
+def _cancel_pending_requests(ls: MlsenseLanguageServer) -> None:
+    """Cancel the requests still running (a verification...) before pygls does: pygls 2.1
+    cancels them while iterating the dict their callbacks remove them from, and the shutdown
+    request then fails with "dictionary changed size during iteration"."""
+    futures = getattr(ls.protocol, "_request_futures", None)
+    if not isinstance(futures, dict):
+        return
+    current = ls.protocol.msg_id
+    for msg_id, future in list(futures.items()):
+        if msg_id != current and not future.done():
+            future.cancel()
+
+
+def _register_documents(server: MlsenseLanguageServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: MlsenseLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        doc = params.text_document
+        state = ls.engine.open(doc.uri, _path_of(doc.uri), doc.text, doc.version)
+        if not ls.pull_diagnostics:
+            ls.engine.schedule(state, delay=0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: MlsenseLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        doc = params.text_document
+        state = ls.engine.change(doc.uri, doc.version, params.content_changes)
+        if state is not None and not ls.pull_diagnostics:
+            ls.engine.schedule(state)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: MlsenseLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        state = ls.engine.documents.get(params.text_document.uri)
+        if state is not None:
+            ls.engine.refresh(state)  # re-read its pyproject configuration
+            if not ls.pull_diagnostics:
+                ls.engine.schedule(state, delay=0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: MlsenseLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.engine.close(params.text_document.uri)
+        if not ls.pull_diagnostics:
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                uri=params.text_document.uri, diagnostics=[]))
+
+
+def _register_requests(server: MlsenseLanguageServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, types.DiagnosticOptions(
+        identifier="mlsense", inter_file_dependencies=False, workspace_diagnostics=False))
+    async def diagnostic(ls: MlsenseLanguageServer, params: types.DocumentDiagnosticParams
+                         ) -> types.DocumentDiagnosticReport:
+        if ls.notebooks.notebook_of(params.text_document.uri) is not None:
+            return await ls.notebooks.pull(params.text_document.uri, params.previous_result_id)
+        state = ls.engine.documents.get(params.text_document.uri)
+        if state is not None and ls.notebooks.owns(state.uri):
+            state = None  # a notebook's diagnostics belong to its cells
+        analyzed = await ls.engine.current(state) if state is not None else None
+        if analyzed is None:
+            return types.RelatedFullDocumentDiagnosticReport(items=[])
+        if params.previous_result_id == analyzed.result_id:
+            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=analyzed.result_id)
+        return types.RelatedFullDocumentDiagnosticReport(items=analyzed.diagnostics,
+                                                         result_id=analyzed.result_id)
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=[
+        types.CodeActionKind.QuickFix, FIX_ALL_KIND, types.CodeActionKind.RefactorRewrite]))
+    async def code_action(ls: MlsenseLanguageServer, params: types.CodeActionParams
+                          ) -> list[types.CodeAction] | None:
+        ws = ls.client_capabilities.workspace
+        versioned = bool(ws and ws.workspace_edit and ws.workspace_edit.document_changes)
+        if ls.notebooks.notebook_of(params.text_document.uri) is not None:
+            return await ls.notebooks.code_actions(params, versioned)
+        state = ls.engine.documents.get(params.text_document.uri)
+        if state is None or ls.notebooks.owns(state.uri):
+            return None
+        analyzed = await ls.engine.current(state)
+        if analyzed is None:
+            return None
+        return ActionBuilder(state, analyzed, ls.engine.encoder, versioned).build(params)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: MlsenseLanguageServer, params: types.HoverParams) -> types.Hover | None:
+        # Synchronous on purpose: it reads the last analysis and never waits for a new one.
+        return hover_for(ls, params.text_document.uri, params.position)
+
+    @server.command(TRANSLATE_COMMAND)
+    async def translate_framework(ls: MlsenseLanguageServer, *args: Any) -> dict[str, Any]:
+        uri, target, class_name, input_shape = parse_translate_arguments(args)
+        text = document_text(ls, uri, TRANSLATE_COMMAND)
+        return await translate_document(ls, uri, text, target, class_name, input_shape,
+                                        verify=wants_verification(args))
+
+    @server.feature(DEBUG_INFO)
+    def debug_info(ls: MlsenseLanguageServer, params: Any) -> dict[str, Any]:
+        return ls.debug_info()
+
+
+def start(mode: str = "stdio", host: str = "127.0.0.1", port: int = 2087) -> None:
+    """Run the language server over stdio, TCP or WebSocket until the client exits."""
+    logging.basicConfig(level=os.environ.get("MLSENSE_LOG_LEVEL", "WARNING").upper(),
+                        stream=sys.stderr, format="mlsense %(levelname)s %(name)s: %(message)s")
+    server = create_server()
+    if mode == "stdio":
+        server.start_io()
+    elif mode == "tcp":
+        server.start_tcp(host, port)
+    elif mode == "ws":
+        try:
+            import websockets  # noqa: F401  (pygls needs it for WebSocket transport)
+        except ImportError:
+            raise SystemExit("mlsense serve --ws needs the `websockets` package "
+                             "(pip install websockets)") from None
+        server.start_ws(host, port)
+    else:
+        raise ValueError(f"unknown transport {mode!r} (use stdio, tcp or ws)")
+
+
+if __name__ == "__main__":
+    start()

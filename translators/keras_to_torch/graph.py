@@ -1,0 +1,317 @@
+"""Symbolic tracing of Keras model code into PyTorch modules and ``forward`` lines.
+
+The tracer walks the statements that build a model (a Sequential layer list, a Functional
+graph, or a subclass's ``call``) with :class:`Sym` values instead of tensors: every layer call
+runs its converter (``layers.py``), registers the torch module it needs and yields the torch
+expression of its result. Shapes are Keras' (channels-last); layouts say where the torch tensor
+keeps its channels. It also records the Functional graph so that Keras' ``model.layers`` order
+can be reproduced for the weight map.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..base import TranslationError, Unsupported
+from . import rnn
+from .layers import ALIASES, CONVERTERS, LAYOUT_AGNOSTIC, Fn, Mod, Step, want
+from .ops import apply_op, merge
+from .parse import Folder, LayerSpec
+from .shapes import Node, Sym
+
+_NONE = re.compile(r"\bNone\b")
+_LAZY = re.compile(r"nn\.(Linear|Conv1d|Conv2d|BatchNorm1d|BatchNorm2d)\(None(?:, |\))")
+
+
+@dataclass
+class ModuleEntry:
+    """A torch module of the translated model, and the Keras layer it came from."""
+
+    attr: str
+    ctor: str
+    spec: LayerSpec
+    weight: tuple[str, dict[str, Any]] | None
+    todo: str | None = None  # partial mode: why this module is an nn.Identity placeholder
+
+
+class Tracer:
+    """Traces one model; ``lines`` are forward statements, ``modules`` the ``__init__`` ones."""
+
+    def __init__(self, folder: Folder, layouts: dict[str, str], sequential: bool = False,
+                 partial: bool = False) -> None:
+        self.folder = folder
+        self.partial = partial  # untranslatable layers become nn.Identity placeholders
+        self.unsupported: list[Unsupported] = []
+        self.layouts = layouts  # model input name -> layout asked for by its first consumer
+        self.requests: dict[str, str] = {}
+        self.int_inputs: dict[str, int] = {}
+        self.sequential = sequential
+        self.modules: list[ModuleEntry] = []
+        self.layer_steps: list[tuple[LayerSpec, list[Step]]] = []
+        self.lines: list[str] = []
+        self.env: dict[str, Any] = {}
+        self.self_attrs: dict[str, Any] = {}
+        self._counts: dict[str, int] = {}
+        self._temps = 0
+        self.target: str | None = None  # the variable the current statement assigns
+
+    # ----- naming -------------------------------------------------------------------------
+    def _attr_name(self, spec: LayerSpec, prefix: str) -> str:
+        if spec.attr:
+            return spec.attr
+        taken = {m.attr for m in self.modules}
+        if spec.name and spec.name.isidentifier() and spec.name not in taken:
+            return spec.name
+        while True:
+            self._counts[prefix] = self._counts.get(prefix, 0) + 1
+            name = f"{prefix}{self._counts[prefix]}"
+            if name not in taken:
+                return name
+
+    def temp(self) -> str:
+        if self.target and self.target not in self.env:
+            return self.target
+        self._temps += 1
+        return f"h{self._temps}" if self._temps > 1 else "h"
+
+    # ----- inputs ---------------------------------------------------------------------------
+    def input(self, name: str, shape: tuple[int | None, ...], dtype: str = "float32") -> Sym:
+        layout = self.layouts.get(name, "keras") if len(shape) >= 2 else "keras"
+        sym = Sym(shape=shape, layout=layout, expr=name, dtype=dtype, origin=name,
+                  node=Node(("input", name), is_input=True))
+        return sym
+
+    # ----- layer calls ------------------------------------------------------------------------
+    def call_layer(self, spec: LayerSpec, args: list[Any], kwargs: dict[str, Any]) -> Sym:
+        """Apply ``spec`` to traced inputs; returns the output tensor with its torch expr."""
+        spec.kind = ALIASES.get(spec.kind, spec.kind)
+        for key, value in kwargs.items():
+            if key not in ("training", "query", "value", "key", "inputs") and value not in (
+                    None, False):
+                raise spec.unsupported(f"{spec.kind}(...)({key}=...)",
+                                       "call argument not translated")
+        if spec.kind == "MultiHeadAttention":
+            return self._attention(spec, args, kwargs)
+        x = kwargs.get("inputs", args[0] if args else None)
+        if isinstance(x, list | tuple):
+            out = merge(spec, list(x))
+            out = out.with_(node=Node(spec, [s.node for s in x]))
+            self.layer_steps.append((spec, []))
+            return out
+        if not isinstance(x, Sym):
+            raise spec.unsupported(f"{spec.kind}(...)(...)", "layer applied to a non-tensor")
+        try:
+            steps, out = self._convert(spec, x)
+        except TranslationError as exc:
+            if not self.partial:
+                raise
+            steps, out = self._placeholder(spec, x, exc)
+        self._note_input_use(spec, x, steps)
+        steps = self._bind_attr_module(spec, steps)
+        expr = self.render(spec, steps, x.expr)
+        spec.extra["in_shape"] = x.shape
+        self.layer_steps.append((spec, steps))
+        origin = x.origin if spec.kind in LAYOUT_AGNOSTIC else None
+        return out.with_(expr=expr, origin=origin, node=Node(spec, [x.node]))
+
+    def _convert(self, spec: LayerSpec, x: Sym) -> tuple[list[Step], Sym]:
+        converter = CONVERTERS.get(spec.kind)
+        if converter is None:
+            raise spec.unsupported(spec.kind, f"Keras layer {spec.kind} has no PyTorch mapping")
+        if spec.extra.get("in_shape", x.shape) != x.shape:
+            raise spec.unsupported(spec.kind, "shared layer called on different shapes")
+        steps, out = converter(spec, [x])
+        if x.gap is None:
+            return steps, out
+        for step in steps:
+            if not isinstance(step, Mod):
+                continue
+            # Sizes torch needs (in_features, in_channels) were lost at the placeholder: lazy
+            # modules infer them at the first call; anything else stays a gap.
+            step.ctor = _LAZY.sub(r"nn.Lazy\1(", step.ctor)
+            if _NONE.search(step.ctor):
+                raise spec.unsupported(spec.kind, "input size unknown after the placeholder "
+                                       f"for line {x.gap}")
+        return steps, out
+
+    def _placeholder(self, spec: LayerSpec, x: Sym,
+                     exc: TranslationError) -> tuple[list[Step], Sym]:
+        """Partial mode: ``nn.Identity()`` marked TODO; the output shape becomes unknown."""
+        gap = exc.unsupported[0] if exc.unsupported else Unsupported(
+            spec.line, spec.kind, str(exc), spec.col)
+        self.unsupported.append(gap)
+        todo = f"TODO(mlsense): line {gap.line}: {gap.construct}: {gap.reason} " \
+               "(nn.Identity placeholder)"
+        layout = "keras" if x.layout == "flatcf" else x.layout
+        out = x.with_(shape=(None,) * len(x.shape), gap=gap.line, flat_from=None, layout=layout)
+        return [Mod("nn.Identity()", "todo", todo=todo)], out
+
+    def _note_input_use(self, spec: LayerSpec, x: Sym, steps: list[Step]) -> None:
+        if x.origin is None or x.origin in self.requests:
+            return
+        if spec.kind == "Embedding":
+            self.int_inputs[x.origin] = int(spec.get("input_dim", 0))
+        if spec.kind in LAYOUT_AGNOSTIC:
+            return
+        wanted = x.layout
+        if steps and isinstance(steps[0], Fn) and steps[0].func.startswith("{x}.permute("):
+            wanted = "cf" if x.layout == "keras" else "keras"
+        self.requests[x.origin] = wanted
+
+    def _bind_attr_module(self, spec: LayerSpec, steps: list[Step]) -> list[Step]:
+        """A subclass attribute like ``self.pool = MaxPooling2D()`` stays a module."""
+        if not spec.attr or any(isinstance(s, Mod) for s in steps):
+            return steps
+        single = [s for s in steps if isinstance(s, Fn) and len(s.modules) == 1]
+        if len(single) != 1:
+            return steps
+        return [Mod(s.modules[0], "m") if s is single[0] else s for s in steps]
+
+    def render(self, spec: LayerSpec, steps: list[Step], expr: str) -> str:
+        """The torch expression of ``steps`` applied to ``expr`` (statements go to lines)."""
+        for step in steps:
+            if isinstance(step, Fn):
+                if step.func.count("{x}") > 1 and not expr.isidentifier():
+                    var = self.temp()
+                    self.lines.append(f"{var} = {expr}")
+                    expr = var
+                expr = step.func.replace("{x}", expr)
+                continue
+            ref = self._module_ref(spec, step)
+            if step.stmt is None:
+                expr = step.expr.replace("{m}", ref).replace("{x}", expr)
+                continue
+            var = self.temp()
+            self.lines.append(step.stmt.replace("{v}", var).replace("{m}", ref)
+                              .replace("{x}", expr))
+            expr = step.expr.replace("{v}", var)
+        return expr
+
+    def _module_ref(self, spec: LayerSpec, step: Mod) -> str:
+        if "attr" in spec.extra:
+            return f"self.{spec.extra['attr']}"
+        attr = self._attr_name(spec, step.prefix)
+        self.modules.append(ModuleEntry(attr, step.ctor, spec, step.weight, step.todo))
+        spec.extra["attr"] = attr
+        return f"self.{attr}"
+
+    def _attention(self, spec: LayerSpec, args: list[Any], kwargs: dict[str, Any]) -> Sym:
+        query = kwargs.get("query", args[0] if args else None)
+        value = kwargs.get("value", args[1] if len(args) > 1 else None)
+        key = kwargs.get("key", args[2] if len(args) > 2 else None)
+        if not isinstance(query, Sym) or not isinstance(value, Sym):
+            raise spec.unsupported("MultiHeadAttention(...)(...)", "needs query and value tensors")
+        steps, out = rnn.attention_call(spec, query, value, key)
+        key = key or value
+        k_expr = want(key, "keras")[1].expr if key.layout == "keras" else None
+        if k_expr is None:
+            raise spec.unsupported("MultiHeadAttention", "key/value must be sequences")
+        pre: list[Step] = [s for s in steps if isinstance(s, Fn)]
+        q_expr = self.render(spec, pre, query.expr)
+        mod = next(s for s in steps if isinstance(s, Mod))
+        mod.expr = "{m}(" + f"{q_expr}, {key.expr}, {value.expr}, need_weights=False)[0]"
+        expr = self.render(spec, [mod], q_expr)
+        self.layer_steps.append((spec, steps))
+        return out.with_(expr=expr, origin=None,
+                         node=Node(spec, [query.node, value.node] + (
+                             [key.node] if key is not value else [])))
+
+    # ----- expressions --------------------------------------------------------------------
+    def eval(self, node: ast.AST) -> Any:
+        """Trace one expression: Sym, LayerSpec, list or folded value."""
+        if isinstance(node, ast.Name):
+            if node.id in self.env:
+                return self.env[node.id]
+            return self.folder.fold(node)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id == "self":
+            if node.attr in self.self_attrs:
+                return self.self_attrs[node.attr]
+            raise _error(node, f"self.{node.attr}", "attribute is not a translated layer")
+        if isinstance(node, ast.List | ast.Tuple):
+            return [self.eval(e) for e in node.elts]
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.BinOp):
+            left, right = self.eval(node.left), self.eval(node.right)
+            return apply_op(type(node.op).__name__, [left, right], {}, node)
+        if isinstance(node, ast.Call):
+            return self._eval_call(node)
+        raise _error(node, self.folder.text(node), "expression is not translated")
+
+    def _eval_call(self, node: ast.Call) -> Any:
+        spec = self.folder.layer_spec(node.func) if isinstance(node.func, ast.Call) else None
+        func = spec if spec is not None else None
+        if func is None and not isinstance(node.func, ast.Call):
+            q = self.folder.imports.resolve(node.func)
+            if q is not None and q.startswith("keras.layers.") and q.rsplit(".", 1)[1][0].isupper():
+                return self.folder.layer_spec(node)
+            if q is not None and (q.startswith(("keras.ops.", "keras.activations.",
+                                               "keras.layers.", "tensorflow.", "keras.backend."))):
+                args = [self.eval(a) for a in node.args]
+                kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg}
+                return apply_op(q, args, kwargs, node)
+            func = self.eval(node.func)
+        if not isinstance(func, LayerSpec):
+            raise _error(node, self.folder.text(node.func), "call is not a Keras layer or op")
+        args = [self.eval(a) for a in node.args]
+        kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg}
+        return self.call_layer(func, args, kwargs)
+
+    # ----- statements ----------------------------------------------------------------------
+    def assign(self, name: str, value_node: ast.AST) -> Any:
+        """``name = <expr>``: trace it and emit the torch statement when it is a tensor."""
+        self.target = name
+        value = self.eval(value_node)
+        self.target = None
+        if isinstance(value, Sym):
+            if value.expr != name:
+                self.lines.append(f"{name} = {value.expr}")
+            value = value.with_(expr=name)
+        elif isinstance(value, LayerSpec):
+            value.attr = value.attr or None
+        self.env[name] = value
+        return value
+
+
+def _error(node: ast.AST, construct: str, reason: str) -> TranslationError:
+    line = getattr(node, "lineno", 0)
+    return TranslationError(f"line {line}: {construct}: {reason}",
+                            [Unsupported(line, construct, reason, getattr(node, "col_offset", 0))])
+
+
+def keras_layer_order(inputs: list[Node], outputs: list[Node]) -> list[Any]:
+    """Keras 3's ``Functional.layers`` order: by depth from the outputs, then DFS order."""
+    finished: set[int] = set()
+    order: list[Node] = []
+    index: dict[int, int] = {}
+    ops: dict[int, Any] = {}
+
+    def visit(node: Node) -> None:
+        if id(node) in finished:
+            return
+        index.setdefault(id(node.op), len(index))
+        ops[id(node.op)] = node.op
+        for parent in node.parents:
+            visit(parent)
+        finished.add(id(node))
+        order.append(node)
+
+    for out in outputs:
+        visit(out)
+    node_depth: dict[int, int] = {}
+    op_depth: dict[int, int] = {}
+    for node in reversed(order):
+        depth = max(node_depth.setdefault(id(node), 0), op_depth.get(id(node.op), 0))
+        op_depth[id(node.op)] = depth
+        node_depth[id(node)] = depth
+        for parent in node.parents:
+            node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    for inp in inputs:
+        if id(inp.op) not in op_depth:
+            op_depth[id(inp.op)], index[id(inp.op)], ops[id(inp.op)] = 0, -1, inp.op
+    keys = sorted(op_depth, key=lambda k: (-op_depth[k], index[k]))
+    return [ops[k] for k in keys]

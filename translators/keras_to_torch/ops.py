@@ -1,0 +1,204 @@
+"""Tensor operations in Keras model code -> torch expressions.
+
+Covers merge layers (``Add``, ``Concatenate`` ...), arithmetic between traced tensors, and the
+``keras.ops`` / ``tf.*`` functions that appear in Functional graphs and ``call`` bodies. Axes are
+mapped into the torch layout of each tensor (a channels-first map's last Keras axis is dim 1).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from ..base import TranslationError, Unsupported
+from .layers import ACTIVATIONS, check_args, in_layout
+from .parse import LayerSpec
+from .shapes import Node, Sym, fmt_dims, torch_axis
+
+_BINARY = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "MatMult": "@"}
+_NAMED_BINARY = {"add": "Add", "subtract": "Sub", "multiply": "Mult", "divide": "Div",
+                 "matmul": "MatMult", "truediv": "Div"}
+_REDUCE = {"mean": "mean", "reduce_mean": "mean", "sum": "sum", "reduce_sum": "sum",
+           "max": "amax", "reduce_max": "amax", "min": "amin", "reduce_min": "amin"}
+
+
+def paren(expr: str) -> str:
+    """Parenthesise ``expr`` if it has a top-level binary operator."""
+    depth = 0
+    for i, ch in enumerate(expr):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and ch == " " and expr[i + 1:i + 2] in set("+-*/@"):
+            return f"({expr})"
+    return expr
+
+
+def _same_layout(syms: list[Sym]) -> list[Sym]:
+    """Bring every tensor to the first one's layout (elementwise ops need matching axes)."""
+    first = syms[0]
+    out = [first]
+    for s in syms[1:]:
+        out.append(in_layout(s, first.layout if first.layout != "flatcf" else "keras"))
+    if first.layout == "flatcf" and any(s.layout != "flatcf" for s in syms[1:]):
+        raise TranslationError("mixing a flattened channels-first tensor with another")
+    return out
+
+
+def _fail(node: Any, construct: str, reason: str) -> TranslationError:
+    line = getattr(node, "lineno", getattr(node, "line", 0))
+    return TranslationError(f"line {line}: {construct}: {reason}",
+                            [Unsupported(line, construct, reason, getattr(node, "col_offset", 0))])
+
+
+def merge(spec: LayerSpec, syms: list[Any]) -> Sym:
+    """Add / Subtract / Multiply / Average / Maximum / Minimum / Concatenate layers."""
+    if not syms or not all(isinstance(s, Sym) for s in syms):
+        raise spec.unsupported(f"{spec.kind}()([...])", "merge layers take a list of tensors")
+    syms = _same_layout(syms)
+    exprs = [paren(s.expr) for s in syms]
+    first = syms[0]
+    kind = spec.kind
+    if kind == "Concatenate":
+        check_args(spec, {"axis"}, 1)
+        axis = int(spec.get("axis", 0, -1))
+        rank = len(first.shape)
+        dim = torch_axis(axis, rank, first.layout)
+        k_axis = axis % (rank + 1) - 1
+        total = sum(s.shape[k_axis] or 0 for s in syms) if all(
+            s.shape[k_axis] is not None for s in syms) else None
+        shape = tuple(total if i == k_axis else v for i, v in enumerate(first.shape))
+        return first.with_(expr=f"torch.cat([{', '.join(s.expr for s in syms)}], dim={dim})",
+                           shape=shape, origin=None)
+    check_args(spec, set(), 0)
+    ops = {"Add": " + ", "Subtract": " - ", "Multiply": " * "}
+    if kind in ops:
+        if kind == "Subtract" and len(syms) != 2:
+            raise spec.unsupported("Subtract", "takes exactly two tensors")
+        expr = ops[kind].join(exprs)
+    elif kind == "Average":
+        expr = f"({' + '.join(exprs)}) / {len(exprs)}"
+    elif kind in ("Maximum", "Minimum"):
+        fn = "torch.maximum" if kind == "Maximum" else "torch.minimum"
+        expr = exprs[0]
+        for e in exprs[1:]:
+            expr = f"{fn}({expr}, {e})"
+    else:
+        raise spec.unsupported(kind, f"Keras layer {kind} has no PyTorch mapping")
+    return first.with_(expr=expr, origin=None)
+
+
+def _binary(op: str, a: Any, b: Any, node: Any) -> Sym:
+    if isinstance(a, Sym) and isinstance(b, Sym):
+        a, b = _same_layout([a, b])
+        shape = a.shape if len(a.shape) >= len(b.shape) else b.shape
+        if op == "MatMult":
+            if a.layout != "keras" or b.layout != "keras":
+                raise _fail(node, "matmul", "matmul of channels-first maps")
+            shape = (*a.shape[:-1], b.shape[-1])
+        out = a.with_(shape=shape)
+        left, right = paren(a.expr), paren(b.expr)
+    elif isinstance(a, Sym) and isinstance(b, int | float):
+        out, left, right = a, paren(a.expr), repr(b)
+    elif isinstance(b, Sym) and isinstance(a, int | float):
+        out, left, right = b, repr(a), paren(b.expr)
+    else:
+        raise _fail(node, op, "operands are not traced tensors")
+    return out.with_(expr=f"{left} {_BINARY[op]} {right}", origin=None,
+                     node=Node(object(), [s.node for s in (a, b) if isinstance(s, Sym)]))
+
+
+def _axes(value: Any) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return (value,)
+    if isinstance(value, tuple | list) and all(isinstance(v, int) for v in value):
+        return tuple(value)
+    raise TranslationError(f"axis {value!r} is not a literal")
+
+
+def apply_op(qualname: str, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+    """A ``keras.ops``/``tf`` call or binary operator applied to traced values."""
+    short = qualname.rsplit(".", 1)[-1]
+    if qualname in _BINARY:
+        return _binary(qualname, args[0], args[1], node)
+    if short in _NAMED_BINARY and len(args) == 2:
+        return _binary(_NAMED_BINARY[short], args[0], args[1], node)
+    if qualname.startswith("keras.layers.") and short in ("add", "subtract", "multiply",
+                                                           "average", "maximum", "minimum",
+                                                           "concatenate"):
+        spec = LayerSpec(short.capitalize(), [], {k: v for k, v in kwargs.items()
+                                                    if k == "axis"}, getattr(node, "lineno", 0))
+        out = merge(spec, list(args[0]))
+        return out.with_(node=Node(spec, [s.node for s in args[0]]))
+    x = args[0] if args else kwargs.get("x")
+    if not isinstance(x, Sym) and not (isinstance(x, list) and x and isinstance(x[0], Sym)):
+        raise _fail(node, qualname, "operation on a value the translator does not trace")
+    result = _unary_op(short, qualname, x, args[1:], kwargs, node)
+    if result is None:
+        raise _fail(node, qualname, "operation has no PyTorch mapping here")
+    out = result
+    parents = [s.node for s in (x if isinstance(x, list) else [x])]
+    return out.with_(origin=None, node=Node(object(), parents))
+
+
+def _unary_op(short: str, qualname: str, x: Any, rest: list[Any], kwargs: dict[str, Any],
+              node: Any) -> Sym | None:
+    if short in ("concatenate", "concat"):
+        default = -1 if qualname.startswith("keras.layers") else 0
+        axis = kwargs.get("axis", rest[0] if rest else default)
+        spec = LayerSpec("Concatenate", [], {"axis": axis}, getattr(node, "lineno", 0))
+        return merge(spec, list(x))
+    if short in ACTIVATIONS and short != "softmax":
+        module, func = ACTIVATIONS[short]
+        if short == "leaky_relu":
+            slope = float(kwargs.get("negative_slope", kwargs.get("alpha", rest[0] if rest
+                                                                     else 0.2)))
+            func = f"F.leaky_relu({{x}}, {slope})"
+        return x.with_(expr=func.replace("{x}", x.expr))
+    if short in ("softmax", "log_softmax"):
+        axis = int(kwargs.get("axis", rest[0] if rest else -1))
+        dim = torch_axis(axis, len(x.shape), x.layout)
+        return x.with_(expr=f"F.{short}({x.expr}, dim={dim})")
+    if short in _REDUCE:
+        axes = _axes(kwargs.get("axis", rest[0] if rest else None))
+        keep = bool(kwargs.get("keepdims", rest[1] if len(rest) > 1 else False))
+        op = _REDUCE[short]
+        if axes is None:
+            return x.with_(expr=f"{paren(x.expr)}.{op}()", shape=(), layout="keras")
+        rank = len(x.shape)
+        dims = tuple(torch_axis(a, rank, x.layout) for a in axes)
+        k_axes = {a % (rank + 1) - 1 for a in axes}
+        shape = tuple(1 if i in k_axes else v for i, v in enumerate(x.shape) if keep or
+                      i not in k_axes)
+        dim_text = str(dims[0]) if len(dims) == 1 else fmt_dims(dims)
+        layout = x.layout if keep or x.layout != "cf" else "keras"
+        if x.layout == "cf" and not keep and (rank - 1) in k_axes and len(shape) >= 2:
+            layout = "keras"  # channels reduced away: what is left is in Keras order
+        elif x.layout == "cf" and not keep:
+            return None
+        keep_text = ", keepdim=True" if keep else ""
+        return x.with_(expr=f"{paren(x.expr)}.{op}(dim={dim_text}{keep_text})", shape=shape,
+                       layout=layout)
+    if short == "reshape":
+        x = in_layout(x, "keras")
+        expr = x.expr
+        target = kwargs.get("newshape", kwargs.get("shape", rest[0] if rest else None))
+        if not isinstance(target, tuple | list) or not all(isinstance(v, int) or v is None
+                                                           for v in target):
+            return None
+        new_dims = ", ".join("-1" if v is None else str(v) for v in target)
+        return x.with_(expr=f"{paren(expr)}.reshape({new_dims})",
+                       shape=tuple(None if v == -1 else v for v in target[1:]))
+    if short == "transpose":
+        x = in_layout(x, "keras")
+        expr = x.expr
+        perm = _axes(kwargs.get("axes", kwargs.get("perm", rest[0] if rest else None)))
+        if perm is None or perm[0] != 0:
+            return None
+        shape = tuple(x.shape[p - 1] for p in perm[1:])
+        return x.with_(expr=f"{paren(expr)}.permute({', '.join(map(str, perm))})", shape=shape)
+    if isinstance(node, ast.AST) and short in ("sqrt", "exp", "abs", "square"):
+        fn = {"square": "torch.square"}.get(short, f"torch.{short}")
+        return x.with_(expr=f"{fn}({x.expr})")
+    return None

@@ -1,0 +1,240 @@
+"""Reading Keras source for the Keras -> PyTorch translator: imports, names, literal arguments.
+
+Pure ``ast``: nothing here imports Keras. Names are resolved through the module's own import
+statements (``tf.keras.layers.Dense``, ``from keras.layers import Dense``, ``layers.Dense`` all
+become ``keras.layers.Dense``), and layer arguments are folded to Python values where they are
+literals, module-level constants or constructor defaults.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..base import TranslationError, Unsupported
+
+# Alternative spellings of the Keras namespace, longest first.
+_PREFIXES = (
+    ("tensorflow.python.keras.", "keras."),
+    ("tensorflow.keras.", "keras."),
+    ("tf_keras.", "keras."),
+    ("keras.src.", "keras."),
+    ("keras.api.", "keras."),
+    ("keras.models.", "keras."),
+    ("keras.engine.", "keras."),
+)
+_EXACT = {"tensorflow.keras": "keras", "tf_keras": "keras", "keras.layers.Input": "keras.Input",
+          "keras.layers.InputLayer": "keras.layers.InputLayer"}
+
+
+def canonical(qualname: str) -> str:
+    """``tensorflow.keras.models.Sequential`` -> ``keras.Sequential`` (one spelling per API)."""
+    for prefix, repl in _PREFIXES:
+        if qualname.startswith(prefix):
+            qualname = repl + qualname[len(prefix):]
+    if qualname in _EXACT:
+        return _EXACT[qualname]
+    if qualname.startswith("keras.layers.experimental.preprocessing."):
+        return "keras.layers." + qualname.rsplit(".", 1)[1]
+    return qualname
+
+
+def dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+class Imports:
+    """Local name -> fully qualified name, from a module's import statements."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.names: dict[str, str] = {}
+        self.keras_import_lines: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        self.names[alias.asname] = alias.name
+                    else:
+                        head = alias.name.split(".")[0]
+                        self.names[head] = head
+                self._mark(node, [a.name for a in node.names])
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    self.names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                self._mark(node, [node.module])
+
+    def _mark(self, node: ast.stmt, modules: list[str]) -> None:
+        if all(m.split(".")[0] in {"keras", "tensorflow", "tf_keras"} for m in modules):
+            self.keras_import_lines.add(node.lineno)
+
+    def resolve(self, node: ast.AST) -> str | None:
+        """Canonical qualified name of ``node`` when its head is an imported name."""
+        name = dotted(node)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        full = self.names.get(head)
+        if full is None:
+            return None
+        return canonical(f"{full}.{rest}" if rest else full)
+
+    def is_keras(self, node: ast.AST, *suffixes: str) -> bool:
+        """Whether ``node`` names one of ``keras.<suffix>``."""
+        q = self.resolve(node)
+        return q is not None and any(q == f"keras.{s}" for s in suffixes)
+
+    def mentions_framework(self, node: ast.AST) -> bool:
+        """Whether any name under ``node`` resolves into keras/tensorflow."""
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                q = self.names.get(sub.id, "")
+                if q.split(".")[0] in {"keras", "tensorflow", "tf_keras"}:
+                    return True
+        return False
+
+
+@dataclass
+class Opaque:
+    """An argument value the translator could not fold (kept as source text)."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+@dataclass
+class LayerSpec:
+    """One ``layers.X(...)`` constructor call, its folded arguments and where it is."""
+
+    kind: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+    line: int
+    col: int = 0
+    attr: str | None = None  # subclass attribute or variable name holding the layer
+    call_count: int = 0
+    built: Any = None  # set by the graph tracer on the first call
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str | None:
+        value = self.kwargs.get("name")
+        return value if isinstance(value, str) else None
+
+    def get(self, name: str, pos: int | None = None, default: Any = None) -> Any:
+        """Argument ``name`` given by keyword or at position ``pos``, else ``default``."""
+        if name in self.kwargs:
+            return self.kwargs[name]
+        if pos is not None and pos < len(self.args):
+            return self.args[pos]
+        return default
+
+    def unsupported(self, construct: str, reason: str) -> TranslationError:
+        """A located error about this layer."""
+        u = Unsupported(self.line, construct, reason, self.col)
+        return TranslationError(f"line {self.line}: {construct}: {reason}", [u])
+
+
+class Folder:
+    """Folds argument expressions to Python values; unknown ones become :class:`Opaque`."""
+
+    def __init__(self, source: str, imports: Imports, consts: dict[str, Any]) -> None:
+        self.source = source
+        self.imports = imports
+        self.consts = consts
+
+    def text(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.source, node) or ast.unparse(node)
+
+    def fold(self, node: ast.AST, env: dict[str, Any] | None = None) -> Any:
+        """Python value of ``node``; nested layer constructors become :class:`LayerSpec`."""
+        env = env or {}
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Tuple | ast.List):
+            return tuple(self.fold(e, env) for e in node.elts)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            inner = self.fold(node.operand, env)
+            return -inner if isinstance(inner, int | float) else Opaque(self.text(node))
+        if isinstance(node, ast.BinOp):
+            left, right = self.fold(node.left, env), self.fold(node.right, env)
+            if isinstance(left, int | float) and isinstance(right, int | float):
+                ops = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+                       ast.Mult: lambda a, b: a * b, ast.FloorDiv: lambda a, b: a // b,
+                       ast.Div: lambda a, b: a / b}
+                fn = ops.get(type(node.op))
+                if fn is not None:
+                    return fn(left, right)
+            return Opaque(self.text(node))
+        if isinstance(node, ast.Name):
+            if node.id in env:
+                return env[node.id]
+            if node.id in self.consts:
+                return self.consts[node.id]
+        q = self.imports.resolve(node)
+        if q is not None and q.startswith("keras.activations."):
+            return q.rsplit(".", 1)[1]
+        if q is not None and q.startswith("tensorflow.nn."):
+            return q.rsplit(".", 1)[1]
+        if isinstance(node, ast.Call):
+            spec = self.layer_spec(node, env)
+            if spec is not None:
+                return spec
+        return Opaque(self.text(node))
+
+    def layer_class(self, func: ast.AST) -> str | None:
+        """``Dense`` when ``func`` names ``keras.layers.Dense``."""
+        q = self.imports.resolve(func)
+        if q and q.startswith("keras.layers.") and q.count(".") == 2:
+            return q.rsplit(".", 1)[1]
+        return None
+
+    def layer_spec(self, call: ast.Call, env: dict[str, Any] | None = None) -> LayerSpec | None:
+        """A :class:`LayerSpec` if ``call`` constructs a Keras layer."""
+        kind = self.layer_class(call.func)
+        if kind is None or kind[0].islower():
+            return None
+        args = [self.fold(a, env) for a in call.args]
+        kwargs = {k.arg: self.fold(k.value, env) for k in call.keywords if k.arg}
+        return LayerSpec(kind, args, kwargs, call.lineno, call.col_offset)
+
+
+def module_constants(tree: ast.Module) -> dict[str, Any]:
+    """Module-level ``NAME = <literal>`` assignments (hyper-parameters used in layer args)."""
+    consts: dict[str, Any] = {}
+    for stmt in tree.body:
+        if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
+            continue
+        target = stmt.targets[0]
+        try:
+            value = ast.literal_eval(stmt.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue
+        if isinstance(target, ast.Name):
+            consts[target.id] = value
+        elif isinstance(target, ast.Tuple) and isinstance(value, tuple) and len(
+                value) == len(target.elts):
+            for elt, item in zip(target.elts, value, strict=True):
+                if isinstance(elt, ast.Name):
+                    consts[elt.id] = item
+    return consts
+
+
+def as_tuple(value: Any, rank: int) -> tuple[int, ...]:
+    """Keras' ``kernel_size=3`` / ``(3, 3)`` normalisation to a ``rank``-tuple."""
+    if isinstance(value, int):
+        return (value,) * rank
+    if isinstance(value, tuple | list) and len(value) == rank and all(
+            isinstance(v, int) for v in value):
+        return tuple(value)
+    raise ValueError(f"expected an int or {rank} ints, got {value!r}")

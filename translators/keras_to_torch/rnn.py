@@ -1,0 +1,123 @@
+"""Keras sequence layers -> PyTorch: Embedding, LSTM, GRU, Bidirectional, MultiHeadAttention.
+
+Keras RNNs are batch-major and return the last step unless ``return_sequences=True``; torch RNNs
+return ``(output, state)``. The last step of a bidirectional Keras RNN is the concatenation of
+the forward direction's final state and the backward direction's final state (which the torch
+output holds at time 0), so it is read from ``h_n`` rather than ``output[:, -1]``.
+"""
+
+from __future__ import annotations
+
+from .layers import CONVERTERS, Mod, Result, check_args, want
+from .parse import LayerSpec
+from .shapes import Sym
+
+
+def embedding(spec: LayerSpec, ins: list[Sym]) -> Result:
+    check_args(spec, {"input_dim", "output_dim", "mask_zero", "embeddings_initializer"}, 2)
+    if spec.get("mask_zero"):
+        raise spec.unsupported("Embedding(mask_zero=True)",
+                               "Keras masks padded steps downstream; torch has no masking here")
+    vocab, dim = spec.get("input_dim", 0), spec.get("output_dim", 1)
+    x = ins[0]
+    out = x.with_(shape=(*x.shape, dim), layout="keras", dtype="float32", vocab=None)
+    return [Mod(f"nn.Embedding({vocab}, {dim})", "embedding", ("embedding", {}))], out
+
+
+_RNN_ARGS = {"units", "activation", "recurrent_activation", "use_bias", "return_sequences",
+             "return_state", "go_backwards", "stateful", "unroll", "dropout",
+             "recurrent_dropout", "reset_after", "unit_forget_bias", "time_major",
+             "implementation", "use_cudnn"}
+
+
+def _check_rnn(spec: LayerSpec) -> None:
+    check_args(spec, _RNN_ARGS, 1)
+    for key, bad in (("return_state", True), ("go_backwards", True), ("stateful", True),
+                     ("use_bias", False)):
+        if spec.get(key) == bad:
+            raise spec.unsupported(f"{spec.kind}({key}={bad})", "not translated")
+    if spec.get("activation", default="tanh") != "tanh" or spec.get(
+            "recurrent_activation", default="sigmoid") != "sigmoid":
+        raise spec.unsupported(f"{spec.kind}(activation=...)",
+                               "torch RNNs use tanh/sigmoid only")
+    if spec.kind == "GRU" and spec.get("reset_after", default=True) is not True:
+        raise spec.unsupported("GRU(reset_after=False)",
+                               "torch's GRU applies the reset gate after the matmul "
+                               "(reset_after=True) only")
+
+
+def rnn(spec: LayerSpec, ins: list[Sym], bidirectional: bool = False,
+        outer: LayerSpec | None = None) -> Result:
+    """LSTM / GRU, optionally wrapped in Bidirectional."""
+    _check_rnn(spec)
+    pre, x = want(ins[0], "keras")
+    if len(x.shape) != 2:
+        raise spec.unsupported(spec.kind, "RNN input must be (steps, features)")
+    units = spec.get("units", 0)
+    seq = bool(spec.get("return_sequences", default=False))
+    cls = "LSTM" if spec.kind == "LSTM" else "GRU"
+    extra = ", bidirectional=True" if bidirectional else ""
+    ctor = f"nn.{cls}({x.shape[1]}, {units}, batch_first=True{extra})"
+    weight = (cls.lower(), {"bidirectional": bidirectional, "hidden": units})
+    width = units * (2 if bidirectional else 1)
+    if seq:
+        mod = Mod(ctor, cls.lower(), weight, stmt="{v}, _ = {m}({x})", expr="{v}")
+        return [*pre, mod], x.with_(shape=(x.shape[0], width))
+    if not bidirectional:
+        # Keras return_sequences=False: the last time step.
+        mod = Mod(ctor, cls.lower(), weight, stmt="{v}, _ = {m}({x})", expr="{v}[:, -1, :]")
+    else:
+        state = "_, ({v}, _)" if cls == "LSTM" else "_, {v}"
+        mod = Mod(ctor, cls.lower(), weight, stmt=state + " = {m}({x})",
+                  expr="torch.cat([{v}[-2], {v}[-1]], dim=-1)")
+    return [*pre, mod], x.with_(shape=(width,))
+
+
+def recurrent(spec: LayerSpec, ins: list[Sym]) -> Result:
+    return rnn(spec, ins)
+
+
+def bidirectional(spec: LayerSpec, ins: list[Sym]) -> Result:
+    check_args(spec, {"layer", "merge_mode", "backward_layer"}, 2)
+    inner = spec.get("layer", 0)
+    if not isinstance(inner, LayerSpec) or inner.kind not in ("LSTM", "GRU"):
+        raise spec.unsupported("Bidirectional(...)", "only LSTM/GRU layers are wrapped")
+    if spec.get("merge_mode", 1, "concat") != "concat" or spec.get("backward_layer") is not None:
+        raise spec.unsupported("Bidirectional(merge_mode=...)", "only merge_mode='concat'")
+    return rnn(inner, ins, bidirectional=True, outer=spec)
+
+
+def attention_call(spec: LayerSpec, query: Sym, value: Sym, key: Sym | None) -> Result:
+    """``mha(query, value[, key])`` -> ``nn.MultiheadAttention(batch_first=True)``."""
+    check_args(spec, {"num_heads", "key_dim", "value_dim", "dropout", "use_bias",
+                      "output_shape"}, 3)
+    heads, key_dim = spec.get("num_heads", 0), spec.get("key_dim", 1)
+    q_pre, q = want(query, "keras")
+    _, v = want(value, "keras")
+    embed = q.shape[-1]
+    if not isinstance(embed, int) or key_dim * heads != embed or spec.get(
+            "value_dim", 2) not in (None, key_dim) or spec.get("output_shape") is not None \
+            or v.shape[-1] != embed or (key is not None and key.shape[-1] != embed):
+        raise spec.unsupported("MultiHeadAttention(...)",
+                               "torch needs key_dim * num_heads == query/key/value width")
+    if not spec.get("use_bias", default=True):
+        raise spec.unsupported("MultiHeadAttention(use_bias=False)", "not translated")
+    rate = float(spec.get("dropout", default=0.0))
+    extra = f", dropout={rate}" if rate else ""
+    ctor = f"nn.MultiheadAttention({embed}, {heads}{extra}, batch_first=True)"
+    weight = ("mha", {"num_heads": heads, "embed_dim": embed})
+    return [*q_pre, Mod(ctor, "attn", weight)], q
+
+
+def _not_called_directly(spec: LayerSpec, ins: list[Sym]) -> Result:
+    raise spec.unsupported("MultiHeadAttention", "call it as mha(query, value)")
+
+
+def register() -> None:
+    """Add the sequence layers to the converter table."""
+    CONVERTERS.update({"Embedding": embedding, "LSTM": recurrent, "GRU": recurrent,
+                       "Bidirectional": bidirectional,
+                       "MultiHeadAttention": _not_called_directly})
+
+
+register()

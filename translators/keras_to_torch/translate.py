@@ -1,0 +1,359 @@
+"""Keras -> PyTorch source-to-source translation (``translate_keras_to_pytorch``).
+
+Pipeline: parse (``ast``) -> find the models (:mod:`.model`) -> trace each with symbolic
+tensors (:mod:`.graph`, layer table in :mod:`.layers` / :mod:`.rnn`) -> emit
+``nn.Sequential`` or an ``nn.Module`` class (:mod:`.emit`) -> rewrite the rest of the file:
+keras imports become torch ones, compile/fit become a loss, an optimizer and a loop
+(:mod:`.training`), plain Python (numpy data) is kept as written.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from ..base import TensorSpec, Translation, TranslationError, Unsupported
+from .emit import Emitted, camel, emit_class, emit_sequential, signature
+from .model import Found, Traced, fail, init_params_without_defaults, param_defaults, trace
+from .params import fixed_reason, plain, render, unmark, used_names
+from .parse import Folder, Imports, module_constants
+from .training import (
+    TrainState,
+    compile_lines,
+    fit_lines,
+    method_call,
+    other_call_lines,
+)
+
+
+def translate_keras_to_pytorch(source: str, *, class_name: str | None = None,
+                               partial: bool = False, input_shape: tuple[int, ...] | None = None,
+                               filename: str = "<source>") -> Translation:
+    """Translate a Keras model file to PyTorch.
+
+    Raises :class:`TranslationError` (never another exception) with a ``file:line:`` message.
+    """
+    try:
+        tree = ast.parse(source, filename=filename)
+    except (SyntaxError, ValueError) as exc:  # ValueError: null bytes in the source
+        line = getattr(exc, "lineno", None) or 1
+        msg = getattr(exc, "msg", None) or str(exc)
+        raise TranslationError(f"{filename}:{line}: cannot parse: {msg}",
+                               [Unsupported(line, "syntax", msg)]) from None
+    try:
+        imports = Imports(tree)
+        folder = Folder(source, imports, module_constants(tree))
+        models = discover(tree.body, folder)
+        if not models:
+            reason = "no Keras model found (Sequential, keras.Model(inputs, outputs) or a " \
+                     "keras.Model subclass)"
+            raise TranslationError(reason, [Unsupported(1, "model", reason)])
+        chosen = _choose(models, class_name, tree)
+        return _Builder(source, tree, folder, chosen, partial, input_shape).run()
+    except TranslationError as exc:
+        raise _located(exc, filename) from exc
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+        # A construct the translator did not anticipate: still a located, clean failure.
+        reason = f"unexpected construct ({type(exc).__name__}: {exc})"
+        raise TranslationError(f"{filename}:1: cannot translate: {reason}",
+                               [Unsupported(1, "model", reason)]) from exc
+
+
+def _located(exc: TranslationError, filename: str) -> TranslationError:
+    """``exc`` with a ``file:line:`` prefix (the first unsupported construct's line)."""
+    message = unmark(str(exc))
+    line = exc.unsupported[0].line if exc.unsupported else 1
+    prefix = f"line {line}: "
+    if message.startswith(prefix):
+        message = message[len(prefix):]
+    return TranslationError(f"{filename}:{line or 1}: {message}", _unmarked(exc.unsupported))
+
+
+def _plain_spec(spec: TensorSpec) -> TensorSpec:
+    return TensorSpec(plain(spec.shape), spec.dtype, plain(spec.to_target), plain(spec.vocab))
+
+
+def _unmarked(items: list[Unsupported]) -> list[Unsupported]:
+    """Unsupported items with parameter markers replaced by their default values."""
+    return [Unsupported(u.line, unmark(u.construct), unmark(u.reason), u.column) for u in items]
+
+
+def discover(body: list[ast.stmt], folder: Folder, builder: str | None = None) -> list[Found]:
+    """Every Keras model defined by the statements (recursing into builder functions)."""
+    imports = folder.imports
+    found: list[Found] = []
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, ast.ClassDef) and any(imports.is_keras(b, "Model") for b in stmt.bases):
+            found.append(Found("subclass", stmt.name, stmt, [stmt]))
+        elif isinstance(stmt, ast.FunctionDef) and builder is None:
+            inner = discover(stmt.body, folder, builder=stmt.name)
+            for f in inner:
+                f.builder, f.stmts = stmt.name, [stmt]
+            found.extend(inner)
+        value = stmt.value if isinstance(stmt, ast.Assign | ast.Return) else None
+        name = (stmt.targets[0].id if isinstance(stmt, ast.Assign) and isinstance(
+            stmt.targets[0], ast.Name) else builder or "model")
+        if not isinstance(value, ast.Call):
+            continue
+        if imports.is_keras(value.func, "Sequential"):
+            layers = value.args[0] if value.args else next(
+                (k.value for k in value.keywords if k.arg == "layers"), None)
+            f = Found("sequential", name, stmt, [stmt])
+            f.layers = list(layers.elts) if isinstance(layers, ast.List | ast.Tuple) else []
+            for later in body[i + 1:]:
+                call = method_call(later)
+                if call and call[0] == name and call[1] == "add" and call[2].args:
+                    f.layers.append(call[2].args[0])
+                    f.stmts.append(later)
+            found.append(f)
+        elif imports.is_keras(value.func, "Model"):
+            f = Found("functional", name, stmt, [stmt], model_call=value)
+            f.body = _graph_statements(body[:i], folder, found)
+            f.stmts.extend(f.body)
+            found.append(f)
+    return found
+
+
+def _graph_statements(before: list[ast.stmt], folder: Folder, taken: list[Found]) -> list[ast.stmt]:
+    """The assignments that build a Functional graph: they touch Keras or graph variables."""
+    used = {id(s) for f in taken for s in f.stmts}
+    names: set[str] = set()
+    graph: list[ast.stmt] = []
+    for stmt in before:
+        if id(stmt) in used or not isinstance(stmt, ast.Assign):
+            continue
+        refs = {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)}
+        if folder.imports.mentions_framework(stmt.value) or refs & names:
+            graph.append(stmt)
+            names.update(n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return graph
+
+
+def _choose(models: list[Found], class_name: str | None, tree: ast.Module) -> Found:
+    if class_name:
+        for f in models:
+            if class_name in (f.name, f.builder):
+                return f
+        names = ", ".join(sorted({f.builder or f.name for f in models}))
+        reason = f"no model named {class_name!r} (found: {names})"
+        raise TranslationError(reason, [Unsupported(1, class_name, reason)])
+    fitted = {c[0] for s in ast.walk(tree) if isinstance(s, ast.stmt)
+              and (c := method_call(s)) and c[1] in ("fit", "compile")}
+    for f in models:
+        if f.name in fitted:
+            return f
+    return models[-1]
+
+
+class _Builder:
+    """Assembles the target file around the translated model."""
+
+    def __init__(self, source: str, tree: ast.Module, folder: Folder, chosen: Found,
+                 partial: bool, input_shape: tuple[int, ...] | None) -> None:
+        self.source, self.tree, self.folder = source, tree, folder
+        self.chosen, self.partial, self.input_shape = chosen, partial, input_shape
+        self.unsupported: list[Unsupported] = []
+        self.notes: list[str] = []
+        self.model_vars: dict[str, str] = {}  # variable -> class for subclass instances
+        self.build_shapes = self._build_shapes()
+
+    def _build_shapes(self) -> dict[str, tuple[int | None, ...]]:
+        shapes: dict[str, tuple[int | None, ...]] = {}
+        for stmt in ast.walk(self.tree):
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call) and isinstance(
+                    stmt.value.func, ast.Name) and isinstance(stmt.targets[0], ast.Name):
+                self.model_vars[stmt.targets[0].id] = stmt.value.func.id
+            call = method_call(stmt) if isinstance(stmt, ast.stmt) else None
+            if call and call[1] == "build" and call[2].args:
+                value = self.folder.fold(call[2].args[0])
+                if isinstance(value, tuple) and len(value) >= 2:
+                    shapes[call[0]] = value[1:]
+                    cls = self.model_vars.get(call[0])
+                    if cls:
+                        shapes[cls] = value[1:]
+        return shapes
+
+    def run(self) -> Translation:
+        found = self.chosen
+        traced = trace(found, self.folder, self.input_shape, self.build_shapes, self.partial)
+        self.unsupported.extend(_unmarked(traced.tracer.unsupported))
+        emitted = self._emit(traced)
+        self._pin_params(emitted)
+        code = self._assemble(emitted)
+        source_model, target_model = self._model_exprs(found, emitted)
+        return Translation("keras", "pytorch", code, source_model, target_model,
+                           emitted.inputs, emitted.outputs, emitted.weight_map,
+                           self.unsupported, self.notes)
+
+    def _builder_fn(self) -> ast.FunctionDef | None:
+        found = self.chosen
+        fn = found.stmts[0] if found.builder else None
+        return fn if isinstance(fn, ast.FunctionDef) else None
+
+    def _emit(self, traced: Traced) -> Emitted:
+        """The model's code (parameter names in ``__init__``) and plain contract data."""
+        found = self.chosen
+        emitted = None
+        if found.kind == "sequential" and not found.builder:
+            emitted = emit_sequential(found, traced)
+        if emitted is None:
+            cls_name = found.name if found.kind == "subclass" else camel(found.builder or found.name)
+            fn = self._builder_fn()
+            sig = f"self, {signature(fn.args)}" if fn and fn.args.args + fn.args.kwonlyargs \
+                else "self"
+            emitted = emit_class(found, traced, self.folder, cls_name, sig)
+        emitted.code = render(emitted.code, symbolic=emitted.class_name is not None)
+        emitted.inputs = [_plain_spec(s) for s in emitted.inputs]
+        emitted.outputs = [_plain_spec(s) for s in emitted.outputs]
+        for w in emitted.weight_map:
+            w.params = plain(w.params)
+        return emitted
+
+    def _params(self) -> tuple[dict[str, object], list[ast.stmt], int]:
+        """(defaults of the constructor / builder parameters, the body reading them, line)."""
+        node = self.chosen.node
+        fn = self._builder_fn()
+        if isinstance(node, ast.ClassDef):
+            fn = next((s for s in node.body if isinstance(s, ast.FunctionDef)
+                       and s.name == "__init__"), None)
+            skip = 1
+        else:
+            skip = 0
+        if fn is None:
+            return {}, [], 1
+        return param_defaults(fn.args, self.folder, skip), fn.body, fn.lineno
+
+    def _pin_params(self, emitted: Emitted) -> None:
+        """Comment and note each parameter the torch code cannot follow (fixed at its default)."""
+        defaults, body, line = self._params()
+        read = set().union(*(used_names(s) for s in body)) if body else set()
+        pins: list[str] = []
+        for name, default in defaults.items():
+            if name not in read:
+                continue
+            reason = fixed_reason(name, default, emitted.code, self._emit_with)
+            if reason is None:
+                continue
+            text = f"{name} is fixed at its default ({default!r}): {reason}"
+            pins.append(f"        # mlsense: {text}.")
+            self.notes.append(f"line {line}: {text}")
+        if pins:
+            lines = emitted.code.splitlines()
+            at = lines.index("        super().__init__()") + 1
+            emitted.code = "\n".join(lines[:at] + pins + lines[at:])
+
+    def _emit_with(self, overrides: dict[str, object]) -> str | None:
+        """The model code traced with other parameter values (None: it does not trace)."""
+        try:
+            traced = trace(self.chosen, self.folder, self.input_shape, self.build_shapes,
+                           self.partial, overrides)
+            return self._emit(traced).code
+        except (TranslationError, ValueError, TypeError, KeyError, IndexError, ZeroDivisionError):
+            return None
+
+    def _model_exprs(self, found: Found, emitted: Emitted) -> tuple[str, str]:
+        if found.kind == "subclass":
+            assert isinstance(found.node, ast.ClassDef)
+            missing = init_params_without_defaults(found.node)
+            if missing:
+                raise fail(found.node, f"class {found.name}", "constructor needs arguments "
+                           f"{missing}: give them defaults")
+            return f"{found.name}()", f"{found.name}()"
+        if found.builder:
+            return f"{found.builder}()", f"{found.builder}()"
+        return found.name, found.name
+
+    def _model_code(self, emitted: Emitted) -> list[str]:
+        found = self.chosen
+        lines = emitted.code.splitlines()
+        if found.builder:
+            fn = next(s for s in self.tree.body if isinstance(s, ast.FunctionDef)
+                      and s.name == found.builder)
+            names = [a.arg for a in fn.args.args + fn.args.kwonlyargs]
+            call = ", ".join(f"{n}={n}" for n in names)
+            lines += ["", "", f"def {found.builder}({ast.unparse(fn.args)}):",
+                      f"    return {emitted.class_name}({call})"]
+        elif found.kind != "subclass" and emitted.class_name:
+            lines += ["", "", f"{found.name} = {emitted.class_name}()"]
+        return ["", *lines, ""]
+
+    def _assemble(self, emitted: Emitted) -> str:
+        state = TrainState(softmax_output=self._ends_with("softmax", emitted),
+                           input_perm=tuple(emitted.inputs[0].to_target) if emitted.inputs
+                           and emitted.inputs[0].to_target else None,
+                           input_long=bool(emitted.inputs and emitted.inputs[0].dtype == "int64"))
+        model_stmts = {id(s) for s in self.chosen.stmts}
+        body: list[str] = []
+        header: list[str] = []
+        placed = False
+        prev_end = 0
+        var = self.chosen.name if self.chosen.kind != "subclass" else None
+        for stmt in self.tree.body:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
+                    and stmt is self.tree.body[0]:
+                header += [self.folder.text(stmt), ""]
+                continue
+            if isinstance(stmt, ast.Import | ast.ImportFrom):
+                if stmt.lineno not in self.folder.imports.keras_import_lines:
+                    header.append(self.folder.text(stmt))
+                continue
+            if id(stmt) in model_stmts:
+                if not placed:
+                    body.extend(["", *self._model_code(emitted), ""])
+                    placed = True
+                prev_end = stmt.end_lineno or stmt.lineno
+                continue
+            if body and body[-1] and stmt.lineno - prev_end > 1:
+                body.append("")  # keep the source's paragraph breaks
+            body.extend(self._statement(stmt, state, var))
+            prev_end = stmt.end_lineno or stmt.lineno
+        code = re.sub(r"\n{4,}", "\n\n\n", "\n".join(body))
+        header += self._torch_imports(code)
+        code = code.strip("\n")
+        gap = "\n\n\n" if code.startswith(("class ", "def ", "#", "@")) else "\n\n"
+        return "\n".join(header) + gap + code + "\n"
+
+    def _ends_with(self, act: str, emitted: Emitted) -> bool:
+        code = emitted.code.strip().splitlines()
+        tail = "\n".join(code[-3:])
+        return f"{act}(" in tail.lower()
+
+    def _statement(self, stmt: ast.stmt, state: TrainState, var: str | None) -> list[str]:
+        text = self.folder.text(stmt)
+        call = method_call(stmt)
+        if call is not None:
+            obj, method, node, target = call
+            is_model = obj == var or self.model_vars.get(obj) == self.chosen.name or (
+                self.chosen.builder and self.model_vars.get(obj) == self.chosen.builder)
+            if is_model:
+                if method == "compile":
+                    return compile_lines(node, obj, self.folder, state)
+                if method == "fit":
+                    return fit_lines(node, obj, self.folder, state)
+                if method == "build":
+                    return []
+                other = other_call_lines(method, node, obj, target, self.folder, state)
+                if other is not None:
+                    return other
+                return self._todo(stmt, f"{obj}.{method}(...)")
+        if self.folder.imports.mentions_framework(stmt):
+            return self._todo(stmt, text.splitlines()[0])
+        return text.splitlines()
+
+    def _todo(self, stmt: ast.stmt, construct: str) -> list[str]:
+        reason = "not translated to PyTorch"
+        item = Unsupported(stmt.lineno, construct, reason, stmt.col_offset)
+        if self.partial:
+            self.unsupported.append(item)
+        else:
+            self.notes.append(f"line {stmt.lineno}: {construct}: {reason} (TODO comment)")
+        return [f"# TODO(mlsense): {line}" for line in self.folder.text(stmt).splitlines()]
+
+    @staticmethod
+    def _torch_imports(code: str) -> list[str]:
+        lines = ["import torch", "from torch import nn"]
+        if "F." in code:
+            lines.append("import torch.nn.functional as F")
+        if "DataLoader(" in code:
+            lines.append("from torch.utils.data import DataLoader, TensorDataset")
+        return lines

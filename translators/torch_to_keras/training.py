@@ -1,0 +1,204 @@
+"""Module-level PyTorch training code -> Keras ``compile``/``fit`` (and data as NumPy arrays).
+
+Recognised idioms: tensors built with ``torch.randn/rand/zeros/ones/randint/tensor``, a loss
+module, an optimizer over ``model.parameters()``, and the epoch loop (full-batch, or over a
+``DataLoader(TensorDataset(X, Y), batch_size=..., shuffle=...)``) with ``zero_grad``/
+``backward``/``step``. Anything else becomes a ``# TODO(mlsense)`` comment, never silence.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from .model import Resolver
+
+LOSSES = {"MSELoss": '"mse"', "L1Loss": '"mae"',
+          "CrossEntropyLoss": "keras.losses.SparseCategoricalCrossentropy(from_logits=True)",
+          "BCEWithLogitsLoss": "keras.losses.BinaryCrossentropy(from_logits=True)",
+          "BCELoss": "keras.losses.BinaryCrossentropy()"}
+# torch optimizer -> (Keras class, torch's default epsilon or None when Keras has none)
+OPTIMIZERS = {"Adam": ("Adam", 1e-8), "AdamW": ("AdamW", 1e-8), "RMSprop": ("RMSprop", 1e-8),
+              "SGD": ("SGD", None)}
+_NUMPY = {"randn": "np.random.randn({args}).astype(\"float32\")",
+          "rand": "np.random.rand({args}).astype(\"float32\")",
+          "zeros": "np.zeros(({args}), dtype=\"float32\")",
+          "ones": "np.ones(({args}), dtype=\"float32\")"}
+
+
+@dataclass
+class TrainingCode:
+    """Translated training lines plus what the caller reports."""
+
+    lines: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    uses_numpy: bool = False
+
+
+class TrainingTranslator:
+    """Translate statements in order, remembering losses, optimizers and data loaders."""
+
+    def __init__(self, resolver: Resolver, model_names: set[str],
+                 input_perm: tuple[int, ...] | None) -> None:
+        self.r, self.models, self.perm = resolver, model_names, input_perm
+        self.loss: dict[str, str] = {}
+        self.optim: dict[str, str] = {}
+        self.loaders: dict[str, tuple[str, str, str, str]] = {}
+        self.out = TrainingCode()
+
+    def translate(self, stmts: list[ast.stmt]) -> TrainingCode:
+        for stmt in stmts:
+            self.stmt(stmt, "")
+        return self.out
+
+    def todo(self, stmt: ast.stmt, indent: str, why: str) -> None:
+        self.out.notes.append(f"line {stmt.lineno}: training code not translated ({why})")
+        for i, text in enumerate(ast.unparse(stmt).splitlines()):
+            prefix = f"# TODO(mlsense): {why}: " if i == 0 else "#   "
+            self.out.lines.append(indent + prefix + text)
+
+    def emit(self, indent: str, text: str) -> None:
+        self.out.lines.append(indent + text)
+
+    def stmt(self, stmt: ast.stmt, indent: str) -> None:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            self.assign(stmt, indent)
+        elif isinstance(stmt, ast.For):
+            self.loop(stmt, indent)
+        elif isinstance(stmt, ast.If) and "__name__" in ast.unparse(stmt.test):
+            self.emit(indent, f"if {ast.unparse(stmt.test)}:")
+            before = len(self.out.lines)
+            for s in stmt.body:
+                self.stmt(s, indent + "    ")
+            if len(self.out.lines) == before:
+                self.emit(indent + "    ", "pass")
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            self.call_stmt(stmt, indent)
+        elif isinstance(stmt, ast.With) and "no_grad" in ast.unparse(stmt.items[0].context_expr):
+            for s in stmt.body:  # Keras inference builds no graph for gradients anyway
+                self.stmt(s, indent)
+        elif not self._mentions_torch(stmt):
+            self.emit(indent, ast.unparse(stmt))
+        else:
+            self.todo(stmt, indent, "unrecognised PyTorch training code")
+
+    def _mentions_torch(self, node: ast.AST) -> bool:
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and self.r.aliases.get(n.id, "").startswith("torch"):
+                return True
+            if isinstance(n, ast.Attribute) and n.attr in ("backward", "parameters", "to",
+                                                            "cuda", "item", "detach", "numpy"):
+                return True
+        return False
+
+    def call_stmt(self, stmt: ast.Expr, indent: str) -> None:
+        call = stmt.value
+        assert isinstance(call, ast.Call)
+        qual = self.r.qualname(call.func) or ""
+        if qual == "torch.manual_seed":
+            self.emit(indent, f"keras.utils.set_random_seed({ast.unparse(call.args[0])})")
+        elif isinstance(call.func, ast.Attribute) and call.func.attr in ("eval", "train") and \
+                ast.unparse(call.func.value) in self.models:
+            return  # Keras picks training/inference mode per call (fit vs predict)
+        elif not self._mentions_torch(stmt):
+            self.emit(indent, ast.unparse(stmt))
+        else:
+            self.todo(stmt, indent, "unrecognised PyTorch call")
+
+    def assign(self, stmt: ast.Assign, indent: str) -> None:
+        target, value = ast.unparse(stmt.targets[0]), stmt.value
+        qual = self.r.qualname(value.func) if isinstance(value, ast.Call) else None
+        name = qual.rsplit(".", 1)[-1] if qual else ""
+        if qual and qual.startswith("torch.nn.") and name in LOSSES:
+            self.loss[target] = LOSSES[name]
+        elif qual and qual.startswith("torch.optim.") and name in OPTIMIZERS:
+            assert isinstance(value, ast.Call)  # a qualname was found for its callee
+            self.optim[target] = self.optimizer(name, value)
+        elif qual and qual.startswith("torch.") and name in _NUMPY and \
+                isinstance(value, ast.Call) and not value.keywords:
+            args = ", ".join(ast.unparse(a) for a in value.args)
+            self.out.uses_numpy = True
+            self.emit(indent, f"{target} = {_NUMPY[name].format(args=args)}")
+        elif qual == "torch.randint" and isinstance(value, ast.Call) and len(value.args) == 3:
+            low, high, size = (ast.unparse(a) for a in value.args)
+            self.out.uses_numpy = True
+            self.emit(indent, f"{target} = np.random.randint({low}, {high}, size={size})")
+        elif qual and qual.endswith("DataLoader") and isinstance(value, ast.Call):
+            self.loader(target, value, stmt, indent)
+        elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
+                value.func.attr in self.models | {"predict"} or (
+                    isinstance(value, ast.Call) and ast.unparse(value.func) in self.models):
+            self.emit(indent, f"{target} = {ast.unparse(value.func)}"
+                      f"({', '.join(self._data(a) for a in value.args)}, training=False)")
+        elif not self._mentions_torch(stmt):
+            self.emit(indent, ast.unparse(stmt))
+        else:
+            self.todo(stmt, indent, "unrecognised PyTorch expression")
+
+    def _data(self, node: ast.expr) -> str:
+        """A model input array, transposed to channels-last when the model wants it."""
+        text = ast.unparse(node)
+        if self.perm is None:
+            return text
+        return f"np.transpose({text}, {self.perm})"
+
+    def optimizer(self, name: str, call: ast.Call) -> str:
+        keras_name, eps = OPTIMIZERS[name]
+        opts: list[str] = []
+        for i, arg in enumerate(call.args[1:2]):
+            opts.append(f"learning_rate={ast.unparse(arg)}" if i == 0 else "")
+        has_eps = False
+        for kw in call.keywords:
+            if kw.arg == "lr":
+                opts.append(f"learning_rate={ast.unparse(kw.value)}")
+            elif kw.arg == "eps":
+                opts.append(f"epsilon={ast.unparse(kw.value)}")
+                has_eps = True
+            elif kw.arg in ("momentum", "weight_decay", "nesterov"):
+                opts.append(f"{kw.arg}={ast.unparse(kw.value)}")
+        if eps is not None and not has_eps:
+            opts.append(f"epsilon={eps}")  # Keras defaults to 1e-7, torch to 1e-8
+        return f"keras.optimizers.{keras_name}({', '.join(o for o in opts if o)})"
+
+    def loader(self, target: str, call: ast.Call, stmt: ast.stmt, indent: str) -> None:
+        ds = call.args[0] if call.args else None
+        if not (isinstance(ds, ast.Call) and (self.r.qualname(ds.func) or "").endswith(
+                "TensorDataset") and len(ds.args) == 2):
+            self.todo(stmt, indent, "only DataLoader(TensorDataset(X, Y), ...) is translated")
+            return
+        kws = {k.arg: ast.unparse(k.value) for k in call.keywords}
+        self.loaders[target] = (ast.unparse(ds.args[0]), ast.unparse(ds.args[1]),
+                                kws.get("batch_size", "1"), kws.get("shuffle", "False"))
+
+    def loop(self, stmt: ast.For, indent: str) -> None:
+        text = ast.unparse(stmt)
+        if ".backward()" not in text or not (isinstance(stmt.iter, ast.Call) and
+                                              ast.unparse(stmt.iter.func) == "range"):
+            self.todo(stmt, indent, "loop is not a recognised training loop")
+            return
+        epochs = ast.unparse(stmt.iter.args[-1])
+        inner = next((s for s in stmt.body if isinstance(s, ast.For)), None)
+        loss_call = next((n for n in ast.walk(stmt) if isinstance(n, ast.Call)
+                          and ast.unparse(n.func) in self.loss), None)
+        model_call = next((n for n in ast.walk(stmt) if isinstance(n, ast.Call)
+                           and ast.unparse(n.func) in self.models), None)
+        opt = next((o for o in self.optim if f"{o}.step()" in text), None)
+        if loss_call is None or model_call is None or opt is None or len(loss_call.args) != 2:
+            self.todo(stmt, indent, "training loop without a recognised model/loss/optimizer")
+            return
+        model = ast.unparse(model_call.func)
+        target = ast.unparse(loss_call.args[1])
+        loss = self.loss[ast.unparse(loss_call.func)]
+        if inner is not None and ast.unparse(inner.iter) in self.loaders:
+            x_src, y, batch, shuffle = self.loaders[ast.unparse(inner.iter)]
+            fit = f"{self._data(ast.parse(x_src, mode='eval').body)}, {y}, epochs={epochs}, " \
+                  f"batch_size={batch}, shuffle={shuffle}"
+        else:
+            x = model_call.args[0]
+            self.emit(indent, "# The PyTorch loop took one full-batch step per epoch.")
+            fit = f"{self._data(x)}, {target}, epochs={epochs}, batch_size=len({ast.unparse(x)})"
+        self.emit(indent, f"{model}.compile(optimizer={self.optim[opt]}, loss={loss})")
+        self.emit(indent, f"{model}.fit({fit})")
+        if "print(" in text:
+            self.out.notes.append(f"line {stmt.lineno}: prints inside the training loop were "
+                                  "replaced by Keras' progress output")

@@ -1,0 +1,202 @@
+"""Building both models of one verification inside the worker: exec, build, copy weights, run.
+
+Runs in the worker process only (worker.py), which is the one place torch / Keras are imported.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from ..weights import copy_weights
+from .extract import extract_definitions
+
+BATCH = 2
+Send = Callable[[dict[str, Any]], None]
+
+
+class StageError(Exception):
+    """A verification step failed; ``stage`` says which (shown to the user)."""
+
+    def __init__(self, stage: str, message: str) -> None:
+        super().__init__(message)
+        self.stage = stage
+
+
+def _stage(stage: str, fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except StageError:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - any user-code failure becomes a located message
+        raise StageError(stage, describe_exception(exc)) from exc
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type: message`` plus the innermost frame from user code (a file we exec'd)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename.startswith("<mlsense") or f.filename.endswith(".py")
+              and "site-packages" not in f.filename and "mlsense/translators" not in f.filename
+              and "/translators/" not in f.filename]
+    where = f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
+    text = str(exc).split("Arguments received by")[0]  # Keras appends every argument's repr
+    return f"{type(exc).__name__}: {' '.join(text.split())}{where}"
+
+
+# ---- building models -----------------------------------------------------------------------
+def _exec_definitions(text: str, filename: str) -> tuple[dict[str, Any], list[Any]]:
+    extraction = extract_definitions(text, filename)
+    namespace: dict[str, Any] = {"__name__": "__mlsense_verify__", "__file__": filename}
+    exec(compile(extraction.module, filename, "exec"), namespace)  # noqa: S102 - the point
+    return namespace, extraction.dropped
+
+
+def _is_functional(model: Any) -> bool:
+    return any(c.__name__ in ("Functional", "Sequential") for c in type(model).__mro__)
+
+
+def _call_keras(model: Any, xs: list[Any]) -> Any:
+    if len(xs) == 1:
+        return model(xs[0], training=False)
+    return model(list(xs), training=False) if _is_functional(model) else model(*xs,
+                                                                                training=False)
+
+
+def flatten_outputs(out: Any) -> list[Any]:
+    """A model's outputs (nested lists, tuples, dicts by key) as one flat list."""
+    if isinstance(out, dict):
+        return [v for k in sorted(out) for v in flatten_outputs(out[k])]
+    if isinstance(out, list | tuple):
+        return [v for item in out for v in flatten_outputs(item)]
+    return [out]
+
+
+def _make_inputs(specs: list[dict[str, Any]], seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for spec in specs:
+        shape = (BATCH, *spec["shape"])
+        if spec.get("dtype", "float32").startswith("int"):
+            arrays.append(rng.integers(0, int(spec.get("vocab") or 2), size=shape).astype(np.int64))
+        else:
+            arrays.append(rng.standard_normal(shape).astype(np.float32))
+    return arrays
+
+
+def _permute(array: np.ndarray, perm: list[int] | None, inverse: bool = False) -> np.ndarray:
+    if not perm:
+        return array
+    if len(perm) != array.ndim:
+        raise StageError("layout", f"permutation {perm} does not fit an array of shape "
+                                   f"{array.shape}")
+    return np.ascontiguousarray(array.transpose(np.argsort(perm) if inverse else perm))
+
+
+def resolve_keras_path(model: Any, path: str) -> Any:
+    """The Keras layer a weight map names: ``attr:a.0.b``, ``index:N`` or ``name:NAME``."""
+    how, _, what = path.partition(":")
+    if how == "index":
+        return model.layers[int(what)]
+    if how == "name":
+        return model.get_layer(what)
+    if how == "attr":
+        obj = model
+        for part in what.split("."):
+            obj = obj[int(part)] if part.isdigit() else getattr(obj, part)
+        return obj
+    raise ValueError(f"bad keras_path {path!r} (use attr:, index: or name:)")
+
+
+class Models:
+    """Both models of one verification, with torch/keras roles resolved."""
+
+    def __init__(self, req: dict[str, Any], send: Send) -> None:
+        import keras
+        import torch
+
+        self.torch, self.keras = torch, keras
+        self.req, self.tr, self.send = req, req["translation"], send
+        self.device = "cuda" if req.get("device") == "cuda" else "cpu"
+        self.from_torch = self.tr["source_framework"] == "pytorch"
+        self.notes: list[str] = []
+
+    def build(self) -> None:
+        """Exec both files' definitions, build both models and copy the weights across."""
+        keras, torch = self.keras, self.torch
+        # fresh layer names (name:dense_1) in a warm worker; gc runs between requests instead
+        keras.backend.clear_session(free_memory=False)
+        torch.manual_seed(self.req.get("seed", 0))
+        keras.utils.set_random_seed(self.req.get("seed", 0))
+        src_path = self.req.get("source_path") or "<source>"
+        src_ns, dropped = _stage("run source definitions", lambda: _exec_definitions(
+            self.req["source_text"], src_path))
+        tgt_ns, _ = _stage("run translated definitions", lambda: _exec_definitions(
+            self.tr["target_code"], f"<mlsense translation of {os.path.basename(src_path)}>"))
+        self.source = _stage("build source model", lambda: eval(self.tr["source_model"], src_ns))
+        self.target = _stage("build target model", lambda: eval(self.tr["target_model"], tgt_ns))
+        self.torch_model = self.source if self.from_torch else self.target
+        self.keras_model = self.target if self.from_torch else self.source
+        if not isinstance(self.torch_model, torch.nn.Module):
+            raise StageError("build models", f"the PyTorch model is a "
+                             f"{type(self.torch_model).__name__}, not a torch.nn.Module")
+        self.torch_model = self.torch_model.to(self.device).eval()
+        self.src_inputs = _make_inputs(self.tr["inputs"], self.req.get("seed", 0))
+        self.tgt_inputs = [_permute(a, s.get("to_target"))
+                           for a, s in zip(self.src_inputs, self.tr["inputs"], strict=True)]
+        _stage("build Keras model", lambda: self.run_keras())  # creates the Keras weights
+        self._copy_all()
+        skipped = [f"line {line} ({why})" for line, why in dropped
+                   if why.startswith(("calls", "uses undefined"))]
+        if skipped:  # loops and bare calls are expected; skipped assignments are worth a note
+            self.notes.append(f"source assignments not run: {', '.join(skipped[:6])}")
+
+    def _copy_all(self) -> None:
+        modules = dict(self.torch_model.named_modules())
+        direction = "torch_to_keras" if self.from_torch else "keras_to_torch"
+        for wt in self.tr["weight_map"]:
+            where = f"{wt['kind']} {wt['torch_path']} <-> {wt['keras_path']} (line {wt['line']})"
+            if wt["torch_path"] not in modules:
+                raise StageError("copy weights", f"{where}: no torch module "
+                                 f"{wt['torch_path']!r}; modules: {sorted(modules)[:20]}")
+            layer = _stage("copy weights", partial(resolve_keras_path, self.keras_model,
+                                                   wt["keras_path"]))
+            _stage(f"copy weights {where}", partial(copy_weights, modules[wt["torch_path"]], layer,
+                                                    wt["kind"], wt["params"], direction))
+        self._note_uncovered(modules)
+
+    def _note_uncovered(self, modules: dict[str, Any]) -> None:
+        mapped = [wt["torch_path"] for wt in self.tr["weight_map"]]
+        left = [name for name, mod in modules.items()
+                if any(True for _ in mod.parameters(recurse=False))
+                and not any(name == m or name.startswith(m + ".") or not m for m in mapped)]
+        if left:
+            self.notes.append(f"torch modules with weights not in the weight map: {left[:10]}")
+
+    def torch_inputs(self, device: str | None = None) -> list[Any]:
+        arrays = self.src_inputs if self.from_torch else self.tgt_inputs
+        return [self.torch.from_numpy(a).to(device or self.device) for a in arrays]
+
+    def run_torch(self) -> list[np.ndarray]:
+        with self.torch.no_grad():
+            out = self.torch_model(*self.torch_inputs())
+        return [t.detach().cpu().numpy() for t in flatten_outputs(out)]
+
+    def run_keras(self) -> list[np.ndarray]:
+        arrays = self.tgt_inputs if self.from_torch else self.src_inputs
+        out = _call_keras(self.keras_model, arrays)
+        return [np.asarray(self.keras.ops.convert_to_numpy(t)) for t in flatten_outputs(out)]
+
+    def outputs(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """(source outputs, target outputs brought back to the source layout)."""
+        t_out = _stage("run PyTorch model", self.run_torch)
+        k_out = _stage("run Keras model", self.run_keras)
+        src, tgt = (t_out, k_out) if self.from_torch else (k_out, t_out)
+        specs = self.tr.get("outputs") or []
+        back = [_permute(a, specs[i].get("to_target") if i < len(specs) else None, inverse=True)
+                for i, a in enumerate(tgt)]
+        return src, back
