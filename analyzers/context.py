@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from .aliases import ImportTable, dotted_name
-from .registry import RuleInfo
-
-if TYPE_CHECKING:
-    from .units import TopChunk
+from .findings import RuleInfo
+from .units import TopChunk
 
 _EMPTY_MODULE = cst.Module(body=[])
 
@@ -42,43 +39,6 @@ class Report:
     message: str
     node: cst.CSTNode
     fix: FixSpec | None = None
-
-
-class ParsedChunk:
-    """One top-level statement's text and its libcst tree (or the reason it has none)."""
-
-    __slots__ = ("text", "module", "error", "_positions", "_node_ids")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.module: cst.Module | None = None
-        self.error: Exception | None = None
-        self._positions: Any = None
-        self._node_ids: frozenset[int] | None = None
-        try:
-            self.module = cst.parse_module(text)
-        except Exception as exc:  # libcst raises ParserSyntaxError, and others on odd input
-            self.error = exc
-
-    def positions(self) -> Any:
-        """node -> CodeRange (1-based lines, 0-based columns), computed once per chunk text."""
-        if self._positions is None:
-            assert self.module is not None
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        return self._positions
-
-    def range_of(self, node: cst.CSTNode) -> CodeRange:
-        return self.positions()[node]
-
-    def node_ids(self) -> frozenset[int]:
-        """ids of this unit's nodes, to find which unit of a split statement owns a node."""
-        if self._node_ids is None:
-            from .walk import iter_nodes
-
-            self._node_ids = frozenset(id(n) for n in iter_nodes([self.module])) \
-                if self.module is not None else frozenset()
-        return self._node_ids
 
 
 class ChunkContext:

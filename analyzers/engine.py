@@ -20,11 +20,11 @@ import libcst as cst
 from .aliases import ImportTable
 from .chunks import split_chunks, split_lines
 from .config import Config
-from .context import ChunkContext, ModuleContext, ParsedChunk, Report, RuleError
+from .context import ChunkContext, ModuleContext, Report, RuleError
 from .findings import Finding, Fix, Position, Range, Severity, TextEdit
 from .noqa import FILE_NOQA, suppressed
 from .registry import ChunkRule, ModuleRule, RuleInfo, all_rules, families, rule_info
-from .units import TopChunk
+from .units import ParsedChunk, TopChunk
 from .walk import walk
 
 

@@ -1,9 +1,11 @@
-"""Plain data that the analyzers return: findings, ranges, fixes. No LSP, no CLI."""
+"""Plain data that the analyzers return: findings, ranges, fixes, and what a rule code is
+(:class:`RuleInfo`). No LSP, no CLI."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 class Severity(enum.IntEnum):
@@ -68,3 +70,24 @@ class Finding:
     fix: Fix | None = None
     url: str | None = None
     tags: tuple[str, ...] = field(default=())  # "unnecessary" / "deprecated", as LSP tags them
+
+
+# Each rule's page ships with the package (docs/rules/*.md is package data): link to that copy.
+DOCS_DIR = Path(__file__).resolve().parent.parent / "docs" / "rules"
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """One rule code. ``message`` is a ``str.format`` template filled from ``report(**fields)``."""
+
+    code: str
+    name: str
+    message: str
+    severity: Severity = Severity.WARNING
+    default_enabled: bool = True
+    fixable: bool = False
+    family: str = ""
+
+    @property
+    def url(self) -> str:
+        return (DOCS_DIR / f"{self.code}.md").as_uri()

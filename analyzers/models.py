@@ -17,8 +17,7 @@ import libcst as cst
 
 from .aliases import ImportTable, imports_in
 from .chunks import _scan_line, split_chunks, split_lines
-from .context import ParsedChunk
-from .units import TopChunk
+from .units import ParsedChunk, TopChunk
 
 if TYPE_CHECKING:
     from .engine import DocumentAnalyzer

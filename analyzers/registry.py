@@ -13,38 +13,21 @@ through its :class:`~mlsense.analyzers.context.ChunkContext`. Two kinds exist:
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 
-from .findings import Severity
+from .findings import DOCS_DIR, RuleInfo, Severity
 
 if TYPE_CHECKING:
     from .context import ChunkContext, ModuleContext
 
-# Each rule's page ships with the package (docs/rules/*.md is package data): link to that copy.
-DOCS_DIR = Path(__file__).resolve().parent.parent / "docs" / "rules"
-
-
-@dataclass(frozen=True)
-class RuleInfo:
-    """One rule code. ``message`` is a ``str.format`` template filled from ``report(**fields)``."""
-
-    code: str
-    name: str
-    message: str
-    severity: Severity = Severity.WARNING
-    default_enabled: bool = True
-    fixable: bool = False
-    family: str = ""
-
-    @property
-    def url(self) -> str:
-        return (DOCS_DIR / f"{self.code}.md").as_uri()
-
+__all__ = ["DOCS_DIR", "ChunkRule", "ModuleRule", "RuleClass", "RuleInfo", "all_rules",
+           "codes_matching", "families", "register", "rule_info", "unregister"]
 
 class _RuleFamily:
     family: ClassVar[str] = ""
@@ -122,8 +105,25 @@ for _info in _ENGINE_RULES:
     _BY_CODE[_info.code] = RuleInfo(**{**_info.__dict__, "family": "engine"})
 
 
+_BUILTIN_PACKAGE = f"{__package__}.rules"
+_builtin_loaded = False
+_builtin_lock = threading.Lock()  # the language server loads rules in a thread of its own
+
+
 def _load_builtin_rules() -> None:
-    from . import rules  # noqa: F401  (importing registers every family)
+    """Discover the built-in families: import every module of the ``rules`` package (each
+    registers its families with :func:`register` as it is imported). The registry names the
+    package, never its modules, so rule modules can import the registry without a cycle."""
+    global _builtin_loaded
+    if _builtin_loaded:
+        return
+    with _builtin_lock:
+        if _builtin_loaded:
+            return
+        package = importlib.import_module(_BUILTIN_PACKAGE)
+        for module in pkgutil.walk_packages(package.__path__, f"{_BUILTIN_PACKAGE}."):
+            importlib.import_module(module.name)
+        _builtin_loaded = True
 
 
 def families() -> list[RuleClass]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
+from typing import Any
 
 import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from .aliases import imports_in
 from .chunks import _scan_line, split_chunks, split_lines
-from .context import ParsedChunk
 
 SPLIT_MIN_LINES = 40
 INERT_MIN_LINES = 30
@@ -25,6 +26,43 @@ _COMPOUND = re.compile(r"(async\s|def|class|if|for|while|with|try|match|import|f
 _DEF_OR_CLASS = re.compile(r"(async\s+def|def|class)\b")
 
 Range4 = tuple[int, int, int, int]  # 0-based start line, start col, end line, end col
+
+
+class ParsedChunk:
+    """One top-level statement's text and its libcst tree (or the reason it has none)."""
+
+    __slots__ = ("text", "module", "error", "_positions", "_node_ids")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.module: cst.Module | None = None
+        self.error: Exception | None = None
+        self._positions: Any = None
+        self._node_ids: frozenset[int] | None = None
+        try:
+            self.module = cst.parse_module(text)
+        except Exception as exc:  # libcst raises ParserSyntaxError, and others on odd input
+            self.error = exc
+
+    def positions(self) -> Any:
+        """node -> CodeRange (1-based lines, 0-based columns), computed once per chunk text."""
+        if self._positions is None:
+            assert self.module is not None
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+        return self._positions
+
+    def range_of(self, node: cst.CSTNode) -> CodeRange:
+        return self.positions()[node]
+
+    def node_ids(self) -> frozenset[int]:
+        """ids of this unit's nodes, to find which unit of a split statement owns a node."""
+        if self._node_ids is None:
+            from .walk import iter_nodes
+
+            self._node_ids = frozenset(id(n) for n in iter_nodes([self.module])) \
+                if self.module is not None else frozenset()
+        return self._node_ids
 
 
 class TopChunk:

@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from lsprotocol import types
 
 from ...analyzers.noqa import noqa_codes
 from .cells import to_cell_range
-from .diagnostics import AnalyzedVersion, OpenDocument
+from .diagnostics import AnalyzedVersion, DiagnosticsEngine, OpenDocument
+from .notebooks import NotebookSync
 from .positions import PositionEncoder, from_lsp_position, line_content
 
-if TYPE_CHECKING:
-    from .server import MlsenseLanguageServer
+
+class HoverHost(Protocol):
+    """What hovers use of the language server (server.py implements it)."""
+
+    engine: DiagnosticsEngine
+    notebooks: NotebookSync
 
 # The same comment syntax the engine honours (analyzers/engine.py), with each code's span.
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.I)
@@ -123,7 +128,7 @@ def _analysed(state: OpenDocument, generation: int) -> AnalyzedVersion | None:
     return latest
 
 
-def hover_at(server: MlsenseLanguageServer, uri: str,
+def hover_at(server: HoverHost, uri: str,
              position: types.Position) -> types.Hover | None:
     """The hover for ``position`` of document (or notebook cell) ``uri``; never waits."""
     engine = server.engine
@@ -139,7 +144,7 @@ def hover_at(server: MlsenseLanguageServer, uri: str,
     return _diagnostic_hover(analyzed, position) if analyzed is not None else None
 
 
-def _cell_hover(server: MlsenseLanguageServer, cell_uri: str,
+def _cell_hover(server: HoverHost, cell_uri: str,
                 position: types.Position) -> types.Hover | None:
     """A cell's hover, computed on the notebook's joined (analysed) text and moved back."""
     notebook_uri = server.notebooks.notebook_of(cell_uri)

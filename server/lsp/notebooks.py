@@ -9,11 +9,12 @@ top-level statement, so re-analysing the joined text after a one-cell edit stays
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
+from pygls.workspace import Workspace
 
 from .actions import ActionBuilder
 from .cells import (
@@ -25,16 +26,32 @@ from .cells import (
     joined_action_params,
     split_diagnostics,
 )
-from .diagnostics import AnalyzedVersion, OpenDocument
+from .diagnostics import AnalyzedVersion, DiagnosticsEngine, OpenDocument
 
-if TYPE_CHECKING:
-    from .server import MlsenseLanguageServer
+
+class NotebookHost(Protocol):
+    """What the notebook features use of the language server (server.py implements it)."""
+
+    engine: DiagnosticsEngine
+    notebooks: NotebookSync
+    pull_diagnostics: bool
+
+    @property
+    def workspace(self) -> Workspace: ...
+
+    @property
+    def client_capabilities(self) -> types.ClientCapabilities: ...
+
+    def text_document_publish_diagnostics(self, params: types.PublishDiagnosticsParams) -> None:
+        ...
+
+    def workspace_diagnostic_refresh(self, params: None) -> Any: ...
 
 
 class NotebookSync:
     """Open notebooks: their cell layouts and which notebook each cell belongs to."""
 
-    def __init__(self, server: MlsenseLanguageServer) -> None:
+    def __init__(self, server: NotebookHost) -> None:
         self.server = server
         self.layouts: dict[str, NotebookLayout] = {}
         self._layout_lines: dict[str, list[str]] = {}  # the joined lines each layout describes
@@ -172,22 +189,22 @@ def register_notebook_features(server: Any) -> None:
     """``notebookDocument/didOpen|didChange|didSave|didClose`` handlers."""
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
-    def did_open(ls: MlsenseLanguageServer, params: types.DidOpenNotebookDocumentParams) -> None:
+    def did_open(ls: NotebookHost, params: types.DidOpenNotebookDocumentParams) -> None:
         ls.notebooks.sync(params.notebook_document.uri)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
-    def did_change(ls: MlsenseLanguageServer,
+    def did_change(ls: NotebookHost,
                    params: types.DidChangeNotebookDocumentParams) -> None:
         ls.notebooks.sync(params.notebook_document.uri)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
-    def did_save(ls: MlsenseLanguageServer, params: types.DidSaveNotebookDocumentParams) -> None:
+    def did_save(ls: NotebookHost, params: types.DidSaveNotebookDocumentParams) -> None:
         state = ls.engine.documents.get(params.notebook_document.uri)
         if state is not None:
             ls.engine.refresh(state)  # re-read its pyproject configuration
             ls.engine.schedule(state, delay=0)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
-    def did_close(ls: MlsenseLanguageServer, params: types.DidCloseNotebookDocumentParams) -> None:
+    def did_close(ls: NotebookHost, params: types.DidCloseNotebookDocumentParams) -> None:
         ls.notebooks.close(params.notebook_document.uri,
                            [c.uri for c in params.cell_text_documents])

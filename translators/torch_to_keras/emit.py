@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..base import TensorSpec, Translation, WeightTransfer
 from .forward import Session, resolve_code
 from .layout import Val
-from .model import Attr, ClassInfo, Unsupp, keras_attr_name
+from .model import Attr, ClassInfo, Resolver, Unsupp, keras_attr_name
 from .training import TrainingTranslator
 
-if TYPE_CHECKING:
-    from .translate import _Translator
+
+class SourceFile(Protocol):
+    """What printing needs of the PyTorch file being translated (translate.py's translator)."""
+
+    tree: ast.Module
+    partial: bool
+    resolver: Resolver
+    classes: dict[str, ClassInfo]
+    globals: dict[str, Any]
+    comments: dict[int, tuple[str, bool]]  # line -> (text, alone on its line)
+    skip: list[ast.stmt]  # module statements the emitted model replaces
 
 _LAYOUT_NAMES = {(0, 2, 3, 1): "NHWC (PyTorch: NCHW)", (0, 2, 1): "NLC (PyTorch: NCL)"}
 
@@ -47,7 +56,7 @@ def _attr_code(attr: Attr) -> str:
     return resolve_code(attr.plan, attr, None)
 
 
-def init_lines(tr: _Translator, session: Session, info: ClassInfo) -> list[str]:
+def init_lines(tr: SourceFile, session: Session, info: ClassInfo) -> list[str]:
     """The body of the Keras ``__init__``: layers in source order, comments kept."""
     out = ["super().__init__()"]
     if info.init is None:
@@ -92,12 +101,12 @@ def init_lines(tr: _Translator, session: Session, info: ClassInfo) -> list[str]:
     return out
 
 
-def _mentions_torch(tr: _Translator, node: ast.AST) -> bool:
+def _mentions_torch(tr: SourceFile, node: ast.AST) -> bool:
     return any(isinstance(n, ast.Name) and tr.resolver.aliases.get(n.id, "").startswith("torch")
                for n in ast.walk(node))
 
 
-def class_source(tr: _Translator, session: Session, info: ClassInfo, base: str,
+def class_source(tr: SourceFile, session: Session, info: ClassInfo, base: str,
                  sentence: str) -> list[str]:
     """One translated class."""
     lines = [f"class {info.name}({base}):", *_docstring(info.node, sentence, "    "), ""]
@@ -134,7 +143,7 @@ def _output_specs(out: Val) -> list[TensorSpec]:
                        to_target=v.perm) for v in vals]
 
 
-def _file(tr: _Translator, body: list[str], model_names: set[str],
+def _file(tr: SourceFile, body: list[str], model_names: set[str],
           perm: tuple[int, ...] | None, session: Session) -> tuple[str, list[str]]:
     """Assemble the whole file: docstring, imports, constants, model, training code."""
     defs: list[ast.stmt] = []
@@ -170,7 +179,7 @@ def _file(tr: _Translator, body: list[str], model_names: set[str],
     return text.rstrip() + "\n", training.notes
 
 
-def class_translation(tr: _Translator, session: Session, root: ClassInfo, call: ast.Call,
+def class_translation(tr: SourceFile, session: Session, root: ClassInfo, call: ast.Call,
                       specs: list[tuple[TensorSpec, bool]], lines: list[str],
                       out: Val) -> Translation:
     """The Translation of a subclassed model."""
@@ -198,7 +207,7 @@ def class_translation(tr: _Translator, session: Session, root: ClassInfo, call: 
                        notes)
 
 
-def sequential_translation(tr: _Translator, session: Session, assign: ast.Assign,
+def sequential_translation(tr: SourceFile, session: Session, assign: ast.Assign,
                            spec: TensorSpec, items: list[str], out: Val) -> Translation:
     """The Translation of a module-level ``nn.Sequential`` model."""
     name = ast.unparse(assign.targets[0])

@@ -1,17 +1,19 @@
 """Translate a module's ``forward`` into a Keras ``call`` body, tracking layouts and shapes.
 
-One :class:`ForwardRun` walks one instance's ``forward`` with concrete input values
+One ``ForwardRun`` (walk.py) walks one instance's ``forward`` with concrete input values
 (:class:`~.layout.Val`), emitting Keras source for each statement and recording the weight
 transfers of the layers it calls. Nested user modules are walked recursively with their own
 instance plan; the Keras code of a class is recorded from its first instance (all instances of a
-class share one planning environment, so the code fits every instance).
+class share one planning environment, so the code fits every instance). This module holds what
+the walk shares: the :class:`Session`, the layer and layout helpers, and :class:`Walker`, what
+the statement handlers in rnn.py and functional.py use of a walk.
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from ..base import Unsupported, WeightTransfer
 from ..shapes import ShapeMismatch
@@ -57,6 +59,31 @@ class Session:
         self._seen.add(torch_path)
         kind, params = plan.weight
         self.weights.append(WeightTransfer(kind, torch_path, keras_path, dict(params), plan.line))
+
+
+class Walker(Protocol):
+    """What the handlers of one kind of statement (rnn.py, functional.py) use of the walk of a
+    ``forward`` (walk.py's ``ForwardRun``), so that they need not import the walker."""
+
+    s: Session
+    attrs: dict[str, Attr]
+    code: dict[str, Attr]
+    tprefix: str
+    kprefix: str
+    pyenv: dict[str, Any]
+    env: dict[str, Val]
+    lines: list[str]
+    body: list[ast.stmt]
+
+    def ex(self, node: ast.expr) -> Val: ...
+
+    def binop(self, node: ast.BinOp) -> Val: ...
+
+    def assign(self, name: str, val: Val) -> None: ...
+
+    def need_tensor(self, val: Val, node: ast.AST) -> None: ...
+
+    def size(self, tensor: Val, axis: Any, node: ast.expr) -> Val: ...
 
 
 def layer_input(plan: LayerPlan, val: Val) -> tuple[tuple[int, ...] | None, Val]:
@@ -107,47 +134,6 @@ def unknown_like(val: Val) -> Val:
     return Val(val.expr, shape, val.perm)
 
 
-def run_chain(session: Session, items: list[Attr], code_items: list[Attr], val: Val,
-              torch_prefix: str, keras_prefix: str) -> tuple[list[str], Val]:
-    """Items of a ``keras.Sequential`` for an ``nn.Sequential`` applied to ``val``."""
-    out: list[str] = []
-    for pos, (item, citem) in enumerate(zip(items, code_items, strict=True)):
-        tpath = f"{torch_prefix}{pos}"
-        if item.kind == "unsupported":
-            if not session.partial:
-                raise Unsupp(item.line, item.call_src[:60], item.reason)
-            todo = session.gap(item.line, item.call_src[:60], item.reason)
-            out.append(f"{todo}\nlayers.Identity()")
-            val = unknown_like(val)
-            continue
-        if item.kind == "seq":
-            codes, val = run_chain(session, item.items, citem.items, val, tpath + ".",
-                                   f"{keras_prefix}{len(out)}.layers.")
-            out.append("keras.Sequential([" + ", ".join(codes) + "])")
-            continue
-        if item.kind == "module":
-            wants = module_layouts(session, item, [val])
-            axes = relayout(val.perm, wants[0], val.rank or 0)
-            if axes is not None:
-                out.append(f"layers.Permute({tuple(a for a in axes[1:])})")
-                val = Val("", val.shape, wants[0])
-            val = call_module(session, item, [val], tpath, f"{keras_prefix}{len(out)}")
-            out.append(citem.call_src)
-            continue
-        assert item.plan is not None and citem.plan is not None
-        axes, nxt = layer_input(item.plan, val)
-        if axes is not None:
-            out.append(f"layers.Permute({tuple(a for a in axes[1:])})")
-        if citem.plan.pre:
-            out.append(citem.plan.pre)
-        if item.plan.torch_ctor in ("LSTM", "GRU"):
-            citem.rnn = {"return_sequences": True}
-        session.add_weight(item.plan, tpath, f"{keras_prefix}{len(out)}")
-        out.append(resolve_code(citem.plan, citem, val))
-        val = nxt
-    return out, val
-
-
 def module_layouts(session: Session, attr: Attr, args: list[Val]) -> list[tuple[int, ...] | None]:
     """The layouts a nested module's ``forward`` wants its arguments in."""
     info = session.classes[attr.cls]
@@ -155,22 +141,6 @@ def module_layouts(session: Session, attr: Attr, args: list[Val]) -> list[tuple[
     names = [a.arg for a in info.forward.args.args[1:]]
     return [consumer_layout(session, info, attrs, n, v.rank or 0)
             for n, v in zip(names, args, strict=False)]
-
-
-def call_module(session: Session, attr: Attr, args: list[Val], torch_path: str,
-                keras_path: str) -> Val:
-    """Walk a nested user module instance on ``args`` (already in the layouts it wants)."""
-    info = session.classes[attr.cls]
-    attrs = plan_class(info, attr.env, session.resolver, session.classes)
-    arg_names = [a.arg for a in info.forward.args.args[1:]]
-    if len(args) != len(arg_names):
-        raise Unsupp(attr.line, f"{info.name}.forward", "called with a different argument count")
-    inputs = [Val(name, v.shape, v.perm, v.kind, v.items, v.info)
-              for name, v in zip(arg_names, args, strict=True)]
-    run = ForwardRun(session, info, attrs, torch_path + ".", keras_path + ".")
-    lines, out = run.run(inputs)
-    session.call_code.setdefault(info.name, (arg_names, lines))
-    return out
 
 
 def consumer_layout(session: Session, info: ClassInfo, attrs: dict[str, Attr], arg: str,
@@ -229,5 +199,3 @@ def first_consumer(resolver: Resolver, info: ClassInfo, attrs: dict[str, Attr],
             derived.add(stmt.targets[0].id)
     return None
 
-
-from .walk import ForwardRun  # noqa: E402  (the walker uses the helpers above)

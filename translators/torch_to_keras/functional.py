@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import shapes as S
 from . import ops
 from .eval import UNKNOWN, evaluate
+from .forward import Walker
 from .layout import Val, channels_last
 from .model import ShapeUnsupp, Unsupp
 
-if TYPE_CHECKING:
-    from .walk import ForwardRun
 
-
-def tensor_function(run: ForwardRun, name: str, x: Val, node: ast.Call, skip: int) -> Val:
+def tensor_function(run: Walker, name: str, x: Val, node: ast.Call, skip: int) -> Val:
     """Translate ``name`` applied to tensor ``x`` (``skip`` = positionals before the options)."""
     def ev(e: ast.expr) -> Any:
         return evaluate(e, run.pyenv)
@@ -48,7 +46,7 @@ def tensor_function(run: ForwardRun, name: str, x: Val, node: ast.Call, skip: in
             args = ops.bind(node, ["dim"], skip)
             if "dim" not in args:
                 return Val(f"keras.ops.shape({x.expr})", kind="py", info={"shape_of": x})
-            return run._size(x, ev(args["dim"]), node)
+            return run.size(x, ev(args["dim"]), node)
         if name == "add" and len(node.args) == 2 and skip == 1:
             return run.binop(ast.copy_location(ast.BinOp(node.args[0], ast.Add(), node.args[1]),
                                                node))

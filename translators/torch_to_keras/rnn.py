@@ -9,16 +9,12 @@ PyTorch RNNs always return ``(out, state)``; Keras returns what ``return_sequenc
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
 from . import forward as fw
 from . import ops
 from .eval import evaluate
 from .layout import Val
 from .model import Unsupp, keras_attr_name
-
-if TYPE_CHECKING:
-    from .walk import ForwardRun
 
 
 def _is_last_step(node: ast.Subscript) -> bool:
@@ -30,7 +26,7 @@ def _is_last_step(node: ast.Subscript) -> bool:
                and e.step is None for e in [elts[0]] + elts[2:])
 
 
-def _uses(run: ForwardRun, stmt: ast.stmt, name: str) -> tuple[bool, bool]:
+def _uses(run: fw.Walker, stmt: ast.stmt, name: str) -> tuple[bool, bool]:
     """(used other than as the last step, used as ``name[:, -1, :]``) after ``stmt``."""
     if name == "_":
         return False, False
@@ -62,7 +58,7 @@ def _names(node: ast.expr, count: int, what: str, line: int) -> list[str]:
     raise Unsupp(line, what, "unpack the state as (h, c)")
 
 
-def rnn_call(run: ForwardRun, target: ast.Tuple, name: str, call: ast.Call,
+def rnn_call(run: fw.Walker, target: ast.Tuple, name: str, call: ast.Call,
              stmt: ast.stmt | None) -> Val:
     """``out, (h, c) = self.lstm(x)`` / ``out, h = self.gru(x)`` / ``self.lstm(x)[0]``."""
     attr, cattr = run.attrs[name], run.code[name]
@@ -71,7 +67,7 @@ def rnn_call(run: ForwardRun, target: ast.Tuple, name: str, call: ast.Call,
     if len(call.args) != 1 or call.keywords:
         raise Unsupp(call.lineno, ast.unparse(call)[:60], "initial states are not supported")
     x = run.ex(call.args[0])
-    run._need_tensor(x, call.args[0])
+    run.need_tensor(x, call.args[0])
     xin = ops.to_layout(x, None)
     bidir, hidden = plan.extra["bidirectional"], plan.extra["hidden"]
     kinds = ["h", "c"] if plan.torch_ctor == "LSTM" else ["h"]
@@ -131,7 +127,7 @@ def rnn_index(base: Val, elts: list[ast.expr], node: ast.AST) -> Val:
     raise Unsupp(line, ast.unparse(node)[:60], "state index out of range for one layer")
 
 
-def attention_call(run: ForwardRun, target: ast.Tuple, name: str, call: ast.Call,
+def attention_call(run: fw.Walker, target: ast.Tuple, name: str, call: ast.Call,
                    stmt: ast.stmt | None) -> Val:
     """``out, w = self.attn(q, k, v)`` -> ``out = self.attn(q, v, k)`` (Keras order)."""
     attr, cattr = run.attrs[name], run.code[name]

@@ -18,7 +18,7 @@ from typing import Any
 from ..base import TensorSpec, Translation, TranslationError, Unsupported
 from . import emit
 from .eval import UNKNOWN, evaluate
-from .forward import ForwardRun, Session, first_consumer, run_chain
+from .forward import Session, first_consumer
 from .layout import Val
 from .model import (
     Attr,
@@ -32,6 +32,7 @@ from .model import (
     plan_value,
     read_class,
 )
+from .walk import ForwardRun, run_chain
 
 _GUESS_SIZES = [32, 28, 64, 16, 224, 8] + list(range(1, 257))
 _DEFAULT_STEPS = 16

@@ -8,8 +8,9 @@ from typing import Any
 from . import forward as fw
 from . import ops
 from .eval import UNKNOWN, evaluate
+from .functional import tensor_function
 from .layout import Val, relayout, target_axis
-from .model import Attr, ClassInfo, ShapeUnsupp, Unsupp, keras_attr_name
+from .model import Attr, ClassInfo, ShapeUnsupp, Unsupp, keras_attr_name, plan_class
 from .rnn import attention_call, rnn_call, rnn_index
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
@@ -78,7 +79,7 @@ class ForwardRun:
     def stmt(self, stmt: ast.stmt) -> Val | None:
         if isinstance(stmt, ast.Return) and stmt.value is not None:
             val = self.ex(stmt.value)
-            self._need_tensor(val, stmt.value)
+            self.need_tensor(val, stmt.value)
             self.lines.append(f"return {val.expr}")
             return val
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
@@ -156,7 +157,7 @@ class ForwardRun:
             return self.subscript(node)
         if isinstance(node, ast.Attribute) and node.attr == "shape":
             base = self.ex(node.value)
-            self._need_tensor(base, node)
+            self.need_tensor(base, node)
             return Val(f"keras.ops.shape({base.expr})", kind="py", info={"shape_of": base})
         raise Unsupp(node.lineno, ast.unparse(node)[:60], "expression not supported in forward")
 
@@ -200,10 +201,11 @@ class ForwardRun:
         if base.kind in ("rnn_state", "rnn_last", "tuple"):
             return rnn_index(base, elts, node)
         if base.kind == "py" and "shape_of" in base.info:
-            return self._size(base.info["shape_of"], evaluate(node.slice, self.pyenv), node)
+            return self.size(base.info["shape_of"], evaluate(node.slice, self.pyenv), node)
         raise Unsupp(node.lineno, ast.unparse(node)[:60], "indexing not supported here")
 
-    def _size(self, tensor: Val, axis: Any, node: ast.expr) -> Val:
+    def size(self, tensor: Val, axis: Any, node: ast.expr) -> Val:
+        """``tensor.size(axis)`` / ``tensor.shape[axis]``: a Python value, its size if known."""
         if not isinstance(axis, int) or tensor.shape is None:
             raise Unsupp(node.lineno, ast.unparse(node)[:60], "size axis must be a literal")
         value = tensor.shape[axis]
@@ -233,16 +235,15 @@ class ForwardRun:
             raise Unsupp(node.lineno, "torch.cat", "needs a literal list of tensors")
         tensors = [self.ex(e) for e in seq.elts]
         for t, e in zip(tensors, seq.elts, strict=True):
-            self._need_tensor(t, e)
+            self.need_tensor(t, e)
         dim = evaluate(args["dim"], self.pyenv) if "dim" in args else 0
         return ops.concat(tensors, dim)
 
     def tensor_fn(self, name: str, x: Val, node: ast.Call, skip: int) -> Val:
         """``F.name(x, ...)`` / ``torch.name(x, ...)`` / ``x.name(...)``."""
-        from .functional import tensor_function
         if x.kind == "rnn_state" and name == "squeeze":
             return rnn_index(x, [ast.Constant(0)], node)
-        self._need_tensor(x, node)
+        self.need_tensor(x, node)
         return tensor_function(self, name, x, node, skip)
 
     def self_call(self, name: str, node: ast.Call) -> Val:
@@ -253,7 +254,7 @@ class ForwardRun:
             raise Unsupp(attr.line, attr.call_src[:60], attr.reason)
         args = [self.ex(a) for a in node.args]
         for a, n in zip(args, node.args, strict=True):
-            self._need_tensor(a, n)
+            self.need_tensor(a, n)
         if attr.kind == "unsupported":
             # The layer is a layers.Identity placeholder (see __init__); its sizes are unknown.
             self.s.gap(attr.line, attr.call_src[:60], attr.reason)
@@ -265,7 +266,7 @@ class ForwardRun:
         if node.keywords or not args:
             raise Unsupp(node.lineno, ast.unparse(node)[:60], "layer call arguments not supported")
         if attr.kind == "seq":
-            codes, out = fw.run_chain(self.s, attr.items, cattr.items, args[0],
+            codes, out = run_chain(self.s, attr.items, cattr.items, args[0],
                                       tpath + ".", kpath + ".layers.")
             cattr.code = "keras.Sequential([" + ", ".join(codes) + "])"
             return Val(f"self.{kname}({args[0].expr})", out.shape, out.perm)
@@ -273,7 +274,7 @@ class ForwardRun:
             wants = fw.module_layouts(self.s, attr, args)
             exprs = [ops.to_layout(a, w) for a, w in zip(args, wants, strict=False)]
             moved = [Val(e, a.shape, w) for e, a, w in zip(exprs, args, wants, strict=False)]
-            out = fw.call_module(self.s, attr, moved, tpath, kpath)
+            out = call_module(self.s, attr, moved, tpath, kpath)
             cattr.code = cattr.call_src
             return Val(f"self.{kname}({', '.join(exprs)})", out.shape, out.perm, out.kind,
                        out.items)
@@ -300,7 +301,8 @@ class ForwardRun:
             return node.attr, self.attrs[node.attr]
         return None
 
-    def _need_tensor(self, val: Val, node: ast.AST) -> None:
+    def need_tensor(self, val: Val, node: ast.AST) -> None:
+        """Raise (a located Unsupp) unless ``val`` is a tensor of known rank or a tuple."""
         if val.kind == "unknown":
             raise Unsupp(getattr(node, "lineno", 0), val.expr, "depends on an untranslated value")
         if val.kind not in ("tensor", "tuple") or (val.kind == "tensor" and val.rank is None):
@@ -310,6 +312,63 @@ class ForwardRun:
     def relayout_to(self, val: Val, perm: tuple[int, ...] | None) -> str:
         """``val`` in layout ``perm`` (a transpose when needed)."""
         return ops.to_layout(val, perm) if relayout(val.perm, perm, val.rank or 0) else val.expr
+
+
+def run_chain(session: fw.Session, items: list[Attr], code_items: list[Attr], val: Val,
+              torch_prefix: str, keras_prefix: str) -> tuple[list[str], Val]:
+    """Items of a ``keras.Sequential`` for an ``nn.Sequential`` applied to ``val``."""
+    out: list[str] = []
+    for pos, (item, citem) in enumerate(zip(items, code_items, strict=True)):
+        tpath = f"{torch_prefix}{pos}"
+        if item.kind == "unsupported":
+            if not session.partial:
+                raise Unsupp(item.line, item.call_src[:60], item.reason)
+            todo = session.gap(item.line, item.call_src[:60], item.reason)
+            out.append(f"{todo}\nlayers.Identity()")
+            val = fw.unknown_like(val)
+            continue
+        if item.kind == "seq":
+            codes, val = run_chain(session, item.items, citem.items, val, tpath + ".",
+                                   f"{keras_prefix}{len(out)}.layers.")
+            out.append("keras.Sequential([" + ", ".join(codes) + "])")
+            continue
+        if item.kind == "module":
+            wants = fw.module_layouts(session, item, [val])
+            axes = relayout(val.perm, wants[0], val.rank or 0)
+            if axes is not None:
+                out.append(f"layers.Permute({tuple(a for a in axes[1:])})")
+                val = Val("", val.shape, wants[0])
+            val = call_module(session, item, [val], tpath, f"{keras_prefix}{len(out)}")
+            out.append(citem.call_src)
+            continue
+        assert item.plan is not None and citem.plan is not None
+        axes, nxt = fw.layer_input(item.plan, val)
+        if axes is not None:
+            out.append(f"layers.Permute({tuple(a for a in axes[1:])})")
+        if citem.plan.pre:
+            out.append(citem.plan.pre)
+        if item.plan.torch_ctor in ("LSTM", "GRU"):
+            citem.rnn = {"return_sequences": True}
+        session.add_weight(item.plan, tpath, f"{keras_prefix}{len(out)}")
+        out.append(fw.resolve_code(citem.plan, citem, val))
+        val = nxt
+    return out, val
+
+
+def call_module(session: fw.Session, attr: Attr, args: list[Val], torch_path: str,
+                keras_path: str) -> Val:
+    """Walk a nested user module instance on ``args`` (already in the layouts it wants)."""
+    info = session.classes[attr.cls]
+    attrs = plan_class(info, attr.env, session.resolver, session.classes)
+    arg_names = [a.arg for a in info.forward.args.args[1:]]
+    if len(args) != len(arg_names):
+        raise Unsupp(attr.line, f"{info.name}.forward", "called with a different argument count")
+    inputs = [Val(name, v.shape, v.perm, v.kind, v.items, v.info)
+              for name, v in zip(arg_names, args, strict=True)]
+    run = ForwardRun(session, info, attrs, torch_path + ".", keras_path + ".")
+    lines, out = run.run(inputs)
+    session.call_code.setdefault(info.name, (arg_names, lines))
+    return out
 
 
 def _paren(val: Val) -> str:
