@@ -14,7 +14,6 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from .check import cmd_check
 from .parser import UsageError, build_parser, print_error
@@ -25,8 +24,6 @@ __all__ = ["COMMANDS", "UsageError", "build_parser", "cmd_check", "cmd_rule", "c
 
 # Analysis modules (and libcst) are imported inside the commands that need them, so that
 # `--version`, `--help` and usage errors answer at once.
-
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- rules, rule, serve -------------------------------------------------------------------
@@ -52,13 +49,14 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 def cmd_rule(args: argparse.Namespace) -> int:
     """Print one rule's docs page, or its registry entry when it has none."""
+    from ...analyzers.findings import DOCS_DIR
     from ...analyzers.registry import all_rules
 
     code = args.code.strip().upper()
     info = next((r for r in all_rules() if r.code == code), None)
     if info is None:
         raise UsageError(f"unknown rule code: {args.code} (see `mlsense rules`)")
-    page = PACKAGE_ROOT / "docs" / "rules" / f"{code}.md"
+    page = DOCS_DIR / f"{code}.md"
     try:
         sys.stdout.write(page.read_text(encoding="utf-8"))
         return 0
