@@ -1,4 +1,6 @@
-"""The statement/expression walker of a PyTorch ``forward`` (see :mod:`.forward`)."""
+"""The statement/expression walker of a PyTorch ``forward`` (see :mod:`.forward`), and the two
+ways a walk recurses: :func:`run_chain` through an ``nn.Sequential`` and :func:`call_module` into
+a nested user module (a new :class:`ForwardRun`)."""
 
 from __future__ import annotations
 
@@ -267,7 +269,7 @@ class ForwardRun:
             raise Unsupp(node.lineno, ast.unparse(node)[:60], "layer call arguments not supported")
         if attr.kind == "seq":
             codes, out = run_chain(self.s, attr.items, cattr.items, args[0],
-                                      tpath + ".", kpath + ".layers.")
+                                   tpath + ".", kpath + ".layers.")
             cattr.code = "keras.Sequential([" + ", ".join(codes) + "])"
             return Val(f"self.{kname}({args[0].expr})", out.shape, out.perm)
         if attr.kind == "module":
