@@ -13,9 +13,9 @@ through its :class:`~mlsense.analyzers.context.ChunkContext`. Two kinds exist:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -106,24 +106,17 @@ for _info in _ENGINE_RULES:
 
 
 _BUILTIN_PACKAGE = f"{__package__}.rules"
-_builtin_loaded = False
-_builtin_lock = threading.Lock()  # the language server loads rules in a thread of its own
 
 
+@functools.cache
 def _load_builtin_rules() -> None:
     """Discover the built-in families: import every module of the ``rules`` package (each
     registers its families with :func:`register` as it is imported). The registry names the
-    package, never its modules, so rule modules can import the registry without a cycle."""
-    global _builtin_loaded
-    if _builtin_loaded:
-        return
-    with _builtin_lock:
-        if _builtin_loaded:
-            return
-        package = importlib.import_module(_BUILTIN_PACKAGE)
-        for module in pkgutil.walk_packages(package.__path__, f"{_BUILTIN_PACKAGE}."):
-            importlib.import_module(module.name)
-        _builtin_loaded = True
+    package, never its modules, so rule modules can import the registry without a cycle.
+    Two threads that race here both import, and Python's import lock makes that harmless."""
+    package = importlib.import_module(_BUILTIN_PACKAGE)
+    for module in pkgutil.walk_packages(package.__path__, f"{_BUILTIN_PACKAGE}."):
+        importlib.import_module(module.name)
 
 
 def families() -> list[RuleClass]:

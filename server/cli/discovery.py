@@ -4,7 +4,7 @@ Folders are walked once with ``os.scandir``; ``.gitignore`` files (those in the 
 in their parents up to the repository root) are honoured through ``pathspec``, as are the
 configuration's ``exclude`` globs and a fixed set of folders nobody wants linted (.venv, .git...).
 The configuration of each file is config.py's business, reading and writing fileio.py's
-and checking runner.py's; their public names are re-exported here.
+and checking runner.py's.
 """
 
 from __future__ import annotations
@@ -15,13 +15,9 @@ from pathlib import Path
 
 import pathspec
 
-from .config import ConfigOverrides, ConfigResolver, load_config_file
-from .fileio import read_source, write_atomically
-from .runner import CheckOptions, check_file, run_checks
+from .config import ConfigResolver
 
-__all__ = ["DEFAULT_EXCLUDES", "PYTHON_SUFFIXES", "CheckOptions", "ConfigOverrides",
-           "ConfigResolver", "PathError", "check_file", "discover", "load_config_file",
-           "read_source", "run_checks", "write_atomically"]
+__all__ = ["DEFAULT_EXCLUDES", "PYTHON_SUFFIXES", "PathError", "discover"]
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 

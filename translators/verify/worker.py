@@ -35,10 +35,9 @@ if __name__ == "__main__" and not __package__:
     sys.exit(0)
 
 from .compare import compare, onnx_check, per_layer_errors  # noqa: E402
-from .models import BATCH, Models, Send, StageError, describe_exception  # noqa: E402
+from .models import Models, Send, StageError, describe_exception  # noqa: E402
 
-__all__ = ["BATCH", "Models", "Send", "StageError", "compare", "main", "onnx_check",
-           "per_layer_errors", "verify"]
+__all__ = ["main", "verify"]
 
 
 # ---- one request ---------------------------------------------------------------------------
