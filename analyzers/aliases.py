@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator
 
 import libcst as cst
 
+from .walk import IMPORT_FROM_TYPES, IMPORT_TYPES, suites
+
 # Spellings of the same API, mapped to the name rules match on.
 _CANONICAL_PREFIXES = (
     ("tensorflow.python.keras.", "keras."),
@@ -54,7 +56,7 @@ def imports_in(statements: Iterable[cst.CSTNode]) -> Iterator[tuple[str, str]]:
     for stmt in statements:
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
-                if isinstance(small, cst.Import):
+                if isinstance(small, IMPORT_TYPES):
                     for alias in small.names:
                         full = _module_name(alias.name)
                         if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
@@ -62,7 +64,7 @@ def imports_in(statements: Iterable[cst.CSTNode]) -> Iterator[tuple[str, str]]:
                         else:
                             head = full.split(".")[0]
                             yield head, head
-                elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                elif isinstance(small, IMPORT_FROM_TYPES) and not isinstance(small.names, cst.ImportStar):
                     if small.relative:
                         continue
                     base = _module_name(small.module)
@@ -77,24 +79,11 @@ def imports_in(statements: Iterable[cst.CSTNode]) -> Iterator[tuple[str, str]]:
 
 
 def _child_statements(stmt: cst.BaseCompoundStatement) -> Iterator[cst.CSTNode]:
-    body = getattr(stmt, "body", None)  # `match` has cases instead
-    for case in getattr(stmt, "cases", ()):
-        if isinstance(case.body, cst.IndentedBlock):
-            yield from case.body.body
-    if isinstance(body, cst.IndentedBlock):
-        yield from body.body
-    elif isinstance(body, cst.SimpleStatementSuite):
-        yield cst.SimpleStatementLine(body=body.body)
-    for attr in ("orelse", "finalbody"):
-        extra = getattr(stmt, attr, None)
-        if isinstance(extra, cst.BaseSuite | cst.Else | cst.Finally | cst.If):
-            if isinstance(extra, cst.If):
-                yield extra
-            elif isinstance(extra.body, cst.IndentedBlock):
-                yield from extra.body.body
-    for handler in getattr(stmt, "handlers", ()):
-        if isinstance(handler.body, cst.IndentedBlock):
-            yield from handler.body.body
+    for suite in suites(stmt):
+        if isinstance(suite, cst.IndentedBlock):
+            yield from suite.body
+        elif isinstance(suite, cst.SimpleStatementSuite):
+            yield cst.SimpleStatementLine(body=suite.body)
 
 
 class ImportTable:
@@ -106,6 +95,7 @@ class ImportTable:
             self.names[local] = full
         self.fingerprint = hash(tuple(sorted(self.names.items())))
         self._imports_any: dict[tuple[str, ...], bool] = {}
+        self._resolved: dict[str, str | None] = {}  # dotted name -> qualified name
 
     def resolve(self, node: cst.BaseExpression) -> str | None:
         """Canonical qualified name of a Name/Attribute chain whose head is imported."""
@@ -115,11 +105,14 @@ class ImportTable:
         return self.resolve_dotted(dotted)
 
     def resolve_dotted(self, dotted: str) -> str | None:
-        head, _, rest = dotted.partition(".")
-        full = self.names.get(head)
-        if full is None:
-            return None
-        return canonical(f"{full}.{rest}" if rest else full)
+        found = self._resolved.get(dotted, self)
+        if found is self:  # not asked before (None is an answer)
+            head, _, rest = dotted.partition(".")
+            full = self.names.get(head)
+            found = None if full is None else canonical(f"{full}.{rest}" if rest else full)
+            if len(self._resolved) < 100_000:
+                self._resolved[dotted] = found
+        return found  # type: ignore[return-value]
 
     def local_name_for(self, qualname: str) -> str | None:
         """How this module spells ``qualname`` (e.g. ``keras.Input`` -> ``tf.keras.Input``)."""

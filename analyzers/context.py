@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +13,7 @@ from .findings import RuleInfo
 from .units import TopChunk
 
 _EMPTY_MODULE = cst.Module(body=[])
+MEMO_VERSIONS = 4  # results kept per statement by ModuleContext.memo_for
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,23 @@ class ModuleContext:
         if full_key not in memo:
             memo[full_key] = compute()
         return memo[full_key]
+
+    def memo_for(self, chunk: ChunkContext, key: str, version: Hashable,
+                 compute: Callable[[], Any]) -> Any:
+        """Like :meth:`memo`, for a result that also depends on what flows in (``version``,
+        e.g. a fingerprint of the environment before the statement). A few versions are kept
+        per statement, newest last (the same text may sit at several places in a file); older
+        ones are dropped, so an edit upstream does not pile up results downstream."""
+        full_key = f"{key}@{self.imports.fingerprint}"
+        slots = chunk.chunk.memo.get(full_key)
+        if not isinstance(slots, dict):
+            slots = chunk.chunk.memo[full_key] = {}
+        if version in slots:
+            return slots[version]
+        if len(slots) >= MEMO_VERSIONS:
+            del slots[next(iter(slots))]
+        slots[version] = result = compute()
+        return result
 
 
 @dataclass

@@ -23,9 +23,17 @@ from .config import Config
 from .context import ChunkContext, ModuleContext, Report, RuleError
 from .findings import Finding, Fix, Position, Range, Severity, TextEdit
 from .noqa import FILE_NOQA, suppressed
-from .registry import ChunkRule, ModuleRule, RuleInfo, all_rules, families, rule_info
+from .registry import (
+    ChunkRule,
+    ModuleRule,
+    RuleInfo,
+    all_rules,
+    families,
+    rule_info,
+    visitor_names,
+)
 from .units import ParsedChunk, TopChunk
-from .walk import walk
+from .walk import children
 
 
 @dataclass
@@ -70,6 +78,7 @@ class DocumentAnalyzer:
         )
         self._chunk_rules = [f for f in families() if issubclass(f, ChunkRule)
                              and any(r.code in self._enabled for r in f.rules)]
+        self._dispatch = _Dispatch(self._chunk_rules)  # type: ignore[arg-type]
         self._module_rules = [f for f in families() if issubclass(f, ModuleRule)
                               and any(r.code in self._enabled for r in f.rules)]
 
@@ -188,14 +197,15 @@ class DocumentAnalyzer:
     def _run_chunk_rules(self, chunk: TopChunk, imports: ImportTable) -> _ChunkResult:
         ctx = ChunkContext(chunk, imports, self._enabled, self._infos)
         errors: list[RuleError] = []
-        visitors = []
+        visitors: list[ChunkRule | None] = []
         for family in self._chunk_rules:
             try:
                 visitors.append(family(ctx))
             except Exception as exc:
+                visitors.append(None)
                 errors.append(_rule_error(family.family, exc))
-        if visitors:
-            _GuardedBatch(visitors, errors).run(chunk.module)  # type: ignore[arg-type]
+        if self._chunk_rules:
+            self._dispatch.run(chunk.module, visitors, errors)  # type: ignore[arg-type]
         return _ChunkResult(self._ranges(ctx.reports, chunk), errors)
 
     def _run_module_rules(self, contexts: list[tuple[ChunkContext, int]], imports: ImportTable,
@@ -285,41 +295,66 @@ def _dedupe(errors: list[RuleError]) -> list[RuleError]:
     return out
 
 
-class _GuardedBatch:
-    """Batched rule visitors over the fast walker; a rule that raises is dropped, not fatal."""
+class _Dispatch:
+    """Which chunk-rule methods handle each node type, worked out once per analyzer (not per
+    chunk): a chunk's walk then costs its nodes, not a rebuild of every family's method table."""
 
-    def __init__(self, visitors: list[ChunkRule], errors: list[RuleError]) -> None:
-        self._errors = errors
-        self._methods: dict[str, list[tuple[ChunkRule, Callable]]] = {}
-        self._dead: set[int] = set()
-        self._by_type: dict[tuple[str, type], list[Callable]] = {}
-        for v in visitors:
-            for name, fn in v.get_visitors().items():
-                self._methods.setdefault(name, []).append((v, fn))
+    def __init__(self, families: list[type[ChunkRule]]) -> None:
+        self.families = families
+        self._names = [frozenset(visitor_names(f)) for f in families]
+        self._by_type: dict[tuple[str, type], tuple[tuple[int, Callable], ...]] = {}
 
-    def _callbacks(self, prefix: str, tp: type) -> list[Callable]:
+    def methods(self, prefix: str, tp: type) -> tuple[tuple[int, Callable], ...]:
         key = (prefix, tp)
-        fns = self._by_type.get(key)
-        if fns is None:
-            fns = [self._guard(v, fn) for v, fn in self._methods.get(prefix + tp.__name__, ())]
-            self._by_type[key] = fns
-        return fns
+        found = self._by_type.get(key)
+        if found is None:
+            name = prefix + tp.__name__
+            found = self._by_type[key] = tuple(
+                (i, getattr(f, name)) for i, f in enumerate(self.families) if name in self._names[i])
+        return found
 
-    def _guard(self, visitor: ChunkRule, fn: Callable) -> Callable:
-        def call(node: cst.CSTNode) -> object:
-            if id(visitor) in self._dead:
-                return None
-            try:
-                return fn(node)
-            except Exception as exc:
-                self._dead.add(id(visitor))
-                self._errors.append(_rule_error(visitor.family or type(visitor).__name__, exc))
-                return None
-        return call
+    def run(self, module: cst.Module, visitors: list[ChunkRule | None],
+            errors: list[RuleError]) -> None:
+        """Walk ``module`` once for every family (``None``: failed to start), calling
+        ``visit_<Node>`` / ``leave_<Node>`` in source order; a visit returning ``False`` skips
+        the node's children. A family that raises is dropped for the rest of the chunk and
+        reported once."""
+        def call(fns: tuple[tuple[int, Callable], ...], node: cst.CSTNode) -> bool:
+            descend = True
+            for i, fn in fns:
+                visitor = visitors[i]
+                if visitor is None:
+                    continue
+                try:
+                    if fn(visitor, node) is False:
+                        descend = False
+                except Exception as exc:
+                    visitors[i] = None
+                    errors.append(_rule_error(visitor.family or type(visitor).__name__, exc))
+            return descend
 
-    def run(self, module: cst.Module) -> None:
-        walk(module.body, lambda tp: self._callbacks("visit_", tp),
-             lambda tp: self._callbacks("leave_", tp))
+        methods = self.methods
+        stack: list[cst.CSTNode | tuple[tuple[tuple[int, Callable], ...], cst.CSTNode]] = \
+            list(reversed(module.body))
+        while stack:
+            item = stack.pop()
+            if type(item) is tuple:  # leaving a node
+                call(*item)
+                continue
+            node: cst.CSTNode = item  # type: ignore[assignment]
+            tp = type(node)
+            visit = methods("visit_", tp)
+            if visit and not call(visit, node):
+                descend = False
+            else:
+                descend = True
+            leave = methods("leave_", tp)
+            if leave:
+                stack.append((leave, node))
+            if descend:
+                kids = children(node)
+                kids.reverse()
+                stack.extend(kids)
 
 
 def analyze_text(text: str, path: str | None = None, config: Config | None = None) -> AnalysisResult:

@@ -176,10 +176,9 @@ class DeviceFlow(FlowAnalysis):
 
     @staticmethod
     def _device_name(env: Env) -> str | None:
-        for name, v in env.items():
-            if v == ("dev", "acc"):
-                return name
-        return None
+        """A variable holding the accelerator device (the first by name, so the fix is the
+        same whatever order the environment keeps)."""
+        return min((name for name, v in env.items() if v == ("dev", "acc")), default=None)
 
 
 def _words(place: str) -> str:

@@ -14,20 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...context import ChunkContext, ModuleContext
-from .walker import (
-    UNKNOWN,
-    Env,
-    Envs,
-    FlowAnalysis,
-    FlowWalker,
-    copy_envs,
-    function_defs,
-    param_names,
-)
+from .env import EMPTY, UNKNOWN, Env, Frozen
+from .walker import FlowAnalysis, FlowWalker, function_defs, param_names
 
 AnalysisFactory = Callable[[ChunkContext], FlowAnalysis]
 # Each chunk's emitted items, and the top-level environment after the last chunk.
 FlowResult = tuple[list[tuple[ChunkContext, list[Any]]], Env]
+Roots = tuple[Frozen, ...]  # the top-level environment between statements, one per analysis
 
 
 @dataclass(frozen=True)
@@ -70,17 +63,18 @@ def run_flow(mctx: ModuleContext, key: str, make: AnalysisFactory) -> FlowResult
 def run_flows(mctx: ModuleContext, key: str, makes: Sequence[AnalysisFactory]) -> list[FlowResult]:
     """Run several analyses in one walk over every function body and the module's top-level
     statements; one result per analysis, in order. Memoized per chunk under ``key``: function
-    bodies per chunk text, top-level statements per (chunk text, incoming environments)."""
+    bodies per chunk text, top-level statements per (chunk text, incoming environments), the
+    environments compared by fingerprint (kept up to date per binding, never rehashed whole)."""
     outs: list[list[tuple[ChunkContext, list[Any]]]] = [[] for _ in makes]
-    envs: Envs = tuple({} for _ in makes)
-    env_hash = 0
+    roots: Roots = tuple(EMPTY for _ in makes)
     for chunk in mctx.chunks:
         defs = mctx.memo(chunk, f"{key}:defs", functools.partial(_defs, chunk, makes))
-        top, envs, env_hash = mctx.memo(
-            chunk, f"{key}:top:{env_hash}", functools.partial(_top, chunk, makes, envs))
+        fingerprint = tuple(root.fingerprint for root in roots)
+        top, roots = mctx.memo_for(chunk, f"{key}:top", fingerprint,
+                                   functools.partial(_top, chunk, makes, roots))
         for out, def_items, top_items in zip(outs, defs, top, strict=True):
             out.append((chunk, [*def_items, *top_items]))
-    return list(zip(outs, envs, strict=True))
+    return [(out, Env(root)) for out, root in zip(outs, roots, strict=True)]
 
 
 def _defs(chunk: ChunkContext, makes: Sequence[AnalysisFactory]) -> tuple[list[Any], ...]:
@@ -88,19 +82,17 @@ def _defs(chunk: ChunkContext, makes: Sequence[AnalysisFactory]) -> tuple[list[A
     walker = FlowWalker(*analyses)
     for fn in function_defs(chunk.module.body):
         params = param_names(fn)
-        walker.suite(fn.body, tuple(dict.fromkeys(params, UNKNOWN) for _ in analyses))
+        walker.suite(fn.body, tuple(Env(local=dict.fromkeys(params, UNKNOWN)) for _ in analyses))
     return tuple(a.emitted for a in analyses)
 
 
-def _top(chunk: ChunkContext, makes: Sequence[AnalysisFactory], envs: Envs,
-         ) -> tuple[tuple[list[Any], ...], Envs, int]:
+def _top(chunk: ChunkContext, makes: Sequence[AnalysisFactory], roots: Roots,
+         ) -> tuple[tuple[list[Any], ...], Roots]:
     analyses = [make(chunk) for make in makes]
-    walked = FlowWalker(*analyses).block(chunk.module.body, copy_envs(envs))
-    # Unknown bindings carry no information between statements; dropping them keeps the
-    # environment (copied and hashed per statement) small: a module of 3,000 defs was O(n^2).
-    out = tuple({k: v for k, v in env.items() if v != UNKNOWN} for env in walked)
-    return (tuple(a.emitted for a in analyses), out,
-            hash(tuple(frozenset(env.items()) for env in out)))
+    walked = FlowWalker(*analyses).block(chunk.module.body, tuple(Env(root) for root in roots))
+    # Unknown bindings carry no information between statements: settle() drops them.
+    return (tuple(a.emitted for a in analyses),
+            tuple(env.settle(root) for env, root in zip(walked, roots, strict=True)))
 
 
 def replay(results: list[tuple[ChunkContext, list[Any]]]) -> None:

@@ -19,10 +19,11 @@ from typing import Any
 import libcst as cst
 
 from ...context import ChunkContext, FixSpec
+from ...walk import IMPORT_FROM_TYPES, IMPORT_TYPES, suites
+from .env import MISSING, UNKNOWN, Env, Value, differing_names
 
-Value = tuple[Any, ...]  # hashable: environments are hashed for the memo
-Env = dict[str, Value]
-UNKNOWN: Value = ("?",)
+__all__ = ["UNKNOWN", "Env", "Envs", "FlowAnalysis", "FlowWalker", "Value", "bind_target",
+           "calls_in", "copy_envs", "first_arg", "function_defs", "has_keyword", "param_names"]
 # (node, code, fix, message fields) -- a report kept in the memo and replayed each analysis.
 Emitted = tuple[cst.CSTNode, str, FixSpec | None, dict[str, Any]]
 
@@ -107,9 +108,16 @@ class FlowWalker:
         for env in envs:
             bind_target(target, UNKNOWN, env)
 
+    def bind_walrus(self, test: cst.BaseExpression, envs: Envs) -> Envs:
+        """A copy of ``envs`` where the names a condition binds with ``:=`` are UNKNOWN."""
+        envs = copy_envs(envs)
+        for target in walrus_targets(test):
+            self.bind(target, envs)
+        return envs
+
     def block(self, stmts: Any, envs: Envs) -> Envs:
         for stmt in stmts:
-            envs = self.statement(stmt, envs)
+            envs = tuple(env.compact() for env in self.statement(stmt, envs))
         return envs
 
     def suite(self, suite: cst.BaseSuite, envs: Envs) -> Envs:
@@ -122,6 +130,7 @@ class FlowWalker:
             return self.small(stmt.body, envs)
         if isinstance(stmt, cst.If):
             self.on_statement(stmt.test, envs)
+            envs = self.bind_walrus(stmt.test, envs)
             then = self.suite(stmt.body, copy_envs(envs))
             other = copy_envs(envs)
             if isinstance(stmt.orelse, cst.If):
@@ -136,7 +145,7 @@ class FlowWalker:
             return self.loop(stmt.body, envs, stmt.orelse, stmt.target)
         if isinstance(stmt, cst.While):
             self.on_statement(stmt.test, envs)
-            return self.loop(stmt.body, copy_envs(envs), stmt.orelse, None)
+            return self.loop(stmt.body, self.bind_walrus(stmt.test, envs), stmt.orelse, None)
         if isinstance(stmt, cst.With):
             envs = copy_envs(envs)
             for item in stmt.items:
@@ -155,30 +164,39 @@ class FlowWalker:
             self.on_statement(stmt.subject, envs)
             out = envs
             for case in stmt.cases:
-                out = self.join(out, self.suite(case.body, copy_envs(envs)))
+                branch = copy_envs(envs)
+                for name in _captures(case.pattern):
+                    for env in branch:
+                        env[name] = UNKNOWN
+                if case.guard is not None:
+                    self.on_statement(case.guard, branch)
+                out = self.join(out, self.suite(case.body, branch))
             return out
-        return envs
+        # Every other statement kind binds nothing the analyses track (pass, return, raise...);
+        # a compound kind this walker does not know yet is walked as "any of its blocks runs".
+        out = envs
+        for suite in suites(stmt):
+            out = self.join(out, self.suite(suite, copy_envs(envs)))
+        return out
 
     def small(self, stmts: Any, envs: Envs) -> Envs:
         for s in stmts:
             self.on_statement(s, envs)
+            # ``envs`` belong to this path (callers copy at every branch): bind in place.
             if isinstance(s, cst.Assign):
-                envs = tuple(_assign(a, s, env) for a, env in zip(self.analyses, envs, strict=True))
-            elif isinstance(s, cst.AnnAssign) and s.value is not None:
-                out = []
                 for a, env in zip(self.analyses, envs, strict=True):
-                    env = dict(env)
+                    _assign(a, s, env)
+            elif isinstance(s, cst.AnnAssign) and s.value is not None:
+                for a, env in zip(self.analyses, envs, strict=True):
                     bind_target(s.target, a.evaluate(s.value, env), env)
-                    out.append(env)
-                envs = tuple(out)
             elif isinstance(s, cst.AugAssign | cst.Del):
-                envs = copy_envs(envs)
                 self.bind(s.target, envs)
-            elif isinstance(s, cst.Import | cst.ImportFrom) and not isinstance(s.names, cst.ImportStar):
-                envs = copy_envs(envs)
+            elif isinstance(s, _IMPORTS) and not isinstance(s.names, cst.ImportStar):
                 for name in _imported_names(s.names):
                     for env in envs:
                         env[name] = UNKNOWN
+            elif isinstance(s, cst.TypeAlias):
+                self.bind(s.name, envs)
         return envs
 
     def loop(self, body: cst.BaseSuite, envs: Envs, orelse: cst.Else | None,
@@ -215,17 +233,27 @@ class FlowWalker:
 
 
 def copy_envs(envs: Envs) -> Envs:
-    """A fresh dict per environment (the walker never mutates one it was handed)."""
-    return tuple(dict(env) for env in envs)
+    """A copy per environment for a new path (costs the path's recent writes, not the map)."""
+    return tuple(env.copy() for env in envs)
 
 
-def _assign(a: FlowAnalysis, s: cst.Assign, env: Env) -> Env:
+def _assign(a: FlowAnalysis, s: cst.Assign, env: Env) -> None:
     value = a.evaluate(s.value, env)
     element = a.element_value(s.value, env)
-    env = dict(env)
     for t in s.targets:
         bind_target(t.target, value, env, element)
-    return env
+
+
+def _captures(pattern: cst.CSTNode) -> Iterator[str]:
+    """The names a ``case`` pattern binds (``x``, ``[a, *rest]``, ``{**kw}``, ``P(x=y) as p``)."""
+    stack = [pattern]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.MatchAs | cst.MatchStar) and node.name is not None:
+            yield node.name.value
+        if isinstance(node, cst.MatchMapping) and node.rest is not None:
+            yield node.rest.value
+        stack.extend(node.children)
 
 
 def _imported_names(names: Sequence[cst.ImportAlias]) -> Iterator[str]:
@@ -240,16 +268,16 @@ def _imported_names(names: Sequence[cst.ImportAlias]) -> Iterator[str]:
 
 
 def _join(analysis: FlowAnalysis, a: Env, b: Env) -> Env:
+    """Both paths' bindings: values that differ are joined, a name bound on one path only is
+    UNKNOWN (and shadows any outer value). Costs the names written since the paths parted."""
     if a is b:
         return a
-    out: Env = {}
-    for name in a.keys() | b.keys():
-        if name in a and name in b:
-            out[name] = analysis.join_values(a[name], b[name])
-        else:
-            # Bound on one path only: unknown here (and it shadows any outer value).
-            out[name] = UNKNOWN
-    return out
+    base, names = differing_names(a, b)
+    local: dict[str, Value] = {}
+    for name in names:
+        x, y = a.get(name, MISSING), b.get(name, MISSING)
+        local[name] = UNKNOWN if x is MISSING or y is MISSING else analysis.join_values(x, y)
+    return Env(base, local)
 
 
 def bind_target(target: cst.BaseExpression, value: Value, env: Env,
@@ -263,6 +291,20 @@ def bind_target(target: cst.BaseExpression, value: Value, env: Env,
             bind_target(el.value, element, env)
     elif isinstance(target, cst.StarredElement):
         bind_target(target.value, UNKNOWN, env)
+
+
+_IMPORTS = IMPORT_TYPES + IMPORT_FROM_TYPES
+
+
+def walrus_targets(expr: cst.CSTNode) -> Iterator[cst.Name]:
+    """Names bound by ``:=`` in an expression (comprehensions included: they bind outside)."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name):
+            yield node.target
+        if not isinstance(node, cst.Lambda):
+            stack.extend(node.children)
 
 
 # calls_in dispatches on exact node types: these libcst classes have no subclasses, and
@@ -317,25 +359,9 @@ def function_defs(stmts: Any) -> Iterator[cst.FunctionDef]:
     for stmt in stmts:
         if isinstance(stmt, cst.FunctionDef):
             yield stmt
-            yield from function_defs(_body(stmt.body))
-        elif isinstance(stmt, cst.ClassDef):
-            yield from function_defs(_body(stmt.body))
-        elif isinstance(stmt, cst.If):
-            yield from function_defs(_body(stmt.body))
-            if stmt.orelse is not None:
-                yield from function_defs([stmt.orelse] if isinstance(stmt.orelse, cst.If)
-                                         else _body(stmt.orelse.body))
-        elif isinstance(stmt, cst.BaseCompoundStatement):
-            yield from function_defs(_body(stmt.body))
-            for extra in (getattr(stmt, "orelse", None), getattr(stmt, "finalbody", None)):
-                if extra is not None:
-                    yield from function_defs(_body(extra.body))
-            for handler in getattr(stmt, "handlers", ()):
-                yield from function_defs(_body(handler.body))
-
-
-def _body(suite: Any) -> Any:
-    return suite.body if isinstance(suite, cst.IndentedBlock) else ()
+        for suite in suites(stmt):
+            if isinstance(suite, cst.IndentedBlock):
+                yield from function_defs(suite.body)
 
 
 def param_names(fn: cst.FunctionDef) -> list[str]:
