@@ -51,10 +51,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Run ``mlsense check``; path and configuration problems become usage errors (exit 2)."""
     from ...analyzers.config import ConfigError
     from .discovery import PathError
+    from .runner import PluginError
 
     try:
         return _check(args)
-    except PathError as exc:
+    except (PathError, PluginError) as exc:
         raise UsageError(str(exc)) from exc
     except ConfigError as exc:
         raise UsageError(f"invalid configuration: {exc}") from exc
@@ -72,8 +73,9 @@ def _check(args: argparse.Namespace) -> int:
     from . import output
     from .config import ConfigOverrides, ConfigResolver, load_config_file
     from .discovery import discover
-    from .runner import CheckOptions, run_checks
+    from .runner import CheckOptions, load_plugins, run_checks
 
+    load_plugins(args.plugin)  # before the selectors: a plugin's codes are valid ones
     overrides = ConfigOverrides(select=parse_codes(args.select),
                                 extend_select=parse_codes(args.extend_select) or (),
                                 ignore=parse_codes(args.ignore) or ())
@@ -86,7 +88,7 @@ def _check(args: argparse.Namespace) -> int:
     pairs = [(f, resolver.for_path(f)) for f in files]
     fix_mode = args.fix or args.diff
     options = CheckOptions(fix=fix_mode, unsafe_fixes=args.unsafe_fixes, diff=args.diff,
-                           verbose=args.verbose)
+                           verbose=args.verbose, plugins=tuple(args.plugin))
     progress = None
     if len(files) > 50 and not args.no_progress and sys.stderr.isatty():
         progress = _Progress(len(files))
@@ -95,12 +97,14 @@ def _check(args: argparse.Namespace) -> int:
     finally:
         if progress:
             progress.close()
-    _report_problems(reports, args.verbose)
+    _report_problems(reports, args.verbose, to_stderr=args.output_format != "text" or args.diff)
     if args.diff:
         return _print_diffs(reports)
     _print_results(reports, args, fix_mode)
     if any(r.error for r in reports):
         return 2
+    if any(r.rule_errors for r in reports) and not args.exit_zero:
+        return 2  # some checks did not run: a pass would be a lie
     failing = any(output.fails(f) for r in reports for f in r.findings)
     return 1 if failing and not args.exit_zero else 0
 
@@ -133,17 +137,20 @@ def _print_diffs(reports: Sequence[FileReport]) -> int:
     return 2 if any(r.error for r in reports) else (1 if changed else 0)
 
 
-def _report_problems(reports: Sequence[FileReport], verbose: bool) -> None:
-    """Unreadable files as errors; crashed rule families as warnings (once per family)."""
+def _report_problems(reports: Sequence[FileReport], verbose: bool, to_stderr: bool) -> None:
+    """Unreadable files as errors. Failed rule families are in the output itself (text, JSON,
+    SARIF); stderr repeats them, once per family, when stdout is for a machine, and gives
+    their tracebacks with ``-v``."""
+    from .output import rule_error_message
+
     seen: set[str] = set()
     for r in reports:
         if r.error:
             print_error(f"{r.display}: {r.error}")
         for family, err, tb in r.rule_errors:
-            if family in seen and not verbose:
-                continue
+            if to_stderr and (family not in seen or verbose):
+                print(f"mlsense: error: {rule_error_message(family, err)} ({r.display})",
+                      file=sys.stderr)
             seen.add(family)
-            print(f"mlsense: warning: rule family `{family}` failed on {r.display} and was "
-                  f"skipped there: {err}", file=sys.stderr)
             if verbose and tb:
                 print(tb, file=sys.stderr)

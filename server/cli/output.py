@@ -59,6 +59,11 @@ def fails(finding: Finding) -> bool:
     return finding.severity in FAILING
 
 
+def rule_error_message(family: str, error: str) -> str:
+    """How a rule family that raised is worded in every format."""
+    return f"rule family `{family}` failed and its checks did not run on this file: {error}"
+
+
 # -- text ---------------------------------------------------------------------------------
 def render_text(reports: Sequence[FileReport], *, fix_mode: bool, unsafe: bool,
                 show_fixes: bool) -> str:
@@ -72,6 +77,8 @@ def render_text(reports: Sequence[FileReport], *, fix_mode: bool, unsafe: bool,
                          f"{f.code} {mark}{f.message}")
             if show_fixes and f.fix is not None and not fix_mode:
                 lines.append(f"    fix{'' if f.fix.safe else ' (unsafe)'}: {f.fix.title}")
+        lines.extend(f"{report.display}: error: {rule_error_message(family, err)}"
+                     for family, err, _ in report.rule_errors)
     if show_fixes and fix_mode:
         lines.extend(_fixed_listing(reports))
     lines.extend(summary_lines(reports, fix_mode=fix_mode, unsafe=unsafe))
@@ -103,11 +110,16 @@ def summary_lines(reports: Sequence[FileReport], *, fix_mode: bool, unsafe: bool
     fixed = sum(sum(r.fixed.values()) for r in reports)
     remaining = len(findings)
     unchecked = sum(1 for r in reports if r.error)
+    tail = []
     if unchecked:
         s = "s" if unchecked != 1 else ""
-        tail = [f"{unchecked} file{s} could not be checked (see the errors above)."]
-    else:
-        tail = []
+        tail.append(f"{unchecked} file{s} could not be checked (see the errors above).")
+    partial = sum(1 for r in reports if r.rule_errors)
+    if partial:
+        families = len({family for r in reports for family, _, _ in r.rule_errors})
+        tail.append(f"{families} rule famil{'ies' if families != 1 else 'y'} failed on {partial} "
+                    f"file{'s' if partial != 1 else ''}; their checks did not run there "
+                    "(see the errors above).")
     if remaining == 0 and fixed == 0:
         return tail or ["All checks passed!"]
     total = remaining + fixed
@@ -160,8 +172,21 @@ def _edit_to_json(e: TextEdit) -> dict[str, Any]:
             "end_location": _loc(e.range.end)}
 
 
+def rule_error_to_json(family: str, error: str, path: str) -> dict[str, Any]:
+    """A rule family that failed on ``path``, in the shape of a finding (ruff's ``code: null``
+    for what is not a rule's finding), marked ``kind: rule-error``."""
+    start = {"row": 1, "column": 1}
+    return {"cell": None, "code": None, "end_location": start, "filename": path, "fix": None,
+            "location": start, "message": rule_error_message(family, error),
+            "name": "rule-error", "noqa_row": None, "severity": "error", "url": None,
+            "kind": "rule-error", "family": family}
+
+
 def render_json(reports: Sequence[FileReport]) -> str:
-    items = [finding_to_json(f, r.path) for r in reports for f in r.findings]
+    items: list[dict[str, Any]] = []
+    for r in reports:
+        items.extend(finding_to_json(f, r.path) for f in r.findings)
+        items.extend(rule_error_to_json(family, err, r.path) for family, err, _ in r.rule_errors)
     return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -255,8 +280,20 @@ def render_sarif(reports: Sequence[FileReport], root: Path | None = None) -> str
     for report in reports:
         artifact = _artifact(report.path, root)
         results.extend(_sarif_result(f, artifact, index) for f in report.findings)
-    notifications = [{"level": "error", "message": {"text": f"{r.display}: {r.error}"}}
-                     for r in reports if r.error]
+    notifications: list[dict[str, Any]] = [
+        {"level": "error", "message": {"text": f"{r.display}: {r.error}"}}
+        for r in reports if r.error]
+    for r in reports:
+        artifact = _artifact(r.path, root)
+        for family, err, _ in r.rule_errors:
+            kind, _, detail = err.partition(": ")
+            notifications.append({
+                "level": "error",
+                "message": {"text": rule_error_message(family, err)},
+                "locations": [{"physicalLocation": {"artifactLocation": artifact}}],
+                "descriptor": {"id": family},
+                "exception": {"kind": kind, "message": detail},
+            })
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

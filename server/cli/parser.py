@@ -91,7 +91,11 @@ def _add_check_parser(check: argparse.ArgumentParser) -> None:
                        help="worker processes (default: all cores; 1 runs in-process)")
     check.add_argument("--config", metavar="FILE",
                        help="use this pyproject.toml / mlsense.toml for every file")
-    check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    check.add_argument("--exit-zero", action="store_true",
+                       help="exit 0 even with findings or rules that failed")
+    check.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                       help="import MODULE first: a module of your own rules (repeatable; the "
+                            "server's `plugins` setting)")
     check.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     check.add_argument("--no-respect-gitignore", action="store_true",
                        help="also check files that .gitignore excludes")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 import io
 import multiprocessing
 import os
@@ -30,6 +31,22 @@ class CheckOptions:
     unsafe_fixes: bool = False
     diff: bool = False  # compute a unified diff of the fixes instead of writing
     verbose: bool = False
+    plugins: tuple[str, ...] = ()  # rule modules to import in every worker
+
+
+def load_plugins(modules: Sequence[str]) -> None:
+    """Import rule modules (they register their rules when imported); ImportError and any
+    other failure propagate, with the module's name, for the caller to report."""
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            raise PluginError(f"plugin `{name}` could not be imported: "
+                              f"{type(exc).__name__}: {exc}") from exc
+
+
+class PluginError(Exception):
+    """A ``--plugin`` module that does not import."""
 
 
 def check_file(path: str, config: Config, options: CheckOptions) -> FileReport:
@@ -91,6 +108,7 @@ _WORKER_STATE: tuple[list[Config], CheckOptions] | None = None
 def _init_worker(configs: list[Config], options: CheckOptions) -> None:
     global _WORKER_STATE
     _WORKER_STATE = (configs, options)
+    load_plugins(options.plugins)  # already imported when forked: then a no-op
     all_rules()  # import and register the rules once per worker, not once per file
 
 

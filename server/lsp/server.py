@@ -14,7 +14,8 @@ import logging
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 from pygls.capabilities import ServerCapabilitiesBuilder
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from ...analyzers.engine import AnalysisResult
 
 logger = logging.getLogger("mlsense.server")
+T = TypeVar("T")
+CLIENT_REQUEST_TIMEOUT_S = 5.0  # how long the server waits on any request it sends the client
 HEAVY_FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "jaxlib", "flax", "tf_keras")
 DEBUG_INFO = "mlsense/debugInfo"
 _NOTIFY_AT = {"off": 0, "onError": types.MessageType.Error,
@@ -143,13 +146,39 @@ class MlsenseLanguageServer(LanguageServer):
             self.engine.settings_ready.set()
             return
         try:
-            values = await self.workspace_configuration_async(types.ConfigurationParams(
-                items=[types.ConfigurationItem(section="mlsense")]))
-        except Exception as exc:  # the client failed the request: keep what we have
-            self.log(f"mlsense: workspace/configuration failed: {exc}", types.MessageType.Warning)
-            values = [None]
-        self.apply_settings(values[0] if values else None)
-        self.engine.settings_ready.set()
+            values = await self.ask_client(
+                types.WORKSPACE_CONFIGURATION,
+                self.workspace_configuration_async(types.ConfigurationParams(
+                    items=[types.ConfigurationItem(section="mlsense")])),
+                None, "the defaults and initializationOptions are used")
+            if values is not None and not isinstance(values, list):
+                self.warn_once(types.WORKSPACE_CONFIGURATION,
+                               f"the client answered {type(values).__name__}, not a list; the "
+                               "defaults and initializationOptions are used")
+                values = None
+            self.apply_settings(values[0] if values else None)
+        finally:
+            self.engine.settings_ready.set()  # analysis never waits on the client for long
+
+    async def ask_client(self, method: str, request: Awaitable[T], fallback: T,
+                         consequence: str) -> T:
+        """A request to the client with a time limit: a failed, late or malformed answer is
+        logged (one warning per method for the session) and ``fallback`` is used instead."""
+        try:
+            return await asyncio.wait_for(request, CLIENT_REQUEST_TIMEOUT_S)
+        except TimeoutError:
+            problem = f"no answer in {CLIENT_REQUEST_TIMEOUT_S:g} s"
+        except Exception as exc:  # an error reply, or one pygls could not read
+            problem = f"{type(exc).__name__}: {exc}"
+        self.warn_once(method, f"{problem}; {consequence}")
+        return fallback
+
+    def warn_once(self, method: str, problem: str) -> None:
+        key = ("client-request", method)
+        if key not in self._reported:
+            self._reported.add(key)
+            self.log(f"mlsense: the client's answer to {method} was unusable: {problem}",
+                     types.MessageType.Warning)
 
     # -- diagnostics -----------------------------------------------------------------------
     def reanalyse_all(self) -> None:

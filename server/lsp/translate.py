@@ -142,10 +142,13 @@ async def translate_document(server: Any, uri: str, text: str, target: str,
         "applied": False,
     }
     if not result["exists"]:
-        response = await server.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
-            edit=create_file_edit(target_uri, translation.target_code),
-            label=f"mlsense: create {target_path.name}"))
-        result["applied"] = bool(getattr(response, "applied", False))
+        response = await server.ask_client(
+            types.WORKSPACE_APPLY_EDIT,
+            server.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+                edit=create_file_edit(target_uri, translation.target_code),
+                label=f"mlsense: create {target_path.name}")),
+            None, "the translation is returned but no file was created")
+        result["applied"] = getattr(response, "applied", False) is True
     if verify:
         result["verification"] = await verify_translation_hook(server, translation, src_path,
                                                                text)

@@ -14,7 +14,7 @@ import asyncio
 import itertools
 import math
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -120,9 +120,11 @@ class Verifier:
         window = ls.client_capabilities.window
         if window is not None and window.work_done_progress:
             token: str | None = f"mlsense-verify-{next(self._tokens)}"
-            try:
-                await ls.work_done_progress.create_async(token)
-            except Exception:  # the client refused the token: verify without progress
+            created = await ls.ask_client(
+                types.WINDOW_WORK_DONE_PROGRESS_CREATE,
+                _created(ls.work_done_progress.create_async(token)), False,
+                "verification runs without progress")
+            if not created:  # refused, late or garbled: verify without progress
                 token = None
             if token is not None:
                 session.token = token
@@ -172,6 +174,11 @@ class Verifier:
         result = _finite(report.as_dict())
         result["cancelled"] = session.cancel.is_set()
         return dict(result)
+
+
+async def _created(request: Awaitable[object]) -> bool:
+    await request
+    return True
 
 
 def _set_if_cancelled(cancel: threading.Event, future: Future[Any]) -> None:
