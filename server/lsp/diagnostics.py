@@ -81,6 +81,12 @@ class AnalyzedVersion:
         return f"{self.generation}:{self.version}:{self.serial}"
 
 
+# Above this a document is not analysed (one log line says so): 5 million characters is about
+# 180,000 statements; bigger "source" is generated code or data, and would hold the worker
+# threads for minutes.
+MAX_DOCUMENT_CHARS = 5_000_000
+
+
 @dataclass
 class OpenDocument:
     uri: str
@@ -101,7 +107,8 @@ class DiagnosticsEngine:
     def __init__(self, config_for: Callable[[str | None], Config],
                  publish: Callable[[OpenDocument, AnalyzedVersion], None],
                  report_errors: Callable[[AnalysisResult], None],
-                 report_crash: Callable[[str], None]) -> None:
+                 report_crash: Callable[[str], None],
+                 warn: Callable[[str], None] = lambda message: None) -> None:
         self.documents: dict[str, OpenDocument] = {}
         self.encoder = PositionEncoder()
         self.debounce_s = 0.05
@@ -112,6 +119,8 @@ class DiagnosticsEngine:
         self._publish = publish
         self._report_errors = report_errors
         self._report_crash = report_crash
+        self._warn = warn  # a client or document problem: logged, never fatal
+        self.too_large: set[str] = set()  # documents already reported as too large
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlsense-analysis")
         self._tasks: set[asyncio.Task[Any]] = set()
         # Set once the client's settings are known: nothing is analysed with the wrong ones.
@@ -127,7 +136,11 @@ class DiagnosticsEngine:
                changes: Sequence[types.TextDocumentContentChangeEvent]) -> OpenDocument | None:
         state = self.documents.get(uri)
         if state is None:
+            self._warn(f"mlsense: didChange for {uri}, which is not open; ignored")
             return None
+        if version is not None and state.doc.version is not None and version <= state.doc.version:
+            self._warn(f"mlsense: {uri} went from version {state.doc.version} back to {version}; "
+                       "the change is applied as sent")
         for change in changes:
             state.doc.apply_change(change, self.encoder)
         state.doc.version = version
@@ -200,9 +213,14 @@ class DiagnosticsEngine:
     def _analyze(self, state: OpenDocument, text: str, lines: list[str], version: int | None,
                  generation: int) -> AnalyzedVersion:
         """Worker thread: one document's analysis, serialised by the document's lock."""
-        if not self.enabled:
+        if not self.enabled or len(text) > MAX_DOCUMENT_CHARS:
             from ...analyzers.engine import AnalysisResult
 
+            if self.enabled and state.uri not in self.too_large:
+                self.too_large.add(state.uri)
+                self._warn(f"mlsense: {state.uri} is not analysed: {len(text) / 1e6:.1f} million "
+                           f"characters, more than the {MAX_DOCUMENT_CHARS / 1e6:g} million "
+                           "a document may have (generated code or data?)")
             return AnalyzedVersion(version, generation, lines, AnalysisResult([]), [])
         if state.analyzer is None or state.analyzer_generation != generation:
             from ...analyzers.engine import DocumentAnalyzer

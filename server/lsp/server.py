@@ -14,12 +14,14 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 from pygls.capabilities import ServerCapabilitiesBuilder
+from pygls.exceptions import JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
 from ... import __version__
@@ -51,15 +53,62 @@ _NOTIFY_AT = {"off": 0, "onError": types.MessageType.Error,
               "onWarning": types.MessageType.Warning, "always": types.MessageType.Log}
 
 
+class _Protocol(LanguageServerProtocol):
+    """pygls' protocol, except that text documents are kept by :mod:`.diagnostics` only.
+
+    pygls keeps its own copy of every open text document in ``workspace`` (notebook cells are
+    still kept there: :mod:`.notebooks` reads them). Nothing here reads that copy, and pygls
+    raises before our handler runs when a change names a document that was never opened, so a
+    client bug would go unreported; without the copy a 20 MB document is held once."""
+
+    _initialized = False
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Any:
+        """The first ``initialize`` only: a second one (a protocol error) would reset the
+        client's capabilities and the workspace under the open documents."""
+        if self._initialized:
+            raise JsonRpcInvalidRequest("initialize may only be sent once per session")
+        self._initialized = True
+        return (yield from super().lsp_initialize(params))
+
+    def handle_message(self, message: Any) -> None:
+        """After ``shutdown`` pygls drops requests without an answer, so a client waiting on one
+        hangs; the protocol says they get an InvalidRequest error."""
+        method = getattr(message, "method", None)
+        if self._shutdown and method not in (None, types.EXIT) and \
+                getattr(message, "id", None) is not None:
+            error = JsonRpcInvalidRequest(f"{method}: the server is shutting down")
+            self._send_response(message.id, None, error.to_response_error())
+            return
+        super().handle_message(message)
+
+    def _user(self, method: str, params: Any) -> Any:
+        if (handler := self.fm.features.get(method)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Any:
+        yield from self._user(types.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
+        yield from self._user(types.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> Any:
+        yield from self._user(types.TEXT_DOCUMENT_DID_CLOSE, params)
+
+
 class MlsenseLanguageServer(LanguageServer):
     """The server's state: settings, open documents, what was already reported."""
 
     def __init__(self) -> None:
-        super().__init__("mlsense", __version__, max_workers=2,
+        super().__init__("mlsense", __version__, max_workers=2, protocol_cls=_Protocol,
                          notebook_document_sync=NOTEBOOK_SELECTOR)
         self.settings = ServerSettings()
         self.engine = DiagnosticsEngine(self.config_for, self.publish, self.report_rule_errors,
-                                        self.report_crash)
+                                        self.report_crash, self.warn_about_client)
         self.pull_diagnostics = False
         self.notebooks = NotebookSync(self)
         self.verifier = Verifier(self)
@@ -88,6 +137,17 @@ class MlsenseLanguageServer(LanguageServer):
             self._reported.add(key)
             self.log(f"mlsense rule family `{err.family}` raised {err.error}; it is skipped "
                      f"where it fails.\n{err.traceback}", types.MessageType.Error)
+
+    def warn_about_client(self, message: str) -> None:
+        """A client or document problem (a change to a closed document, versions going back):
+        logged once per distinct message from any thread, never fatal."""
+        if ("client", message) in self._reported:
+            return
+        self._reported.add(("client", message))
+        if self.loop is not None:  # callable from the analysis threads too
+            self.loop.call_soon_threadsafe(self.log, message, types.MessageType.Warning)
+        else:
+            self.log(message, types.MessageType.Warning)
 
     def report_crash(self, error: str) -> None:
         """The analysis of a document failed outright: logged once per distinct error."""
@@ -151,12 +211,12 @@ class MlsenseLanguageServer(LanguageServer):
                 self.workspace_configuration_async(types.ConfigurationParams(
                     items=[types.ConfigurationItem(section="mlsense")])),
                 None, "the defaults and initializationOptions are used")
-            if values is not None and not isinstance(values, list):
+            settings, well_formed = _settings_in(values)
+            if not well_formed:  # (after a timeout or an error reply this adds nothing)
                 self.warn_once(types.WORKSPACE_CONFIGURATION,
-                               f"the client answered {type(values).__name__}, not a list; the "
-                               "defaults and initializationOptions are used")
-                values = None
-            self.apply_settings(values[0] if values else None)
+                               f"the client answered {_short(values)}, not a list of one "
+                               "settings object; the defaults and initializationOptions are used")
+            self.apply_settings(settings)
         finally:
             self.engine.settings_ready.set()  # analysis never waits on the client for long
 
@@ -220,6 +280,25 @@ class MlsenseLanguageServer(LanguageServer):
                          "severity": {k: v.label for k, v in self.settings.severity.items()},
                          "plugins": list(self.settings.plugins)},
         }
+
+
+def _settings_in(values: Any) -> tuple[Any, bool]:
+    """The settings object in a ``workspace/configuration`` answer (None if none), and whether
+    the answer had the protocol's shape: a list with one object or null per item asked for.
+    pygls hands a JSON array over as a list or tuple, a JSON object as a namedtuple."""
+    if not isinstance(values, list | tuple) or hasattr(values, "_fields") or not values:
+        return None, False
+    item = values[0]
+    if item is None:
+        return None, True
+    if isinstance(unwrap_settings(item), Mapping):
+        return item, True
+    return None, False
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _version(module: Any) -> str:
