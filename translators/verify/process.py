@@ -45,7 +45,7 @@ class _Process:
         self.backend = backend
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, encoding="utf-8",
-                                     env=env, bufsize=1)
+                                     errors="replace", env=env, bufsize=1)
         self.lines: queue.Queue[Any] = queue.Queue()
         self.stderr: deque[str] = deque(maxlen=40)
         self.ready: dict[str, Any] | None = None
@@ -54,12 +54,18 @@ class _Process:
 
     def _pump_stdout(self) -> None:
         assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            try:
-                self.lines.put(json.loads(line))
-            except json.JSONDecodeError:
-                self.stderr.append(line.rstrip())
-        self.lines.put(_EOF)
+        try:
+            for line in self.proc.stdout:
+                try:
+                    message = json.loads(line)
+                except ValueError:  # not JSON (a stray print, a torn line): kept for the report
+                    message = None
+                if isinstance(message, dict):
+                    self.lines.put(message)
+                else:  # only objects are messages; anything else on the pipe is noise
+                    self.stderr.append(f"(not a worker message) {line.rstrip()[:200]}")
+        finally:  # whatever ends the pipe, the reader learns the worker is gone
+            self.lines.put(_EOF)
 
     def _pump_stderr(self) -> None:
         assert self.proc.stderr is not None
