@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlsense.analyzers.rules.flow import env as flow_env
-from mlsense.analyzers.rules.flow.env import EMPTY, UNKNOWN, Env, Frozen
+from mlsense.analyzers.rules.flow.env import EMPTY, UNKNOWN, Env, Frozen, apply_delta
 from mlsense.analyzers.rules.flow.walker import FlowAnalysis, _join
 
 NAMES = st.sampled_from([f"v{i}" for i in range(12)])
@@ -57,22 +57,23 @@ def test_env_behaves_like_a_dict(first: Program, second: Program) -> None:
     try:
         # A root from an earlier statement (UNKNOWN dropped), then a walk on top of it.
         start = run_dict(first, {})
-        root = run_env(first, Env()).settle(EMPTY)
+        root, _ = run_env(first, Env()).settle(EMPTY)
         assert dict(root.map.items()) == {k: v for k, v in start.items() if v != UNKNOWN}
         expected = run_dict(second, dict(root.map.items()))
         walked = run_env(second, Env(root))
         assert dict(walked.items()) == expected
-        settled = walked.settle(root)
+        settled, delta = walked.settle(root)
+        assert apply_delta(root, delta).map == settled.map
         assert dict(settled.map.items()) == {k: v for k, v in expected.items() if v != UNKNOWN}
         # The fingerprint is kept per binding: equal contents, equal fingerprints.
-        fresh = Env(local={k: v for k, v in expected.items()}).settle(EMPTY)
+        fresh, _ = Env(local={k: v for k, v in expected.items()}).settle(EMPTY)
         assert settled.fingerprint == fresh.fingerprint
     finally:
         flow_env.FREEZE_AT = old
 
 
 def test_join_looks_only_at_names_written_since_the_paths_parted() -> None:
-    big = Env(local={f"v{i}": ("t", "cpu") for i in range(10_000)}).settle(EMPTY)
+    big, _ = Env(local={f"v{i}": ("t", "cpu") for i in range(10_000)}).settle(EMPTY)
     a, b = Env(big), Env(big)
     for i in range(200):  # more than FREEZE_AT: a's writes are folded into new states
         a[f"w{i}"] = ("t", "acc")
@@ -84,3 +85,34 @@ def test_join_looks_only_at_names_written_since_the_paths_parted() -> None:
     assert joined.get("v1") == UNKNOWN and joined.get("w5") == UNKNOWN
     assert joined.get("v2") == ("t", "cpu")
     assert isinstance(joined.base, Frozen) and len(joined.local) == 201
+
+
+# -- the per-statement memo (deltas, checkpoints) under edits --------------------------------
+LINES = ["model = nn.Linear(3, 1)", "model = nn.Linear(3, 1).cuda()", "model.cuda()",
+         "model.cpu()", "x = torch.zeros(2, 3)", "x = x.cuda()", "model(x)",
+         "y = torch.randn(2)", "loss = nn.MSELoss()(model(x), y)", "x = 1", "del x",
+         "if flag:\n    x = x.cuda()", "for i in range(3):\n    model(x)"]
+HEADER = "import torch\nimport torch.nn as nn\n"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(LINES), min_size=60, max_size=120),
+       st.lists(st.tuples(st.integers(0, 200), st.sampled_from(LINES + [None])),
+                min_size=1, max_size=6))
+def test_incremental_flow_equals_a_fresh_analysis(body: list[str],
+                                                  edits: list[tuple[int, str | None]]) -> None:
+    from mlsense.analyzers import Config, DocumentAnalyzer, analyze_text
+
+    config = Config(select=("MLS101", "MLS106", "MLS201", "MLS202", "MLS205"))
+    analyzer = DocumentAnalyzer(None, config)
+    analyzer.analyze(HEADER + "\n".join(body) + "\n")
+    for where, line in edits:  # replace, insert or delete one statement, re-analyse
+        where %= len(body)
+        if line is None:
+            del body[where]
+        elif where % 2:
+            body.insert(where, line)
+        else:
+            body[where] = line
+        text = HEADER + "\n".join(body) + "\n"
+        assert analyzer.analyze(text).findings == analyze_text(text, None, config).findings

@@ -95,27 +95,36 @@ class Env:
         base = Frozen(self.base.map.update(self.local), self.base, frozenset(self.local))
         return Env(base)
 
-    def settle(self, root: Frozen) -> Frozen:
+    def settle(self, root: Frozen) -> tuple[Frozen, Delta]:
         """A new root: ``root`` with every name this walk (started on ``root``) wrote, and
-        UNKNOWN bindings dropped (they carry nothing between top-level statements)."""
+        UNKNOWN bindings dropped (they carry nothing between top-level statements); and the
+        delta that makes the one from the other (:func:`apply_delta`)."""
         names = set(self.local)
         names.update(changed_since(self.base, root) or ())
-        if not names:
-            return root
-        fp = root.fingerprint
-        m = root.map.mutate()
-        for name in names:
-            old = root.map.get(name, MISSING)
-            new = self.get(name)
-            if old is not MISSING:
-                if old == new:
-                    continue
-                fp -= _item_hash(name, old)
-                del m[name]
-            if new != UNKNOWN:
-                fp += _item_hash(name, new)
-                m[name] = new
-        return Frozen(m.finish(), fingerprint=fp & _MASK)
+        delta = tuple((name, new if new != UNKNOWN else None) for name in sorted(names)
+                      if root.map.get(name, MISSING) != (new := self.get(name))
+                      and not (new == UNKNOWN and name not in root.map))
+        return apply_delta(root, delta), delta
+
+
+Delta = tuple[tuple[str, Value | None], ...]  # (name, new value), None: unbound
+
+
+def apply_delta(root: Frozen, delta: Delta) -> Frozen:
+    """``root`` with ``delta``'s bindings (O(len(delta) × log n)); its fingerprint follows."""
+    if not delta:
+        return root
+    fp = root.fingerprint
+    m = root.map.mutate()
+    for name, new in delta:
+        old = root.map.get(name, MISSING)
+        if old is not MISSING:
+            fp -= _item_hash(name, old)
+            del m[name]
+        if new is not None:
+            fp += _item_hash(name, new)
+            m[name] = new
+    return Frozen(m.finish(), fingerprint=fp & _MASK)
 
 
 def changed_since(state: Frozen, ancestor: Frozen) -> set[str] | None:

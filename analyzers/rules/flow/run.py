@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...context import ChunkContext, ModuleContext
-from .env import EMPTY, UNKNOWN, Env, Frozen
+from .env import EMPTY, UNKNOWN, Delta, Env, Frozen, apply_delta
 from .walker import FlowAnalysis, FlowWalker, function_defs, param_names
 
 AnalysisFactory = Callable[[ChunkContext], FlowAnalysis]
@@ -63,18 +63,65 @@ def run_flow(mctx: ModuleContext, key: str, make: AnalysisFactory) -> FlowResult
 def run_flows(mctx: ModuleContext, key: str, makes: Sequence[AnalysisFactory]) -> list[FlowResult]:
     """Run several analyses in one walk over every function body and the module's top-level
     statements; one result per analysis, in order. Memoized per chunk under ``key``: function
-    bodies per chunk text, top-level statements per (chunk text, incoming environments), the
-    environments compared by fingerprint (kept up to date per binding, never rehashed whole)."""
+    bodies per chunk text, top-level statements per (chunk text, incoming environments).
+
+    The environments between statements are compared by fingerprint (kept up to date per
+    binding, never rehashed whole). A statement's memo keeps what it changed (a delta), and a
+    whole environment only every ``CHECKPOINT_EVERY`` statements: an edit re-walks from the
+    statement it touched, rebuilding what flows in from the checkpoint before it."""
     outs: list[list[tuple[ChunkContext, list[Any]]]] = [[] for _ in makes]
-    roots: Roots = tuple(EMPTY for _ in makes)
-    for chunk in mctx.chunks:
+    state = _TopState(tuple(EMPTY for _ in makes))
+    for index, chunk in enumerate(mctx.chunks):
         defs = mctx.memo(chunk, f"{key}:defs", functools.partial(_defs, chunk, makes))
-        fingerprint = tuple(root.fingerprint for root in roots)
-        top, roots = mctx.memo_for(chunk, f"{key}:top", fingerprint,
-                                   functools.partial(_top, chunk, makes, roots))
-        for out, def_items, top_items in zip(outs, defs, top, strict=True):
+        step: _Step = mctx.memo_for(chunk, f"{key}:top", state.fingerprint,
+                                    functools.partial(_top, chunk, makes, state, index))
+        state.follow(step)
+        for out, def_items, top_items in zip(outs, defs, step.emitted, strict=True):
             out.append((chunk, [*def_items, *top_items]))
-    return [(out, Env(root)) for out, root in zip(outs, roots, strict=True)]
+    return [(out, Env(root)) for out, root in zip(outs, state.roots(), strict=True)]
+
+
+CHECKPOINT_EVERY = 32
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One top-level statement's memo: its reports, what it changed, where that leads."""
+
+    emitted: tuple[list[Any], ...]
+    deltas: tuple[Delta, ...]  # per analysis
+    fingerprint: tuple[int, ...]  # of the environments after it
+    checkpoint: Roots | None  # the environments after it, kept every CHECKPOINT_EVERY steps
+
+
+class _TopState:
+    """The top-level environments between statements: the last known ones plus the deltas of
+    the statements since (memo hits need only the fingerprint; a miss rebuilds them)."""
+
+    def __init__(self, roots: Roots) -> None:
+        self._roots = roots
+        self._pending: list[tuple[Delta, ...]] = []
+        self.fingerprint = tuple(r.fingerprint for r in roots)
+        self.computed: Roots | None = None  # set by _top: the environments it just made
+
+    def roots(self) -> Roots:
+        if self._pending:
+            roots = list(self._roots)
+            for deltas in self._pending:
+                roots = [apply_delta(r, d) for r, d in zip(roots, deltas, strict=True)]
+            self._roots, self._pending = tuple(roots), []
+        return self._roots
+
+    def follow(self, step: _Step) -> None:
+        known = step.checkpoint if self.computed is None else self.computed
+        self.computed = None
+        if known is not None:
+            self._roots, self._pending = known, []
+        else:
+            self._pending.append(step.deltas)
+            if len(self._pending) > 4 * CHECKPOINT_EVERY:  # checkpoints moved by edits
+                self.roots()
+        self.fingerprint = step.fingerprint
 
 
 def _defs(chunk: ChunkContext, makes: Sequence[AnalysisFactory]) -> tuple[list[Any], ...]:
@@ -86,13 +133,17 @@ def _defs(chunk: ChunkContext, makes: Sequence[AnalysisFactory]) -> tuple[list[A
     return tuple(a.emitted for a in analyses)
 
 
-def _top(chunk: ChunkContext, makes: Sequence[AnalysisFactory], roots: Roots,
-         ) -> tuple[tuple[list[Any], ...], Roots]:
+def _top(chunk: ChunkContext, makes: Sequence[AnalysisFactory], state: _TopState,
+         index: int) -> _Step:
+    roots = state.roots()
     analyses = [make(chunk) for make in makes]
     walked = FlowWalker(*analyses).block(chunk.module.body, tuple(Env(root) for root in roots))
     # Unknown bindings carry no information between statements: settle() drops them.
-    return (tuple(a.emitted for a in analyses),
-            tuple(env.settle(root) for env, root in zip(walked, roots, strict=True)))
+    settled = [env.settle(root) for env, root in zip(walked, roots, strict=True)]
+    after = state.computed = tuple(root for root, _ in settled)
+    return _Step(tuple(a.emitted for a in analyses), tuple(delta for _, delta in settled),
+                 tuple(r.fingerprint for r in after),
+                 after if index % CHECKPOINT_EVERY == CHECKPOINT_EVERY - 1 else None)
 
 
 def replay(results: list[tuple[ChunkContext, list[Any]]]) -> None:
