@@ -10,6 +10,7 @@ positions only for chunks that reported -> apply ``# noqa`` and severity overrid
 from __future__ import annotations
 
 import ast
+import logging
 import traceback
 import warnings
 from collections.abc import Callable, Iterable
@@ -34,6 +35,13 @@ from .registry import (
 )
 from .units import ParsedChunk, TopChunk
 from .walk import children
+
+logger = logging.getLogger("mlsense.engine")
+# Analysis state per document is bounded (DocumentAnalyzer._bound), by estimate: libcst trees
+# measured at 100-150 bytes per source character, a memo entry at under 1 KB.
+MEMORY_LIMIT = 512 * 2**20
+TREE_BYTES_PER_CHAR = 150
+MEMO_BYTES_PER_ENTRY = 1024
 
 
 @dataclass
@@ -64,9 +72,11 @@ class DocumentAnalyzer:
     Not thread-safe: use one per document, from one thread at a time.
     """
 
-    def __init__(self, path: str | None = None, config: Config | None = None) -> None:
+    def __init__(self, path: str | None = None, config: Config | None = None,
+                 memory_limit: int = MEMORY_LIMIT) -> None:
         self.path = path
         self.config = config or Config()
+        self.memory_limit = memory_limit  # bytes of analysis state, estimated (see _bound)
         self._units: dict[str, ParsedChunk] = {}
         self._new_units: dict[str, ParsedChunk] = {}
         self._chunks: dict[str, TopChunk] = {}
@@ -133,6 +143,7 @@ class DocumentAnalyzer:
             findings.extend(self._run_module_rules(contexts, imports, errors))
         # Only the current version's chunks stay cached: memory stays flat over many edits.
         self._chunks = {p.text: p for p in parsed}
+        self._bound()
         self._units, self._new_units = self._new_units, {}
         self._results = results
         self._last_parse = ParsedVersion(text, list(zip(parsed, offsets, strict=True)), imports)
@@ -140,6 +151,40 @@ class DocumentAnalyzer:
             findings.append(syntax_error)
         findings = self._postprocess(findings, split_lines(text))
         return AnalysisResult(findings, _dedupe(errors), syntax_error)
+
+    # -- memory -------------------------------------------------------------------------
+    def state_bytes(self) -> int:
+        """An estimate of what this document's analysis holds: its trees (by text length)
+        and the rules' memoized results (by entry)."""
+        return self._tree_bytes() + self._memo_bytes()
+
+    def _tree_bytes(self) -> int:
+        return sum(len(c.text) for c in self._chunks.values()) * TREE_BYTES_PER_CHAR
+
+    def _memo_bytes(self) -> int:
+        return sum(len(c.memo) for c in self._chunks.values()) * MEMO_BYTES_PER_ENTRY
+
+    def _bound(self) -> None:
+        """Keep the estimated state under ``memory_limit``: past it, the memoized results of
+        the statements parsed longest ago are dropped first (recomputed when needed), down to
+        90% of what the trees leave, so the next keystroke does not drop again. The trees of
+        the current version stay: they are what was just analysed."""
+        trees, memos = self._tree_bytes(), self._memo_bytes()
+        if trees + memos <= self.memory_limit:
+            return
+        target = max(0, self.memory_limit - trees) * 0.9
+        dropped = 0
+        for chunk in sorted(self._chunks.values(), key=lambda c: c.serial):
+            if memos <= target:
+                break
+            if chunk.memo:
+                memos -= len(chunk.memo) * MEMO_BYTES_PER_ENTRY
+                chunk.memo.clear()
+                dropped += 1
+        logger.debug("%s: analysis state over the %d MB limit: memoized results of %d "
+                     "statements dropped (oldest first); ~%d MB of trees and %d MB of memos "
+                     "left", self.path or "<document>", self.memory_limit >> 20, dropped,
+                     trees >> 20, memos >> 20)
 
     # -- parsing ------------------------------------------------------------------------
     def _parse(self, text: str) -> TopChunk:

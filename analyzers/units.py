@@ -9,6 +9,7 @@ code-generation pass per unit) are computed for the reporting members only.
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from .aliases import imports_in
 from .chunks import _scan_line, split_chunks, split_lines
 
+_SERIALS = itertools.count()
 SPLIT_MIN_LINES = 40
 INERT_MIN_LINES = 30
 _INERT_CALL = "__mlsense_inert__()"
@@ -75,6 +77,7 @@ class TopChunk:
         self.module: cst.Module | None = None
         self._assembled: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {}
         self.memo: dict[str, object] = {}
+        self.serial = next(_SERIALS)  # creation order: the oldest memos are dropped first
         self._imports: tuple[cst.Module | None, list[tuple[str, str]]] | None = None
         self._parse = parse
         self._inert_names: frozenset[str] | None = None

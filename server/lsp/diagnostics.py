@@ -81,10 +81,10 @@ class AnalyzedVersion:
         return f"{self.generation}:{self.version}:{self.serial}"
 
 
-# Above this a document is not analysed (one log line says so): 5 million characters is about
-# 180,000 statements; bigger "source" is generated code or data, and would hold the worker
-# threads for minutes.
-MAX_DOCUMENT_CHARS = 5_000_000
+# Above this a document is not analysed (one log line says so): 3 million characters is about
+# 100,000 statements (and ~450 MB of trees, near the engine's 512 MB state limit); bigger
+# "source" is generated code or data, and would hold the worker threads for minutes.
+MAX_DOCUMENT_CHARS = 3_000_000
 
 
 @dataclass

@@ -119,3 +119,30 @@ def test_invalid_byte_in_the_first_lines_is_located() -> None:
     [finding] = analyze_bytes(b"import torch  # caf\xe9\nx = 1\n").findings
     assert finding.code == "MLS002"
     assert (finding.range.start.line, finding.range.start.column) == (0, 19)
+
+
+def test_memory_limit_drops_memos_oldest_first_never_results(caplog) -> None:
+    import logging
+
+    from mlsense.analyzers.engine import MEMO_BYTES_PER_ENTRY, TREE_BYTES_PER_CHAR
+
+    body = "".join(f"x{i} = torch.zeros({i % 5 + 1})\n" for i in range(2000))
+    text = "import torch\nimport torch.nn as nn\nmodel = nn.Linear(3, 1).cuda()\n" + body \
+        + "model(x7)\n"
+    trees = len(text) * TREE_BYTES_PER_CHAR
+    unbounded = DocumentAnalyzer()
+    expected = unbounded.analyze(text).findings
+    assert [f.code for f in expected] == ["MLS201"]
+    assert unbounded.state_bytes() > trees + 2000 * MEMO_BYTES_PER_ENTRY  # memos were kept
+    limit = trees + 3000 * MEMO_BYTES_PER_ENTRY  # about half the memos fit
+    bounded = DocumentAnalyzer(memory_limit=limit)
+    with caplog.at_level(logging.DEBUG, logger="mlsense.engine"):
+        assert bounded.analyze(text).findings == expected
+    assert bounded.state_bytes() <= limit
+    assert any("memoized results of" in r.getMessage() and "oldest first" in r.getMessage()
+               for r in caplog.records)
+    # The newest statements keep their memos; an edit still gives what a fresh analysis does.
+    chunks = sorted(bounded._chunks.values(), key=lambda c: c.serial)
+    assert not chunks[0].memo and chunks[-1].memo
+    edited = text.replace("x7 = torch.zeros(3)", "x7 = torch.zeros(3).cuda()")
+    assert bounded.analyze(edited).findings == analyze_text(edited).findings == []
