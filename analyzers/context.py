@@ -100,6 +100,8 @@ class ModuleContext:
     def __init__(self, chunks: Sequence[ChunkContext], imports: ImportTable) -> None:
         self.chunks = chunks
         self.imports = imports
+        # Results several module rules ask for in one analysis, computed by the first.
+        self.shared: dict[str, Any] = {}
 
     def memo(self, chunk: ChunkContext, key: str, compute: Callable[[], Any]) -> Any:
         """Cache ``compute()`` on the chunk's text: recomputed only when that statement changes

@@ -10,6 +10,7 @@ dropped, so diagnostics are never published for stale text.
 from __future__ import annotations
 
 import asyncio
+import gc
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -85,6 +86,7 @@ class AnalyzedVersion:
 # 100,000 statements (and ~450 MB of trees, near the engine's 512 MB state limit); bigger
 # "source" is generated code or data, and would hold the worker threads for minutes.
 MAX_DOCUMENT_CHARS = 3_000_000
+FULL_GC_EVERY = 100
 
 
 @dataclass
@@ -121,6 +123,7 @@ class DiagnosticsEngine:
         self._report_crash = report_crash
         self._warn = warn  # a client or document problem: logged, never fatal
         self.too_large: set[str] = set()  # documents already reported as too large
+        self._analyses_since_gc = 0
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlsense-analysis")
         self._tasks: set[asyncio.Task[Any]] = set()
         # Set once the client's settings are known: nothing is analysed with the wrong ones.
@@ -229,7 +232,21 @@ class DiagnosticsEngine:
             state.analyzer_generation = generation
         result = state.analyzer.analyze(text)
         diagnostics = [to_diagnostic(f, lines, self.encoder) for f in result.findings]
+        self._freeze_survivors()
         return AnalyzedVersion(version, generation, lines, result, diagnostics)
+
+    def _freeze_survivors(self) -> None:
+        """Keep the cyclic garbage collector off the trees (gc.freeze): they live across
+        edits, have no cycles (refcounting frees them) and made every few keystrokes pay a
+        full collection of the document (measured: 130 ms of a 5,000-statement document's
+        250 ms edit). Every FULL_GC_EVERY analyses everything is thawed and collected once,
+        so cycles that died while frozen are reclaimed."""
+        self._analyses_since_gc += 1
+        if self._analyses_since_gc >= FULL_GC_EVERY:
+            self._analyses_since_gc = 0
+            gc.unfreeze()
+            gc.collect()
+        gc.freeze()
 
     def shutdown(self) -> None:
         for task in list(self._tasks):

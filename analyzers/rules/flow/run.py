@@ -51,7 +51,10 @@ def shared_flow(mctx: ModuleContext, name: str) -> FlowResult:
     enabled = mctx.chunks[0].enabled_codes if mctx.chunks else frozenset()
     names = [n for n, s in _SHARED.items()
              if n == name or (s.codes & enabled and s.wanted(mctx))]
-    results = run_flows(mctx, "+".join(names), [_SHARED[n].make for n in names])
+    key = "+".join(names)
+    results = mctx.shared.get(key)
+    if results is None:  # the first family to ask in this analysis walks for all of them
+        results = mctx.shared[key] = run_flows(mctx, key, [_SHARED[n].make for n in names])
     return results[names.index(name)]
 
 
