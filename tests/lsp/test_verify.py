@@ -4,6 +4,8 @@ with cancellable ``$/progress``; refused where the workspace is not trusted."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -168,3 +170,37 @@ async def test_shutdown_during_verification_answers_promptly(client: LanguageCli
     with pytest.raises(JsonRpcException) as err:
         await asyncio.wait_for(task, 5)
     assert err.value.code == REQUEST_CANCELLED
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+async def test_worker_killed_mid_run_gives_a_result_and_the_next_run_works(
+        client: LanguageClient, tmp_path: Path) -> None:
+    await init(client)
+    sleepy = tmp_path / "sleepy.py"
+    sleepy.write_text("import time\n_ = time.sleep(60)\n" + TORCH, encoding="utf-8")
+    uri = sleepy.as_uri()
+    open_doc(client, uri, sleepy.read_text(encoding="utf-8"))
+    await wait_published(client, uri, 1)
+    server_pid = (await debug_info(client))["pid"]
+    task = asyncio.ensure_future(_verify(client, uri=uri, target="keras"))
+    await _wait_for_begin(client, 1)
+    deadline = time.monotonic() + 30
+    while not (workers := _children(server_pid)):
+        assert time.monotonic() < deadline, "no verification worker started"
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1)  # the worker is in the user's module now
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    result = await asyncio.wait_for(task, 15)
+    assert result["verified"] is False
+    assert "worker exited" in result["message"], result["message"]
+    # The server restarts the worker for the next verification.
+    good = uri_for(tmp_path, "regression.py")
+    open_doc(client, good, TORCH)
+    assert (await asyncio.wait_for(_verify(client, uri=good, target="keras"), 120))["verified"]
