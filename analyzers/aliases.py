@@ -96,13 +96,18 @@ class ImportTable:
         self.fingerprint = hash(tuple(sorted(self.names.items())))
         self._imports_any: dict[tuple[str, ...], bool] = {}
         self._resolved: dict[str, str | None] = {}  # dotted name -> qualified name
+        self._by_node: dict[int, tuple[cst.BaseExpression, str | None]] = {}
 
     def resolve(self, node: cst.BaseExpression) -> str | None:
-        """Canonical qualified name of a Name/Attribute chain whose head is imported."""
+        """Canonical qualified name of a Name/Attribute chain whose head is imported
+        (remembered per node for this table: every rule family asks about the same calls)."""
+        known = self._by_node.get(id(node))
+        if known is not None and known[0] is node:
+            return known[1]
         dotted = dotted_name(node)
-        if dotted is None:
-            return None
-        return self.resolve_dotted(dotted)
+        found = None if dotted is None else self.resolve_dotted(dotted)
+        self._by_node[id(node)] = (node, found)  # the node is kept: its id stays its own
+        return found
 
     def resolve_dotted(self, dotted: str) -> str | None:
         found = self._resolved.get(dotted, self)

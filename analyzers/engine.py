@@ -347,14 +347,16 @@ class _Dispatch:
     def __init__(self, families: list[type[ChunkRule]]) -> None:
         self.families = families
         self._names = [frozenset(visitor_names(f)) for f in families]
-        self._by_type: dict[tuple[str, type], tuple[tuple[int, Callable], ...]] = {}
+        self._by_prefix: dict[str, dict[type, tuple[tuple[int, Callable], ...]]] = {}
 
     def methods(self, prefix: str, tp: type) -> tuple[tuple[int, Callable], ...]:
-        key = (prefix, tp)
-        found = self._by_type.get(key)
+        table = self._by_prefix.get(prefix)
+        if table is None:
+            table = self._by_prefix[prefix] = {}
+        found = table.get(tp)
         if found is None:
             name = prefix + tp.__name__
-            found = self._by_type[key] = tuple(
+            found = table[tp] = tuple(
                 (i, getattr(f, name)) for i, f in enumerate(self.families) if name in self._names[i])
         return found
 
@@ -378,6 +380,9 @@ class _Dispatch:
                     errors.append(_rule_error(visitor.family or type(visitor).__name__, exc))
             return descend
 
+        self.methods("visit_", cst.Module)  # the two tables exist from here on
+        self.methods("leave_", cst.Module)
+        visits, leaves = self._by_prefix["visit_"], self._by_prefix["leave_"]
         methods = self.methods
         stack: list[cst.CSTNode | tuple[tuple[tuple[int, Callable], ...], cst.CSTNode]] = \
             list(reversed(module.body))
@@ -388,12 +393,13 @@ class _Dispatch:
                 continue
             node: cst.CSTNode = item  # type: ignore[assignment]
             tp = type(node)
-            visit = methods("visit_", tp)
-            if visit and not call(visit, node):
-                descend = False
-            else:
-                descend = True
-            leave = methods("leave_", tp)
+            visit = visits.get(tp)
+            if visit is None:
+                visit = methods("visit_", tp)
+            descend = not visit or call(visit, node)
+            leave = leaves.get(tp)
+            if leave is None:
+                leave = methods("leave_", tp)
             if leave:
                 stack.append((leave, node))
             if descend:

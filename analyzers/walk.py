@@ -45,13 +45,23 @@ def _is_node_type(tp: type) -> bool:
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The child nodes of ``node`` that the walker visits, in source order."""
     out: list[cst.CSTNode] = []
+    known = _IS_NODE  # hot path: the cache is read inline, _is_node_type only fills it
     for name in child_fields(type(node)):
         value = getattr(node, name)
         tp = type(value)
         if tp is list or tp is tuple:
-            out.extend(item for item in value if _is_node_type(type(item)))
-        elif _is_node_type(tp):
-            out.append(value)
+            for item in value:
+                is_node = known.get(type(item))
+                if is_node is None:
+                    is_node = _is_node_type(type(item))
+                if is_node:
+                    out.append(item)
+        else:
+            is_node = known.get(tp)
+            if is_node is None:
+                is_node = _is_node_type(tp)
+            if is_node:
+                out.append(value)
     return out
 
 

@@ -99,11 +99,15 @@ class Env:
         """A new root: ``root`` with every name this walk (started on ``root``) wrote, and
         UNKNOWN bindings dropped (they carry nothing between top-level statements); and the
         delta that makes the one from the other (:func:`apply_delta`)."""
-        names = set(self.local)
-        names.update(changed_since(self.base, root) or ())
+        if self.base is root:  # nothing folded during the walk: the writes are all local
+            names: Any = self.local
+        else:
+            names = set(self.local)
+            names.update(changed_since(self.base, root) or ())
+        old_map = root.map
         delta = tuple((name, new if new != UNKNOWN else None) for name in sorted(names)
-                      if root.map.get(name, MISSING) != (new := self.get(name))
-                      and not (new == UNKNOWN and name not in root.map))
+                      if old_map.get(name, MISSING) != (new := self.get(name))
+                      and not (new == UNKNOWN and name not in old_map))
         return apply_delta(root, delta), delta
 
 
@@ -115,6 +119,17 @@ def apply_delta(root: Frozen, delta: Delta) -> Frozen:
     if not delta:
         return root
     fp = root.fingerprint
+    if len(delta) == 1:  # the common case: one statement, one name
+        name, new = delta[0]
+        old = root.map.get(name, MISSING)
+        m1 = root.map
+        if old is not MISSING:
+            fp -= _item_hash(name, old)
+            m1 = m1.delete(name)
+        if new is not None:
+            fp += _item_hash(name, new)
+            m1 = m1.set(name, new)
+        return Frozen(m1, fingerprint=fp & _MASK)
     m = root.map.mutate()
     for name, new in delta:
         old = root.map.get(name, MISSING)
