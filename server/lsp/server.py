@@ -30,6 +30,7 @@ from .actions import FIX_ALL_KIND, TRANSLATE_COMMAND, ActionBuilder
 from .cells import NOTEBOOK_SELECTOR
 from .diagnostics import AnalyzedVersion, DiagnosticsEngine, OpenDocument
 from .hover import hover_at
+from .inlay import inlay_hints
 from .notebooks import NotebookSync, register_notebook_features
 from .positions import PositionEncoder
 from .settings import ServerSettings, config_for_document, parse_settings, unwrap_settings
@@ -460,6 +461,20 @@ def _register_requests(server: MlsenseLanguageServer) -> None:
         if analyzed is None:
             return None
         return ActionBuilder(state, analyzed, ls.engine.encoder, versioned).build(params)
+
+    @server.feature(types.TEXT_DOCUMENT_INLAY_HINT,
+                    types.InlayHintOptions(resolve_provider=False))
+    async def inlay_hint(ls: MlsenseLanguageServer,
+                         params: types.InlayHintParams) -> list[types.InlayHint] | None:
+        uri = params.text_document.uri
+        state = ls.engine.documents.get(uri)
+        if state is None or ls.notebooks.owns(uri):
+            return None
+        analyzed = await ls.engine.current(state)  # the hints of the text the client has
+        parse = state.analyzer.last_parse if state.analyzer is not None else None
+        if analyzed is None or parse is None or parse.text != "".join(analyzed.lines):
+            return []  # not analysed (disabled, too large) or superseded meanwhile
+        return inlay_hints(parse, analyzed.lines, ls.engine.encoder, ls.settings, params.range)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: MlsenseLanguageServer, params: types.HoverParams) -> types.Hover | None:

@@ -48,6 +48,8 @@ class ServerSettings:
     plugins: tuple[str, ...] = ()
     # Clients without a notion of workspace trust (Neovim...) leave it unset: trusted.
     workspace_trusted: bool = True
+    inlay_shapes: bool = True  # inlayHints.layerShapes
+    inlay_params: bool = True  # inlayHints.parameterCounts
 
 
 def plain(value: Any) -> Any:
@@ -165,6 +167,10 @@ def parse_settings(raw: Any) -> tuple[ServerSettings, list[str]]:
                         f"got {notifications!r}")
         notifications = d.show_notifications
     plugins = _codes_free(raw.get("plugins"), warnings)
+    inlay = raw.get("inlayHints") or {}
+    if not isinstance(inlay, Mapping):
+        warnings.append(f"`inlayHints` must be an object, got {inlay!r}")
+        inlay = {}
     return ServerSettings(
         enable=_typed(raw, "enable", bool, d.enable, warnings),
         select=_codes(raw.get("select"), "select", warnings),
@@ -176,6 +182,8 @@ def parse_settings(raw: Any) -> tuple[ServerSettings, list[str]]:
         show_notifications=notifications,
         plugins=plugins,
         workspace_trusted=_typed(raw, "workspaceTrusted", bool, d.workspace_trusted, warnings),
+        inlay_shapes=_typed(inlay, "layerShapes", bool, d.inlay_shapes, warnings),
+        inlay_params=_typed(inlay, "parameterCounts", bool, d.inlay_params, warnings),
     ), warnings
 
 

@@ -1,0 +1,156 @@
+"""Shapes and parameter counts through ``nn.Sequential(...)`` and ``keras.Sequential([...])``.
+
+The input comes from, in order: a Keras ``Input(shape=...)`` element or a first layer's
+``input_shape=``; a ``# mlsense: input (N, 3, 224, 224)`` comment in the statement; the first
+layer's own arguments (``Linear(13, ...)`` -> ``(N, 13)``, ``Conv2d(3, ...)`` ->
+``(N, 3, H, W)``). Each element then gets its output shape and parameter count from the
+framework's table; an element the tables do not know ends what is known after it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import libcst as cst
+
+from ..walk import iter_nodes
+from . import keras, pytorch
+from .args import Args
+from .dims import Shape, ShapeError
+
+TORCH_SEQUENTIAL = "torch.nn.Sequential"
+KERAS_SEQUENTIAL = ("keras.Sequential", "keras.models.Sequential")
+KERAS_INPUTS = ("keras.Input", "keras.layers.Input", "keras.layers.InputLayer")
+_INPUT_COMMENT = re.compile(r"#\s*mlsense:\s*input\s*\(([^)]*)\)")
+Resolve = Callable[[cst.BaseExpression], str | None]
+
+
+@dataclass(frozen=True)
+class LayerFact:
+    node: cst.CSTNode  # the element; its hint goes after it
+    shape: Shape | None  # what comes out of it
+    params: int | None
+    error: str | None = None  # the input cannot go through it
+
+
+@dataclass(frozen=True)
+class ModelFact:
+    node: cst.Call  # the Sequential call; the total goes after it
+    framework: str  # "pytorch" | "keras"
+    input: Shape | None
+    layers: tuple[LayerFact, ...]
+
+    @property
+    def total(self) -> int | None:
+        counts = [layer.params for layer in self.layers]
+        return sum(c for c in counts if c is not None) if None not in counts else None
+
+
+def input_comment(text: str) -> Shape | None:
+    """The shape of a ``# mlsense: input (N, 3, 224, 224)`` comment in ``text``, if one."""
+    m = _INPUT_COMMENT.search(text)
+    if m is None:
+        return None
+    dims = [d.strip() for d in m.group(1).split(",") if d.strip()]
+    if not dims or not all(re.fullmatch(r"\d+|[A-Za-z_]\w*", d) for d in dims):
+        return None
+    return tuple(int(d) if d.isdigit() else d for d in dims)
+
+
+def sequential_models(module: cst.Module, resolve: Resolve, text: str = "") -> list[ModelFact]:
+    """Every Sequential model built in ``module`` (nested ones are part of their parent)."""
+    comment = input_comment(text) if "mlsense" in text else None
+    models: list[ModelFact] = []
+    inner: set[int] = set()
+    for node in iter_nodes([module]):
+        if not isinstance(node, cst.Call) or id(node) in inner:
+            continue
+        name = resolve(node.func)
+        if name == TORCH_SEQUENTIAL:
+            model = _torch(node, resolve, comment, inner)
+        elif name in KERAS_SEQUENTIAL:
+            model = _keras(node, resolve, comment)
+        else:
+            continue
+        if model is not None:
+            models.append(model)
+    return models
+
+
+def _torch(call: cst.Call, resolve: Resolve, given: Shape | None, inner: set[int],
+           ) -> ModelFact | None:
+    elements = [a.value for a in call.args if a.keyword is None and not a.star]
+    if not elements or len(elements) != len(call.args):
+        return None  # an OrderedDict, *layers: built by code, not written out
+    start = given
+    if start is None and isinstance(elements[0], cst.Call):
+        first = resolve(elements[0].func)
+        start = pytorch.input_shape(first, Args(elements[0])) if first else None
+    return ModelFact(call, "pytorch", start,
+                     tuple(_apply_torch(elements, start, resolve, inner)))
+
+
+def _apply_torch(elements: list[cst.BaseExpression], shape: Shape | None, resolve: Resolve,
+                 inner: set[int]) -> list[LayerFact]:
+    facts = []
+    for element in elements:
+        name = resolve(element.func) if isinstance(element, cst.Call) else None
+        if name == TORCH_SEQUENTIAL and isinstance(element, cst.Call):
+            inner.add(id(element))
+            nested = _torch(element, resolve, shape, inner)
+            out = nested.layers[-1].shape if nested and nested.layers else None
+            facts.append(LayerFact(element, out, nested.total if nested else None))
+            shape = out
+            continue
+        layer = pytorch.LAYERS.get(name) if name else None
+        if layer is None or not isinstance(element, cst.Call):
+            facts.append(LayerFact(element, None, None))
+            shape = None
+            continue
+        try:
+            shape, params = layer(Args(element), shape)
+        except ShapeError as err:
+            facts.append(LayerFact(element, None, None, str(err)))
+            shape = None
+            continue
+        facts.append(LayerFact(element, shape, params))
+    return facts
+
+
+def _keras(call: cst.Call, resolve: Resolve, given: Shape | None) -> ModelFact | None:
+    arg = next((a.value for a in call.args if a.keyword is None or a.keyword.value == "layers"),
+               None)
+    if not isinstance(arg, cst.List | cst.Tuple):
+        return None
+    elements = [el.value for el in arg.elements if not isinstance(el, cst.StarredElement)]
+    if len(elements) != len(arg.elements):
+        return None
+    shape: Shape | None = given
+    declared = None
+    facts: list[LayerFact] = []
+    for i, element in enumerate(elements):
+        name = resolve(element.func) if isinstance(element, cst.Call) else None
+        if i == 0 and isinstance(element, cst.Call):
+            declared = keras.input_shape(Args(element)) if name in KERAS_INPUTS or any(
+                a.keyword is not None and a.keyword.value == "input_shape"
+                for a in element.args) else None
+            shape = declared or shape
+        if name in KERAS_INPUTS:
+            facts.append(LayerFact(element, shape, 0))
+            continue
+        layer = keras.LAYERS.get(name) if name else None
+        if layer is None or not isinstance(element, cst.Call):
+            facts.append(LayerFact(element, None, None))
+            shape = None
+            continue
+        try:
+            shape, params = layer(Args(element), shape)
+        except ShapeError as err:
+            facts.append(LayerFact(element, None, None, str(err)))
+            shape = None
+            continue
+        facts.append(LayerFact(element, shape, params))
+    start = declared or given
+    return ModelFact(call, "keras", start, tuple(facts))
