@@ -33,6 +33,7 @@ class LayerFact:
     shape: Shape | None  # what comes out of it
     params: int | None
     error: str | None = None  # the input cannot go through it
+    is_input: bool = False  # a Keras Input element: its shape is what flows in
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,13 @@ def _torch(call: cst.Call, resolve: Resolve, given: Shape | None, inner: set[int
     if not elements or len(elements) != len(call.args):
         return None  # an OrderedDict, *layers: built by code, not written out
     start = given
-    if start is None and isinstance(elements[0], cst.Call):
-        first = resolve(elements[0].func)
-        start = pytorch.input_shape(first, Args(elements[0])) if first else None
+    first = elements[0]
+    while isinstance(first, cst.Call) and resolve(first.func) == TORCH_SEQUENTIAL \
+            and first.args and first.args[0].keyword is None:
+        first = first.args[0].value  # a nested Sequential: its own first layer
+    if start is None and isinstance(first, cst.Call):
+        name = resolve(first.func)
+        start = pytorch.input_shape(name, Args(first)) if name else None
     return ModelFact(call, "pytorch", start,
                      tuple(_apply_torch(elements, start, resolve, inner)))
 
@@ -138,7 +143,7 @@ def _keras(call: cst.Call, resolve: Resolve, given: Shape | None) -> ModelFact |
                 for a in element.args) else None
             shape = declared or shape
         if name in KERAS_INPUTS:
-            facts.append(LayerFact(element, shape, 0))
+            facts.append(LayerFact(element, shape, 0, is_input=True))
             continue
         layer = keras.LAYERS.get(name) if name else None
         if layer is None or not isinstance(element, cst.Call):

@@ -50,7 +50,7 @@ def inlay_hints(parse: ParsedVersion, lines: list[str], encoder: PositionEncoder
         for node, label in placed:  # after the node: at its end
             _, _, l1, c1 = chunk.range_of(node)
             line = offset + l1
-            if line < len(lines):
+            if rng.start.line <= line <= rng.end.line and line < len(lines):
                 position = types.Position(line, encoder.to_client(lines[line], c1))
                 hints.append(types.InlayHint(position=position, label=label,
                                              kind=types.InlayHintKind.Type, padding_left=True))

@@ -1,0 +1,100 @@
+"""The shape oracle: for every Sequential model in tests/fixtures/semantics, the static shapes
+and parameter counts (what the inlay hints show) equal what torch and Keras compute when the
+model really runs on an input of the stated shape (batch 2). Every layer must be known
+statically: a hint that is missing counts as a failure here, a hint that is wrong even more."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+import pytest
+
+from mlsense.analyzers.aliases import ImportTable, imports_in
+from mlsense.analyzers.semantics.sequential import ModelFact, sequential_models
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "semantics"
+BATCH = 2
+
+
+def static_model(text: str) -> ModelFact:
+    module = cst.parse_module(text)
+    imports = ImportTable(imports_in(module.body))
+    models = sequential_models(module, imports.resolve, text)
+    outer = [m for m in models if isinstance(m.node, cst.Call)]
+    return outer[0]
+
+
+def concrete(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    assert shape[0] == "N" and all(isinstance(d, int) for d in shape[1:]), shape
+    return (BATCH, *shape[1:])
+
+
+def torch_runtime(text: str) -> tuple[tuple[int, ...], list[tuple[tuple[int, ...], int]]]:
+    import torch
+
+    namespace: dict[str, Any] = {}
+    exec(compile(text, "<fixture>", "exec"), namespace)
+    model = namespace["model"]
+    fact = static_model(text)
+    first = next(iter(model.children()))
+    dtype = torch.long if isinstance(first, torch.nn.Embedding) else torch.float32
+    x = torch.zeros(concrete(fact.input), dtype=dtype)
+    seen: list[tuple[tuple[int, ...], int]] = []
+    hooks = [child.register_forward_hook(
+        lambda mod, args, out: seen.append((tuple(out.shape),
+                                            sum(p.numel() for p in mod.parameters()))))
+        for child in model.children()]
+    model.eval()
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    return tuple(x.shape), seen
+
+
+def keras_runtime(text: str) -> tuple[tuple[int, ...], list[tuple[tuple[int, ...], int]]]:
+    import numpy as np
+
+    namespace: dict[str, Any] = {}
+    exec(compile(text, "<fixture>", "exec"), namespace)
+    model = namespace["model"]
+    fact = static_model(text)
+    x: Any = np.zeros(concrete(fact.input), dtype="int32" if "Embedding" in text else "float32")
+    start = tuple(x.shape)
+    seen = []
+    for layer in model.layers:
+        x = layer(x, training=False)
+        seen.append((tuple(int(d) for d in x.shape), layer.count_params()))
+    return start, seen
+
+
+def static_layers(fact: ModelFact) -> list[tuple[tuple[int, ...], int | None]]:
+    out = []
+    for layer in fact.layers:
+        if layer.is_input:
+            continue
+        assert layer.shape is not None, f"no static shape for {cst.Module([]).code_for_node(layer.node)}"
+        out.append((concrete(layer.shape), layer.params))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("torch_*.py")))
+def test_torch_shapes_and_parameters_match_a_real_run(name: str) -> None:
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    fact = static_model(text)
+    start, seen = torch_runtime(text)
+    assert static_layers(fact) == seen
+    assert fact.total == sum(params for _, params in seen)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("keras_*.py")))
+def test_keras_shapes_and_parameters_match_a_real_run(name: str) -> None:
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    fact = static_model(text)
+    start, seen = keras_runtime(text)
+    assert static_layers(fact) == seen
+    assert fact.total == sum(params for _, params in seen)
