@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .args import Args
-from .dims import Shape, product, same, window
+from .dims import Shape, plus, product, same, times, window
 
 Out = tuple[Shape | None, int | None]
 Layer = Callable[[Args, Shape | None], Out]
@@ -109,6 +109,63 @@ for _rank in (1, 2, 3):
     LAYERS[f"keras.layers.AveragePooling{_rank}D"] = _pool(_rank)
     LAYERS[f"keras.layers.GlobalAveragePooling{_rank}D"] = _global(_rank)
     LAYERS[f"keras.layers.GlobalMaxPooling{_rank}D"] = _global(_rank)
+
+
+for _rank, _short in ((1, "1D"), (2, "2D"), (3, "3D")):  # the short spellings Keras exports
+    LAYERS[f"keras.layers.MaxPool{_short}"] = LAYERS[f"keras.layers.MaxPooling{_short}"]
+    LAYERS[f"keras.layers.AvgPool{_short}"] = LAYERS[f"keras.layers.AveragePooling{_short}"]
+    LAYERS[f"keras.layers.GlobalAvgPool{_short}"] = LAYERS[
+        f"keras.layers.GlobalAveragePooling{_short}"]
+    LAYERS[f"keras.layers.GlobalMaxPool{_short}"] = LAYERS[f"keras.layers.GlobalMaxPooling{_short}"]
+
+
+@_layer("Conv2DTranspose")
+def _conv_transpose(args: Args, shape: Shape | None) -> Out:
+    filters = _int(args.get("filters", 0))
+    kernel = args.ints("kernel_size", 1, 2)
+    if shape is None or len(shape) != 4 or filters is None or kernel is None \
+            or args.get("data_format", 4, None) not in (None, "channels_last") \
+            or args.get("output_padding", None, None) is not None:
+        return None, None
+    strides = args.ints("strides", 2, 2, 1)
+    padding = args.get("padding", 3, "valid")
+    bias = args.get("use_bias", 8, True)
+    channels = shape[-1]
+    params = math.prod(kernel) * channels * filters + (filters if bias else 0) \
+        if isinstance(channels, int) and isinstance(bias, bool) else None
+    if strides is None or padding not in ("valid", "same") \
+            or args.ints("dilation_rate", 5, 2, 1) != (1, 1):
+        return None, params
+    if padding == "same":
+        spatial = tuple(times(d, s) for d, s in zip(shape[1:3], strides, strict=True))
+    else:
+        spatial = tuple(plus(times(d, s), max(k - s, 0)) for d, k, s in zip(
+            shape[1:3], kernel, strides, strict=True))
+    return (shape[0], *spatial, filters), params
+
+
+def _rnn(gates: int, reset_after: bool = False) -> Layer:
+    def rnn(args: Args, shape: Shape | None) -> Out:
+        units = _int(args.get("units", 0))
+        sequences = args.get("return_sequences", None, False)
+        if args.get("return_state", None, False) is not False:
+            return None, None  # a list of tensors: not one shape
+        bias = args.get("use_bias", None, True)
+        after = args.get("reset_after", None, True) if reset_after else False
+        if shape is None or len(shape) != 3 or units is None or not isinstance(sequences, bool):
+            return None, None
+        features = shape[-1]
+        params = None
+        if isinstance(features, int) and isinstance(bias, bool) and isinstance(after, bool):
+            biases = (2 if after else 1) * units if bias else 0
+            params = gates * (features * units + units * units + biases)
+        return ((shape[0], shape[1], units) if sequences else (shape[0], units)), params
+    return rnn
+
+
+LAYERS["keras.layers.SimpleRNN"] = _rnn(1)
+LAYERS["keras.layers.LSTM"] = _rnn(4)
+LAYERS["keras.layers.GRU"] = _rnn(3, reset_after=True)
 
 
 @_layer("Flatten")
