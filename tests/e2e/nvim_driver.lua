@@ -110,7 +110,12 @@ local ok, err = xpcall(function()
       textDocument = { uri = vim.uri_from_bufnr(bufnr) },
       range = { start = { line = 0, character = 0 }, ["end"] = { line = vim.api.nvim_buf_line_count(bufnr), character = 0 } },
     }, timeout, bufnr)
-    report.inlay_hints = resp and { err = resp.err and resp.err.message, count = resp.result and #resp.result or 0 } or { timeout = true }
+    report.inlay_hints = resp and {
+      err = resp.err and resp.err.message,
+      count = resp.result and #resp.result or 0,
+      labels = resp.result and vim.tbl_map(function(h)
+        return type(h.label) == "string" and h.label or "" end, resp.result) or {},
+    } or { timeout = true }
   end
   step("hover_inlay")
 

@@ -116,6 +116,9 @@ def test_hover_and_inlay_hints_match_advertised_capabilities(report: dict[str, A
     if caps["inlay_hint"]:
         assert report["inlay_hints"].get("err") is None and not report["inlay_hints"].get("timeout")
         assert report["inlay_hints"]["count"] > 0, "no layer-shape / parameter hints on a Sequential model"
+        # The seed after its quick fix: keras.Input(shape=(10,)), Dense(64), Dense(1).
+        assert report["inlay_hints"]["labels"] == [
+            "→ (N, 10)", "→ (N, 64) · 704 params", "→ (N, 1) · 65 params", "769 params in all"]
 
 
 def test_hover_on_diagnostic_shows_the_rule(report: dict[str, Any]) -> None:
