@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from ..aliases import ImportTable
+from ..units import TopChunk
 from ..walk import iter_nodes
 from . import keras, pytorch
 from .args import Args
@@ -47,6 +49,17 @@ class ModelFact:
     def total(self) -> int | None:
         counts = [layer.params for layer in self.layers]
         return sum(c for c in counts if c is not None) if None not in counts else None
+
+
+def chunk_models(chunk: TopChunk, imports: ImportTable) -> list[ModelFact]:
+    """:func:`sequential_models` of one top-level statement, memoized on its text."""
+    if chunk.module is None or "Sequential" not in chunk.text:
+        return []
+    key = f"semantics:sequential@{imports.fingerprint}"
+    models = chunk.memo.get(key)
+    if models is None:
+        models = chunk.memo[key] = sequential_models(chunk.module, imports.resolve, chunk.text)
+    return models  # type: ignore[return-value]
 
 
 def input_comment(text: str) -> Shape | None:

@@ -141,7 +141,55 @@ def hover_at(server: HoverHost, uri: str,
     if hover is not None:
         return hover
     analyzed = _analysed(state, engine.generation)
-    return _diagnostic_hover(analyzed, position) if analyzed is not None else None
+    if analyzed is None:
+        return None
+    return _diagnostic_hover(analyzed, position) or _layer_hover(state, analyzed, engine.encoder,
+                                                                 position)
+
+
+def _layer_hover(state: OpenDocument, analyzed: AnalyzedVersion, encoder: PositionEncoder,
+                 position: types.Position) -> types.Hover | None:
+    """What the layer call under ``position`` does, its shapes and parameters here, and its
+    Keras equivalent (analyzers/semantics/describe.py)."""
+    parse = state.analyzer.last_parse if state.analyzer is not None else None
+    if parse is None or not 0 <= position.line < len(analyzed.lines) \
+            or parse.text != "".join(analyzed.lines):
+        return None
+    import libcst as cst  # loaded with the engine, after initialize
+
+    from ...analyzers.semantics import keras, pytorch
+    from ...analyzers.semantics.describe import describe_layer, hover_markdown
+    from ...analyzers.semantics.sequential import chunk_models
+    from ...analyzers.walk import iter_nodes
+
+    line = analyzed.lines[position.line]
+    column = encoder.from_client(line, position.character)
+    for chunk, offset in parse.chunks:
+        if chunk.module is None or not offset <= position.line <= offset + chunk.text.count("\n"):
+            continue
+        at = (position.line - offset, column)
+        best = None
+        for node in iter_nodes([chunk.module]):
+            if not isinstance(node, cst.Call):
+                continue
+            name = parse.imports.resolve(node.func)
+            if name not in pytorch.LAYERS and name not in keras.LAYERS:
+                continue
+            l0, c0, l1, c1 = chunk.range_of(node)
+            if (l0, c0) <= at <= (l1, c1) and (best is None or (l0, c0) >= best[1][:2]):
+                best = (node, (l0, c0, l1, c1), name)
+        if best is None:
+            return None
+        node, (l0, c0, l1, c1), name = best
+        info = describe_layer(node, name, chunk_models(chunk, parse.imports))
+        if info is None:
+            return None
+        source = " ".join(cst.Module([]).code_for_node(node).split())
+        rng = types.Range(
+            types.Position(offset + l0, encoder.to_client(analyzed.lines[offset + l0], c0)),
+            types.Position(offset + l1, encoder.to_client(analyzed.lines[offset + l1], c1)))
+        return _markdown(hover_markdown(source, info), rng)
+    return None
 
 
 def _cell_hover(server: HoverHost, cell_uri: str,

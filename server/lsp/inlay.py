@@ -20,20 +20,16 @@ def inlay_hints(parse: ParsedVersion, lines: list[str], encoder: PositionEncoder
     if not (settings.inlay_shapes or settings.inlay_params):
         return []
     from ...analyzers.semantics.dims import fmt_shape
-    from ...analyzers.semantics.sequential import sequential_models
+    from ...analyzers.semantics.sequential import chunk_models
 
     hints: list[types.InlayHint] = []
-    key = f"semantics:sequential@{parse.imports.fingerprint}"
     for chunk, offset in parse.chunks:
         if chunk.module is None or "Sequential" not in chunk.text:
             continue
         last = offset + chunk.text.count("\n")
         if last < rng.start.line or offset > rng.end.line:
             continue
-        models: Any = chunk.memo.get(key)
-        if models is None:
-            models = chunk.memo[key] = sequential_models(chunk.module, parse.imports.resolve,
-                                                         chunk.text)
+        models = chunk_models(chunk, parse.imports)
 
         placed: list[tuple[Any, str]] = []
         for model in models:

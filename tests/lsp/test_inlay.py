@@ -68,3 +68,30 @@ async def test_hints_follow_edits_and_settings(client: LanguageClient, tmp_path:
                           "→ (N, 7200)"]
     # Only the requested lines: the model's statement starts on line 3.
     assert await hints(client, uri, lines=2) == []
+
+
+async def test_hover_on_a_layer_shows_shapes_parameters_and_the_keras_equivalent(
+        client: LanguageClient, tmp_path: Path) -> None:
+    await init(client)
+    uri = uri_for(tmp_path, "cnn.py")
+    text = TORCH_CNN.replace("nn.MaxPool2d(2),", "nn.MaxPool2d(2), nn.BatchNorm2d(32),")
+    open_doc(client, uri, text)
+    await wait_published(client, uri, 1)
+    line = text.splitlines()[5]
+    result = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(5, line.index("BatchNorm2d") + 3)))
+    assert result is not None and isinstance(result.contents, types.MarkupContent)
+    value = result.contents.value
+    assert value.startswith("**`nn.BatchNorm2d(32)`** · batch normalization")
+    assert "(N, 32, 13, 13) → (N, 32, 13, 13) · 64 parameters" in value
+    # The translator's own mapping, with the momentum and epsilon traps written out.
+    assert "Keras: `layers.BatchNormalization(momentum=0.9, epsilon=1e-05)`" in value
+    assert "channels-last" in value
+    start = line.index("nn.BatchNorm2d")
+    assert (result.range.start.character, result.range.end.character) == (
+        start, start + len("nn.BatchNorm2d(32)"))
+    # Outside any layer call: no hover.
+    assert await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(0, 2))) is None
