@@ -184,6 +184,15 @@ class MlsenseLanguageServer(LanguageServer):
         self._load_plugins(settings.plugins)
         self.engine.invalidate()
         self.reanalyse_all()
+        self.refresh_inlay_hints()
+
+    def refresh_inlay_hints(self) -> None:
+        """workspace/inlayHint/refresh, where the client supports it: hints depend on the
+        settings (and on the analysis they ask for), so the client asks again."""
+        caps = self.client_capabilities.workspace if self.client_capabilities else None
+        hints = caps.inlay_hint if caps is not None else None
+        if hints is not None and hints.refresh_support:
+            self.workspace_inlay_hint_refresh(None)  # answered or not: nothing waits on it
 
     def _load_plugins(self, modules: tuple[str, ...]) -> None:
         """Import rule modules named in ``plugins`` (they register rules when imported)."""

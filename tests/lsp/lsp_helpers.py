@@ -81,10 +81,16 @@ def vscode_capabilities(pull: bool = False, encodings: list[str] | None = None
 
 async def init(client: LanguageClient, options: dict[str, Any] | None = None, *,
                pull: bool = False, encodings: list[str] | None = None,
-               root: Path | None = None) -> types.InitializeResult:
-    """Initialize the session with VS Code's capabilities and mlsense ``options``."""
+               root: Path | None = None, inlay_refresh: bool = False) -> types.InitializeResult:
+    """Initialize the session with VS Code's capabilities and mlsense ``options``
+    (``inlay_refresh``: the client also takes workspace/inlayHint/refresh, as VS Code does)."""
+    caps = vscode_capabilities(pull, encodings)
+    if inlay_refresh:
+        assert caps.workspace is not None
+        caps.workspace.inlay_hint = types.InlayHintWorkspaceClientCapabilities(
+            refresh_support=True)
     return await client.initialize_session(types.InitializeParams(
-        capabilities=vscode_capabilities(pull, encodings),
+        capabilities=caps,
         initialization_options=options,
         root_uri=(root or ROOT).as_uri(),
         workspace_folders=[types.WorkspaceFolder(uri=(root or ROOT).as_uri(), name="root")],

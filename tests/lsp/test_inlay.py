@@ -3,6 +3,7 @@ element, the total after the model, the settings that switch each kind, position
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from lsprotocol import types
@@ -95,3 +96,26 @@ async def test_hover_on_a_layer_shows_shapes_parameters_and_the_keras_equivalent
     assert await client.text_document_hover_async(types.HoverParams(
         text_document=types.TextDocumentIdentifier(uri=uri),
         position=types.Position(0, 2))) is None
+
+
+async def test_settings_change_asks_the_client_to_refresh_its_hints(
+        client: LanguageClient, tmp_path: Path) -> None:
+    refreshes: list[object] = []
+
+    @client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)
+    def on_refresh(ls: object, params: object) -> None:  # pygls passes the client first
+        refreshes.append(params)
+
+    await init(client, inlay_refresh=True)
+    uri = uri_for(tmp_path, "cnn.py")
+    open_doc(client, uri, TORCH_CNN)
+    await wait_published(client, uri, 1)
+    before = len(refreshes)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"mlsense": {"inlayHints": {"layerShapes": False}}}))
+    deadline = asyncio.get_running_loop().time() + 10
+    while len(refreshes) == before:
+        assert asyncio.get_running_loop().time() < deadline, "no workspace/inlayHint/refresh"
+        await asyncio.sleep(0.05)
+    assert [label for _, _, label in await hints(client, uri)] == [
+        "320 params", "54,090 params", "54,410 params in all"]
