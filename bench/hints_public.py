@@ -17,7 +17,25 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT.parent))
 
 from mlsense.analyzers.engine import DocumentAnalyzer  # noqa: E402
+from mlsense.analyzers.semantics.modules import chunk_classes  # noqa: E402
 from mlsense.analyzers.semantics.sequential import sequential_models  # noqa: E402
+
+
+def _row(name: str, c: collections.Counter[str]) -> str:
+    return (f"  {name:<36}{c['models']:>7}{c['elements']:>9}{c['shape']:>7}{c['params']:>7}"
+            f"{c['no input']:>9}{c['classes']:>9}{c['layers']:>8}{c['layer params']:>7}"
+            f"{c['forward']:>8}{c['forward shape']:>7}")
+
+
+def _forward_statements(cls: object) -> int:
+    import libcst as cst
+
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()  # type: ignore[attr-defined]
+    for stmt in body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "forward" \
+                and isinstance(stmt.body, cst.IndentedBlock):
+            return len(stmt.body.body)
+    return 0
 
 
 def main() -> int:
@@ -27,13 +45,14 @@ def main() -> int:
     args = ap.parse_args()
     rows = [f"mlsense inlay-hint coverage on public code  {time.strftime('%Y-%m-%d %H:%M')}", "",
             f"  {'repository':<36}{'models':>7}{'elements':>9}{'shape':>7}{'params':>7}"
-            f"{'no input':>9}"]
+            f"{'no input':>9}{'classes':>9}{'layers':>8}{'params':>7}{'forward':>8}"
+            f"{'shape':>7}"]
     totals: collections.Counter[str] = collections.Counter()
     for repo in sorted(p for p in args.corpus.iterdir() if p.is_dir()):
         c: collections.Counter[str] = collections.Counter()
         for path in sorted(repo.rglob("*.py")):
             text = path.read_text(encoding="utf-8", errors="replace")
-            if "Sequential" not in text:
+            if "Sequential" not in text and "Module" not in text:
                 continue
             analyzer = DocumentAnalyzer(str(path))
             analyzer.analyze(text)
@@ -41,6 +60,13 @@ def main() -> int:
             if parse is None:
                 continue
             for chunk, _ in parse.chunks:
+                for cls in chunk_classes(chunk, parse.imports):
+                    c["classes"] += 1
+                    c["layers"] += len(cls.layers)
+                    c["layer params"] += sum(p is not None for _, p in cls.layers.values())
+                    forward = _forward_statements(cls.node)
+                    c["forward"] += forward
+                    c["forward shape"] += len(cls.statements)
                 if chunk.module is None or "Sequential" not in chunk.text:
                     continue
                 for model in sequential_models(chunk.module, parse.imports.resolve, chunk.text):
@@ -51,10 +77,12 @@ def main() -> int:
                         c["shape"] += layer.shape is not None
                         c["params"] += layer.params is not None
         totals.update(c)
-        rows.append(f"  {repo.name:<36}{c['models']:>7}{c['elements']:>9}{c['shape']:>7}"
-                    f"{c['params']:>7}{c['no input']:>9}")
-    rows.append(f"  {'all':<36}{totals['models']:>7}{totals['elements']:>9}{totals['shape']:>7}"
-                f"{totals['params']:>7}{totals['no input']:>9}")
+        rows.append(_row(repo.name, c))
+    rows.append(_row("all", totals))
+    rows += ["", "Sequential: models written out, their elements, elements with a shape / a "
+             "parameter count, models whose input is unknown.",
+             "nn.Module classes: classes, layers assigned in __init__ (with a parameter count), "
+             "statements of forward's top level (with a shape)."]
     text = "\n".join(rows) + "\n"
     sys.stdout.write(text)
     if args.out:

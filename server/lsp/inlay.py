@@ -1,6 +1,8 @@
 """``textDocument/inlayHint``: each ``nn.Sequential`` / ``keras.Sequential`` element's output
 shape and parameter count, and the model's total after its definition
-(:mod:`mlsense.analyzers.semantics.sequential`, computed once per statement text)."""
+(:mod:`mlsense.analyzers.semantics.sequential`); in an ``nn.Module`` subclass, each layer's
+parameters in ``__init__``, the shape each ``forward`` statement produces and the class total
+(:mod:`mlsense.analyzers.semantics.modules`). Computed once per statement text."""
 
 from __future__ import annotations
 
@@ -20,16 +22,20 @@ def inlay_hints(parse: ParsedVersion, lines: list[str], encoder: PositionEncoder
     if not (settings.inlay_shapes or settings.inlay_params):
         return []
     from ...analyzers.semantics.dims import fmt_shape
+    from ...analyzers.semantics.modules import chunk_classes
     from ...analyzers.semantics.sequential import chunk_models
 
     hints: list[types.InlayHint] = []
     for chunk, offset in parse.chunks:
-        if chunk.module is None or "Sequential" not in chunk.text:
+        if chunk.module is None:
             continue
         last = offset + chunk.text.count("\n")
         if last < rng.start.line or offset > rng.end.line:
             continue
         models = chunk_models(chunk, parse.imports)
+        classes = chunk_classes(chunk, parse.imports)
+        if not models and not classes:
+            continue
 
         placed: list[tuple[Any, str]] = []
         for model in models:
@@ -43,6 +49,15 @@ def inlay_hints(parse: ParsedVersion, lines: list[str], encoder: PositionEncoder
                     placed.append((layer.node, " · ".join(parts)))
             if settings.inlay_params and model.total is not None:
                 placed.append((model.node, f"{model.total:,} params in all"))
+        for cls in classes:  # nn.Module subclasses: layers in __init__, shapes in forward
+            if settings.inlay_params:
+                if cls.total is not None:
+                    placed.append((cls.node.name, f"{cls.total:,} params in all"))
+                placed.extend((node, f"{params:,} params") for node, params
+                              in cls.layers.values() if params)
+            if settings.inlay_shapes:
+                placed.extend((fact.node, f"→ {fmt_shape(fact.shape)}")
+                              for fact in cls.statements)
         for node, label in placed:  # after the node: at its end
             _, _, l1, c1 = chunk.range_of(node)
             line = offset + l1

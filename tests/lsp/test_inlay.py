@@ -119,3 +119,20 @@ async def test_settings_change_asks_the_client_to_refresh_its_hints(
         await asyncio.sleep(0.05)
     assert [label for _, _, label in await hints(client, uri)] == [
         "320 params", "54,090 params", "54,410 params in all"]
+
+
+async def test_module_class_hints(client: LanguageClient, tmp_path: Path) -> None:
+    await init(client)
+    torch_seed = (EXAMPLES / "torch_regression.py").read_text(encoding="utf-8")
+    uri = uri_for(tmp_path, "seed.py")
+    open_doc(client, uri, torch_seed)
+    got = await hints(client, uri)
+    lines = torch_seed.splitlines()
+    labels = {(lines[line][:col].strip(), label) for line, col, label in got}
+    # The seed's Net: one nn.Linear(10, 1); forward's result is (N, 1).
+    assert any(text.endswith("nn.Linear(10, 1)") and label == "11 params"
+               for text, label in labels), labels
+    assert any(text.startswith("class Net") and label == "11 params in all"
+               for text, label in labels), labels
+    assert any(text.startswith("return") and label == "→ (N, 1)" for text, label in labels), \
+        labels

@@ -81,7 +81,8 @@ def static_layers(fact: ModelFact) -> list[tuple[tuple[int, ...], int | None]]:
     return out
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("torch_*.py")))
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("torch_*.py")
+                                        if not p.name.startswith("torch_class_")))
 def test_torch_shapes_and_parameters_match_a_real_run(name: str) -> None:
     text = (FIXTURES / name).read_text(encoding="utf-8")
     fact = static_model(text)
@@ -98,3 +99,33 @@ def test_keras_shapes_and_parameters_match_a_real_run(name: str) -> None:
     start, seen = keras_runtime(text)
     assert static_layers(fact) == seen
     assert fact.total == sum(params for _, params in seen)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("torch_class_*.py")))
+def test_module_forward_shapes_match_a_real_run(name: str) -> None:
+    """nn.Module subclasses: every layer attribute's output at each of its applications, its
+    parameters, the class total and what forward returns, against hooks on a real run."""
+    import torch
+
+    from mlsense.analyzers.semantics.modules import module_classes
+
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    module = cst.parse_module(text)
+    imports = ImportTable(imports_in(module.body))
+    [fact] = module_classes(module, imports.resolve, text)
+    namespace: dict[str, Any] = {}
+    exec(compile(text, "<fixture>", "exec"), namespace)
+    model = namespace["model"].eval()
+    applied: dict[str, list[tuple[int, ...]]] = {}
+    for attr, child in model.named_children():
+        child.register_forward_hook(
+            lambda mod, args, out, attr=attr: applied.setdefault(attr, []).append(
+                tuple(out.shape)))
+    with torch.no_grad():
+        out = model(torch.zeros(concrete(fact.input)))
+    assert {attr: [concrete(s) for s in shapes] for attr, shapes in fact.applied.items()} \
+        == applied
+    for attr, child in model.named_children():
+        assert fact.layers[attr][1] == sum(p.numel() for p in child.parameters()), attr
+    assert fact.total == sum(p.numel() for p in model.parameters())
+    assert concrete(fact.statements[-1].shape) == tuple(out.shape)

@@ -1,0 +1,325 @@
+"""Shapes through an ``nn.Module`` subclass's ``forward``: the layers ``__init__`` assigns to
+``self`` (constructor arguments as the code states them) applied statement by statement.
+
+The input comes from a ``# mlsense: input (N, 1, 28, 28)`` comment in the class, else from the
+first layer ``forward`` applies to its input (``self.fc1 = nn.Linear(13, 64)`` -> ``(N, 13)``).
+Understood in ``forward``: ``x = <expression>`` and ``return <expression>`` at its top level,
+with layer calls (``self.conv1(x)``, an ``nn.Sequential`` attribute), activations and dropout
+(``F.relu``, ``torch.sigmoid``, ``x.relu()``...), ``F.max_pool2d`` / ``F.avg_pool2d``,
+``torch.flatten`` / ``x.flatten``, ``x.view`` / ``x.reshape``, and elementwise arithmetic of
+equal shapes. A name bound inside a compound statement (``if``, ``for``...) becomes unknown.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from ..aliases import ImportTable
+from ..units import TopChunk
+from . import pytorch
+from .args import UNKNOWN, Args, literal
+from .dims import Dim, Shape, ShapeError, product, window
+from .sequential import TORCH_SEQUENTIAL, Resolve, _torch, input_comment
+
+_SAME_SHAPE_FUNCTIONS = frozenset(
+    f"{prefix}.{name}" for prefix in ("torch.nn.functional", "torch")
+    for name in ("relu", "relu6", "gelu", "silu", "elu", "selu", "leaky_relu", "sigmoid",
+                 "tanh", "softmax", "log_softmax", "dropout", "hardswish", "mish", "softplus"))
+_SAME_SHAPE_METHODS = frozenset(("relu", "sigmoid", "tanh", "softmax", "log_softmax", "float",
+                                 "contiguous", "clone", "detach", "abs", "exp", "neg"))
+
+
+@dataclass(frozen=True)
+class StatementFact:
+    node: cst.CSTNode  # a statement of forward; its hint goes after it
+    shape: Shape
+
+
+@dataclass
+class ClassFact:
+    node: cst.ClassDef
+    input: Shape | None
+    layers: dict[str, tuple[cst.CSTNode, int | None]] = field(default_factory=dict)
+    statements: list[StatementFact] = field(default_factory=list)
+    applied: dict[str, list[Shape | None]] = field(default_factory=dict)  # attr -> outputs
+
+    @property
+    def total(self) -> int | None:
+        counts = [params for _, params in self.layers.values()]
+        return sum(c for c in counts if c is not None) if counts and None not in counts \
+            else None
+
+
+def chunk_classes(chunk: TopChunk, imports: ImportTable) -> list[ClassFact]:
+    """:func:`module_classes` of one top-level statement, memoized on its text."""
+    if chunk.module is None or "Module" not in chunk.text or "class" not in chunk.text:
+        return []
+    key = f"semantics:classes@{imports.fingerprint}"
+    found = chunk.memo.get(key)
+    if found is None:
+        found = chunk.memo[key] = module_classes(chunk.module, imports.resolve, chunk.text)
+    return found  # type: ignore[return-value]
+
+
+def module_classes(module: cst.Module, resolve: Resolve, text: str = "") -> list[ClassFact]:
+    """Every top-level ``nn.Module`` subclass of ``module`` with what its forward shows."""
+    out = []
+    for stmt in module.body:
+        if isinstance(stmt, cst.ClassDef) and any(
+                resolve(base.value) == "torch.nn.Module" for base in stmt.bases):
+            out.append(_ClassWalk(stmt, resolve, input_comment(text)).run())
+    return out
+
+
+def _method(cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    return next((s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == name),
+                None)
+
+
+def _self_attr(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) \
+            and node.value.value == "self":
+        return node.attr.value
+    return None
+
+
+class _ClassWalk:
+    def __init__(self, cls: cst.ClassDef, resolve: Resolve, given: Shape | None) -> None:
+        self.cls, self.resolve, self.given = cls, resolve, given
+        self.fact = ClassFact(cls, None)
+        self.calls: dict[str, tuple[str, cst.Call]] = {}  # attr -> (layer name, constructor)
+
+    def run(self) -> ClassFact:
+        init, forward = _method(self.cls, "__init__"), _method(self.cls, "forward")
+        if init is not None:
+            self._init(init)
+        if forward is not None:
+            self._forward(forward)
+        return self.fact
+
+    def _init(self, init: cst.FunctionDef) -> None:
+        body = init.body.body if isinstance(init.body, cst.IndentedBlock) else ()
+        for stmt in body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if not (isinstance(small, cst.Assign) and len(small.targets) == 1
+                        and isinstance(small.value, cst.Call)):
+                    continue
+                attr = _self_attr(small.targets[0].target)
+                name = self.resolve(small.value.func)
+                if attr is None or name is None:
+                    continue
+                if name == TORCH_SEQUENTIAL:
+                    model = _torch(small.value, self.resolve, None, set())
+                    params = model.total if model is not None else None
+                elif name in pytorch.LAYERS:
+                    try:
+                        _, params = pytorch.LAYERS[name](Args(small.value), None)
+                    except ShapeError:
+                        params = None
+                else:
+                    continue
+                self.calls[attr] = (name, small.value)
+                self.fact.layers[attr] = (small, params)
+
+    def _forward(self, forward: cst.FunctionDef) -> None:
+        params = [p.name.value for p in forward.params.params]
+        if len(params) < 2:
+            return
+        arg = params[1]
+        start = self.given if self.given is not None else self._first_layer_input(forward, arg)
+        self.fact.input = start
+        env: dict[str, Shape | None] = {arg: start}
+        body = forward.body.body if isinstance(forward.body, cst.IndentedBlock) else ()
+        for stmt in body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                for node in _assigned_names(stmt):
+                    env[node] = None
+                continue
+            for small in stmt.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                        and isinstance(small.targets[0].target, cst.Name):
+                    shape = self.shape_of(small.value, env)
+                    env[small.targets[0].target.value] = shape
+                elif isinstance(small, cst.Return) and small.value is not None:
+                    shape = self.shape_of(small.value, env)
+                else:
+                    for name in _assigned_names(small):
+                        env[name] = None
+                    continue
+                if shape is not None:
+                    self.fact.statements.append(StatementFact(small, shape))
+
+    def _first_layer_input(self, forward: cst.FunctionDef, arg: str) -> Shape | None:
+        from ..walk import iter_nodes
+
+        for node in iter_nodes([forward.body]):
+            if isinstance(node, cst.Call) and node.args and isinstance(node.args[0].value, cst.Name) \
+                    and node.args[0].value.value == arg:
+                attr = _self_attr(node.func)
+                if attr in self.calls:
+                    name, ctor = self.calls[attr]
+                    if name == TORCH_SEQUENTIAL:
+                        first = ctor.args[0].value if ctor.args else None
+                        if isinstance(first, cst.Call) and (n := self.resolve(first.func)):
+                            return pytorch.input_shape(n, Args(first))
+                        return None
+                    return pytorch.input_shape(name, Args(ctor))
+        return None
+
+    # -- expressions ----------------------------------------------------------------------
+    def shape_of(self, expr: cst.BaseExpression, env: dict[str, Shape | None]) -> Shape | None:
+        if isinstance(expr, cst.Name):
+            return env.get(expr.value)
+        if isinstance(expr, cst.BinaryOperation):
+            left, right = self.shape_of(expr.left, env), self.shape_of(expr.right, env)
+            if left is not None and (right == left or _is_number(expr.right)):
+                return left
+            if right is not None and _is_number(expr.left):
+                return right
+            return None
+        if not isinstance(expr, cst.Call) or not expr.args:
+            return None
+        func = expr.func
+        attr = _self_attr(func)
+        if attr is not None:
+            return self._apply(attr, self.shape_of(expr.args[0].value, env))
+        name = self.resolve(func)
+        if name is not None:
+            return self._function(name, expr, env)
+        if isinstance(func, cst.Attribute):
+            return self._method_call(func.attr.value, self.shape_of(func.value, env), expr)
+        return None
+
+    def _apply(self, attr: str, shape: Shape | None) -> Shape | None:
+        if attr not in self.calls:
+            return None
+        name, ctor = self.calls[attr]
+        out: Shape | None
+        try:
+            if name == TORCH_SEQUENTIAL:
+                model = _torch(ctor, self.resolve, shape, set())
+                out = model.layers[-1].shape if model is not None and model.layers else None
+            else:
+                out, _ = pytorch.LAYERS[name](Args(ctor), shape)
+        except ShapeError:
+            out = None
+        self.fact.applied.setdefault(attr, []).append(out)
+        return out
+
+    def _function(self, name: str, call: cst.Call, env: dict[str, Shape | None]) -> Shape | None:
+        shape = self.shape_of(call.args[0].value, env)
+        if shape is None:
+            return None
+        if name in _SAME_SHAPE_FUNCTIONS:
+            return shape
+        rest = [literal(a.value) for a in call.args[1:] if a.keyword is None]
+        keywords = {a.keyword.value: literal(a.value) for a in call.args if a.keyword}
+        if name in ("torch.nn.functional.max_pool2d", "torch.nn.functional.avg_pool2d"):
+            kernel = rest[0] if rest else keywords.get("kernel_size", UNKNOWN)
+            stride = rest[1] if len(rest) > 1 else keywords.get("stride", None)
+            return _pool2d(shape, kernel, kernel if stride is None else stride)
+        if name == "torch.flatten":
+            start = rest[0] if rest else keywords.get("start_dim", 0)
+            return _flatten(shape, start)
+        return None
+
+    def _method_call(self, method: str, shape: Shape | None, call: cst.Call) -> Shape | None:
+        if shape is None:
+            return None
+        if method in _SAME_SHAPE_METHODS:
+            return shape
+        if method == "flatten":
+            start = literal(call.args[0].value) if call.args else 0
+            return _flatten(shape, start)
+        if method in ("view", "reshape"):
+            return _view(shape, call)
+        return None
+
+
+def _is_number(expr: cst.BaseExpression) -> bool:
+    value = literal(expr)
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _assigned_names(node: cst.CSTNode) -> list[str]:
+    from ..walk import iter_nodes
+
+    names = []
+    for n in iter_nodes([node]):
+        if isinstance(n, cst.AssignTarget | cst.AugAssign | cst.AnnAssign | cst.For):
+            target = n.target
+            names += [t.value for t in iter_nodes([target]) if isinstance(t, cst.Name)]
+        elif isinstance(n, cst.NamedExpr) and isinstance(n.target, cst.Name):
+            names.append(n.target.value)
+        elif isinstance(n, cst.WithItem) and n.asname is not None:
+            names += [t.value for t in iter_nodes([n.asname.name]) if isinstance(t, cst.Name)]
+    return names
+
+
+def _pool2d(shape: Shape, kernel: Any, stride: Any) -> Shape | None:
+    if len(shape) < 3 or not isinstance(kernel, int) or not isinstance(stride, int):
+        return None
+    try:
+        return (*shape[:-2], window(shape[-2], kernel, stride), window(shape[-1], kernel, stride))
+    except ShapeError:
+        return None
+
+
+def _flatten(shape: Shape, start: Any) -> Shape | None:
+    if not isinstance(start, int) or isinstance(start, bool) or not shape:
+        return None
+    start %= len(shape)
+    return (*shape[:start], product(shape[start:]))
+
+
+def _view(shape: Shape, call: cst.Call) -> Shape | None:
+    """``x.view(x.size(0), -1)``, ``x.view(-1, 320)``, ``x.reshape(N, 4, 8)``."""
+    args = [a.value for a in call.args]
+    if len(args) == 1 and isinstance(args[0], cst.Tuple | cst.List):
+        args = [el.value for el in args[0].elements]
+    dims: list[Dim | None] = []
+    for arg in args:
+        value = literal(arg)
+        if isinstance(value, int) and not isinstance(value, bool):
+            dims.append(value)
+        elif _is_batch_size(arg):
+            dims.append(shape[0])
+        else:
+            return None
+    total = product(shape)
+    if dims.count(-1) == 1:
+        known = [d for d in dims if d != -1]
+        if all(isinstance(d, int) for d in known) and isinstance(total, int):
+            rest = math.prod(d for d in known if isinstance(d, int))
+            if rest == 0 or total % rest:
+                return None
+            dims = [total // rest if d == -1 else d for d in dims]
+        elif known == [shape[0]] and dims[0] == shape[0]:
+            dims = [shape[0], product(shape[1:])]
+        elif dims[0] == -1 and all(isinstance(d, int) for d in dims[1:]) \
+                and product(shape[1:]) == math.prod(d for d in dims[1:] if isinstance(d, int)):
+            dims = [shape[0], *dims[1:]]  # the per-sample size is kept: the batch stays
+        else:
+            return None
+    if any(d is None for d in dims):
+        return None
+    return tuple(d for d in dims if d is not None)
+
+
+def _is_batch_size(arg: cst.BaseExpression) -> bool:
+    """``x.size(0)``, ``x.shape[0]``, ``len(x)``, ``batch_size``-like names are not assumed."""
+    if isinstance(arg, cst.Call) and isinstance(arg.func, cst.Attribute) \
+            and arg.func.attr.value == "size" and len(arg.args) == 1:
+        return literal(arg.args[0].value) == 0
+    if isinstance(arg, cst.Subscript) and isinstance(arg.value, cst.Attribute) \
+            and arg.value.attr.value == "shape" and len(arg.slice) == 1 \
+            and isinstance(arg.slice[0].slice, cst.Index):
+        return literal(arg.slice[0].slice.value) == 0
+    return False
