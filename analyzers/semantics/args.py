@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping
 from typing import Any
 
 import libcst as cst
@@ -13,7 +14,11 @@ _ARITHMETIC: dict[type, Any] = {cst.Add: operator.add, cst.Subtract: operator.su
                                 cst.Multiply: operator.mul, cst.FloorDivide: operator.floordiv}
 
 
-def literal(node: cst.BaseExpression) -> Any:
+def literal(node: cst.BaseExpression, env: Mapping[str, Any] | None = None) -> Any:
+    """The value ``node`` states; a Name is looked up in ``env`` (constructor arguments,
+    constants) when given."""
+    if isinstance(node, cst.Name) and env is not None and node.value in env:
+        return env[node.value]
     if isinstance(node, cst.Integer):
         return int(node.value, 0)
     if isinstance(node, cst.Float):
@@ -23,11 +28,11 @@ def literal(node: cst.BaseExpression) -> Any:
     if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
         return {"True": True, "False": False, "None": None}[node.value]
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-        inner = literal(node.expression)
+        inner = literal(node.expression, env)
         return -inner if isinstance(inner, int | float) and not isinstance(inner, bool) \
             else UNKNOWN
     if isinstance(node, cst.BinaryOperation):  # 32 * 13 * 13, 64 // 2
-        left, right = literal(node.left), literal(node.right)
+        left, right = literal(node.left, env), literal(node.right, env)
         op = _ARITHMETIC.get(type(node.operator))
         if op is not None and all(isinstance(v, int) and not isinstance(v, bool)
                                   for v in (left, right)):
@@ -37,7 +42,7 @@ def literal(node: cst.BaseExpression) -> Any:
                 return UNKNOWN
         return UNKNOWN
     if isinstance(node, cst.Tuple | cst.List):
-        items = [literal(el.value) if not isinstance(el, cst.StarredElement) else UNKNOWN
+        items = [literal(el.value, env) if not isinstance(el, cst.StarredElement) else UNKNOWN
                  for el in node.elements]
         return UNKNOWN if any(i is UNKNOWN for i in items) else tuple(items)
     return UNKNOWN
@@ -46,7 +51,7 @@ def literal(node: cst.BaseExpression) -> Any:
 class Args:
     """Positional and keyword arguments of one call, evaluated with :func:`literal`."""
 
-    def __init__(self, call: cst.Call) -> None:
+    def __init__(self, call: cst.Call, env: Mapping[str, Any] | None = None) -> None:
         self.positional: list[Any] = []
         self.keywords: dict[str, Any] = {}
         self.opaque = False  # *args / **kwargs: nothing missing can be assumed a default
@@ -54,9 +59,9 @@ class Args:
             if arg.star:
                 self.opaque = True
             elif arg.keyword is not None:
-                self.keywords[arg.keyword.value] = literal(arg.value)
+                self.keywords[arg.keyword.value] = literal(arg.value, env)
             else:
-                self.positional.append(literal(arg.value))
+                self.positional.append(literal(arg.value, env))
 
     def get(self, name: str, index: int | None = None, default: Any = UNKNOWN) -> Any:
         """The argument passed as ``name`` or at ``index``, else ``default`` (UNKNOWN when

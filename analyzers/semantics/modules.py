@@ -13,6 +13,7 @@ equal shapes. A name bound inside a compound statement (``if``, ``for``...) beco
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from ..units import TopChunk
 from . import pytorch
 from .args import UNKNOWN, Args, literal
 from .dims import Dim, Shape, ShapeError, product, window
-from .sequential import TORCH_SEQUENTIAL, Resolve, _torch, input_comment
+from .sequential import TORCH_SEQUENTIAL, Resolve, input_comment, torch_model
 
 _SAME_SHAPE_FUNCTIONS = frozenset(
     f"{prefix}.{name}" for prefix in ("torch.nn.functional", "torch")
@@ -54,25 +55,104 @@ class ClassFact:
             else None
 
 
-def chunk_classes(chunk: TopChunk, imports: ImportTable) -> list[ClassFact]:
-    """:func:`module_classes` of one top-level statement, memoized on its text."""
+Bindings = Mapping[str, Mapping[str, Any]]  # class name -> __init__ parameter -> value
+
+
+def chunk_classes(chunk: TopChunk, imports: ImportTable,
+                  bindings: Bindings | None = None) -> list[ClassFact]:
+    """:func:`module_classes` of one top-level statement, memoized on its text and on the
+    constructor arguments its classes get (:func:`class_bindings`)."""
     if chunk.module is None or "Module" not in chunk.text or "class" not in chunk.text:
         return []
-    key = f"semantics:classes@{imports.fingerprint}"
+    names = [s.name.value for s in chunk.module.body if isinstance(s, cst.ClassDef)]
+    relevant = sorted((n, sorted((bindings or {}).get(n, {}).items())) for n in names)
+    key = f"semantics:classes@{imports.fingerprint}:{relevant!r}"
     found = chunk.memo.get(key)
     if found is None:
-        found = chunk.memo[key] = module_classes(chunk.module, imports.resolve, chunk.text)
+        found = chunk.memo[key] = module_classes(chunk.module, imports.resolve, chunk.text,
+                                                 bindings)
     return found  # type: ignore[return-value]
 
 
-def module_classes(module: cst.Module, resolve: Resolve, text: str = "") -> list[ClassFact]:
-    """Every top-level ``nn.Module`` subclass of ``module`` with what its forward shows."""
+def module_classes(module: cst.Module, resolve: Resolve, text: str = "",
+                   bindings: Bindings | None = None) -> list[ClassFact]:
+    """Every top-level ``nn.Module`` subclass of ``module`` with what its forward shows;
+    ``bindings`` gives constructor arguments (else the ``__init__`` defaults are used)."""
     out = []
     for stmt in module.body:
-        if isinstance(stmt, cst.ClassDef) and any(
-                resolve(base.value) == "torch.nn.Module" for base in stmt.bases):
-            out.append(_ClassWalk(stmt, resolve, input_comment(text)).run())
+        if _is_module_class(stmt, resolve):
+            assert isinstance(stmt, cst.ClassDef)
+            env = _init_env(stmt, (bindings or {}).get(stmt.name.value))
+            out.append(_ClassWalk(stmt, resolve, input_comment(text), env).run())
     return out
+
+
+def _is_module_class(stmt: cst.CSTNode, resolve: Resolve) -> bool:
+    return isinstance(stmt, cst.ClassDef) and any(
+        resolve(base.value) == "torch.nn.Module" for base in stmt.bases)
+
+
+def _init_params(cls: cst.ClassDef) -> list[cst.Param]:
+    init = _method(cls, "__init__")
+    if init is None:
+        return []
+    p = init.params
+    return [*p.posonly_params, *p.params][1:] + list(p.kwonly_params)
+
+
+def _init_env(cls: cst.ClassDef, bound: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``__init__``'s parameters: the value the file's calls give (the same at every call),
+    else the default, else UNKNOWN."""
+    env: dict[str, Any] = {}
+    for param in _init_params(cls):
+        name = param.name.value
+        if bound is not None and name in bound:
+            env[name] = bound[name]
+        else:
+            env[name] = literal(param.default) if param.default is not None else UNKNOWN
+    return env
+
+
+def class_bindings(chunks: list[TopChunk], imports: ImportTable) -> dict[str, dict[str, Any]]:
+    """Constructor arguments of the file's ``nn.Module`` subclasses, from the file's calls
+    ``Net(13, hidden=64)``: per parameter, the value every call gives (UNKNOWN where calls
+    differ or a value is not stated). Classes never called in the file are left out."""
+    classes = {s.name.value: s for c in chunks if c.module is not None
+               for s in c.module.body
+               if isinstance(s, cst.ClassDef) and _is_module_class(s, imports.resolve)}
+    if not classes:
+        return {}
+    from ..walk import iter_nodes
+
+    out: dict[str, dict[str, Any]] = {}
+    for chunk in chunks:
+        if chunk.module is None or not any(f"{n}(" in chunk.text for n in classes):
+            continue
+        for node in iter_nodes([chunk.module]):
+            if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
+                    and node.func.value in classes):
+                continue
+            cls = classes[node.func.value]
+            site = _init_env(cls, _bind(cls, node))
+            seen = out.get(node.func.value)
+            out[node.func.value] = site if seen is None else {
+                k: v if seen.get(k, UNKNOWN) == v else UNKNOWN for k, v in site.items()}
+    return out
+
+
+def _bind(cls: cst.ClassDef, call: cst.Call) -> dict[str, Any]:
+    params = [p.name.value for p in _init_params(cls)]
+    bound: dict[str, Any] = {}
+    position = 0
+    for arg in call.args:
+        if arg.star:
+            return dict.fromkeys(params, UNKNOWN)  # *args / **kwargs: nothing is certain
+        if arg.keyword is not None:
+            bound[arg.keyword.value] = literal(arg.value)
+        elif position < len(params):
+            bound[params[position]] = literal(arg.value)
+            position += 1
+    return bound
 
 
 def _method(cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
@@ -89,10 +169,13 @@ def _self_attr(node: cst.BaseExpression) -> str | None:
 
 
 class _ClassWalk:
-    def __init__(self, cls: cst.ClassDef, resolve: Resolve, given: Shape | None) -> None:
+    def __init__(self, cls: cst.ClassDef, resolve: Resolve, given: Shape | None,
+                 env: dict[str, Any] | None = None) -> None:
         self.cls, self.resolve, self.given = cls, resolve, given
+        self.env = env or {}  # __init__'s parameters and simple locals
         self.fact = ClassFact(cls, None)
         self.calls: dict[str, tuple[str, cst.Call]] = {}  # attr -> (layer name, constructor)
+        self.ctor_env: dict[str, dict[str, Any]] = {}  # attr -> env at its constructor
 
     def run(self) -> ClassFact:
         init, forward = _method(self.cls, "__init__"), _method(self.cls, "forward")
@@ -106,26 +189,36 @@ class _ClassWalk:
         body = init.body.body if isinstance(init.body, cst.IndentedBlock) else ()
         for stmt in body:
             if not isinstance(stmt, cst.SimpleStatementLine):
+                for name in _assigned_names(stmt):  # set under a branch: not certain
+                    self.env[name] = UNKNOWN
                 continue
             for small in stmt.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                        and isinstance(small.targets[0].target, cst.Name):
+                    self.env[small.targets[0].target.value] = literal(small.value, self.env)
+                    continue
                 if not (isinstance(small, cst.Assign) and len(small.targets) == 1
                         and isinstance(small.value, cst.Call)):
+                    for bound in _assigned_names(small):
+                        self.env[bound] = UNKNOWN
                     continue
                 attr = _self_attr(small.targets[0].target)
-                name = self.resolve(small.value.func)
-                if attr is None or name is None:
+                layer = self.resolve(small.value.func)
+                if attr is None or layer is None:
                     continue
+                name = layer
                 if name == TORCH_SEQUENTIAL:
-                    model = _torch(small.value, self.resolve, None, set())
+                    model = torch_model(small.value, self.resolve, None, set(), self.env)
                     params = model.total if model is not None else None
                 elif name in pytorch.LAYERS:
                     try:
-                        _, params = pytorch.LAYERS[name](Args(small.value), None)
+                        _, params = pytorch.LAYERS[name](Args(small.value, self.env), None)
                     except ShapeError:
                         params = None
                 else:
                     continue
                 self.calls[attr] = (name, small.value)
+                self.ctor_env[attr] = dict(self.env)  # the values as they were here
                 self.fact.layers[attr] = (small, params)
 
     def _forward(self, forward: cst.FunctionDef) -> None:
@@ -165,12 +258,13 @@ class _ClassWalk:
                 attr = _self_attr(node.func)
                 if attr in self.calls:
                     name, ctor = self.calls[attr]
+                    env = self.ctor_env.get(attr)
                     if name == TORCH_SEQUENTIAL:
                         first = ctor.args[0].value if ctor.args else None
                         if isinstance(first, cst.Call) and (n := self.resolve(first.func)):
-                            return pytorch.input_shape(n, Args(first))
+                            return pytorch.input_shape(n, Args(first, env))
                         return None
-                    return pytorch.input_shape(name, Args(ctor))
+                    return pytorch.input_shape(name, Args(ctor, env))
         return None
 
     # -- expressions ----------------------------------------------------------------------
@@ -201,13 +295,14 @@ class _ClassWalk:
         if attr not in self.calls:
             return None
         name, ctor = self.calls[attr]
+        env = self.ctor_env.get(attr)
         out: Shape | None
         try:
             if name == TORCH_SEQUENTIAL:
-                model = _torch(ctor, self.resolve, shape, set())
+                model = torch_model(ctor, self.resolve, shape, set(), env)
                 out = model.layers[-1].shape if model is not None and model.layers else None
             else:
-                out, _ = pytorch.LAYERS[name](Args(ctor), shape)
+                out, _ = pytorch.LAYERS[name](Args(ctor, env), shape)
         except ShapeError:
             out = None
         self.fact.applied.setdefault(attr, []).append(out)

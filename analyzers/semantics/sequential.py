@@ -10,8 +10,9 @@ framework's table; an element the tables do not know ends what is known after it
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import libcst as cst
 
@@ -83,7 +84,7 @@ def sequential_models(module: cst.Module, resolve: Resolve, text: str = "") -> l
             continue
         name = resolve(node.func)
         if name == TORCH_SEQUENTIAL:
-            model = _torch(node, resolve, comment, inner)
+            model = torch_model(node, resolve, comment, inner)
         elif name in KERAS_SEQUENTIAL:
             model = _keras(node, resolve, comment)
         else:
@@ -93,8 +94,8 @@ def sequential_models(module: cst.Module, resolve: Resolve, text: str = "") -> l
     return models
 
 
-def _torch(call: cst.Call, resolve: Resolve, given: Shape | None, inner: set[int],
-           ) -> ModelFact | None:
+def torch_model(call: cst.Call, resolve: Resolve, given: Shape | None, inner: set[int],
+           env: Mapping[str, Any] | None = None) -> ModelFact | None:
     elements = [a.value for a in call.args if a.keyword is None and not a.star]
     if not elements or len(elements) != len(call.args):
         return None  # an OrderedDict, *layers: built by code, not written out
@@ -105,19 +106,19 @@ def _torch(call: cst.Call, resolve: Resolve, given: Shape | None, inner: set[int
         first = first.args[0].value  # a nested Sequential: its own first layer
     if start is None and isinstance(first, cst.Call):
         name = resolve(first.func)
-        start = pytorch.input_shape(name, Args(first)) if name else None
+        start = pytorch.input_shape(name, Args(first, env)) if name else None
     return ModelFact(call, "pytorch", start,
-                     tuple(_apply_torch(elements, start, resolve, inner)))
+                     tuple(_apply_torch(elements, start, resolve, inner, env)))
 
 
 def _apply_torch(elements: list[cst.BaseExpression], shape: Shape | None, resolve: Resolve,
-                 inner: set[int]) -> list[LayerFact]:
+                 inner: set[int], env: Mapping[str, Any] | None = None) -> list[LayerFact]:
     facts = []
     for element in elements:
         name = resolve(element.func) if isinstance(element, cst.Call) else None
         if name == TORCH_SEQUENTIAL and isinstance(element, cst.Call):
             inner.add(id(element))
-            nested = _torch(element, resolve, shape, inner)
+            nested = torch_model(element, resolve, shape, inner, env)
             out = nested.layers[-1].shape if nested and nested.layers else None
             facts.append(LayerFact(element, out, nested.total if nested else None))
             shape = out
@@ -128,7 +129,7 @@ def _apply_torch(elements: list[cst.BaseExpression], shape: Shape | None, resolv
             shape = None
             continue
         try:
-            shape, params = layer(Args(element), shape)
+            shape, params = layer(Args(element, env), shape)
         except ShapeError as err:
             facts.append(LayerFact(element, None, None, str(err)))
             shape = None

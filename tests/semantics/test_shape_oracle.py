@@ -107,12 +107,17 @@ def test_module_forward_shapes_match_a_real_run(name: str) -> None:
     parameters, the class total and what forward returns, against hooks on a real run."""
     import torch
 
-    from mlsense.analyzers.semantics.modules import module_classes
+    from mlsense.analyzers.engine import DocumentAnalyzer
+    from mlsense.analyzers.semantics.modules import chunk_classes, class_bindings
 
     text = (FIXTURES / name).read_text(encoding="utf-8")
-    module = cst.parse_module(text)
-    imports = ImportTable(imports_in(module.body))
-    [fact] = module_classes(module, imports.resolve, text)
+    analyzer = DocumentAnalyzer()  # as the server reads it: per statement, calls across them
+    analyzer.analyze(text)
+    parse = analyzer.last_parse
+    assert parse is not None
+    chunks = [chunk for chunk, _ in parse.chunks]
+    bindings = class_bindings(chunks, parse.imports)
+    [fact] = [f for chunk in chunks for f in chunk_classes(chunk, parse.imports, bindings)]
     namespace: dict[str, Any] = {}
     exec(compile(text, "<fixture>", "exec"), namespace)
     model = namespace["model"].eval()
