@@ -17,7 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT.parent))
 
 from mlsense.analyzers.engine import DocumentAnalyzer  # noqa: E402
-from mlsense.analyzers.semantics.modules import chunk_classes, class_bindings  # noqa: E402
+from mlsense.analyzers.semantics.modules import (  # noqa: E402
+    chunk_classes,
+    class_bindings,
+    class_inputs,
+)
 from mlsense.analyzers.semantics.sequential import sequential_models  # noqa: E402
 
 
@@ -59,9 +63,11 @@ def main() -> int:
             parse = analyzer.last_parse
             if parse is None:
                 continue
-            bindings = class_bindings([c for c, _ in parse.chunks], parse.imports)
-            for chunk, _ in parse.chunks:
-                for cls in chunk_classes(chunk, parse.imports, bindings):
+            chunks = [c for c, _ in parse.chunks]
+            bindings = class_bindings(chunks, parse.imports)
+            inputs = class_inputs(chunks, parse.imports)
+            for chunk in chunks:
+                for cls in chunk_classes(chunk, parse.imports, bindings, inputs):
                     c["classes"] += 1
                     c["layers"] += len(cls.layers)
                     c["layer params"] += sum(p is not None for _, p in cls.layers.values())

@@ -58,32 +58,37 @@ class ClassFact:
 Bindings = Mapping[str, Mapping[str, Any]]  # class name -> __init__ parameter -> value
 
 
-def chunk_classes(chunk: TopChunk, imports: ImportTable,
-                  bindings: Bindings | None = None) -> list[ClassFact]:
+def chunk_classes(chunk: TopChunk, imports: ImportTable, bindings: Bindings | None = None,
+                  inputs: Mapping[str, Shape] | None = None) -> list[ClassFact]:
     """:func:`module_classes` of one top-level statement, memoized on its text and on the
     constructor arguments its classes get (:func:`class_bindings`)."""
     if chunk.module is None or "Module" not in chunk.text or "class" not in chunk.text:
         return []
     names = [s.name.value for s in chunk.module.body if isinstance(s, cst.ClassDef)]
-    relevant = sorted((n, sorted((bindings or {}).get(n, {}).items())) for n in names)
+    relevant = sorted((n, sorted((bindings or {}).get(n, {}).items()), (inputs or {}).get(n))
+                      for n in names)
     key = f"semantics:classes@{imports.fingerprint}:{relevant!r}"
     found = chunk.memo.get(key)
     if found is None:
         found = chunk.memo[key] = module_classes(chunk.module, imports.resolve, chunk.text,
-                                                 bindings)
+                                                 bindings, inputs)
     return found  # type: ignore[return-value]
 
 
 def module_classes(module: cst.Module, resolve: Resolve, text: str = "",
-                   bindings: Bindings | None = None) -> list[ClassFact]:
+                   bindings: Bindings | None = None,
+                   inputs: Mapping[str, Shape] | None = None) -> list[ClassFact]:
     """Every top-level ``nn.Module`` subclass of ``module`` with what its forward shows;
-    ``bindings`` gives constructor arguments (else the ``__init__`` defaults are used)."""
+    ``bindings`` gives constructor arguments (else the ``__init__`` defaults are used) and
+    ``inputs`` what the file feeds each class (:func:`class_inputs`; before a comment)."""
     out = []
+    comment = input_comment(text)
     for stmt in module.body:
         if _is_module_class(stmt, resolve):
             assert isinstance(stmt, cst.ClassDef)
             env = _init_env(stmt, (bindings or {}).get(stmt.name.value))
-            out.append(_ClassWalk(stmt, resolve, input_comment(text), env).run())
+            given = (inputs or {}).get(stmt.name.value) or comment
+            out.append(_ClassWalk(stmt, resolve, given, env).run())
     return out
 
 
@@ -138,6 +143,89 @@ def class_bindings(chunks: list[TopChunk], imports: ImportTable) -> dict[str, di
             out[node.func.value] = site if seen is None else {
                 k: v if seen.get(k, UNKNOWN) == v else UNKNOWN for k, v in site.items()}
     return out
+
+
+_CREATORS = frozenset(f"torch.{n}" for n in ("randn", "rand", "zeros", "ones", "empty",
+                                             "randint"))
+
+
+def class_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shape]:
+    """What the file feeds its ``nn.Module`` subclasses, at the top level:
+    ``model = Net()`` then ``model(torch.randn(64, 1, 28, 28))`` (directly or through a name
+    bound to such a tensor) gives ``Net`` the input ``(N, 1, 28, 28)``. A class fed two
+    different shapes gets none."""
+    classes = {s.name.value for c in chunks if c.module is not None for s in c.module.body
+               if isinstance(s, cst.ClassDef) and _is_module_class(s, imports.resolve)}
+    if not classes:
+        return {}
+    models: dict[str, str] = {}  # variable -> class
+    tensors: dict[str, Shape] = {}  # variable -> shape of the tensor it holds
+    seen: dict[str, Shape | None] = {}
+    for chunk in chunks:
+        if chunk.module is None:
+            continue
+        for stmt in chunk.module.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                for call in _calls_of(small):
+                    if isinstance(call.func, cst.Name) and call.func.value in models \
+                            and call.args:
+                        shape = _tensor_shape(call.args[0].value, tensors, imports)
+                        cls = models[call.func.value]
+                        if shape is not None:
+                            seen[cls] = shape if seen.get(cls, shape) == shape else None
+                if isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                        and isinstance(small.targets[0].target, cst.Name):
+                    target = small.targets[0].target.value
+                    models.pop(target, None)
+                    tensors.pop(target, None)
+                    value = _unwrap_moves(small.value)
+                    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) \
+                            and value.func.value in classes:
+                        models[target] = value.func.value
+                    elif (shape := _tensor_shape(value, tensors, imports)) is not None:
+                        tensors[target] = shape
+    return {cls: shape for cls, shape in seen.items() if shape is not None}
+
+
+def _calls_of(node: cst.CSTNode) -> list[cst.Call]:
+    from ..walk import iter_nodes
+
+    return [n for n in iter_nodes([node]) if isinstance(n, cst.Call)]
+
+
+def _unwrap_moves(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``Net().to(device)``, ``x.cuda()``, ``x.float()``: what is moved or cast."""
+    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) \
+            and expr.func.attr.value in ("to", "cuda", "cpu", "float", "double", "eval", "train"):
+        expr = expr.func.value
+    return expr
+
+
+def _tensor_shape(expr: cst.BaseExpression, tensors: Mapping[str, Shape],
+                  imports: ImportTable) -> Shape | None:
+    expr = _unwrap_moves(expr)
+    if isinstance(expr, cst.Name):
+        return tensors.get(expr.value)
+    if not isinstance(expr, cst.Call) or imports.resolve(expr.func) not in _CREATORS:
+        return None
+    name = imports.resolve(expr.func)
+    positional = [a.value for a in expr.args if a.keyword is None and not a.star]
+    if name == "torch.randint":  # randint(low, high, size) / randint(high, size)
+        size = next((literal(a.value) for a in expr.args
+                     if a.keyword is not None and a.keyword.value == "size"), None)
+        if size is None and positional:
+            size = literal(positional[-1])
+        dims = size
+    elif len(positional) == 1 and isinstance(literal(positional[0]), tuple):
+        dims = literal(positional[0])
+    else:
+        dims = tuple(literal(p) for p in positional)
+    if not isinstance(dims, tuple) or not dims or not all(
+            isinstance(d, int) and not isinstance(d, bool) for d in dims):
+        return None
+    return ("N", *dims[1:])
 
 
 def _bind(cls: cst.ClassDef, call: cst.Call) -> dict[str, Any]:

@@ -22,11 +22,13 @@ def inlay_hints(parse: ParsedVersion, lines: list[str], encoder: PositionEncoder
     if not (settings.inlay_shapes or settings.inlay_params):
         return []
     from ...analyzers.semantics.dims import fmt_shape
-    from ...analyzers.semantics.modules import chunk_classes, class_bindings
+    from ...analyzers.semantics.modules import chunk_classes, class_bindings, class_inputs
     from ...analyzers.semantics.sequential import chunk_models
 
     hints: list[types.InlayHint] = []
-    bindings = class_bindings([c for c, _ in parse.chunks], parse.imports)
+    chunks = [c for c, _ in parse.chunks]
+    bindings = class_bindings(chunks, parse.imports)
+    inputs = class_inputs(chunks, parse.imports)
     for chunk, offset in parse.chunks:
         if chunk.module is None:
             continue
@@ -34,7 +36,7 @@ def inlay_hints(parse: ParsedVersion, lines: list[str], encoder: PositionEncoder
         if last < rng.start.line or offset > rng.end.line:
             continue
         models = chunk_models(chunk, parse.imports)
-        classes = chunk_classes(chunk, parse.imports, bindings)
+        classes = chunk_classes(chunk, parse.imports, bindings, inputs)
         if not models and not classes:
             continue
 

@@ -108,7 +108,7 @@ def test_module_forward_shapes_match_a_real_run(name: str) -> None:
     import torch
 
     from mlsense.analyzers.engine import DocumentAnalyzer
-    from mlsense.analyzers.semantics.modules import chunk_classes, class_bindings
+    from mlsense.analyzers.semantics.modules import chunk_classes, class_bindings, class_inputs
 
     text = (FIXTURES / name).read_text(encoding="utf-8")
     analyzer = DocumentAnalyzer()  # as the server reads it: per statement, calls across them
@@ -116,8 +116,9 @@ def test_module_forward_shapes_match_a_real_run(name: str) -> None:
     parse = analyzer.last_parse
     assert parse is not None
     chunks = [chunk for chunk, _ in parse.chunks]
-    bindings = class_bindings(chunks, parse.imports)
-    [fact] = [f for chunk in chunks for f in chunk_classes(chunk, parse.imports, bindings)]
+    bindings, inputs = class_bindings(chunks, parse.imports), class_inputs(chunks, parse.imports)
+    [fact] = [f for chunk in chunks
+              for f in chunk_classes(chunk, parse.imports, bindings, inputs)]
     namespace: dict[str, Any] = {}
     exec(compile(text, "<fixture>", "exec"), namespace)
     model = namespace["model"].eval()
