@@ -20,9 +20,9 @@ from mlsense.analyzers.engine import DocumentAnalyzer  # noqa: E402
 from mlsense.analyzers.semantics.modules import (  # noqa: E402
     chunk_classes,
     class_bindings,
-    class_inputs,
+    model_inputs,
 )
-from mlsense.analyzers.semantics.sequential import sequential_models  # noqa: E402
+from mlsense.analyzers.semantics.sequential import chunk_models  # noqa: E402
 
 
 def _row(name: str, c: collections.Counter[str]) -> str:
@@ -65,7 +65,7 @@ def main() -> int:
                 continue
             chunks = [c for c, _ in parse.chunks]
             bindings = class_bindings(chunks, parse.imports)
-            inputs = class_inputs(chunks, parse.imports)
+            inputs = model_inputs(chunks, parse.imports)
             for chunk in chunks:
                 for cls in chunk_classes(chunk, parse.imports, bindings, inputs):
                     c["classes"] += 1
@@ -76,7 +76,7 @@ def main() -> int:
                     c["forward shape"] += len(cls.statements)
                 if chunk.module is None or "Sequential" not in chunk.text:
                     continue
-                for model in sequential_models(chunk.module, parse.imports.resolve, chunk.text):
+                for model in chunk_models(chunk, parse.imports, inputs):
                     c["models"] += 1
                     c["no input"] += model.input is None
                     for layer in model.layers:

@@ -149,18 +149,20 @@ _CREATORS = frozenset(f"torch.{n}" for n in ("randn", "rand", "zeros", "ones", "
                                              "randint"))
 
 
-def class_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shape]:
-    """What the file feeds its ``nn.Module`` subclasses, at the top level:
-    ``model = Net()`` then ``model(torch.randn(64, 1, 28, 28))`` (directly or through a name
-    bound to such a tensor) gives ``Net`` the input ``(N, 1, 28, 28)``. A class fed two
-    different shapes gets none."""
+def model_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shape]:
+    """What the file feeds its models at the top level: ``model = Net()`` then
+    ``model(torch.randn(64, 1, 28, 28))`` (directly or through a name bound to such a tensor)
+    gives class ``Net`` the input ``(N, 1, 28, 28)``; ``net = nn.Sequential(...)`` then
+    ``net(x)`` gives the entry ``"=net"``. A model fed two different shapes, and a name bound
+    to two Sequential models, get none."""
     classes = {s.name.value for c in chunks if c.module is not None for s in c.module.body
                if isinstance(s, cst.ClassDef) and _is_module_class(s, imports.resolve)}
-    if not classes:
+    if not classes and not any("Sequential" in c.text for c in chunks):
         return {}
-    models: dict[str, str] = {}  # variable -> class
+    models: dict[str, str] = {}  # variable -> class name, or "=variable" for a Sequential
     tensors: dict[str, Shape] = {}  # variable -> shape of the tensor it holds
     seen: dict[str, Shape | None] = {}
+    sequential_bindings: dict[str, int] = {}
     for chunk in chunks:
         if chunk.module is None:
             continue
@@ -172,9 +174,9 @@ def class_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shap
                     if isinstance(call.func, cst.Name) and call.func.value in models \
                             and call.args:
                         shape = _tensor_shape(call.args[0].value, tensors, imports)
-                        cls = models[call.func.value]
+                        key = models[call.func.value]
                         if shape is not None:
-                            seen[cls] = shape if seen.get(cls, shape) == shape else None
+                            seen[key] = shape if seen.get(key, shape) == shape else None
                 if isinstance(small, cst.Assign) and len(small.targets) == 1 \
                         and isinstance(small.targets[0].target, cst.Name):
                     target = small.targets[0].target.value
@@ -184,9 +186,14 @@ def class_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shap
                     if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) \
                             and value.func.value in classes:
                         models[target] = value.func.value
+                    elif isinstance(value, cst.Call) \
+                            and imports.resolve(value.func) == TORCH_SEQUENTIAL:
+                        models[target] = f"={target}"
+                        sequential_bindings[target] = sequential_bindings.get(target, 0) + 1
                     elif (shape := _tensor_shape(value, tensors, imports)) is not None:
                         tensors[target] = shape
-    return {cls: shape for cls, shape in seen.items() if shape is not None}
+    return {key: shape for key, shape in seen.items() if shape is not None
+            and not (key.startswith("=") and sequential_bindings.get(key[1:], 0) > 1)}
 
 
 def _calls_of(node: cst.CSTNode) -> list[cst.Call]:

@@ -52,14 +52,19 @@ class ModelFact:
         return sum(c for c in counts if c is not None) if None not in counts else None
 
 
-def chunk_models(chunk: TopChunk, imports: ImportTable) -> list[ModelFact]:
-    """:func:`sequential_models` of one top-level statement, memoized on its text."""
+def chunk_models(chunk: TopChunk, imports: ImportTable,
+                 inputs: Mapping[str, Shape] | None = None) -> list[ModelFact]:
+    """:func:`sequential_models` of one top-level statement, memoized on its text (and on
+    what the file feeds the models it binds: ``inputs``, see ``modules.model_inputs``)."""
     if chunk.module is None or "Sequential" not in chunk.text:
         return []
-    key = f"semantics:sequential@{imports.fingerprint}"
+    fed = sorted((k, v) for k, v in (inputs or {}).items()
+                 if k.startswith("=") and k[1:] in chunk.text)
+    key = f"semantics:sequential@{imports.fingerprint}:{fed!r}"
     models = chunk.memo.get(key)
     if models is None:
-        models = chunk.memo[key] = sequential_models(chunk.module, imports.resolve, chunk.text)
+        models = chunk.memo[key] = sequential_models(chunk.module, imports.resolve, chunk.text,
+                                                     dict(fed))
     return models  # type: ignore[return-value]
 
 
@@ -74,9 +79,17 @@ def input_comment(text: str) -> Shape | None:
     return tuple(int(d) if d.isdigit() else d for d in dims)
 
 
-def sequential_models(module: cst.Module, resolve: Resolve, text: str = "") -> list[ModelFact]:
-    """Every Sequential model built in ``module`` (nested ones are part of their parent)."""
+def sequential_models(module: cst.Module, resolve: Resolve, text: str = "",
+                      inputs: Mapping[str, Shape] | None = None) -> list[ModelFact]:
+    """Every Sequential model built in ``module`` (nested ones are part of their parent);
+    ``inputs["=net"]`` is what the file feeds the model bound to ``net`` at the top level."""
     comment = input_comment(text) if "mlsense" in text else None
+    bound = {id(small.value): inputs[f"={small.targets[0].target.value}"]
+             for stmt in module.body if isinstance(stmt, cst.SimpleStatementLine)
+             for small in stmt.body
+             if inputs and isinstance(small, cst.Assign) and len(small.targets) == 1
+             and isinstance(small.targets[0].target, cst.Name)
+             and f"={small.targets[0].target.value}" in inputs}
     models: list[ModelFact] = []
     inner: set[int] = set()
     for node in iter_nodes([module]):
@@ -84,7 +97,7 @@ def sequential_models(module: cst.Module, resolve: Resolve, text: str = "") -> l
             continue
         name = resolve(node.func)
         if name == TORCH_SEQUENTIAL:
-            model = torch_model(node, resolve, comment, inner)
+            model = torch_model(node, resolve, bound.get(id(node), comment), inner)
         elif name in KERAS_SEQUENTIAL:
             model = _keras(node, resolve, comment)
         else:

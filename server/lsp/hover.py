@@ -159,6 +159,7 @@ def _layer_hover(state: OpenDocument, analyzed: AnalyzedVersion, encoder: Positi
 
     from ...analyzers.semantics import keras, pytorch
     from ...analyzers.semantics.describe import describe_layer, hover_markdown
+    from ...analyzers.semantics.modules import model_inputs
     from ...analyzers.semantics.sequential import chunk_models
     from ...analyzers.walk import iter_nodes
 
@@ -181,7 +182,8 @@ def _layer_hover(state: OpenDocument, analyzed: AnalyzedVersion, encoder: Positi
         if best is None:
             return None
         node, (l0, c0, l1, c1), name = best
-        info = describe_layer(node, name, chunk_models(chunk, parse.imports))
+        inputs = model_inputs([c for c, _ in parse.chunks], parse.imports)
+        info = describe_layer(node, name, chunk_models(chunk, parse.imports, inputs))
         if info is None:
             return None
         source = " ".join(cst.Module([]).code_for_node(node).split())

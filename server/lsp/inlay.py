@@ -22,20 +22,20 @@ def inlay_hints(parse: ParsedVersion, lines: list[str], encoder: PositionEncoder
     if not (settings.inlay_shapes or settings.inlay_params):
         return []
     from ...analyzers.semantics.dims import fmt_shape
-    from ...analyzers.semantics.modules import chunk_classes, class_bindings, class_inputs
+    from ...analyzers.semantics.modules import chunk_classes, class_bindings, model_inputs
     from ...analyzers.semantics.sequential import chunk_models
 
     hints: list[types.InlayHint] = []
     chunks = [c for c, _ in parse.chunks]
     bindings = class_bindings(chunks, parse.imports)
-    inputs = class_inputs(chunks, parse.imports)
+    inputs = model_inputs(chunks, parse.imports)
     for chunk, offset in parse.chunks:
         if chunk.module is None:
             continue
         last = offset + chunk.text.count("\n")
         if last < rng.start.line or offset > rng.end.line:
             continue
-        models = chunk_models(chunk, parse.imports)
+        models = chunk_models(chunk, parse.imports, inputs)
         classes = chunk_classes(chunk, parse.imports, bindings, inputs)
         if not models and not classes:
             continue

@@ -12,19 +12,26 @@ from typing import Any
 import libcst as cst
 import pytest
 
-from mlsense.analyzers.aliases import ImportTable, imports_in
-from mlsense.analyzers.semantics.sequential import ModelFact, sequential_models
+from mlsense.analyzers.semantics.sequential import ModelFact
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "semantics"
 BATCH = 2
 
 
 def static_model(text: str) -> ModelFact:
-    module = cst.parse_module(text)
-    imports = ImportTable(imports_in(module.body))
-    models = sequential_models(module, imports.resolve, text)
-    outer = [m for m in models if isinstance(m.node, cst.Call)]
-    return outer[0]
+    """The first Sequential model, read as the server reads the file: per statement, with what
+    the file feeds it."""
+    from mlsense.analyzers.engine import DocumentAnalyzer
+    from mlsense.analyzers.semantics.modules import model_inputs
+    from mlsense.analyzers.semantics.sequential import chunk_models
+
+    analyzer = DocumentAnalyzer()
+    analyzer.analyze(text)
+    parse = analyzer.last_parse
+    assert parse is not None
+    chunks = [chunk for chunk, _ in parse.chunks]
+    inputs = model_inputs(chunks, parse.imports)
+    return next(m for chunk in chunks for m in chunk_models(chunk, parse.imports, inputs))
 
 
 def concrete(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -108,7 +115,7 @@ def test_module_forward_shapes_match_a_real_run(name: str) -> None:
     import torch
 
     from mlsense.analyzers.engine import DocumentAnalyzer
-    from mlsense.analyzers.semantics.modules import chunk_classes, class_bindings, class_inputs
+    from mlsense.analyzers.semantics.modules import chunk_classes, class_bindings, model_inputs
 
     text = (FIXTURES / name).read_text(encoding="utf-8")
     analyzer = DocumentAnalyzer()  # as the server reads it: per statement, calls across them
@@ -116,7 +123,7 @@ def test_module_forward_shapes_match_a_real_run(name: str) -> None:
     parse = analyzer.last_parse
     assert parse is not None
     chunks = [chunk for chunk, _ in parse.chunks]
-    bindings, inputs = class_bindings(chunks, parse.imports), class_inputs(chunks, parse.imports)
+    bindings, inputs = class_bindings(chunks, parse.imports), model_inputs(chunks, parse.imports)
     [fact] = [f for chunk in chunks
               for f in chunk_classes(chunk, parse.imports, bindings, inputs)]
     namespace: dict[str, Any] = {}
