@@ -15,6 +15,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 
@@ -58,6 +59,9 @@ class ParsedVersion:
     text: str
     chunks: list[tuple[TopChunk, int]]
     imports: ImportTable
+    # Facts derived from the whole version, computed once by whoever needs them first
+    # (the server's file-wide model facts): the version is immutable, so they stay true.
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass

@@ -170,7 +170,8 @@ def model_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shap
             if not isinstance(stmt, cst.SimpleStatementLine):
                 continue
             for small in stmt.body:
-                for call in _calls_of(small):
+                fed = any(f"{name}(" in chunk.text for name in models)  # else nothing to scan
+                for call in _calls_of(small) if fed else ():
                     if isinstance(call.func, cst.Name) and call.func.value in models \
                             and call.args:
                         shape = _tensor_shape(call.args[0].value, tensors, imports)

@@ -23,7 +23,7 @@ from ...analyzers import Config, Finding, Range
 from .positions import DocumentText, PositionEncoder, to_lsp_position
 
 if TYPE_CHECKING:  # the engine imports libcst: loaded after `initialize` (see server.py)
-    from ...analyzers.engine import AnalysisResult, DocumentAnalyzer
+    from ...analyzers.engine import AnalysisResult, DocumentAnalyzer, ParsedVersion
 
 SOURCE = "mlsense"
 _TAGS = {"unnecessary": types.DiagnosticTag.Unnecessary,
@@ -76,6 +76,7 @@ class AnalyzedVersion:
     result: AnalysisResult
     diagnostics: list[types.Diagnostic]
     serial: int = 0  # which analysis of the server this is
+    parse: ParsedVersion | None = None  # the engine's parse of exactly these lines
 
     @property
     def result_id(self) -> str:
@@ -233,7 +234,8 @@ class DiagnosticsEngine:
         result = state.analyzer.analyze(text)
         diagnostics = [to_diagnostic(f, lines, self.encoder) for f in result.findings]
         self._freeze_survivors()
-        return AnalyzedVersion(version, generation, lines, result, diagnostics)
+        return AnalyzedVersion(version, generation, lines, result, diagnostics,
+                               parse=state.analyzer.last_parse)
 
     def _freeze_survivors(self) -> None:
         """Keep the cyclic garbage collector off the trees (gc.freeze): they live across

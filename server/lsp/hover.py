@@ -151,17 +151,16 @@ def _layer_hover(state: OpenDocument, analyzed: AnalyzedVersion, encoder: Positi
                  position: types.Position) -> types.Hover | None:
     """What the layer call under ``position`` does, its shapes and parameters here, and its
     Keras equivalent (analyzers/semantics/describe.py)."""
-    parse = state.analyzer.last_parse if state.analyzer is not None else None
-    if parse is None or not 0 <= position.line < len(analyzed.lines) \
-            or parse.text != "".join(analyzed.lines):
+    parse = analyzed.parse
+    if parse is None or not 0 <= position.line < len(analyzed.lines):
         return None
     import libcst as cst  # loaded with the engine, after initialize
 
     from ...analyzers.semantics import keras, pytorch
     from ...analyzers.semantics.describe import describe_layer, hover_markdown
-    from ...analyzers.semantics.modules import model_inputs
     from ...analyzers.semantics.sequential import chunk_models
     from ...analyzers.walk import iter_nodes
+    from .inlay import file_facts
 
     line = analyzed.lines[position.line]
     column = encoder.from_client(line, position.character)
@@ -182,7 +181,7 @@ def _layer_hover(state: OpenDocument, analyzed: AnalyzedVersion, encoder: Positi
         if best is None:
             return None
         node, (l0, c0, l1, c1), name = best
-        inputs = model_inputs([c for c, _ in parse.chunks], parse.imports)
+        _, inputs = file_facts(parse)
         info = describe_layer(node, name, chunk_models(chunk, parse.imports, inputs))
         if info is None:
             return None

@@ -16,19 +16,30 @@ if TYPE_CHECKING:
     from .settings import ServerSettings
 
 
+def file_facts(parse: ParsedVersion) -> tuple[Any, Any]:
+    """The file-wide model facts of one analysed version (constructor arguments and inputs
+    from the file's calls), computed once per version for hints and hovers alike."""
+    facts = parse.derived.get("semantics:file")
+    if facts is None:
+        from ...analyzers.semantics.modules import class_bindings, model_inputs
+
+        chunks = [c for c, _ in parse.chunks]
+        facts = parse.derived["semantics:file"] = (class_bindings(chunks, parse.imports),
+                                                   model_inputs(chunks, parse.imports))
+    return facts
+
+
 def inlay_hints(parse: ParsedVersion, lines: list[str], encoder: PositionEncoder,
                 settings: ServerSettings, rng: types.Range) -> list[types.InlayHint]:
     """The hints of the statements that overlap ``rng`` (of the analysed text ``lines``)."""
     if not (settings.inlay_shapes or settings.inlay_params):
         return []
     from ...analyzers.semantics.dims import fmt_shape
-    from ...analyzers.semantics.modules import chunk_classes, class_bindings, model_inputs
+    from ...analyzers.semantics.modules import chunk_classes
     from ...analyzers.semantics.sequential import chunk_models
 
     hints: list[types.InlayHint] = []
-    chunks = [c for c, _ in parse.chunks]
-    bindings = class_bindings(chunks, parse.imports)
-    inputs = model_inputs(chunks, parse.imports)
+    bindings, inputs = file_facts(parse)
     for chunk, offset in parse.chunks:
         if chunk.module is None:
             continue

@@ -480,10 +480,10 @@ def _register_requests(server: MlsenseLanguageServer) -> None:
         if state is None or ls.notebooks.owns(uri):
             return None
         analyzed = await ls.engine.current(state)  # the hints of the text the client has
-        parse = state.analyzer.last_parse if state.analyzer is not None else None
-        if analyzed is None or parse is None or parse.text != "".join(analyzed.lines):
-            return []  # not analysed (disabled, too large) or superseded meanwhile
-        return inlay_hints(parse, analyzed.lines, ls.engine.encoder, ls.settings, params.range)
+        if analyzed is None or analyzed.parse is None:
+            return []  # not analysed: disabled, or too large
+        return inlay_hints(analyzed.parse, analyzed.lines, ls.engine.encoder, ls.settings,
+                           params.range)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: MlsenseLanguageServer, params: types.HoverParams) -> types.Hover | None:
