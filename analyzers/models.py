@@ -26,13 +26,13 @@ Framework = Literal["pytorch", "keras"]
 Kind = Literal["class", "sequential", "functional"]
 
 # Canonical qualified names (see aliases.canonical: tensorflow.keras.* reads as keras.*).
-_CLASS_BASES: dict[str, Framework] = {
+CLASS_BASES: dict[str, Framework] = {
     "torch.nn.Module": "pytorch", "torch.nn.modules.module.Module": "pytorch",
     "torch.nn.Sequential": "pytorch", "torch.nn.modules.container.Sequential": "pytorch",
     "keras.Model": "keras", "keras.models.Model": "keras",
     "keras.Sequential": "keras", "keras.models.Sequential": "keras",
 }
-_SEQUENTIAL_CALLS: dict[str, Framework] = {
+SEQUENTIAL_CALLS: dict[str, Framework] = {
     "torch.nn.Sequential": "pytorch", "torch.nn.modules.container.Sequential": "pytorch",
     "keras.Sequential": "keras", "keras.models.Sequential": "keras",
 }
@@ -133,7 +133,7 @@ def _class_framework(cls: cst.ClassDef, imports: ImportTable,
             framework = local[arg.value.value]
         else:
             qualname = imports.resolve(arg.value)
-            framework = _CLASS_BASES.get(qualname) if qualname is not None else None
+            framework = CLASS_BASES.get(qualname) if qualname is not None else None
         if framework is not None:
             return framework
     return None
@@ -163,7 +163,7 @@ def _model_call(value: cst.BaseExpression | None, imports: ImportTable
     qualname = imports.resolve(value.func)
     if qualname is None:
         return None
-    framework = _SEQUENTIAL_CALLS.get(qualname)
+    framework = SEQUENTIAL_CALLS.get(qualname)
     if framework is not None:
         return framework, "sequential"
     if qualname in _FUNCTIONAL_CALLS and value.args:  # Model() alone is no functional model

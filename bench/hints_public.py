@@ -13,16 +13,13 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT.parent))
+import libcst as cst
 
-from mlsense.analyzers.engine import DocumentAnalyzer  # noqa: E402
-from mlsense.analyzers.semantics.modules import (  # noqa: E402
-    chunk_classes,
-    class_bindings,
-    model_inputs,
-)
-from mlsense.analyzers.semantics.sequential import chunk_models  # noqa: E402
+from mlsense.analyzers.engine import DocumentAnalyzer
+from mlsense.analyzers.semantics.modules import chunk_classes, class_bindings, model_inputs
+from mlsense.analyzers.semantics.sequential import chunk_models
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _row(name: str, c: collections.Counter[str]) -> str:
@@ -31,10 +28,8 @@ def _row(name: str, c: collections.Counter[str]) -> str:
             f"{c['forward']:>8}{c['forward shape']:>7}")
 
 
-def _forward_statements(cls: object) -> int:
-    import libcst as cst
-
-    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()  # type: ignore[attr-defined]
+def _forward_statements(cls: cst.ClassDef) -> int:
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
     for stmt in body:
         if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "forward" \
                 and isinstance(stmt.body, cst.IndentedBlock):

@@ -47,7 +47,7 @@ class LayerSizeRules(ChunkRule):
         self._done = not ctx.imports.imports_any("torch")
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self._done or self.ctx.qualname(node.func) != TORCH_SEQUENTIAL:
+        if self._done or self.ctx.qualname(node.func) not in TORCH_SEQUENTIAL:
             return
         self._done = True  # every model of the statement at once, from the shared facts
         for model in chunk_models(self.ctx.chunk, self.ctx.imports):

@@ -5,6 +5,7 @@ by the translator's own table (so the hover and a translation never disagree).""
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -54,8 +55,7 @@ class LayerHover:
 
 
 def _summary(short: str) -> str:
-    stem = short.rstrip("0123456789D").removesuffix("d").rstrip("0123456789")
-    for key in (short, stem, short.removesuffix("2D").removesuffix("1D").removesuffix("3D")):
+    for key in (short, re.sub(r"\d[dD]$", "", short)):  # MaxPool2d -> MaxPool
         if key in _SUMMARIES:
             return _SUMMARIES[key]
     return "activation" if short in ("ReLU", "GELU", "Sigmoid", "Tanh", "Softmax",

@@ -24,7 +24,13 @@ from ..units import TopChunk
 from . import pytorch
 from .args import UNKNOWN, Args, literal
 from .dims import Dim, Shape, ShapeError, product, window
-from .sequential import TORCH_SEQUENTIAL, Resolve, input_comment, torch_model
+from .sequential import (
+    TORCH_MODULE_BASES,
+    TORCH_SEQUENTIAL,
+    Resolve,
+    input_comment,
+    torch_model,
+)
 
 _SAME_SHAPE_FUNCTIONS = frozenset(
     f"{prefix}.{name}" for prefix in ("torch.nn.functional", "torch")
@@ -94,7 +100,7 @@ def module_classes(module: cst.Module, resolve: Resolve, text: str = "",
 
 def _is_module_class(stmt: cst.CSTNode, resolve: Resolve) -> bool:
     return isinstance(stmt, cst.ClassDef) and any(
-        resolve(base.value) == "torch.nn.Module" for base in stmt.bases)
+        resolve(base.value) in TORCH_MODULE_BASES for base in stmt.bases)
 
 
 def _init_params(cls: cst.ClassDef) -> list[cst.Param]:
@@ -188,7 +194,7 @@ def model_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shap
                             and value.func.value in classes:
                         models[target] = value.func.value
                     elif isinstance(value, cst.Call) \
-                            and imports.resolve(value.func) == TORCH_SEQUENTIAL:
+                            and imports.resolve(value.func) in TORCH_SEQUENTIAL:
                         models[target] = f"={target}"
                         sequential_bindings[target] = sequential_bindings.get(target, 0) + 1
                     elif (shape := _tensor_shape(value, tensors, imports)) is not None:
@@ -303,7 +309,7 @@ class _ClassWalk:
                 if attr is None or layer is None:
                     continue
                 name = layer
-                if name == TORCH_SEQUENTIAL:
+                if name in TORCH_SEQUENTIAL:
                     model = torch_model(small.value, self.resolve, None, set(), self.env)
                     params = model.total if model is not None else None
                 elif name in pytorch.LAYERS:
@@ -355,7 +361,7 @@ class _ClassWalk:
                 if attr in self.calls:
                     name, ctor = self.calls[attr]
                     env = self.ctor_env.get(attr)
-                    if name == TORCH_SEQUENTIAL:
+                    if name in TORCH_SEQUENTIAL:
                         first = ctor.args[0].value if ctor.args else None
                         if isinstance(first, cst.Call) and (n := self.resolve(first.func)):
                             return pytorch.input_shape(n, Args(first, env))
@@ -394,7 +400,7 @@ class _ClassWalk:
         env = self.ctor_env.get(attr)
         out: Shape | None
         try:
-            if name == TORCH_SEQUENTIAL:
+            if name in TORCH_SEQUENTIAL:
                 model = torch_model(ctor, self.resolve, shape, set(), env)
                 out = model.layers[-1].shape if model is not None and model.layers else None
             else:

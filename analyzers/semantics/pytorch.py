@@ -8,8 +8,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .args import UNKNOWN, Args
-from .dims import Dim, Shape, ShapeError, product, transposed, window
+from .args import Args
+from .dims import Shape, product, transposed, window
 
 Out = tuple[Shape | None, int | None]
 Layer = Callable[[Args, Shape | None], Out]
@@ -215,5 +215,3 @@ def input_shape(name: str, args: Args) -> Shape | None:
         return ("N", "L")
     return None
 
-
-__all__ = ["LAYERS", "UNKNOWN", "Dim", "ShapeError", "input_shape"]

@@ -17,14 +17,18 @@ from typing import Any
 import libcst as cst
 
 from ..aliases import ImportTable
+from ..models import CLASS_BASES, SEQUENTIAL_CALLS
 from ..units import TopChunk
 from ..walk import iter_nodes
 from . import keras, pytorch
 from .args import Args
 from .dims import Shape, ShapeError
 
-TORCH_SEQUENTIAL = "torch.nn.Sequential"
-KERAS_SEQUENTIAL = ("keras.Sequential", "keras.models.Sequential")
+# The spellings model discovery knows (models.py), one set per framework.
+TORCH_SEQUENTIAL = frozenset(n for n, f in SEQUENTIAL_CALLS.items() if f == "pytorch")
+KERAS_SEQUENTIAL = frozenset(n for n, f in SEQUENTIAL_CALLS.items() if f == "keras")
+TORCH_MODULE_BASES = frozenset(n for n, f in CLASS_BASES.items()
+                               if f == "pytorch" and n not in SEQUENTIAL_CALLS)
 KERAS_INPUTS = ("keras.Input", "keras.layers.Input", "keras.layers.InputLayer")
 _INPUT_COMMENT = re.compile(r"#\s*mlsense:\s*input\s*\(([^)]*)\)")
 Resolve = Callable[[cst.BaseExpression], str | None]
@@ -96,7 +100,7 @@ def sequential_models(module: cst.Module, resolve: Resolve, text: str = "",
         if not isinstance(node, cst.Call) or id(node) in inner:
             continue
         name = resolve(node.func)
-        if name == TORCH_SEQUENTIAL:
+        if name in TORCH_SEQUENTIAL:
             model = torch_model(node, resolve, bound.get(id(node), comment), inner)
         elif name in KERAS_SEQUENTIAL:
             model = _keras(node, resolve, comment)
@@ -114,7 +118,7 @@ def torch_model(call: cst.Call, resolve: Resolve, given: Shape | None, inner: se
         return None  # an OrderedDict, *layers: built by code, not written out
     start = given
     first = elements[0]
-    while isinstance(first, cst.Call) and resolve(first.func) == TORCH_SEQUENTIAL \
+    while isinstance(first, cst.Call) and resolve(first.func) in TORCH_SEQUENTIAL \
             and first.args and first.args[0].keyword is None:
         first = first.args[0].value  # a nested Sequential: its own first layer
     if start is None and isinstance(first, cst.Call):
@@ -129,7 +133,7 @@ def _apply_torch(elements: list[cst.BaseExpression], shape: Shape | None, resolv
     facts = []
     for element in elements:
         name = resolve(element.func) if isinstance(element, cst.Call) else None
-        if name == TORCH_SEQUENTIAL and isinstance(element, cst.Call):
+        if name in TORCH_SEQUENTIAL and isinstance(element, cst.Call):
             inner.add(id(element))
             nested = torch_model(element, resolve, shape, inner, env)
             out = nested.layers[-1].shape if nested and nested.layers else None

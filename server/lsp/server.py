@@ -139,12 +139,14 @@ class MlsenseLanguageServer(LanguageServer):
             self.log(f"mlsense rule family `{err.family}` raised {err.error}; it is skipped "
                      f"where it fails.\n{err.traceback}", types.MessageType.Error)
 
-    def warn_about_client(self, message: str) -> None:
-        """A client or document problem (a change to a closed document, versions going back):
-        logged once per distinct message from any thread, never fatal."""
-        if ("client", message) in self._reported:
+    def warn_about_client(self, message: str, key: str | None = None) -> None:
+        """A client or document problem (a change to a closed document, versions going back,
+        an unusable answer): logged once per ``key`` (the message itself by default), from any
+        thread, never fatal."""
+        dedupe = ("client", key or message)
+        if dedupe in self._reported:
             return
-        self._reported.add(("client", message))
+        self._reported.add(dedupe)
         if self.loop is not None:  # callable from the analysis threads too
             self.loop.call_soon_threadsafe(self.log, message, types.MessageType.Warning)
         else:
@@ -244,11 +246,9 @@ class MlsenseLanguageServer(LanguageServer):
         return fallback
 
     def warn_once(self, method: str, problem: str) -> None:
-        key = ("client-request", method)
-        if key not in self._reported:
-            self._reported.add(key)
-            self.log(f"mlsense: the client's answer to {method} was unusable: {problem}",
-                     types.MessageType.Warning)
+        """One warning per server-to-client method whose answers were unusable."""
+        self.warn_about_client(
+            f"mlsense: the client's answer to {method} was unusable: {problem}", key=method)
 
     # -- diagnostics -----------------------------------------------------------------------
     def reanalyse_all(self) -> None:

@@ -39,9 +39,6 @@ class Frozen:
         self.changed = changed
         self.fingerprint = fingerprint
 
-    def __len__(self) -> int:
-        return len(self.map)
-
 
 EMPTY = Frozen(immutables.Map())
 
@@ -52,7 +49,7 @@ def _item_hash(name: str, value: Value) -> int:
 
 class Env:
     """A mutable view for one path of a walk: ``base`` (shared, never changed) overlaid with this
-    path's ``local`` writes. Mapping-like: ``get``, ``[]``, ``in``, ``items``."""
+    path's ``local`` writes: ``get``, ``[name] = value``, ``items``."""
 
     __slots__ = ("base", "local")
 
@@ -66,17 +63,8 @@ class Env:
             return self.base.map.get(name, default)
         return v
 
-    def __getitem__(self, name: str) -> Value:
-        v = self.get(name, MISSING)
-        if v is MISSING:
-            raise KeyError(name)
-        return v  # type: ignore[no-any-return]
-
     def __setitem__(self, name: str, value: Value) -> None:
         self.local[name] = value
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.local or name in self.base.map
 
     def items(self) -> Iterator[tuple[str, Value]]:
         """Every binding (the whole map: for reports, not for the walk's hot path)."""

@@ -58,11 +58,6 @@ def shared_flow(mctx: ModuleContext, name: str) -> FlowResult:
     return results[names.index(name)]
 
 
-def run_flow(mctx: ModuleContext, key: str, make: AnalysisFactory) -> FlowResult:
-    """Run one analysis over every function body and the module's top-level statements."""
-    return run_flows(mctx, key, [make])[0]
-
-
 def run_flows(mctx: ModuleContext, key: str, makes: Sequence[AnalysisFactory]) -> list[FlowResult]:
     """Run several analyses in one walk over every function body and the module's top-level
     statements; one result per analysis, in order. Memoized per chunk under ``key``: function

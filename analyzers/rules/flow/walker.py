@@ -5,7 +5,7 @@ An analysis maps names to abstract values (hashable tuples such as ``("t", "cuda
 assignments bind, branches are walked on copies of the environment and joined (values that
 differ become ``UNKNOWN``), loop bodies run twice so that values carried round the loop are
 seen (the first pass is muted). Nested functions and classes are separate scopes, walked on
-their own by :func:`run_flow`.
+their own by :func:`.run.run_flows`.
 
 The drivers that run analyses from a ModuleRule, memoized per chunk and shared between
 families, are in :mod:`.run`.
