@@ -2,11 +2,15 @@
 # Build the VS Code extension: npm ci (only when package-lock.json changed), type-check, bundle
 # with esbuild, and package the .vsix at the repository root.
 #
-#   bash extension/build.sh                    -> mlsense-<version>.vsix (server not bundled:
-#                                                 mlsense.importStrategy=fromEnvironment)
+#   bash extension/build.sh                    -> mlsense-<version>.vsix (server not bundled: it runs
+#                                                 the mlsense installed in the interpreter)
 #   bash extension/build.sh --target linux-x64 -> mlsense-linux-x64-<version>.vsix with the server
 #                                                 and its dependencies (libcst is native code) in
-#                                                 extension/out/bundled/libs (useBundled)
+#                                                 extension/out/bundled/libs, used by default
+#
+# Both carry the mlsense wheel in extension/out/bundled/wheels: "Install mlsense" installs that
+# file, never a name from a package index. Building it needs a Python with pip (MLSENSE_PYTHON,
+# default .venv/bin/python).
 #
 # vsce is run in a staging folder holding only the shipped files: run at the repository root it
 # would walk .venv and every other folder of this Python package before filtering.
@@ -52,16 +56,19 @@ done
 VSCE_ARGS=(--no-dependencies --no-rewrite-relative-links --allow-missing-repository)
 [ -f LICENSE ] || VSCE_ARGS+=(--skip-license)
 
+[ -x "$PYTHON" ] || { echo "build.sh: the mlsense wheel needs a Python with pip: $PYTHON (set MLSENSE_PYTHON)" >&2; exit 1; }
+WHEELS=$(mktemp -d)
+trap 'rm -rf "$WHEELS"' EXIT
+"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$WHEELS" "$ROOT"
+mkdir -p "$STAGE/extension/out/bundled/wheels"
+cp "$WHEELS"/mlsense-*.whl "$STAGE/extension/out/bundled/wheels/"
+
 if [ -n "$TARGET" ]; then
   case "$TARGET" in
     linux-x64) ARCH=x86_64 ;;
     linux-arm64) ARCH=aarch64 ;;
     *) echo "build.sh: no wheel platform known for target $TARGET" >&2; exit 2 ;;
   esac
-  [ -x "$PYTHON" ] || { echo "build.sh: --target needs a Python with pip: $PYTHON (set MLSENSE_PYTHON)" >&2; exit 1; }
-  WHEELS=$(mktemp -d)
-  trap 'rm -rf "$WHEELS"' EXIT
-  "$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$WHEELS" "$ROOT"
   # Dependencies as binary wheels for the target platform. Native modules (libcst, pyyaml) are
   # per CPython version: install for each supported one and merge their extension modules, so the
   # bundle runs on any of them (the pure-Python files are identical).

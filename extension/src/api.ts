@@ -69,4 +69,6 @@ export interface VsCodeApi {
   /** Absolute path of a file shipped inside the extension. */
   extensionPath(...segments: string[]): string;
   pathExists(fsPath: string): boolean;
+  /** Names of the entries of a folder (empty when it does not exist). */
+  listDirectory(fsPath: string): string[];
 }

@@ -89,9 +89,10 @@ export const execProcess: ExecFn = (command, args, env) =>
 
 /**
  * Check that `interpreter` is a Python >= 3.11 that can import mlsense (with `env`, which carries
- * PYTHONPATH for the bundled server). `needMlsense` is false when the bundle provides it.
+ * PYTHONPATH for the bundled server). `wheel`: the mlsense wheel shipped with the extension, which
+ * the explanation offers to install.
  */
-export async function checkEnvironment(interpreter: string[], env: Record<string, string | undefined>, exec: ExecFn): Promise<EnvironmentCheck> {
+export async function checkEnvironment(interpreter: string[], env: Record<string, string | undefined>, exec: ExecFn, wheel?: string): Promise<EnvironmentCheck> {
   const shown = interpreter.join(" ");
   const result = await exec(interpreter[0], [...interpreter.slice(1), "-c", CHECK_SCRIPT], env);
   if (result.spawnError) {
@@ -114,13 +115,20 @@ export async function checkEnvironment(interpreter: string[], env: Record<string
     return { ...base, ok: false, problem: "too-old", message: `MLSense needs Python ${MIN_PYTHON.join(".")} or newer; "${shown}" is Python ${info.python.join(".")}. Select another interpreter.` };
   }
   if (!info.mlsense) {
-    return { ...base, ok: false, problem: "mlsense-missing", message: `The mlsense package is not installed for ${info.executable} (Python ${info.python.join(".")}). Install it with "${pipInstallCommand(interpreter)}", or select an interpreter that has it.` };
+    const how = wheel
+      ? `Install it with "${pipInstallCommand(interpreter, wheel)}" (the wheel shipped with this extension), select an interpreter that has it, or install the platform-specific extension, which bundles the server.`
+      : "Select an interpreter that has it, or install the platform-specific extension, which bundles the server.";
+    return { ...base, ok: false, problem: "mlsense-missing", message: `The mlsense package is not installed for ${info.executable} (Python ${info.python.join(".")}). ${how}` };
   }
   return { ...base, ok: true, message: `Python ${info.python.join(".")} at ${info.executable}, mlsense ${info.mlsense}` };
 }
 
-/** The shell command line that installs mlsense into `interpreter`'s environment. */
-export function pipInstallCommand(interpreter: string[]): string {
+/**
+ * The shell command line that installs mlsense into `interpreter`'s environment from `wheel`, the
+ * wheel shipped inside the extension (never a name looked up on a package index: the mlsense
+ * found there may not be this project).
+ */
+export function pipInstallCommand(interpreter: string[], wheel: string): string {
   const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/(["\\$`])/g, "\\$1")}"`);
-  return [...interpreter, "-m", "pip", "install", "mlsense"].map(quote).join(" ");
+  return [...interpreter, "-m", "pip", "install", wheel].map(quote).join(" ");
 }

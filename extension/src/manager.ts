@@ -22,6 +22,11 @@ export const FIX_SELECT_INTERPRETER = "Select Interpreter";
 export const FIX_INSTALL = "Install mlsense";
 export const FIX_SETTINGS = "Open Settings";
 
+/** Inside the extension: the server and its dependencies (platform-specific builds only). */
+export const BUNDLED_LIBS = ["extension", "out", "bundled", "libs"] as const;
+/** Inside the extension: the mlsense wheel that "Install mlsense" installs (every build). */
+export const BUNDLED_WHEELS = ["extension", "out", "bundled", "wheels"] as const;
+
 export class ServerManager {
   private client: ClientHandle | undefined;
   readonly scheduler: RestartScheduler;
@@ -70,7 +75,7 @@ export class ServerManager {
     this.api.logInfo(`Interpreter (${interpreter.source}): ${interpreter.command.join(" ")}`);
     let command: ServerCommand;
     try {
-      const libs = this.api.extensionPath("extension", "out", "bundled", "libs");
+      const libs = this.api.extensionPath(...BUNDLED_LIBS);
       command = buildServerCommand({
         interpreter: interpreter.command, importStrategy: settings.importStrategy, extraArgs: settings.args,
         bundledLibs: this.api.pathExists(libs) ? libs : undefined, baseEnv: this.env, cwd: this.api.workspaceFolder(resource),
@@ -82,14 +87,15 @@ export class ServerManager {
       }
       throw error;
     }
-    const check = await checkEnvironment(interpreter.command, command.env, this.exec);
+    const wheel = this.shippedWheel();
+    const check = await checkEnvironment(interpreter.command, command.env, this.exec, wheel);
     this.lastCheck = check;
     if (!check.ok) {
-      const fixes = check.problem === "mlsense-missing" ? [FIX_INSTALL, FIX_SELECT_INTERPRETER, FIX_SETTINGS] : [FIX_SELECT_INTERPRETER, FIX_SETTINGS];
+      const fixes = check.problem === "mlsense-missing" && wheel ? [FIX_INSTALL, FIX_SELECT_INTERPRETER, FIX_SETTINGS] : [FIX_SELECT_INTERPRETER, FIX_SETTINGS];
       await this.fail(settings, check.message, fixes, interpreter.command);
       return false;
     }
-    this.api.logInfo(`Starting: ${command.command} ${command.args.join(" ")} (${check.message})`);
+    this.api.logInfo(`Starting: ${command.command} ${command.args.join(" ")} (${check.message}; server ${command.source === "bundled" ? "bundled with the extension" : "from the interpreter's environment"})`);
     try {
       this.client = await this.createClient(command, buildInitializationOptions(settings, this.api.isTrusted()));
     } catch (error) {
@@ -145,9 +151,17 @@ export class ServerManager {
     await this.applyFix(choice, interpreter);
   }
 
+  /** The mlsense wheel shipped inside the extension (`extension/out/bundled/wheels/`), if any. */
+  private shippedWheel(): string | undefined {
+    const dir = this.api.extensionPath(...BUNDLED_WHEELS);
+    const name = this.api.listDirectory(dir).find((n) => /^mlsense-[^-]+-py3-none-any\.whl$/.test(n));
+    return name ? this.api.extensionPath(...BUNDLED_WHEELS, name) : undefined;
+  }
+
   private async applyFix(choice: string | undefined, interpreter: string[]): Promise<void> {
-    if (choice === FIX_INSTALL) {
-      this.api.runInTerminal("MLSense: install", pipInstallCommand(interpreter));
+    const wheel = this.shippedWheel();
+    if (choice === FIX_INSTALL && wheel) {
+      this.api.runInTerminal("MLSense: install", pipInstallCommand(interpreter, wheel));
       this.api.logInfo("When the install finishes, run 'MLSense: Restart server'.");
     } else if (choice === FIX_SELECT_INTERPRETER) {
       try {

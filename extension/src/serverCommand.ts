@@ -7,6 +7,8 @@ export interface ServerCommand {
   args: string[];
   env: Record<string, string | undefined>;
   cwd?: string;
+  /** Where the server code comes from ("auto" resolved). */
+  source: "bundled" | "environment";
 }
 
 export interface ServerCommandInput {
@@ -24,14 +26,16 @@ export class ServerSetupError extends Error {}
 
 /**
  * `<python> [leading args] -m mlsense serve [mlsense.args]`, with the bundled libraries first on
- * PYTHONPATH for `useBundled`. PYTHONUNBUFFERED keeps stderr log lines in order in the output channel.
+ * PYTHONPATH for `useBundled`, and for `auto` when this build ships them. PYTHONUNBUFFERED keeps
+ * stderr log lines in order in the output channel.
  */
 export function buildServerCommand(input: ServerCommandInput): ServerCommand {
   if (input.interpreter.length === 0 || !input.interpreter[0]) {
     throw new ServerSetupError("No Python interpreter to start the MLSense server with.");
   }
   const env: Record<string, string | undefined> = { ...input.baseEnv, PYTHONUNBUFFERED: "1" };
-  if (input.importStrategy === "useBundled") {
+  const bundled = input.importStrategy === "useBundled" || (input.importStrategy === "auto" && input.bundledLibs !== undefined);
+  if (bundled) {
     if (!input.bundledLibs) {
       throw new ServerSetupError(
         'mlsense.importStrategy is "useBundled" but this build of the extension ships no server ' +
@@ -42,6 +46,7 @@ export function buildServerCommand(input: ServerCommandInput): ServerCommand {
     env.PYTHONPATH = existing ? `${input.bundledLibs}${path.delimiter}${existing}` : input.bundledLibs;
   }
   return {
+    source: bundled ? "bundled" : "environment",
     command: input.interpreter[0],
     args: [...input.interpreter.slice(1), "-m", "mlsense", "serve", ...input.extraArgs],
     env,

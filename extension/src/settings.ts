@@ -6,7 +6,7 @@ import * as os from "node:os";
 
 export type Device = "cpu" | "cuda" | "all";
 export type Notifications = "off" | "onError" | "onWarning" | "always";
-export type ImportStrategy = "fromEnvironment" | "useBundled";
+export type ImportStrategy = "auto" | "fromEnvironment" | "useBundled";
 export type Severity = "error" | "warning" | "information" | "hint";
 
 export interface Settings {
@@ -46,7 +46,7 @@ export const DEFAULTS: Settings = {
   verification: { device: "cpu", timeout: 300 },
   showNotifications: "onError",
   interpreter: [],
-  importStrategy: "fromEnvironment",
+  importStrategy: "auto",
   args: [],
 };
 
@@ -125,7 +125,7 @@ export function readSettings(read: SettingReader, ctx: ReadContext): Settings {
       (v): v is Notifications => oneOf(v, ["off", "onError", "onWarning", "always"] as const), DEFAULTS.showNotifications),
     interpreter: expand(pick("interpreter", isStringArray, DEFAULTS.interpreter)).filter((s) => s.length > 0),
     importStrategy: pick("importStrategy",
-      (v): v is ImportStrategy => oneOf(v, ["fromEnvironment", "useBundled"] as const), DEFAULTS.importStrategy),
+      (v): v is ImportStrategy => oneOf(v, ["auto", "fromEnvironment", "useBundled"] as const), DEFAULTS.importStrategy),
     args: expand(pick("args", isStringArray, DEFAULTS.args)),
   };
 }

@@ -143,5 +143,12 @@ export function createVsCodeApi(context: vscode.ExtensionContext, channel: vscod
     },
     extensionPath: (...segments) => path.join(context.extensionPath, ...segments),
     pathExists: (fsPath) => fs.existsSync(fsPath),
+    listDirectory(fsPath: string): string[] {
+      try {
+        return fs.readdirSync(fsPath);
+      } catch {
+        return [];
+      }
+    },
   };
 }

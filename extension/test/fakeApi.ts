@@ -122,6 +122,10 @@ export class FakeApi implements VsCodeApi {
   pathExists(fsPath: string): boolean {
     return this.paths.has(fsPath);
   }
+  listDirectory(fsPath: string): string[] {
+    const prefix = `${fsPath}/`;
+    return [...this.paths].filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes("/")).map((p) => p.slice(prefix.length));
+  }
 }
 
 /** Manual timers: `flush()` runs what is due, so debounce tests need no real waiting. */

@@ -14,7 +14,7 @@ import { describe, it } from "node:test";
 import { buildServerCommand } from "../src/serverCommand";
 import { checkEnvironment, execProcess } from "../src/interpreter";
 import { repoRoot } from "./paths";
-import { readZip, type ZipEntry } from "./zip";
+import { readZip, readZipBuffer, type ZipEntry } from "./zip";
 
 const root = repoRoot();
 const source = JSON.parse(require("node:fs").readFileSync(join(root, "package.json"), "utf8"));
@@ -57,6 +57,13 @@ describe(".vsix package", { skip: existsSync(vsixPath) ? false : `${vsixPath} no
     commonChecks(entries);
     const python = [...entries.keys()].filter((n) => n.endsWith(".py"));
     assert.deepEqual(python, [], "the default package does not bundle the server (fromEnvironment)");
+  });
+
+  it("ships the mlsense wheel that 'Install mlsense' installs", () => {
+    const wheels = [...entries.keys()].filter((n) => /^extension\/extension\/out\/bundled\/wheels\/mlsense-[^-]+-py3-none-any\.whl$/.test(n));
+    assert.equal(wheels.length, 1, [...entries.keys()].join(", "));
+    const wheel = readZipBuffer(entries.get(wheels[0])!.read());
+    assert.ok(wheel.has("mlsense/server/lsp/server.py"), "the wheel carries the server");
   });
 
   it("needs nothing at run time but Node built-ins and the vscode API", () => {

@@ -10,7 +10,11 @@ export interface ZipEntry {
 
 /** The entries of the ZIP file at `path`, from its central directory. */
 export function readZip(path: string): Map<string, ZipEntry> {
-  const buf = readFileSync(path);
+  return readZipBuffer(readFileSync(path), path);
+}
+
+/** The entries of a ZIP file held in memory (a wheel inside a .vsix). */
+export function readZipBuffer(buf: Buffer, path = "<buffer>"): Map<string, ZipEntry> {
   // The end-of-central-directory record is within the last 64 KiB + 22 bytes.
   let eocd = -1;
   for (let i = buf.length - 22; i >= Math.max(0, buf.length - 65_557); i--) {

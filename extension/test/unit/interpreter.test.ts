@@ -50,11 +50,14 @@ describe("checkEnvironment", () => {
     assert.match(r.message, /needs Python 3\.11 or newer.*3\.9\.18/);
   });
 
-  it("explains how to install mlsense when it is missing", async () => {
+  it("explains how to install mlsense when it is missing: the wheel shipped with the extension", async () => {
     const py = fakePython('{"python": [3, 12, 1], "executable": "/env/bin/python", "mlsense": null}');
-    const r = await checkEnvironment([py], process.env, execProcess);
+    const r = await checkEnvironment([py], process.env, execProcess, "/ext/wheels/mlsense-0.1.0-py3-none-any.whl");
     assert.equal(r.problem, "mlsense-missing");
-    assert.ok(r.message.includes(`${py} -m pip install mlsense`), r.message);
+    assert.ok(r.message.includes(`${py} -m pip install /ext/wheels/mlsense-0.1.0-py3-none-any.whl`), r.message);
+    const without = await checkEnvironment([py], process.env, execProcess);
+    assert.doesNotMatch(without.message, /pip install/, "no wheel: never a name from a package index");
+    assert.match(without.message, /platform-specific extension/);
   });
 
   it("reports an interpreter that crashes", async () => {
@@ -83,7 +86,9 @@ describe("checkEnvironment", () => {
 
 describe("pipInstallCommand", () => {
   it("quotes paths with spaces", () => {
-    assert.equal(pipInstallCommand(["/My Envs/bin/python"]), '"/My Envs/bin/python" -m pip install mlsense');
-    assert.equal(pipInstallCommand(["py", "-3.11"]), "py -3.11 -m pip install mlsense");
+    assert.equal(pipInstallCommand(["/My Envs/bin/python"], "/ext/w/mlsense-0.1.0-py3-none-any.whl"),
+      '"/My Envs/bin/python" -m pip install /ext/w/mlsense-0.1.0-py3-none-any.whl');
+    assert.equal(pipInstallCommand(["py", "-3.11"], "C:/My Ext/mlsense-0.1.0-py3-none-any.whl"),
+      'py -3.11 -m pip install "C:/My Ext/mlsense-0.1.0-py3-none-any.whl"');
   });
 });

@@ -61,9 +61,10 @@ describe("ServerManager", () => {
     assert.equal(api.status?.state, "disabled");
   });
 
-  it("offers to install mlsense when the interpreter lacks it, and runs pip in a terminal", async () => {
+  it("offers to install mlsense when the interpreter lacks it, and runs pip on the shipped wheel in a terminal", async () => {
     const api = new FakeApi();
     api.settings = { interpreter: ["/env/bin/python"] };
+    api.paths.add("/ext/extension/out/bundled/wheels/mlsense-0.1.0-py3-none-any.whl");
     api.answers = [FIX_INSTALL];
     const started: Started[] = [];
     assert.equal(await new ServerManager(api, factory(started), exec(null), {}).start(), false);
@@ -72,8 +73,16 @@ describe("ServerManager", () => {
     assert.equal(level, "error");
     assert.match(String(message), /mlsense package is not installed/);
     assert.ok((actions as string[]).includes(FIX_INSTALL));
-    assert.deepEqual(api.called("runInTerminal")[0].args, ["MLSense: install", "/env/bin/python -m pip install mlsense"]);
+    assert.deepEqual(api.called("runInTerminal")[0].args, ["MLSense: install", "/env/bin/python -m pip install /ext/extension/out/bundled/wheels/mlsense-0.1.0-py3-none-any.whl"]);
     assert.equal(api.status?.state, "error");
+  });
+
+  it("offers no install without a shipped wheel (never a name from a package index)", async () => {
+    const api = new FakeApi();
+    api.settings = { interpreter: ["/env/bin/python"] };
+    await new ServerManager(api, factory([]), exec(null), {}).start();
+    const actions = api.called("showMessage")[0].args[2] as string[];
+    assert.ok(!actions.includes(FIX_INSTALL));
   });
 
   it("only logs failures when notifications are off", async () => {
@@ -93,13 +102,16 @@ describe("ServerManager", () => {
     assert.match(String(api.called("showMessage")[0].args[1]), /ships no server/);
   });
 
-  it("uses the bundled libraries when the build has them", async () => {
-    const api = new FakeApi();
-    api.settings = { importStrategy: "useBundled" };
-    api.paths.add("/ext/extension/out/bundled/libs");
-    const started: Started[] = [];
-    await new ServerManager(api, factory(started), exec("0.1.0"), {}).start();
-    assert.equal(started[0].command.env.PYTHONPATH, "/ext/extension/out/bundled/libs");
+  it("uses the bundled libraries when the build has them (useBundled, and auto by default)", async () => {
+    for (const settings of [{ importStrategy: "useBundled" }, {}]) {
+      const api = new FakeApi();
+      api.settings = settings;
+      api.paths.add("/ext/extension/out/bundled/libs");
+      const started: Started[] = [];
+      await new ServerManager(api, factory(started), exec("0.1.0"), {}).start();
+      assert.equal(started[0].command.env.PYTHONPATH, "/ext/extension/out/bundled/libs");
+      assert.ok(api.called("logInfo").some((c) => /bundled with the extension/.test(String(c.args[0]))));
+    }
   });
 
   it("pushes analysis settings live and restarts (debounced) for process settings", async () => {

@@ -23,6 +23,17 @@ describe("buildServerCommand", () => {
     assert.equal(alone.env.PYTHONPATH, "/b");
   });
 
+  it("auto: the bundled server when the build ships it, else the environment's", () => {
+    const bundled = buildServerCommand({ interpreter: ["python3"], importStrategy: "auto", extraArgs: [], bundledLibs: "/b", baseEnv: {} });
+    assert.equal(bundled.env.PYTHONPATH, "/b");
+    assert.equal(bundled.source, "bundled");
+    const env = buildServerCommand({ interpreter: ["python3"], importStrategy: "auto", extraArgs: [], baseEnv: { PYTHONPATH: "/mine" } });
+    assert.equal(env.env.PYTHONPATH, "/mine");
+    assert.equal(env.source, "environment");
+    const forced = buildServerCommand({ interpreter: ["python3"], importStrategy: "fromEnvironment", extraArgs: [], bundledLibs: "/b", baseEnv: {} });
+    assert.equal(forced.env.PYTHONPATH, undefined, "fromEnvironment ignores the bundle");
+  });
+
   it("explains that useBundled needs the platform-specific build", () => {
     assert.throws(() => buildServerCommand({ interpreter: ["python3"], importStrategy: "useBundled", extraArgs: [], baseEnv: {} }),
       (e: unknown) => e instanceof ServerSetupError && /fromEnvironment/.test(e.message) && /platform-specific/.test(e.message));

@@ -65,7 +65,7 @@ describe("readSettings", () => {
     assert.equal(settings.verification.timeout, 300);
     assert.deepEqual(settings.severity, { MLS2: "warning" });
     assert.deepEqual(settings.interpreter, []);
-    assert.equal(settings.importStrategy, "fromEnvironment");
+    assert.equal(settings.importStrategy, "auto");
     for (const key of ["mlsense.enable", "mlsense.select", "mlsense.verification.device", "mlsense.verification.timeout",
       "mlsense.severity.MLS301", "mlsense.interpreter", "mlsense.importStrategy"]) {
       assert.ok(warnings.some((w) => w.includes(key)), `no warning names ${key}: ${warnings.join(" | ")}`);
