@@ -1,4 +1,5 @@
-"""JAX rules (MLS501-502), on the shared dataflow: which names hold JAX arrays and PRNG keys.
+"""JAX rules (MLS501-503). MLS501-502 run on the shared dataflow (which names hold JAX arrays
+and PRNG keys); MLS503 reads a table of removed names (data/jax_api.json).
 
 Values: ``("arr",)`` a JAX array; ``("key", s)`` a PRNG key with state ``s`` in ``fresh`` (not
 yet consumed), ``used`` (consumed by a sampler), ``maybe`` (consumed on some path).
@@ -10,9 +11,10 @@ import libcst as cst
 
 from ..context import ChunkContext, EditSpec, FixSpec, ModuleContext
 from ..findings import Severity
-from ..registry import ModuleRule, RuleInfo, register
+from ..registry import ChunkRule, ModuleRule, RuleInfo, register
 from .flow.run import replay, share_flow, shared_flow
 from .flow.walker import UNKNOWN, Env, FlowAnalysis, Value, first_arg
+from .tables import load_table
 
 _NOT_ARRAYS = frozenset(f"jax.numpy.{n}" for n in (
     "shape", "ndim", "size", "dtype", "result_type", "iinfo", "finfo", "issubdtype", "isscalar",
@@ -105,6 +107,8 @@ class JaxFlow(FlowAnalysis):
             name = arg.value.value
             state = self.lookup(name, env)
             if state[0] != "key":
+                if q == "jax.random.split" and state == UNKNOWN:
+                    env[name] = ("key", "used")  # a parameter or global: a key from here on
                 continue
             if state[1] in ("used", "maybe"):
                 self.report(arg.value, "MLS502", None, name=name)
@@ -142,3 +146,52 @@ def _imports_jax(mctx: ModuleContext) -> bool:
 
 
 share_flow("jax", _make, (r.code for r in JaxRules.rules), _imports_jax)
+
+
+@register
+class JaxRemovedApiRule(ChunkRule):
+    """Top-level ``jax.tree_*`` aliases removed in JAX 0.6."""
+
+    family = "jax-removed"
+    rules = (
+        RuleInfo("MLS503", "jax-removed-tree-api",
+                 "`{name}` was removed in JAX 0.6 (deprecated since 0.4.26): AttributeError "
+                 "(ImportError when imported); use `{preferred}` (or `{replacement}`)", Severity.ERROR,
+                 fixable=True),
+    )
+
+    def __init__(self, ctx: ChunkContext) -> None:
+        super().__init__(ctx)
+        self._active = ctx.imports.imports_any("jax")
+        self._table = load_table("jax_api")
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self._active and node.attr.value.startswith(("tree_", "treedef_")):
+            self._check(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if not self._active or node.relative or isinstance(node.names, cst.ImportStar) \
+                or ChunkContext.dotted(node.module) != "jax":  # type: ignore[arg-type]
+            return
+        for alias in node.names:
+            entry = self._table.get(f"jax.{ChunkContext.dotted(alias.name)}")
+            if entry is not None:
+                self._report(alias.name, f"jax.{ChunkContext.dotted(alias.name)}", entry, None)
+
+    def _check(self, node: cst.Attribute) -> None:
+        q = self.ctx.qualname(node)
+        entry = self._table.get(q) if q is not None else None
+        if entry is None:
+            return
+        # The user's own prefix for `jax` (`jax.tree_map` -> `jax.tree_util.tree_map`).
+        prefix = self.ctx.code_for(node.value)
+        if self.ctx.qualname(node.value) != "jax":
+            prefix = ""
+        self._report(node, q, entry, f"{prefix}.{entry['replacement'][4:]}" if prefix else None)
+
+    def _report(self, node: cst.CSTNode, name: str | None, entry: dict,
+                replacement: str | None) -> None:
+        fix = FixSpec(f"Use `{replacement}`", (EditSpec(node, replacement),)) \
+            if replacement else None
+        self.ctx.report(node, "MLS503", fix, name=name, replacement=entry["replacement"],
+                        preferred=entry["preferred"])

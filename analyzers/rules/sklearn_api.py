@@ -1,5 +1,5 @@
-"""scikit-learn rules (MLS401-403): leakage from fitting on test data, reproducibility,
-removed modules and names (table: data/sklearn_api.json)."""
+"""scikit-learn rules (MLS401-404): leakage from fitting on test data, reproducibility,
+removed modules, names and keyword arguments (table: data/sklearn_api.json)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,9 @@ class SklearnRules(ChunkRule):
         RuleInfo("MLS403", "sklearn-removed-api",
                  "`{name}` no longer exists in scikit-learn ({note}){advice}", Severity.ERROR,
                  fixable=True),
+        RuleInfo("MLS404", "sklearn-removed-keyword",
+                 "`{cls}` no longer accepts `{old}=` ({note}; TypeError); use `{new}=`",
+                 Severity.ERROR, fixable=True),
     )
 
     def __init__(self, ctx: ChunkContext) -> None:
@@ -62,6 +65,7 @@ class SklearnRules(ChunkRule):
         self._active = ctx.imports.imports_any("sklearn")
         table = load_table("sklearn_api")
         self._modules, self._names = table["removed_modules"], table["removed_names"]
+        self._keywords = table["removed_keywords"]
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self._active:
@@ -75,6 +79,21 @@ class SklearnRules(ChunkRule):
             self._check_split(node)
         elif q is not None and q in self._names and isinstance(func, cst.Attribute):
             self._report_removed(func, q, self._names[q], fixable=False)
+        elif q is not None and q in self._keywords:
+            self._check_keywords(node, q, self._keywords[q])
+
+    def _check_keywords(self, call: cst.Call, qualname: str, removed: dict) -> None:
+        given = {a.keyword.value for a in call.args if a.keyword is not None}
+        for arg in call.args:
+            entry = removed.get(arg.keyword.value) if arg.keyword is not None else None
+            if entry is None or arg.keyword is None:
+                continue
+            new = entry["replacement"]
+            # Both spellings given: renaming would repeat a keyword; leave that to the user.
+            fix = None if new in given else FixSpec(f"Rename to `{new}=`",
+                                                    (EditSpec(arg.keyword, new),))
+            self.ctx.report(arg.keyword, "MLS404", fix, cls=qualname.rpartition(".")[2],
+                            old=arg.keyword.value, new=new, note=entry["note"])
 
     def _check_fit(self, call: cst.Call, func: cst.Attribute) -> None:
         arg = first_arg(call, "X")

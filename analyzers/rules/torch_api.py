@@ -98,7 +98,7 @@ class TorchApiRules(ChunkRule):
         return self.ctx.local_name_for(replacement)
 
 
-def _is_optimizer(node: cst.BaseExpression) -> bool:
+def is_optimizer(node: cst.BaseExpression) -> bool:
     """Names that are optimizers by convention (``optimizer``, ``opt``, ``g_optim``...)."""
     name = node.attr.value if isinstance(node, cst.Attribute) else \
         node.value if isinstance(node, cst.Name) else ""
@@ -174,9 +174,9 @@ class ZeroGradRule(ChunkRule):
             loop.backward = (self._line, "".join(self._indent))
         elif attr == "step" and loop.step is None:
             receiver = node.func.value
-            if _is_optimizer(receiver):
+            if is_optimizer(receiver):
                 loop.step, loop.optimizer = node, receiver
-            elif is_name(receiver, "scaler") and node.args and _is_optimizer(node.args[0].value):
+            elif is_name(receiver, "scaler") and node.args and is_optimizer(node.args[0].value):
                 loop.step, loop.optimizer = node, node.args[0].value
 
     def _leave_loop(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -137,3 +138,45 @@ async def test_translate_not_offered_for_a_base_that_is_not_torch(client: Langua
     actions = await code_actions(client, uri, whole, only=["refactor"])
     assert [list(a.command.arguments or []) for a in actions if a.command] == [
         [{"uri": uri, "target": "keras", "className": "Bar"}]]
+
+
+_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rules"
+# Rules added for issue 10: the quick fix each offers on its .in.py fixture, and whether it is
+# safe (preferred, and applied by fix-all) or offered for review only.
+_NEW_RULE_FIXES = [
+    ("MLS108_loss_accumulated_with_graph", "Accumulate `loss.item()`", False),
+    ("MLS111_module_forward_called_directly", "Call `layer(...)`", False),
+    ("MLS112_torch_load_model_without_weights_only",
+     "Pass `weights_only=False` (only for a file you trust)", False),
+    ("MLS113_cudnn_benchmark_with_determinism", "Set `cudnn.benchmark = False`", False),
+    ("MLS404_sklearn_removed_keyword", "Rename to `estimator=`", True),
+    ("MLS503_jax_removed_tree_api", "Use `J.tree_util.tree_map`", True),
+]
+
+
+@pytest.mark.parametrize(("stem", "title", "safe"), _NEW_RULE_FIXES, ids=lambda v: str(v)[:6])
+async def test_new_rule_quick_fixes(client: LanguageClient, tmp_path: Path, stem: str,
+                                    title: str, safe: bool) -> None:
+    await init(client)
+    code = stem.split("_", 1)[0]
+    text = (_FIXTURES / f"{stem}.in.py").read_text(encoding="utf-8")
+    uri = uri_for(tmp_path, f"{stem}.py")
+    open_doc(client, uri, text)
+    published = await wait_published(client, uri, 1)
+    diags = [d for d in published.diagnostics if d.code == code]
+    before = _codes(text).count(code)
+    assert diags and len(diags) == before
+    for diag in diags:
+        actions = await code_actions(client, uri, diag.range, [diag], only=["quickfix"])
+        fix = next((a for a in actions if a.title == f"{title} ({code})"), None)
+        if fix is None:
+            continue
+        assert fix.kind == types.CodeActionKind.QuickFix
+        assert bool(fix.is_preferred) == safe
+        assert fix.edit is not None
+        fixed = apply_edits(text, edits_in(fix.edit, uri))
+        compile(fixed, "fixed.py", "exec")
+        assert _codes(fixed).count(code) == before - 1
+        break
+    else:
+        raise AssertionError(f"no quick fix titled {title!r} for {code}")
