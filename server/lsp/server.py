@@ -31,10 +31,12 @@ from .cells import NOTEBOOK_SELECTOR
 from .diagnostics import AnalyzedVersion, DiagnosticsEngine, OpenDocument
 from .hover import hover_at
 from .inlay import inlay_hints
+from .lenses import REPORT_COMMAND, VerificationResults, code_lenses, stored_report
 from .notebooks import NotebookSync, register_notebook_features
 from .positions import PositionEncoder
 from .settings import ServerSettings, config_for_document, parse_settings, unwrap_settings
 from .translate import (
+    command_argument,
     document_text,
     parse_translate_arguments,
     translate_document,
@@ -113,6 +115,7 @@ class MlsenseLanguageServer(LanguageServer):
         self.pull_diagnostics = False
         self.notebooks = NotebookSync(self)
         self.verifier = Verifier(self)
+        self.verifications = VerificationResults()
         self._init_settings: dict[str, Any] = {}
         self._pushed_settings: dict[str, Any] = {}
         self._reported: set[tuple[str, str]] = set()
@@ -187,6 +190,7 @@ class MlsenseLanguageServer(LanguageServer):
         self.engine.invalidate()
         self.reanalyse_all()
         self.refresh_inlay_hints()
+        self.refresh_code_lenses()
 
     def refresh_inlay_hints(self) -> None:
         """workspace/inlayHint/refresh, where the client supports it: hints depend on the
@@ -195,6 +199,20 @@ class MlsenseLanguageServer(LanguageServer):
         hints = caps.inlay_hint if caps is not None else None
         if hints is not None and hints.refresh_support:
             self.workspace_inlay_hint_refresh(None)  # answered or not: nothing waits on it
+
+    def refresh_code_lenses(self) -> None:
+        """workspace/codeLens/refresh, where the client supports it (a verification finished,
+        or the settings that decide whether 'Verify' is offered changed)."""
+        caps = self.client_capabilities.workspace if self.client_capabilities else None
+        lenses = caps.code_lens if caps is not None else None
+        if lenses is not None and lenses.refresh_support:
+            self.workspace_code_lens_refresh(None)
+
+    def record_verification(self, uri: str, class_name: str | None, target: str, text: str,
+                            report: dict[str, Any]) -> None:
+        """Keep a verification's report for the model's lens and ``mlsense.verificationReport``."""
+        self.verifications.record(uri, class_name, target, text, report)
+        self.refresh_code_lenses()
 
     def _load_plugins(self, modules: tuple[str, ...]) -> None:
         """Import rule modules named in ``plugins`` (they register rules when imported)."""
@@ -484,6 +502,29 @@ def _register_requests(server: MlsenseLanguageServer) -> None:
             return []  # not analysed: disabled, or too large
         return inlay_hints(analyzed.parse, analyzed.lines, ls.engine.encoder, ls.settings,
                            params.range)
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+    async def code_lens(ls: MlsenseLanguageServer,
+                        params: types.CodeLensParams) -> list[types.CodeLens] | None:
+        uri = params.text_document.uri
+        state = ls.engine.documents.get(uri)
+        if state is None or ls.notebooks.owns(uri) or not uri.startswith("file:"):
+            return None  # translation starts from files only
+        analyzed = await ls.engine.current(state)
+        if analyzed is None or analyzed.parse is None:
+            return []
+        text = "".join(analyzed.lines)
+        return code_lenses(uri, text, state.analyzer, ls.verifications,
+                           ls.verifier.refusal() is None, ls.engine.encoder, analyzed.lines)
+
+    @server.command(REPORT_COMMAND)
+    def verification_report(ls: MlsenseLanguageServer, *args: Any) -> dict[str, Any]:
+        from ...analyzers.models import find_model_definitions
+
+        uri = command_argument(args, REPORT_COMMAND).get("uri")
+        state = ls.engine.documents.get(uri) if isinstance(uri, str) else None
+        models = len(find_model_definitions(str(state.doc.text), state.analyzer)) if state else 1
+        return stored_report(ls.verifications, args, models)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: MlsenseLanguageServer, params: types.HoverParams) -> types.Hover | None:

@@ -152,6 +152,7 @@ async def translate_document(server: Any, uri: str, text: str, target: str,
     if verify:
         result["verification"] = await verify_translation_hook(server, translation, src_path,
                                                                text)
+        server.record_verification(uri, class_name, target, text, result["verification"])
     return result
 
 

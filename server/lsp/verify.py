@@ -232,7 +232,8 @@ async def verify_command(ls: Any, args: tuple[Any, ...]) -> dict[str, Any]:
                                                  class_name, path.name, shape)
         result: dict[str, Any] = await ls.verifier.verify(path, translation, text, device,
                                                           title, session)
-        return result
+    ls.record_verification(uri, class_name, target, text, result)
+    return result
 
 
 def register_verification(server: Any) -> None:

@@ -59,12 +59,19 @@ def make_client() -> LanguageClient:
     client = LanguageClient(converter_factory=_converter)
     client.published = []  # type: ignore[attr-defined]
     client.applied_edits = []  # type: ignore[attr-defined]
+    client.code_lens_refreshes = 0  # type: ignore[attr-defined]
     register_lsp_features(client, {
         **DEFAULT_CLIENT_FEATURES,
         types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _on_publish,
         types.WORKSPACE_APPLY_EDIT: _on_apply_edit,
+        # VS Code's capabilities (recorded) take workspace/codeLens/refresh: so does this client.
+        types.WORKSPACE_CODE_LENS_REFRESH: _on_code_lens_refresh,
     })
     return client
+
+
+def _on_code_lens_refresh(client: LanguageClient, params: None) -> None:
+    client.code_lens_refreshes += 1  # type: ignore[attr-defined]
 
 
 def vscode_capabilities(pull: bool = False, encodings: list[str] | None = None

@@ -83,7 +83,11 @@ def test_seed_torch_to_keras_verifies(worker: VerificationWorker) -> None:
     assert report.max_abs_error is not None and report.max_abs_error < 1e-5
     assert report.devices == ["cpu"] and report.per_device[0].backend == "tensorflow"
     assert report.onnx is not None and report.onnx["agrees"], report.onnx
-    assert report.per_layer == []
+    [fc] = report.per_layer  # each mapped layer's error is reported, verified or not
+    assert (fc.torch_path, fc.line, fc.diverges) == ("fc", 12, False)  # as the weight map says
+    assert fc.max_abs_error is not None and fc.max_abs_error < 1e-5
+    assert "every mapped layer agrees" not in report.message
+    assert (report.atol, report.rtol) == (1e-4, 1e-4)
     assert report.as_dict()["per_device"][0]["outputs"][0]["shape"] == [2, 1]
 
 

@@ -130,7 +130,8 @@ def verify_translation(source_path: str, translation: Translation, device: str =
     finally:
         if own:
             pool.close()
-    return build_report(run.rows, run.layers, run.onnx_result, run.notes, atol, start, device)
+    return build_report(run.rows, run.layers, run.onnx_result, run.notes, atol, start, device,
+                        rtol)
 
 
 def _cuda_skip_reason(pool: VerificationWorker, backend: str, deadline: float,

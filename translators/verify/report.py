@@ -49,6 +49,8 @@ class VerificationReport:
     message: str
     duration_s: float
     notes: list[str] = field(default_factory=list)
+    atol: float = 1e-4
+    rtol: float = 1e-4
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,7 +109,8 @@ def _summary(rows: list[DeviceResult], layers: list[LayerError], atol: float) ->
             else "NOT verified") + f" (atol {atol:g})"
     first = next((e for e in layers if e.diverges), None)
     compared = [e for e in layers if e.max_abs_error is not None]
-    if first is None and compared and len(compared) == len(layers):
+    verified = bool(ran) and all(r.verified for r in ran)
+    if not verified and first is None and compared and len(compared) == len(layers):
         parts.append(f"every mapped layer agrees ({len(layers)} compared): the difference "
                      f"comes from an operation without weights (activation, pooling, reshape, "
                      f"axis) after the last mapped layer {layers[-1].torch_path}")
@@ -119,7 +122,8 @@ def _summary(rows: list[DeviceResult], layers: list[LayerError], atol: float) ->
 
 
 def build_report(rows: list[DeviceResult], layers: list[LayerError], onnx: dict[str, Any] | None,
-            notes: list[str], atol: float, start: float, device: str) -> VerificationReport:
+                 notes: list[str], atol: float, start: float, device: str,
+                 rtol: float = 1e-4) -> VerificationReport:
     """The report over every leg: verified only if each leg that ran agreed."""
     ran = [r for r in rows if not r.skipped]
     abs_errs = [r.max_abs_error for r in ran if r.max_abs_error is not None]
@@ -134,4 +138,5 @@ def build_report(rows: list[DeviceResult], layers: list[LayerError], onnx: dict[
                               max_rel_error=max(rel_errs) if rel_errs else None,
                               devices=sorted({r.device for r in ran}), per_device=rows,
                               per_layer=layers, onnx=onnx, message=message,
-                              duration_s=round(time.monotonic() - start, 3), notes=notes)
+                              duration_s=round(time.monotonic() - start, 3), notes=notes,
+                              atol=atol, rtol=rtol)

@@ -63,8 +63,9 @@ def verify(req: dict[str, Any], send: Send) -> dict[str, Any]:
         "output_count": [len(src), len(tgt)], "per_layer": [], "onnx": None,
     }
     timings["run_s"] = time.perf_counter() - start - timings["build_s"]
-    if not verified and req.get("per_layer", True):
-        send({"progress": "locating the first diverging layer"})
+    if req.get("per_layer", True):  # the report shows each layer's error, verified or not
+        send({"progress": "comparing each mapped layer" if verified
+              else "locating the first diverging layer"})
         try:
             result["per_layer"] = per_layer_errors(models)
         except Exception as exc:  # noqa: BLE001 - diagnostics must not hide the main result
