@@ -58,6 +58,13 @@ export interface VsCodeApi {
   openUntitledBeside(content: string, languageId: string): Promise<void>;
   /** Diff the existing file `leftUri` against `content` as an unsaved document (nothing is written). */
   openDiff(leftUri: string, content: string, languageId: string, title: string): Promise<void>;
+  /**
+   * Show `html` in the report panel (one panel, reused, beside the editor); the page's
+   * `openLine` messages call `onOpenLine` with a 1-based line.
+   */
+  showReport(title: string, html: string, onOpenLine: (line: number) => void): void;
+  /** Open a file's document at a (1-based) line. */
+  openFileAt(uri: string, line: number): Promise<void>;
   /** Let the user pick one item; resolves with its label, or undefined if dismissed. */
   showQuickPick(items: string[], placeholder: string): Promise<string | undefined>;
   /** Run `task` under a cancellable progress notification. */

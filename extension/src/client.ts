@@ -10,6 +10,7 @@ import {
   State,
 } from "vscode-languageclient/node";
 import type { CancelToken, VsCodeApi } from "./api";
+import { REPORT_COMMAND, runTranslation, runVerification, showStoredReport, type TranslateArgs, TRANSLATE_COMMAND, VERIFY_COMMAND } from "./commands";
 import { configurationPayload, configurationResponse, DOCUMENT_SELECTOR } from "./documentSelector";
 import type { ClientFactory, ClientHandle } from "./manager";
 import type { ServerCommand } from "./serverCommand";
@@ -19,6 +20,7 @@ import type { InitializationOptions } from "./settings";
 export function languageClientFactory(api: VsCodeApi, channel: vscode.LogOutputChannel): ClientFactory {
   return async (command: ServerCommand, options: InitializationOptions): Promise<ClientHandle> => {
     let current = options;
+    let handle: ClientHandle | undefined;
     const serverOptions: ServerOptions = {
       command: command.command,
       args: command.args,
@@ -31,6 +33,25 @@ export function languageClientFactory(api: VsCodeApi, channel: vscode.LogOutputC
       traceOutputChannel: channel,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       middleware: {
+        // The server's commands, run by VS Code from a code lens or a code action ("Translate
+        // Net to Keras", "Verify", a verification result): run them as the palette commands do,
+        // so their result is shown (VS Code itself drops a command's return value).
+        executeCommand: async (command, args, next) => {
+          const arg = args[0] as TranslateArgs | undefined;
+          if (!handle || !arg || typeof arg !== "object" || typeof arg.uri !== "string") {
+            return next(command, args);
+          }
+          if (command === TRANSLATE_COMMAND) {
+            return runTranslation(api, handle, arg);
+          }
+          if (command === VERIFY_COMMAND) {
+            return runVerification(api, handle, arg);
+          }
+          if (command === REPORT_COMMAND) {
+            return showStoredReport(api, handle, arg);
+          }
+          return next(command, args);
+        },
         workspace: {
           // A server that pulls `workspace/configuration` for "mlsense" gets the same validated
           // options as initializationOptions, not VS Code's raw settings tree.
@@ -47,7 +68,7 @@ export function languageClientFactory(api: VsCodeApi, channel: vscode.LogOutputC
       }
     });
     await client.start();
-    return {
+    handle = {
       async executeCommand(name: string, args: unknown[], token?: CancelToken): Promise<unknown> {
         return client.sendRequest(ExecuteCommandRequest.type, { command: name, arguments: args }, token as vscode.CancellationToken | undefined);
       },
@@ -60,5 +81,6 @@ export function languageClientFactory(api: VsCodeApi, channel: vscode.LogOutputC
         await client.stop(5000);
       },
     };
+    return handle;
   };
 }

@@ -4,12 +4,14 @@
  * to disk here: translations open as unsaved documents (or a diff against an existing target).
  */
 import type { CancelToken, VsCodeApi } from "./api";
+import { renderReport, reportData } from "./report";
 import type { Device } from "./settings";
 
 export type Target = "keras" | "pytorch";
 
 export const TRANSLATE_COMMAND = "mlsense.translateFramework";
 export const VERIFY_COMMAND = "mlsense.verifyTranslation";
+export const REPORT_COMMAND = "mlsense.verificationReport";
 
 export interface TranslateArgs {
   uri: string;
@@ -18,7 +20,8 @@ export interface TranslateArgs {
 }
 
 export interface VerifyArgs extends TranslateArgs {
-  device: Device;
+  /** Absent: the server's mlsense.verification.device. */
+  device?: Device;
 }
 
 export interface UnsupportedItem {
@@ -45,6 +48,8 @@ export interface VerifyResult {
   max_abs_error: number | null;
   devices: string[];
   message: string;
+  /** The whole report as the server sent it (per device, output and layer). */
+  report: unknown;
 }
 
 /** The language client, reduced to what the commands need. */
@@ -116,6 +121,7 @@ export function parseVerifyResult(value: unknown): VerifyResult {
     max_abs_error: typeof v.max_abs_error === "number" ? v.max_abs_error : null,
     devices: Array.isArray(v.devices) ? v.devices.map(String) : [],
     message: typeof v.message === "string" ? v.message : "",
+    report: value,
   };
 }
 
@@ -208,13 +214,14 @@ export async function runVerification(api: VsCodeApi, client: CommandClient, arg
     await api.showMessage("warning", `MLSense: verification is not available. ${UPDATE_SERVER_MESSAGE}`);
     return undefined;
   }
-  const title = `MLSense: verifying the ${FRAMEWORK_NAMES[args.target]} translation on ${args.device}`;
+  const title = `MLSense: verifying the ${FRAMEWORK_NAMES[args.target]} translation${args.className ? ` of ${args.className}` : ""} on ${args.device ?? "the configured device"}`;
   try {
     const raw = await api.withProgress(title, (token) => raceCancellation(client.executeCommand(VERIFY_COMMAND, [args], token), token));
     const result = parseVerifyResult(raw);
     const summary = describeVerification(result);
     api.logInfo(summary);
-    await api.showMessage(result.verified ? "info" : "error", summary);
+    showVerificationReport(api, args, result.report);
+    void api.showMessage(result.verified ? "info" : "error", summary);
     return result;
   } catch (error) {
     if (error instanceof CancelledError) {
@@ -225,6 +232,25 @@ export async function runVerification(api: VsCodeApi, client: CommandClient, arg
     api.logError(text);
     await api.showMessage("error", text);
     return undefined;
+  }
+}
+
+/** Show a verification report (the server's object) in the report panel; its line links open the source. */
+export function showVerificationReport(api: VsCodeApi, args: TranslateArgs, raw: unknown): void {
+  const name = decodeURIComponent(args.uri.split("/").pop() ?? args.uri);
+  const nonce = Array.from({ length: 16 }, () => Math.floor(Math.random() * 36).toString(36)).join("");
+  const html = renderReport(reportData(raw), name, FRAMEWORK_NAMES[args.target], nonce);
+  api.showReport(`Verification: ${name} → ${FRAMEWORK_NAMES[args.target]}`, html, (line) => void api.openFileAt(args.uri, line));
+}
+
+/** `mlsense.verificationReport`: fetch the stored report of a verified model and show it. */
+export async function showStoredReport(api: VsCodeApi, client: CommandClient, args: TranslateArgs): Promise<void> {
+  try {
+    showVerificationReport(api, args, await client.executeCommand(REPORT_COMMAND, [args]));
+  } catch (error) {
+    const text = `MLSense: no verification report: ${errorText(error)}`;
+    api.logWarning(text);
+    await api.showMessage("warning", text);
   }
 }
 

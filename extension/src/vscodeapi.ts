@@ -42,6 +42,8 @@ export function createVsCodeApi(context: vscode.ExtensionContext, channel: vscod
   status.name = "MLSense";
   status.command = "mlsense.showOutput";
   context.subscriptions.push(status);
+  let reportPanel: vscode.WebviewPanel | undefined;
+  let reportListener: vscode.Disposable | undefined;
 
   return {
     getSetting<T>(key: string, resource?: string): T | undefined {
@@ -122,6 +124,28 @@ export function createVsCodeApi(context: vscode.ExtensionContext, channel: vscod
     async openDiff(leftUri: string, content: string, languageId: string, title: string): Promise<void> {
       const doc = await vscode.workspace.openTextDocument({ content, language: languageId });
       await vscode.commands.executeCommand("vscode.diff", parse(leftUri), doc.uri, title, { viewColumn: vscode.ViewColumn.Beside });
+    },
+    showReport(title: string, html: string, onOpenLine: (line: number) => void): void {
+      if (!reportPanel) {
+        reportPanel = vscode.window.createWebviewPanel("mlsense.verificationReport", title,
+          { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, enableFindWidget: true });
+        reportPanel.onDidDispose(() => { reportPanel = undefined; reportListener?.dispose(); reportListener = undefined; });
+        context.subscriptions.push(reportPanel);
+      }
+      reportListener?.dispose();
+      reportListener = reportPanel.webview.onDidReceiveMessage((msg: { command?: string; line?: unknown }) => {
+        if (msg?.command === "openLine" && typeof msg.line === "number") {
+          onOpenLine(msg.line);
+        }
+      });
+      reportPanel.title = title;
+      reportPanel.webview.html = html;
+      reportPanel.reveal(vscode.ViewColumn.Beside, true);
+    },
+    async openFileAt(uri: string, line: number): Promise<void> {
+      const doc = await vscode.workspace.openTextDocument(parse(uri));
+      const at = new vscode.Position(Math.max(0, line - 1), 0);
+      await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(at, at) });
     },
     showQuickPick: (items, placeholder) => Promise.resolve(vscode.window.showQuickPick(items, { placeHolder: placeholder })),
     withProgress<T>(title: string, task: (token: CancelToken) => Promise<T>): Promise<T> {

@@ -115,6 +115,12 @@ export class FakeApi implements VsCodeApi {
     this.record("executeCommand", id, ...args);
     return undefined;
   }
+  showReport(title: string, html: string, onOpenLine: (line: number) => void): void {
+    this.record("showReport", title, html);
+    this.reportLineHandler = onOpenLine;
+  }
+  reportLineHandler: ((line: number) => void) | undefined;
+  async openFileAt(uri: string, line: number): Promise<void> { this.record("openFileAt", uri, line); }
   runInTerminal(name: string, commandLine: string): void { this.record("runInTerminal", name, commandLine); }
   extensionPath(...segments: string[]): string {
     return ["/ext", ...segments].join("/");

@@ -115,6 +115,33 @@ describe("runVerification", () => {
     assert.deepEqual(c.sent, [{ command: VERIFY_COMMAND, args: [args] }]);
     assert.match(String(api.called("withProgress")[0].args[0]), /verifying the Keras translation on cpu/);
     assert.deepEqual(api.called("showMessage")[0].args.slice(0, 2), ["info", "Translation verified on cpu (max abs error 3.20e-7)"]);
+    const [title, html] = api.called("showReport")[0].args as [string, string];
+    assert.equal(title, "Verification: model.py → Keras");
+    assert.match(html, /<h1 id="verdict" class="ok">Verified: model\.py → Keras<\/h1>/);
+  });
+
+  it("shows the report: per output and per layer, the first diverging layer marked and linked to its line", async () => {
+    const api = new FakeApi();
+    const report = {
+      verified: false, max_abs_error: 0.31, atol: 1e-4, rtol: 1e-4, devices: ["cpu"], message: "NOT verified",
+      per_device: [{ device: "cpu", backend: "tensorflow", verified: false, skipped: false, max_abs_error: 0.31, message: "max abs error 0.31",
+        outputs: [{ shape: [2, 1], max_abs_error: 0.31, max_rel_error: 0.5, allclose: false }] }],
+      per_layer: [
+        { kind: "dense", torch_path: "fc1", keras_path: "attr:fc1", line: 9, max_abs_error: 1e-7, diverges: false },
+        { kind: "dense", torch_path: "fc2<script>", keras_path: "attr:fc2", line: 10, max_abs_error: 0.31, diverges: true },
+      ],
+    };
+    const result = await runVerification(api, client(report), { uri: "file:///ws/my%20model.py", target: "keras", className: "Net" });
+    assert.equal(result?.verified, false);
+    assert.match(String(api.called("withProgress")[0].args[0]), /of Net on the configured device/);
+    const html = String(api.called("showReport")[0].args[1]);
+    assert.match(html, /NOT verified: my model\.py → Keras/);
+    assert.match(html, /First diverging layer: <a href="#" data-line="10">fc2&lt;script&gt; ↔ attr:fc2 \(dense, line 10\)<\/a>/);
+    assert.match(html, /<tr class="diverges"><td><a href="#" data-line="10">line 10<\/a>/);
+    assert.match(html, /3\.10e-1<\/td><td class="num">5\.00e-1<\/td><td class="bad">over tolerance/);
+    assert.match(html, /against atol 0\.0001, rtol 0\.0001/);
+    api.reportLineHandler?.(10);
+    assert.deepEqual(api.called("openFileAt")[0].args, ["file:///ws/my%20model.py", 10]);
   });
 
   it("does not send a command the server did not advertise", async () => {
@@ -157,7 +184,7 @@ describe("helpers", () => {
   });
 
   it("describeVerification handles a missing error value", () => {
-    assert.equal(describeVerification({ verified: false, max_abs_error: null, devices: [], message: "timed out after 300 s" }),
+    assert.equal(describeVerification({ verified: false, max_abs_error: null, devices: [], message: "timed out after 300 s", report: {} }),
       "Translation NOT verified on no device (max abs error n/a): timed out after 300 s");
   });
 });
