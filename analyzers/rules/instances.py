@@ -10,7 +10,7 @@ A name is judged only when every binding of it in its scope agrees.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -18,7 +18,7 @@ import libcst as cst
 from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
 from ..registry import ModuleRule, RuleInfo, register
-from ..walk import children, iter_nodes
+from ..walk import children, iter_nodes, suites
 from .flow.walker import function_defs, has_keyword, param_names
 from .patterns import is_attribute, is_name
 
@@ -159,6 +159,17 @@ def _scope_nodes(body: cst.CSTNode) -> Iterator[cst.CSTNode]:
                 stack.append(child)
 
 
+def _class_defs(body: Sequence[cst.CSTNode]) -> Iterator[cst.ClassDef]:
+    """Classes at the top level or in ``if``/``try`` blocks (not inside functions)."""
+    for stmt in body:
+        if isinstance(stmt, cst.ClassDef):
+            yield stmt
+        elif not isinstance(stmt, cst.FunctionDef):
+            for suite in suites(stmt):
+                if isinstance(suite, cst.IndentedBlock):
+                    yield from _class_defs(suite.body)
+
+
 def _module_use(node: cst.CSTNode) -> str | None:
     """The name a node uses as a module: ``m.eval()``, ``m.parameters()``, ``m(x)``."""
     if isinstance(node, cst.Call):
@@ -171,26 +182,29 @@ def _module_use(node: cst.CSTNode) -> str | None:
 
 def _summarize(ctx: ChunkContext) -> _Summary:
     classes: dict[str, tuple[str, ...]] = {}
-    for node in iter_nodes([ctx.module]):
-        if isinstance(node, cst.ClassDef):
-            bases = []
-            for base in node.bases:
-                q = ctx.qualname(base.value) or ""
-                if q.startswith("torch.nn.") or q.startswith("torchvision.models."):
-                    bases.append("*")
-                elif isinstance(base.value, cst.Name):
-                    bases.append(base.value.value)
-            if bases:
-                classes[node.name.value] = tuple(bases)
+    for cls in _class_defs(ctx.module.body):
+        bases = []
+        for base in cls.bases:
+            q = ctx.qualname(base.value) or ""
+            if q.startswith("torch.nn.") or q.startswith("torchvision.models."):
+                bases.append("*")
+            elif isinstance(base.value, cst.Name):
+                bases.append(base.value.value)
+        if bases:
+            classes[cls.name.value] = tuple(bases)
     scopes: dict[int, _Scope] = {}
     forwards: list[tuple[int | None, str, cst.Call]] = []
     loads: list[tuple[int | None, str | None, cst.Call, bool]] = []
     uses: set[tuple[int | None, str]] = set()
-    functions = list(function_defs(ctx.module.body))
+    # Function bodies matter only where something is called `.forward(` or loaded: skip the
+    # walk elsewhere (most statements of a model library), a text test costs nothing.
+    text = ctx.chunk.text
+    functions = list(function_defs(ctx.module.body)) \
+        if ".forward(" in text or "load(" in text else []
     roots: list[tuple[int | None, cst.CSTNode]] = [(None, ctx.module)]
     roots += [(id(fn), fn.body) for fn in functions]
     top = _Scope()
-    allowed, adds = _allowlisted(ctx)
+    allowed, adds = _allowlisted(ctx) if "safe_globals" in text else (frozenset(), False)
     for fn in functions:
         scopes[id(fn)] = _Scope(params=frozenset(param_names(fn)))
     for scope_id, body in roots:

@@ -440,7 +440,11 @@ def _block_candidates(ctx: ChunkContext, body: cst.BaseSuite) -> Iterator[tuple[
 def _summarize_eval(ctx: ChunkContext) -> _EvalSummary:
     candidates: list[tuple[str | None, cst.Call, str]] = []
     without: set[str] = set()
-    for node in iter_nodes([ctx.module]):
+    text = ctx.chunk.text
+    # Walk only statements that can matter (a text test costs nothing; most do not).
+    wanted = "eval()" in text or any(w in text for w in ("no_grad", "inference_mode",
+                                                          "set_grad_enabled"))
+    for node in iter_nodes([ctx.module]) if wanted else ():
         if isinstance(node, cst.FunctionDef):
             if grad_off_function(ctx, node) or _wants_gradients(ctx, node.body):
                 continue
@@ -466,7 +470,7 @@ def _summarize_eval(ctx: ChunkContext) -> _EvalSummary:
                 for call in calls_in(small):
                     if turns_grad_off(ctx, call):
                         trains.add("*")  # torch.set_grad_enabled(False) for the rest of the file
-        elif isinstance(line, _LOOPS) and not _wants_gradients(ctx, line):
+        elif isinstance(line, _LOOPS) and "(" in text and not _wants_gradients(ctx, line):
             called = {_dotted(c.func) for c in iter_nodes([line]) if isinstance(c, cst.Call)}
             for model in called:
                 if model:
