@@ -9,6 +9,7 @@ gives a node's children in source order but skips whitespace, comments and punct
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -29,6 +30,17 @@ def child_fields(tp: type) -> tuple[str, ...]:
                       if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace"))
         _FIELDS[tp] = names
     return names
+
+
+_LEAF_FIELD_TYPES = (str, bool, int)
+
+
+def is_leaf_type(tp: type) -> bool:
+    """Whether nodes of type ``tp`` can have no children to walk (a name, a number, a string,
+    an operator): every field ``children`` reads is declared as a plain value."""
+    hints = {f.name: f.type for f in dataclasses.fields(tp)}
+    return all(hints[name] in _LEAF_FIELD_TYPES or typing.get_origin(hints[name]) is typing.Literal
+               for name in child_fields(tp))
 
 
 _IS_NODE: dict[type, bool] = {}
