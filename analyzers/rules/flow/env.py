@@ -87,12 +87,20 @@ class Env:
         """A new root: ``root`` with every name this walk (started on ``root``) wrote, and
         UNKNOWN bindings dropped (they carry nothing between top-level statements); and the
         delta that makes the one from the other (:func:`apply_delta`)."""
+        old_map = root.map
         if self.base is root:  # nothing folded during the walk: the writes are all local
-            names: Any = self.local
+            local = self.local
+            if len(local) == 1:  # the common case: a statement that binds one name
+                ((name, new),) = local.items()
+                old = old_map.get(name, MISSING)
+                if old == new or (new == UNKNOWN and old is MISSING):
+                    return root, ()
+                delta: Delta = ((name, None if new == UNKNOWN else new),)
+                return apply_delta(root, delta), delta
+            names: Any = local
         else:
             names = set(self.local)
             names.update(changed_since(self.base, root) or ())
-        old_map = root.map
         delta = tuple((name, new if new != UNKNOWN else None) for name in sorted(names)
                       if old_map.get(name, MISSING) != (new := self.get(name))
                       and not (new == UNKNOWN and name not in old_map))

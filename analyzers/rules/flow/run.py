@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import libcst as cst
+
 from ...context import ChunkContext, ModuleContext
 from .env import EMPTY, UNKNOWN, Delta, Env, Frozen, apply_delta
 from .walker import FlowAnalysis, FlowWalker, function_defs, param_names
@@ -69,9 +71,15 @@ def run_flows(mctx: ModuleContext, key: str, makes: Sequence[AnalysisFactory]) -
     statement it touched, rebuilding what flows in from the checkpoint before it."""
     outs: list[list[tuple[ChunkContext, list[Any]]]] = [[] for _ in makes]
     state = _TopState(tuple(EMPTY for _ in makes))
+    defs_key, top_key = f"{key}:defs", f"{key}:top"
+    no_defs: tuple[list[Any], ...] = tuple([] for _ in makes)
     for index, chunk in enumerate(mctx.chunks):
-        defs = mctx.memo(chunk, f"{key}:defs", functools.partial(_defs, chunk, makes))
-        step: _Step = mctx.memo_for(chunk, f"{key}:top", state.fingerprint,
+        body = chunk.module.body
+        if len(body) == 1 and type(body[0]) is cst.SimpleStatementLine:
+            defs = no_defs  # no def in a simple statement: nothing to walk or memoize
+        else:
+            defs = mctx.memo(chunk, defs_key, functools.partial(_defs, chunk, makes))
+        step: _Step = mctx.memo_for(chunk, top_key, state.fingerprint,
                                     functools.partial(_top, chunk, makes, state, index))
         state.follow(step)
         for out, def_items, top_items in zip(outs, defs, step.emitted, strict=True):

@@ -20,7 +20,7 @@ import libcst as cst
 
 from ...context import ChunkContext, FixSpec
 from ...walk import IMPORT_FROM_TYPES, IMPORT_TYPES, suites
-from .env import MISSING, UNKNOWN, Env, Value, differing_names
+from .env import FREEZE_AT, MISSING, UNKNOWN, Env, Value, differing_names
 
 __all__ = ["UNKNOWN", "Env", "Envs", "FlowAnalysis", "FlowWalker", "Value", "bind_target",
            "calls_in", "copy_envs", "first_arg", "function_defs", "has_keyword", "param_names"]
@@ -45,7 +45,7 @@ class FlowAnalysis:
         key = id(stmt)  # the tree outlives the walk, so ids are stable for the cache's life
         found = self.calls_cache.get(key)
         if found is None:
-            found = self.calls_cache[key] = list(calls_in(stmt))
+            found = self.calls_cache[key] = _calls_list(stmt)
         return found
 
     def lookup(self, name: str, env: Env) -> Value:
@@ -117,7 +117,11 @@ class FlowWalker:
 
     def block(self, stmts: Any, envs: Envs) -> Envs:
         for stmt in stmts:
-            envs = tuple(env.compact() for env in self.statement(stmt, envs))
+            envs = self.statement(stmt, envs)
+            for env in envs:
+                if len(env.local) >= FREEZE_AT:
+                    envs = tuple(env.compact() for env in envs)
+                    break
         return envs
 
     def suite(self, suite: cst.BaseSuite, envs: Envs) -> Envs:
@@ -126,7 +130,7 @@ class FlowWalker:
         return self.small(suite.body, envs)  # type: ignore[attr-defined]
 
     def statement(self, stmt: cst.CSTNode, envs: Envs) -> Envs:
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine or isinstance(stmt, cst.SimpleStatementLine):
             return self.small(stmt.body, envs)
         if isinstance(stmt, cst.If):
             self.on_statement(stmt.test, envs)
@@ -180,22 +184,29 @@ class FlowWalker:
         return out
 
     def small(self, stmts: Any, envs: Envs) -> Envs:
+        analyses = self.analyses
         for s in stmts:
-            self.on_statement(s, envs)
+            for a, env in zip(analyses, envs, strict=True):
+                a.on_statement(s, env)
             # ``envs`` belong to this path (callers copy at every branch): bind in place.
-            if isinstance(s, cst.Assign):
-                for a, env in zip(self.analyses, envs, strict=True):
+            kind = _SMALL_KINDS.get(type(s))
+            if kind is None:
+                kind = _small_kind(type(s))
+            if kind == _ASSIGN:
+                for a, env in zip(analyses, envs, strict=True):
                     _assign(a, s, env)
-            elif isinstance(s, cst.AnnAssign) and s.value is not None:
-                for a, env in zip(self.analyses, envs, strict=True):
-                    bind_target(s.target, a.evaluate(s.value, env), env)
-            elif isinstance(s, cst.AugAssign | cst.Del):
+            elif kind == _ANN_ASSIGN:
+                if s.value is not None:
+                    for a, env in zip(analyses, envs, strict=True):
+                        bind_target(s.target, a.evaluate(s.value, env), env)
+            elif kind == _REBIND:
                 self.bind(s.target, envs)
-            elif isinstance(s, _IMPORTS) and not isinstance(s.names, cst.ImportStar):
-                for name in _imported_names(s.names):
-                    for env in envs:
-                        env[name] = UNKNOWN
-            elif isinstance(s, cst.TypeAlias):
+            elif kind == _IMPORT:
+                if not isinstance(s.names, cst.ImportStar):
+                    for name in _imported_names(s.names):
+                        for env in envs:
+                            env[name] = UNKNOWN
+            elif kind == _TYPE_ALIAS:
                 self.bind(s.name, envs)
         return envs
 
@@ -294,6 +305,19 @@ def bind_target(target: cst.BaseExpression, value: Value, env: Env,
 
 
 _IMPORTS = IMPORT_TYPES + IMPORT_FROM_TYPES
+_OTHER, _ASSIGN, _ANN_ASSIGN, _REBIND, _IMPORT, _TYPE_ALIAS = range(6)
+_SMALL_KINDS: dict[type, int] = {}
+
+
+def _small_kind(tp: type) -> int:
+    """What a small statement of type ``tp`` binds (the walker's ``small`` reads it per type:
+    one dict lookup instead of a chain of isinstance checks against libcst's ABCs)."""
+    kind = (_ASSIGN if issubclass(tp, cst.Assign) else _ANN_ASSIGN if issubclass(tp, cst.AnnAssign)
+            else _REBIND if issubclass(tp, cst.AugAssign | cst.Del)
+            else _IMPORT if issubclass(tp, _IMPORTS)
+            else _TYPE_ALIAS if issubclass(tp, cst.TypeAlias) else _OTHER)
+    _SMALL_KINDS[tp] = kind
+    return kind
 
 
 def walrus_targets(expr: cst.CSTNode) -> Iterator[cst.Name]:
@@ -318,39 +342,48 @@ _SEQUENCES = frozenset((cst.Tuple, cst.List, cst.Set))
 def calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
     """Calls in a statement's expressions, outermost first, without entering lambdas,
     comprehensions or nested scopes (their names live elsewhere)."""
+    return iter(_calls_list(node))
+
+
+def _calls_list(node: cst.CSTNode) -> list[cst.Call]:
+    out: list[cst.Call] = []
     stack: list[Any] = [node]
+    pop, push = stack.pop, stack.append
     while stack:
-        n = stack.pop()
+        n = pop()
         t = type(n)
         if t is cst.Call:
-            yield n
+            out.append(n)
             stack.extend(a.value for a in reversed(n.args))
-            stack.append(n.func)
+            push(n.func)
         elif t is cst.Attribute:
-            stack.append(n.value)
+            push(n.value)
+        elif t is cst.Name or t is cst.Integer or t is cst.SimpleString:
+            continue
         elif t is cst.Subscript:
-            stack.append(n.value)
+            push(n.value)
             for el in n.slice:
                 if type(el.slice) is cst.Index:
-                    stack.append(el.slice.value)
+                    push(el.slice.value)
         elif t in _BINARY:
             stack.extend((n.right, n.left))
         elif t is cst.UnaryOperation or t is cst.Await:
-            stack.append(n.expression)
+            push(n.expression)
         elif t is cst.StarredElement:
-            stack.append(n.value)
+            push(n.value)
         elif t is cst.Comparison:
             stack.extend(c.comparator for c in n.comparisons)
-            stack.append(n.left)
+            push(n.left)
         elif t in _SEQUENCES:
             stack.extend(el.value for el in reversed(n.elements))
         elif t is cst.IfExp:
             stack.extend((n.orelse, n.body, n.test))
         elif t in _VALUE_HOLDERS:
             if n.value is not None:
-                stack.append(n.value)
+                push(n.value)
         elif t is cst.Dict:
             stack.extend(el.value for el in n.elements)
+    return out
 
 
 def function_defs(stmts: Any) -> Iterator[cst.FunctionDef]:
@@ -375,9 +408,12 @@ def param_names(fn: cst.FunctionDef) -> list[str]:
 
 def first_arg(call: cst.Call, keyword: str | None = None, index: int = 0) -> cst.Arg | None:
     """The ``index``-th positional argument of ``call``, or the one passed as ``keyword``."""
-    positional = [a for a in call.args if a.keyword is None and not a.star]
-    if index < len(positional):
-        return positional[index]
+    seen = 0
+    for a in call.args:
+        if a.keyword is None and not a.star:
+            if seen == index:
+                return a
+            seen += 1
     if keyword is not None:
         for a in call.args:
             if a.keyword is not None and a.keyword.value == keyword:
@@ -386,5 +422,7 @@ def first_arg(call: cst.Call, keyword: str | None = None, index: int = 0) -> cst
 
 
 def has_keyword(call: cst.Call, *names: str) -> bool:
-    return any(a.keyword is not None and a.keyword.value in names for a in call.args) or any(
-        a.star == "**" for a in call.args)
+    for a in call.args:
+        if a.star == "**" or (a.keyword is not None and a.keyword.value in names):
+            return True
+    return False
