@@ -102,9 +102,8 @@ class NotebookSync:
     def _forget(self, cell_uris: list[str]) -> None:
         for uri in cell_uris:
             self._owner.pop(unquote(uri), None)
-            if not self.server.pull_diagnostics:
-                self.server.text_document_publish_diagnostics(
-                    types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+            self.server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     # -- results ---------------------------------------------------------------------------
     def current_layout(self, state: OpenDocument, analyzed: AnalyzedVersion
@@ -115,15 +114,17 @@ class NotebookSync:
         return self.layouts.get(state.uri)
 
     def publish(self, state: OpenDocument, analyzed: AnalyzedVersion) -> None:
-        """Push: one publication per cell. Pull: ask the client to pull again (a cell's
-        diagnostics depend on the cells above it, which the client does not know)."""
+        """One publication per cell, in pull mode too: VS Code's language client (9.x) never
+        pulls diagnostics for notebook cells (seen in the real workbench: the cells of a
+        notebook got none), so cells are pushed whatever the mode. A client that does pull
+        cells is also asked to pull again (a cell's diagnostics depend on the cells above it,
+        which the client does not know) and gets the same slice."""
         ls = self.server
         if ls.pull_diagnostics:
             caps = ls.client_capabilities.workspace
             if caps is not None and caps.diagnostics is not None \
                     and caps.diagnostics.refresh_support:
                 ls.workspace_diagnostic_refresh(None)
-            return
         layout = self.current_layout(state, analyzed)
         if layout is None:
             return
