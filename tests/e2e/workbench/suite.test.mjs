@@ -251,7 +251,12 @@ describe("a new user: one .vsix and a Python without mlsense", { concurrency: 1 
   it("gets diagnostics on the seed files from the bundled server", async () => {
     await wb.openFile("keras_regression.py");
     await wb.until("a squiggle with the bundled server", async () => (await wb.editor().locator(SQUIGGLE).count()) > 0, 90_000);
-    await wb.shot("new-user-squiggle");
+    await wb.shot("new-user-keras-seed");
+    await wb.openFile("torch_regression.py");
+    await wb.until("the torch seed's MLS101 squiggle", async () => (await wb.editor().locator(SQUIGGLE).count()) > 0, 60_000);
+    const rows = await wb.problems();
+    assert.ok(rows.some((r) => r.includes("MLS101")) && rows.some((r) => r.includes("MLS301")), rows.join("\n"));
+    await wb.shot("new-user-torch-seed");
     const log = wb.extensionLog();
     assert.ok(log.includes(`Starting: ${bare} -m mlsense serve`), log);
     assert.match(log, /server bundled with the extension/);
