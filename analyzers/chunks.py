@@ -10,14 +10,13 @@ f-strings), a chunk fails to parse and the engine falls back to one chunk for th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _INTERESTING = re.compile(r"""[()\[\]{}#\\]|'''|\"\"\"|'|\"""")
 _CONTINUATION_KEYWORD = re.compile(r"(else|elif|except|finally)\b")
 
 
-@dataclass(frozen=True)
-class ChunkSpan:
+class ChunkSpan(NamedTuple):
     start_line: int  # 0-based first line of the chunk in the document
     text: str
 
@@ -41,15 +40,21 @@ def split_chunks(text: str) -> list[ChunkSpan]:
     string: str | None = None  # the open quote of a multi-line string, if any
     continued = False  # the previous line ended with a backslash
     prev_decorator = False
+    top, scan_top = _SCAN_TOP, _scan_top
     for i, line in enumerate(lines):
         if depth == 0 and string is None and not continued:
             first = line[:1]
-            if first and first not in " \t\r\n#\f" and first not in ")]}" \
-                    and not _CONTINUATION_KEYWORD.match(line):
+            if first and first not in " \t\r\n#\f)]}" \
+                    and not (first in "ef" and _CONTINUATION_KEYWORD.match(line)):
                 if not prev_decorator:
                     starts.append(i)
                 prev_decorator = first == "@"
-        depth, string, continued = _scan_line(line, depth, string)
+            state = top.get(line)
+            if state is None:
+                state = scan_top(line)
+            depth, string, continued = state
+        else:
+            depth, string, continued = _scan_line(line, depth, string)
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
     # Leading comments/blank lines belong to the following chunk.
@@ -63,7 +68,7 @@ def split_chunks(text: str) -> list[ChunkSpan]:
     bounds = [*adjusted, len(lines)]
     for a, b in zip(bounds, bounds[1:], strict=False):
         if b > a:
-            spans.append(ChunkSpan(a, "".join(lines[a:b])))
+            spans.append(ChunkSpan(a, lines[a] if b == a + 1 else "".join(lines[a:b])))
     if not spans:
         spans.append(ChunkSpan(0, text))
     return spans
@@ -88,6 +93,17 @@ def _scan_line(line: str, depth: int, string: str | None) -> tuple[int, str | No
         if len(_SCAN_MEMO) > 200_000:
             _SCAN_MEMO.clear()
         hit = _SCAN_MEMO[key] = _scan_line_uncached(line, depth, string)
+    return hit
+
+
+# The same for a line that starts outside brackets and strings (most lines), keyed by the line.
+_SCAN_TOP: dict[str, tuple[int, str | None, bool]] = {}
+
+
+def _scan_top(line: str) -> tuple[int, str | None, bool]:
+    if len(_SCAN_TOP) > 200_000:
+        _SCAN_TOP.clear()
+    hit = _SCAN_TOP[line] = _scan_line_uncached(line, 0, None)
     return hit
 
 

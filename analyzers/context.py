@@ -102,15 +102,23 @@ class ModuleContext:
         self.imports = imports
         # Results several module rules ask for in one analysis, computed by the first.
         self.shared: dict[str, Any] = {}
+        self._keys: dict[str, str] = {}  # memo key -> key with the import fingerprint
+
+    def _full_key(self, key: str) -> str:
+        full = self._keys.get(key)
+        if full is None:
+            full = self._keys[key] = f"{key}@{self.imports.fingerprint}"
+        return full
 
     def memo(self, chunk: ChunkContext, key: str, compute: Callable[[], Any]) -> Any:
         """Cache ``compute()`` on the chunk's text: recomputed only when that statement changes
         (and when the module's imports change, since ``key`` should include what it depends on)."""
-        full_key = f"{key}@{self.imports.fingerprint}"
+        full_key = self._keys.get(key) or self._full_key(key)
         memo = chunk.chunk.memo
-        if full_key not in memo:
-            memo[full_key] = compute()
-        return memo[full_key]
+        found = memo.get(full_key, memo)
+        if found is memo:  # not computed yet (None is a result)
+            found = memo[full_key] = compute()
+        return found
 
     def memo_for(self, chunk: ChunkContext, key: str, version: Hashable,
                  compute: Callable[[], Any]) -> Any:
@@ -118,12 +126,13 @@ class ModuleContext:
         e.g. a fingerprint of the environment before the statement). A few versions are kept
         per statement, newest last (the same text may sit at several places in a file); older
         ones are dropped, so an edit upstream does not pile up results downstream."""
-        full_key = f"{key}@{self.imports.fingerprint}"
+        full_key = self._keys.get(key) or self._full_key(key)
         slots = chunk.chunk.memo.get(full_key)
-        if not isinstance(slots, dict):
+        if type(slots) is not dict:
             slots = chunk.chunk.memo[full_key] = {}
-        if version in slots:
-            return slots[version]
+        found = slots.get(version, slots)
+        if found is not slots:
+            return found
         if len(slots) >= MEMO_VERSIONS:
             del slots[next(iter(slots))]
         slots[version] = result = compute()

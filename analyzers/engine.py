@@ -37,7 +37,7 @@ from .registry import (
     visitor_names,
 )
 from .units import ParsedChunk, TopChunk
-from .walk import child_fields, is_leaf_type
+from .walk import is_leaf_type, node_fields
 
 logger = logging.getLogger("mlsense.engine")
 # Analysis state per document is bounded (DocumentAnalyzer._bound), by estimate: libcst trees
@@ -138,17 +138,21 @@ class DocumentAnalyzer:
         contexts: list[tuple[ChunkContext, int]] = []
         errors: list[RuleError] = []
         findings: list[Finding] = []
+        fingerprint, previous = imports.fingerprint, self._results
+        enabled, infos = self._enabled, self._infos
         for chunk, offset in zip(parsed, offsets, strict=True):
             if chunk.module is None:
                 continue
-            key = (chunk.text, imports.fingerprint)
-            result = results.get(key) or self._results.get(key)
+            key = (chunk.text, fingerprint)
+            result = results.get(key) or previous.get(key)
             if result is None:
                 result = self._run_chunk_rules(chunk, imports)
             results[key] = result
-            errors.extend(result.errors)
-            findings.extend(self._to_finding(r, offset, rng) for r, *rng in result.reports)
-            contexts.append((ChunkContext(chunk, imports, self._enabled, self._infos), offset))
+            if result.errors:
+                errors.extend(result.errors)
+            if result.reports:
+                findings.extend(self._to_finding(r, offset, rng) for r, *rng in result.reports)
+            contexts.append((ChunkContext(chunk, imports, enabled, infos), offset))
         if self._module_rules and contexts:
             findings.extend(self._run_module_rules(contexts, imports, errors))
         # Only the current version's chunks stay cached: memory stays flat over many edits.
@@ -406,7 +410,7 @@ class _Dispatch:
 
     def _plan(self, tp: type) -> tuple[Methods, Methods, tuple[str, ...]]:
         plan = self._plans[tp] = (self._methods("visit_", tp), self._methods("leave_", tp),
-                                  tuple(reversed(child_fields(tp))))
+                                  tuple(reversed(node_fields(tp))))
         return plan
 
     def _walk_type(self, tp: type) -> bool:

@@ -33,14 +33,26 @@ def child_fields(tp: type) -> tuple[str, ...]:
 
 
 _LEAF_FIELD_TYPES = (str, bool, int)
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def node_fields(tp: type) -> tuple[str, ...]:
+    """``child_fields(tp)`` less those declared as plain values (``Name.value``, ``Arg.star``):
+    the fields that may hold a child node."""
+    names = _NODE_FIELDS.get(tp)
+    if names is None:
+        hints = {f.name: f.type for f in dataclasses.fields(tp)}
+        names = _NODE_FIELDS[tp] = tuple(
+            name for name in child_fields(tp)
+            if hints[name] not in _LEAF_FIELD_TYPES
+            and typing.get_origin(hints[name]) is not typing.Literal)
+    return names
 
 
 def is_leaf_type(tp: type) -> bool:
     """Whether nodes of type ``tp`` can have no children to walk (a name, a number, a string,
-    an operator): every field ``children`` reads is declared as a plain value."""
-    hints = {f.name: f.type for f in dataclasses.fields(tp)}
-    return all(hints[name] in _LEAF_FIELD_TYPES or typing.get_origin(hints[name]) is typing.Literal
-               for name in child_fields(tp))
+    an operator)."""
+    return not node_fields(tp)
 
 
 _IS_NODE: dict[type, bool] = {}
@@ -57,8 +69,11 @@ def _is_node_type(tp: type) -> bool:
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The child nodes of ``node`` that the walker visits, in source order."""
     out: list[cst.CSTNode] = []
-    known = _IS_NODE  # hot path: the cache is read inline, _is_node_type only fills it
-    for name in child_fields(type(node)):
+    known = _IS_NODE  # hot path: the caches are read inline, the functions only fill them
+    fields = _NODE_FIELDS.get(type(node))
+    if fields is None:
+        fields = node_fields(type(node))
+    for name in fields:
         value = getattr(node, name)
         tp = type(value)
         if tp is list or tp is tuple:
@@ -80,12 +95,33 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
 def iter_nodes(roots: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:
     """Every node under ``roots`` (pre-order), whitespace and punctuation excluded."""
     stack = list(reversed(list(roots)))
+    pop, push = stack.pop, stack.append
+    known, plans = _IS_NODE, _REVERSED_FIELDS
     while stack:
-        node = stack.pop()
+        node = pop()
         yield node
-        kids = children(node)
-        kids.reverse()
-        stack.extend(kids)
+        fields = plans.get(type(node))
+        if fields is None:
+            fields = plans[type(node)] = tuple(reversed(node_fields(type(node))))
+        for name in fields:  # the children, last first: the stack pops them in order
+            value = getattr(node, name)
+            tp = type(value)
+            if tp is list or tp is tuple:
+                for item in reversed(value):
+                    is_node = known.get(type(item))
+                    if is_node is None:
+                        is_node = _is_node_type(type(item))
+                    if is_node:
+                        push(item)
+            else:
+                is_node = known.get(tp)
+                if is_node is None:
+                    is_node = _is_node_type(tp)
+                if is_node:
+                    push(value)
+
+
+_REVERSED_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 # ``lazy import`` (PEP 810) parses to its own node kinds in libcst 1.9+; they bind like imports.

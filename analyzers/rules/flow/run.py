@@ -20,7 +20,8 @@ from .env import EMPTY, UNKNOWN, Delta, Env, Frozen, apply_delta
 from .walker import FlowAnalysis, FlowWalker, function_defs, param_names
 
 AnalysisFactory = Callable[[ChunkContext], FlowAnalysis]
-# Each chunk's emitted items, and the top-level environment after the last chunk.
+# The chunks that emitted items (in order) with their items, and the top-level environment
+# after the last chunk.
 FlowResult = tuple[list[tuple[ChunkContext, list[Any]]], Env]
 Roots = tuple[Frozen, ...]  # the top-level environment between statements, one per analysis
 
@@ -83,7 +84,8 @@ def run_flows(mctx: ModuleContext, key: str, makes: Sequence[AnalysisFactory]) -
                                     functools.partial(_top, chunk, makes, state, index))
         state.follow(step)
         for out, def_items, top_items in zip(outs, defs, step.emitted, strict=True):
-            out.append((chunk, [*def_items, *top_items]))
+            if def_items or top_items:
+                out.append((chunk, [*def_items, *top_items]))
     return [(out, Env(root)) for out, root in zip(outs, state.roots(), strict=True)]
 
 
