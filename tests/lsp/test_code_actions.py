@@ -149,6 +149,7 @@ _NEW_RULE_FIXES = [
     ("MLS112_torch_load_model_without_weights_only",
      "Pass `weights_only=False` (only for a file you trust)", False),
     ("MLS113_cudnn_benchmark_with_determinism", "Set `cudnn.benchmark = False`", False),
+    ("MLS208_tensor_attribute_not_buffer", "Register `mask` as a buffer", False),
     ("MLS308_from_logits_on_probability_output", "Pass `from_logits=False`", False),
     ("MLS404_sklearn_removed_keyword", "Rename to `estimator=`", True),
     ("MLS503_jax_removed_tree_api", "Use `J.tree_util.tree_map`", True),
