@@ -116,7 +116,8 @@ cb = keras.callbacks.EarlyStopping(patience=2)
 model.fit(X, X[:, 0], epochs=3)
 """
     tr = _tr(source, partial=True)
-    assert "# TODO(mlsense): cb = keras.callbacks.EarlyStopping(patience=2)" in tr.target_code
+    assert ("# TODO(mlsense): uses Keras/TensorFlow outside the recognised training patterns: "
+            "cb = keras.callbacks.EarlyStopping(patience=2)") in tr.target_code
     assert [u.line for u in tr.unsupported] == [8]
     assert "nn.L1Loss()" in tr.target_code and "torch.optim.SGD(model.parameters(), lr=0.01)" \
         in tr.target_code

@@ -3,8 +3,8 @@
 ``model.compile(optimizer=..., loss=...)`` becomes a loss module and a ``torch.optim`` optimizer
 with Keras' defaults spelled out (Adam epsilon 1e-7, not torch's 1e-8); ``model.fit`` becomes a
 ``DataLoader`` over the same numpy arrays (batch size 32 and shuffling, as Keras) and an epoch
-loop; ``evaluate``/``predict``/``summary``/``save`` get their torch equivalents. Anything else
-that touches the model or Keras becomes a ``# TODO(mlsense)`` comment.
+loop (:mod:`.fitting`, with ``evaluate``/``predict``); ``summary``/``save`` get their torch
+equivalents. Anything else that touches the model or Keras becomes a ``# TODO(mlsense)`` comment.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ _LOSS_CLASSES = {"MeanSquaredError": "mse", "MeanAbsoluteError": "mae", "Huber":
                  "CategoricalCrossentropy": "categorical_crossentropy",
                  "BinaryCrossentropy": "binary_crossentropy"}
 _LOSS_ALIASES = {"mean_squared_error": "mse", "mean_absolute_error": "mae"}
+_METRIC_ALIASES = {"mean_squared_error": "mse", "mean_absolute_error": "mae", "acc": "accuracy"}
 # Keras optimizer defaults, spelled out for torch (name -> (torch class, lr, extra kwargs)).
 _OPTIMIZERS = {"adam": ("Adam", 1e-3, "eps=1e-7"), "sgd": ("SGD", 0.01, ""),
                "rmsprop": ("RMSprop", 1e-3, "alpha=0.9, eps=1e-7"),
@@ -36,10 +37,10 @@ class TrainState:
     sigmoid_output: bool = False
     input_perm: tuple[int, ...] | None = None
     input_long: bool = False
-    lines: list[str] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)
 
 
-def _kw(call: ast.Call, name: str, pos: int | None = None) -> ast.expr | None:
+def kw(call: ast.Call, name: str, pos: int | None = None) -> ast.expr | None:
     for k in call.keywords:
         if k.arg == name:
             return k.value
@@ -48,13 +49,18 @@ def _kw(call: ast.Call, name: str, pos: int | None = None) -> ast.expr | None:
     return None
 
 
+def flat(folder: Folder, node: ast.AST) -> str:
+    """``node``'s source on one line (for a comment)."""
+    return " ".join(folder.text(node).split())
+
+
 def _loss(node: ast.expr | None, folder: Folder) -> tuple[str | None, bool]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return _LOSS_ALIASES.get(node.value, node.value), False
     if isinstance(node, ast.Call):
         q = folder.imports.resolve(node.func) or ""
         name = _LOSS_CLASSES.get(q.rsplit(".", 1)[-1])
-        logits = _kw(node, "from_logits")
+        logits = kw(node, "from_logits")
         return name, bool(logits is not None and folder.fold(logits) is True)
     return None, False
 
@@ -62,7 +68,7 @@ def _loss(node: ast.expr | None, folder: Folder) -> tuple[str | None, bool]:
 def compile_lines(call: ast.Call, var: str, folder: Folder, state: TrainState) -> list[str]:
     """Torch statements for ``var.compile(...)`` (loss_fn and optimizer)."""
     out: list[str] = []
-    loss, logits = _loss(_kw(call, "loss", 1), folder)
+    loss, logits = _loss(kw(call, "loss", 1), folder)
     state.loss, state.from_logits = loss, logits
     if loss == "mse":
         out.append("loss_fn = nn.MSELoss()")
@@ -82,14 +88,37 @@ def compile_lines(call: ast.Call, var: str, folder: Folder, state: TrainState) -
     elif loss == "categorical_crossentropy" and logits:
         out.append("loss_fn = nn.CrossEntropyLoss()  # one-hot targets as class probabilities")
     else:
-        out.append(f"# TODO(mlsense): loss {folder.text(_kw(call, 'loss', 1) or call)} is not"
+        out.append(f"# TODO(mlsense): loss {flat(folder, kw(call, 'loss', 1) or call)} is not"
                    " translated")
         state.loss = None
-    out.append(_optimizer(_kw(call, "optimizer", 0), var, folder))
-    metrics = _kw(call, "metrics", 2)
+    out.append(_optimizer(kw(call, "optimizer", 0), var, folder))
+    metrics = kw(call, "metrics", 2)
     if metrics is not None:
-        out.append(f"# Keras metrics={folder.text(metrics)} are not computed by this loop")
+        names = folder.fold(metrics)
+        if isinstance(names, list | tuple) and all(isinstance(n, str) for n in names):
+            state.metrics = [str(_METRIC_ALIASES.get(n, n)) for n in names]
+            out.append(f"# metrics={flat(folder, metrics)}: computed by evaluate(), not per epoch")
+        else:
+            out.append(f"# TODO(mlsense): metrics={flat(folder, metrics)} are not translated")
     return out
+
+
+def metric_expr(name: str, state: TrainState, pred: str = "pred",
+                target: str = "target") -> str | None:
+    """A torch expression for one compiled Keras metric (None: not translated)."""
+    if name in ("mae", "mse"):
+        shaped = f"{target}.view_as({pred})"
+        return f"({pred} - {shaped}).abs().mean()" if name == "mae" \
+            else f"(({pred} - {shaped}) ** 2).mean()"
+    if name != "accuracy":
+        return None
+    if state.loss == "sparse_categorical_crossentropy":
+        return f"({pred}.argmax(-1) == {target}.reshape(-1)).float().mean()"
+    if state.loss == "categorical_crossentropy":
+        return f"({pred}.argmax(-1) == {target}.argmax(-1)).float().mean()"
+    if state.loss == "binary_crossentropy":  # Keras thresholds the raw output at 0.5
+        return f"(({pred} > 0.5).float() == {target}.view_as({pred})).float().mean()"
+    return None
 
 
 def _optimizer(node: ast.expr | None, var: str, folder: Folder) -> str:
@@ -103,11 +132,11 @@ def _optimizer(node: ast.expr | None, var: str, folder: Folder) -> str:
         lr = kwargs.pop("learning_rate", kwargs.pop("lr", folder.fold(node.args[0])
                                                     if node.args else None))
     elif node is not None:
-        return f"# TODO(mlsense): optimizer {folder.text(node)} is not translated"
+        return f"# TODO(mlsense): optimizer {flat(folder, node)} is not translated"
     if name not in _OPTIMIZERS or isinstance(lr, Opaque) or any(
             k not in ("momentum", "nesterov", "beta_1", "beta_2", "epsilon", "rho")
             for k in kwargs):
-        return f"# TODO(mlsense): optimizer {folder.text(node) if node else name} is not translated"
+        return f"# TODO(mlsense): optimizer {flat(folder, node) if node else name} is not translated"
     cls, default_lr, extra = _OPTIMIZERS[name]
     args = [f"{var}.parameters()", f"lr={lr if lr is not None else default_lr}"]
     if "beta_1" in kwargs or "beta_2" in kwargs:
@@ -125,7 +154,7 @@ def _optimizer(node: ast.expr | None, var: str, folder: Folder) -> str:
     return f"optimizer = torch.optim.{cls}({', '.join(args)}){note}"
 
 
-def _tensor(expr: str, state: TrainState, target: bool = False) -> str:
+def tensor(expr: str, state: TrainState, target: bool = False) -> str:
     if target:
         dtype = "torch.long" if state.loss == "sparse_categorical_crossentropy" else "torch.float32"
         return f"torch.as_tensor({expr}, dtype={dtype})"
@@ -147,51 +176,12 @@ def loss_line(state: TrainState, pred: str = "pred", target: str = "yb") -> str:
             "(N, 1) predictions; torch would broadcast")
 
 
-def fit_lines(call: ast.Call, var: str, folder: Folder, state: TrainState) -> list[str]:
-    """The DataLoader + epoch loop for ``var.fit(X, y, epochs=..., batch_size=...)``."""
-    x, y = _kw(call, "x", 0), _kw(call, "y", 1)
-    if state.loss is None or x is None or y is None or isinstance(x, ast.List | ast.Tuple):
-        return [f"# TODO(mlsense): {folder.text(call)} is not translated"]
-    epochs = folder.text(_kw(call, "epochs", 3) or ast.Constant(1))
-    batch = folder.text(_kw(call, "batch_size", 2) or ast.Constant(32))
-    out = []
-    for key in ("validation_split", "validation_data", "callbacks", "class_weight"):
-        if _kw(call, key) is not None:
-            out.append(f"# TODO(mlsense): fit({key}=...) is not translated")
-    out += [f"# {folder.text(call)}: Keras shuffles every epoch; batch size 32 unless given",
-            f"dataset = TensorDataset({_tensor(folder.text(x), state).split('  #')[0]}, "
-            f"{_tensor(folder.text(y), state, target=True)})",
-            f"loader = DataLoader(dataset, batch_size={batch}, shuffle=True)",
-            f"for epoch in range({epochs}):",
-            f"    {var}.train()",
-            "    for xb, yb in loader:",
-            "        optimizer.zero_grad()",
-            f"        pred = {var}(xb)",
-            f"        {loss_line(state)}",
-            "        loss.backward()",
-            "        optimizer.step()",
-            f'    print(f"epoch {{epoch + 1}}/{epochs if epochs.isdigit() else "{" + epochs + "}"}'
-            ' - loss: {loss.item():.4f}")']
-    return out
-
-
-def other_call_lines(method: str, call: ast.Call, var: str, target: str | None,
-                     folder: Folder, state: TrainState) -> list[str] | None:
-    """evaluate / predict / summary / save; None when the method is not known."""
+def other_call_lines(method: str, call: ast.Call, var: str, folder: Folder) -> list[str] | None:
+    """summary / save; None when the method is not known (fit/evaluate/predict: fitting.py)."""
     if method == "summary":
         return [f"print({var})"]
     if method in ("save", "save_weights") and call.args:
         return [f"torch.save({var}.state_dict(), {folder.text(call.args[0])})  # weights only"]
-    if method == "predict" and call.args:
-        name = target or "predictions"
-        return [f"{var}.eval()", "with torch.no_grad():",
-                f"    {name} = {var}({_tensor(folder.text(call.args[0]), state)}).numpy()"]
-    if method == "evaluate" and len(call.args) >= 2 and state.loss is not None:
-        lines = [f"{var}.eval()", "with torch.no_grad():",
-                 f"    pred = {var}({_tensor(folder.text(call.args[0]), state).split('  #')[0]})",
-                 f"    {loss_line(state, target=_tensor(folder.text(call.args[1]), state, True))}"]
-        lines.append(f"{target} = loss.item()" if target else 'print(f"loss: {loss.item():.4f}")')
-        return lines
     return None
 
 

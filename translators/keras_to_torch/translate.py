@@ -14,16 +14,11 @@ import re
 
 from ..base import TensorSpec, Translation, TranslationError, Unsupported
 from .emit import Emitted, camel, emit_class, emit_sequential, signature
+from .fitting import evaluate_lines, fit_lines, hoist_calls, predict_lines
 from .model import Found, Traced, fail, init_params_without_defaults, param_defaults, trace
 from .params import fixed_reason, plain, render, unmark, used_names
 from .parse import Folder, Imports, module_constants
-from .training import (
-    TrainState,
-    compile_lines,
-    fit_lines,
-    method_call,
-    other_call_lines,
-)
+from .training import TrainState, compile_lines, method_call, other_call_lines
 
 
 def translate_keras_to_pytorch(source: str, *, class_name: str | None = None,
@@ -155,6 +150,7 @@ class _Builder:
         self.unsupported: list[Unsupported] = []
         self.notes: list[str] = []
         self.model_vars: dict[str, str] = {}  # variable -> class for subclass instances
+        self.derived: set[str] = set()  # names bound to Keras-only results (a fit History)
         self.build_shapes = self._build_shapes()
 
     def _build_shapes(self) -> dict[str, tuple[int | None, ...]]:
@@ -318,36 +314,79 @@ class _Builder:
         tail = "\n".join(code[-3:])
         return f"{act}(" in tail.lower()
 
-    def _statement(self, stmt: ast.stmt, state: TrainState, var: str | None) -> list[str]:
-        text = self.folder.text(stmt)
-        call = method_call(stmt)
-        if call is not None:
-            obj, method, node, target = call
-            is_model = obj == var or self.model_vars.get(obj) == self.chosen.name or (
-                self.chosen.builder and self.model_vars.get(obj) == self.chosen.builder)
-            if is_model:
-                if method == "compile":
-                    return compile_lines(node, obj, self.folder, state)
-                if method == "fit":
-                    return fit_lines(node, obj, self.folder, state)
-                if method == "build":
-                    return []
-                other = other_call_lines(method, node, obj, target, self.folder, state)
-                if other is not None:
-                    return other
-                return self._todo(stmt, f"{obj}.{method}(...)")
-        if self.folder.imports.mentions_framework(stmt):
-            return self._todo(stmt, text.splitlines()[0])
-        return text.splitlines()
+    def _is_model(self, name: str) -> bool:
+        chosen = self.chosen
+        if chosen.builder and name == chosen.builder:
+            return False  # calling the builder makes a model; the translation keeps it
+        return name == (chosen.name if chosen.kind != "subclass" else None) or \
+            self.model_vars.get(name) == chosen.name or bool(
+                chosen.builder and self.model_vars.get(name) == chosen.builder)
 
-    def _todo(self, stmt: ast.stmt, construct: str) -> list[str]:
-        reason = "not translated to PyTorch"
+    def _statement(self, stmt: ast.stmt, state: TrainState, var: str | None) -> list[str]:
+        lines = self._translated(stmt, state)
+        todos = [line for line in lines if line.lstrip().startswith("# TODO(mlsense)")]
+        for line in todos:  # every TODO the training translation wrote is reported, located
+            note = f"line {stmt.lineno}: {line.strip()[len('# TODO(mlsense): '):]}"
+            if note not in self.notes:
+                self.notes.append(note)
+        return lines
+
+    def _translated(self, stmt: ast.stmt, state: TrainState) -> list[str]:
+        call = method_call(stmt)
+        if call is not None and self._is_model(call[0]):
+            obj, method, node, target = call
+            made: list[str] | None = None
+            if method == "compile":
+                made = compile_lines(node, obj, self.folder, state)
+            elif method == "fit":
+                if target:  # History has no torch twin: later uses of it are marked
+                    self.derived.add(target)
+                made = fit_lines(node, obj, self.folder, state)
+            elif method == "build":
+                made = []
+            elif method == "evaluate":
+                made = evaluate_lines(node, obj, target, self.folder, state)
+            elif method == "predict":
+                made = predict_lines(node, obj, target, state, self.folder)
+            else:
+                made = other_call_lines(method, node, obj, self.folder)
+            if made is not None:
+                return made
+            return self._todo(stmt, f"{obj}.{method}(...)", f"{obj}.{method}(...) is not "
+                              "translated to PyTorch")
+        models = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and self._is_model(n.id)}
+        if models and isinstance(stmt, ast.Expr | ast.Assign | ast.AugAssign | ast.AnnAssign):
+            hoisted = hoist_calls(stmt, models, self.folder, state)
+            if hoisted is not None:
+                before, rest = hoisted
+                uses = {n.id for n in ast.walk(rest) if isinstance(n, ast.Name)}
+                if not uses & (models | self.derived):
+                    return [*before, ast.unparse(rest)]
+        reason = self._why_not(stmt)
+        if reason is not None:
+            return self._todo(stmt, self.folder.text(stmt).splitlines()[0], reason)
+        return self.folder.text(stmt).splitlines()
+
+    def _why_not(self, stmt: ast.stmt) -> str | None:
+        """Why ``stmt`` cannot be copied as written (it uses the model, Keras or a History)."""
+        if self.folder.imports.mentions_framework(stmt):
+            return "uses Keras/TensorFlow outside the recognised training patterns"
+        loads = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
+                 and isinstance(n.ctx, ast.Load)}
+        used = sorted(n for n in loads if self._is_model(n))
+        if used:
+            return f"uses the model ({used[0]}) outside the recognised training patterns"
+        if loads & self.derived:
+            return f"uses {sorted(loads & self.derived)[0]} (a Keras History)"
+        return None
+
+    def _todo(self, stmt: ast.stmt, construct: str, reason: str) -> list[str]:
         item = Unsupported(stmt.lineno, construct, reason, stmt.col_offset)
         if self.partial:
             self.unsupported.append(item)
-        else:
-            self.notes.append(f"line {stmt.lineno}: {construct}: {reason} (TODO comment)")
-        return [f"# TODO(mlsense): {line}" for line in self.folder.text(stmt).splitlines()]
+        # the note says it in the default mode too; _statement adds it from the comment line
+        text = self.folder.text(stmt).splitlines()
+        return [f"# TODO(mlsense): {reason}: {text[0]}", *(f"#   {line}" for line in text[1:])]
 
     @staticmethod
     def _torch_imports(code: str) -> list[str]:

@@ -9,6 +9,7 @@ module, an optimizer over ``model.parameters()``, and the epoch loop (full-batch
 from __future__ import annotations
 
 import ast
+import copy
 from dataclasses import dataclass, field
 
 from .model import Resolver
@@ -20,6 +21,10 @@ LOSSES = {"MSELoss": '"mse"', "L1Loss": '"mae"',
 # torch optimizer -> (Keras class, torch's default epsilon or None when Keras has none)
 OPTIMIZERS = {"Adam": ("Adam", 1e-8), "AdamW": ("AdamW", 1e-8), "RMSprop": ("RMSprop", 1e-8),
               "SGD": ("SGD", None)}
+# Tensor methods NumPy arrays lack (or that mean training): a statement using one is marked.
+_TENSOR_METHODS = frozenset({"backward", "parameters", "to", "cuda", "cpu", "item", "detach",
+                             "numpy", "float", "long", "half", "view", "unsqueeze", "size",
+                             "state_dict", "load_state_dict", "zero_grad", "step", "dim"})
 _NUMPY = {"randn": "np.random.randn({args}).astype(\"float32\")",
           "rand": "np.random.rand({args}).astype(\"float32\")",
           "zeros": "np.zeros(({args}), dtype=\"float32\")",
@@ -44,6 +49,10 @@ class TrainingTranslator:
         self.loss: dict[str, str] = {}
         self.optim: dict[str, str] = {}
         self.loaders: dict[str, tuple[str, str, str, str]] = {}
+        self.compiled: dict[str, str] = {}  # model -> the Keras loss its compile() was given
+        self.no_grad = False  # inside ``with torch.no_grad():`` (evaluation / inference)
+        self.predicted: dict[str, tuple[str, str]] = {}  # name -> (model, input) of a predict
+        self.scalars: set[str] = set()  # names holding evaluate()'s float (``.item()`` dropped)
         self.out = TrainingCode()
 
     def translate(self, stmts: list[ast.stmt]) -> TrainingCode:
@@ -52,7 +61,12 @@ class TrainingTranslator:
         return self.out
 
     def todo(self, stmt: ast.stmt, indent: str, why: str) -> None:
-        self.out.notes.append(f"line {stmt.lineno}: training code not translated ({why})")
+        used = sorted({n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
+                       and n.id in self.models and isinstance(n.ctx, ast.Load)})
+        if used and why.startswith("unrecognised"):
+            why = f"uses the model ({used[0]}) outside the recognised training patterns"
+        first = ast.unparse(stmt).splitlines()[0]
+        self.out.notes.append(f"line {stmt.lineno}: training code not translated ({why}): {first}")
         for i, text in enumerate(ast.unparse(stmt).splitlines()):
             prefix = f"# TODO(mlsense): {why}: " if i == 0 else "#   "
             self.out.lines.append(indent + prefix + text)
@@ -61,6 +75,7 @@ class TrainingTranslator:
         self.out.lines.append(indent + text)
 
     def stmt(self, stmt: ast.stmt, indent: str) -> None:
+        stmt = _DropItem(self.scalars).visit(copy.deepcopy(stmt))
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             self.assign(stmt, indent)
         elif isinstance(stmt, ast.For):
@@ -75,19 +90,22 @@ class TrainingTranslator:
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             self.call_stmt(stmt, indent)
         elif isinstance(stmt, ast.With) and "no_grad" in ast.unparse(stmt.items[0].context_expr):
-            for s in stmt.body:  # Keras inference builds no graph for gradients anyway
+            self.no_grad = True  # Keras inference builds no graph for gradients anyway
+            for s in stmt.body:
                 self.stmt(s, indent)
+            self.no_grad = False
         elif not self._mentions_torch(stmt):
             self.emit(indent, ast.unparse(stmt))
         else:
             self.todo(stmt, indent, "unrecognised PyTorch training code")
 
     def _mentions_torch(self, node: ast.AST) -> bool:
+        """Whether ``node`` uses torch, the model or a tensor-only method (not plain Python)."""
         for n in ast.walk(node):
-            if isinstance(n, ast.Name) and self.r.aliases.get(n.id, "").startswith("torch"):
+            if isinstance(n, ast.Name) and (self.r.aliases.get(n.id, "").startswith("torch") or
+                                            n.id in self.models and isinstance(n.ctx, ast.Load)):
                 return True
-            if isinstance(n, ast.Attribute) and n.attr in ("backward", "parameters", "to",
-                                                            "cuda", "item", "detach", "numpy"):
+            if isinstance(n, ast.Attribute) and n.attr in _TENSOR_METHODS:
                 return True
         return False
 
@@ -125,15 +143,45 @@ class TrainingTranslator:
             self.emit(indent, f"{target} = np.random.randint({low}, {high}, size={size})")
         elif qual and qual.endswith("DataLoader") and isinstance(value, ast.Call):
             self.loader(target, value, stmt, indent)
-        elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
-                value.func.attr in self.models | {"predict"} or (
-                    isinstance(value, ast.Call) and ast.unparse(value.func) in self.models):
-            self.emit(indent, f"{target} = {ast.unparse(value.func)}"
-                      f"({', '.join(self._data(a) for a in value.args)}, training=False)")
+        elif isinstance(value, ast.Call) and ast.unparse(value.func) in self.models:
+            self.model_call(target, value, indent)
+        elif isinstance(value, ast.Call) and ast.unparse(value.func) in self.loss and \
+                self.evaluation(target, value, indent):
+            pass
         elif not self._mentions_torch(stmt):
             self.emit(indent, ast.unparse(stmt))
         else:
             self.todo(stmt, indent, "unrecognised PyTorch expression")
+
+    def model_call(self, target: str, call: ast.Call, indent: str) -> None:
+        """``out = model(x)``: ``predict`` under ``no_grad`` (a NumPy array), else a call."""
+        model, args = ast.unparse(call.func), ", ".join(self._data(a) for a in call.args)
+        if self.no_grad and len(call.args) == 1 and not call.keywords:
+            self.predicted[target] = (model, ast.unparse(call.args[0]))
+            self.emit(indent, f"{target} = {model}.predict({args}, verbose=0)")
+        else:
+            self.emit(indent, f"{target} = {model}({args}, training=False)")
+
+    def evaluation(self, target: str, call: ast.Call, indent: str) -> bool:
+        """``val_loss = criterion(model(x), y)`` under ``no_grad`` -> ``model.evaluate(x, y)``
+        when the model was compiled with the same loss; False when that does not hold."""
+        if not self.no_grad or len(call.args) != 2:
+            return False
+        pred, y = call.args
+        if isinstance(pred, ast.Call) and ast.unparse(pred.func) in self.models \
+                and len(pred.args) == 1:
+            model, x = ast.unparse(pred.func), ast.unparse(pred.args[0])
+        elif isinstance(pred, ast.Name) and pred.id in self.predicted:
+            model, x = self.predicted[pred.id]
+        else:
+            return False
+        if self.compiled.get(model) != self.loss[ast.unparse(call.func)]:
+            return False  # evaluate() computes the compiled loss only
+        x_node = ast.parse(x, mode="eval").body
+        self.scalars.add(target)
+        self.emit(indent, f"{target} = {model}.evaluate({self._data(x_node)}, "
+                          f"{ast.unparse(y)}, batch_size=len({x}), verbose=0)")
+        return True
 
     def _data(self, node: ast.expr) -> str:
         """A model input array, transposed to channels-last when the model wants it."""
@@ -197,8 +245,26 @@ class TrainingTranslator:
             x = model_call.args[0]
             self.emit(indent, "# The PyTorch loop took one full-batch step per epoch.")
             fit = f"{self._data(x)}, {target}, epochs={epochs}, batch_size=len({ast.unparse(x)})"
+        if "print(" not in text:
+            fit += ", verbose=0"  # the PyTorch loop printed nothing
+        self.compiled[model] = loss
         self.emit(indent, f"{model}.compile(optimizer={self.optim[opt]}, loss={loss})")
         self.emit(indent, f"{model}.fit({fit})")
         if "print(" in text:
             self.out.notes.append(f"line {stmt.lineno}: prints inside the training loop were "
                                   "replaced by Keras' progress output")
+
+
+class _DropItem(ast.NodeTransformer):
+    """``loss.item()`` -> ``loss`` for names that already hold a Python float on the Keras side."""
+
+    def __init__(self, scalars: set[str]) -> None:
+        self.scalars = scalars
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "item" and not node.args and \
+                isinstance(func.value, ast.Name) and func.value.id in self.scalars:
+            return func.value
+        return node
