@@ -20,7 +20,7 @@ from .parser import UsageError, build_parser, print_error
 from .translate import cmd_translate
 
 __all__ = ["COMMANDS", "UsageError", "build_parser", "cmd_check", "cmd_rule", "cmd_rules",
-           "cmd_serve", "cmd_translate", "main"]
+           "cmd_serve", "cmd_translate", "main", "rules_markdown"]
 
 # Analysis modules (and libcst) are imported inside the commands that need them, so that
 # `--version`, `--help` and usage errors answer at once.
@@ -28,10 +28,13 @@ __all__ = ["COMMANDS", "UsageError", "build_parser", "cmd_check", "cmd_rule", "c
 
 # -- rules, rule, serve -------------------------------------------------------------------
 def cmd_rules(args: argparse.Namespace) -> int:
-    """List every rule (text table or JSON)."""
+    """List every rule (text table, JSON, or the Markdown index of docs/rules/README.md)."""
     from ...analyzers.registry import all_rules
 
     rules = all_rules()
+    if args.output_format == "markdown":
+        sys.stdout.write(rules_markdown(rules))
+        return 0
     if args.output_format == "json":
         data = [{"code": r.code, "name": r.name, "family": r.family, "severity": r.severity.label,
                  "default_enabled": r.default_enabled, "fixable": r.fixable, "url": r.url,
@@ -45,6 +48,18 @@ def cmd_rules(args: argparse.Namespace) -> int:
     for row in (header, *rows):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     return 0
+
+
+def rules_markdown(rules: list) -> str:
+    """The rule index page (docs/rules/README.md): one table row per rule, linked to its page."""
+    lines = ["# Rules", "",
+             "Generated from the registry by `mlsense rules --output-format markdown`; do not edit.",
+             "", "| Code | Name | Family | Severity | Default | Fix |", "|---|---|---|---|---|---|"]
+    for r in rules:
+        code = r.code if r.code.startswith("MLS0") else f"[{r.code}]({r.code}.md)"
+        lines.append(f"| {code} | `{r.name}` | {r.family} | {r.severity.label} | "
+                     f"{'on' if r.default_enabled else 'off'} | {'yes' if r.fixable else 'no'} |")
+    return "\n".join(lines) + "\n"
 
 
 def cmd_rule(args: argparse.Namespace) -> int:

@@ -115,7 +115,7 @@ def _add_other_parsers(sub: argparse._SubParsersAction) -> None:
     _add_verbose(serve)
 
     rules = sub.add_parser("rules", help="list every rule")
-    rules.add_argument("--output-format", choices=("text", "json"), default="text")
+    rules.add_argument("--output-format", choices=("text", "json", "markdown"), default="text")
     _add_verbose(rules)
 
     rule = sub.add_parser("rule", help="show the documentation of one rule")
