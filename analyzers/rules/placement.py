@@ -146,6 +146,8 @@ def _parallel_summary(ctx: ChunkContext,
             continue
         value = pair[1]
         results[id(value)] = name
+        if ctx.call_qualname(value) in _PARALLEL | _DISTRIBUTED:
+            continue  # the wrapper: what it wraps is judged, not the name it is bound to
         fresh = _binding(ctx, value, ctx.code_for(value) if isinstance(value, cst.Call) else "")
         bound[name] = bound.get(name, True) and fresh
     for call in calls:
@@ -196,6 +198,13 @@ class ParallelOnCpuRule(ModuleRule):
                 bound[name] = bound.get(name, True) and fresh
         for chunk, (_, _, wraps, _) in summaries:
             for w in wraps:
-                if bound.get(w.model) and w.model not in moved \
-                        and not any(r in moved for r in w.results):
+                # A move of `model` moves `model.features` too.
+                names = [p for n in (w.model, *w.results) for p in _prefixes(n)]
+                if bound.get(w.model) and not any(n in moved for n in names):
                     chunk.report(w.call, "MLS207", None, kind=w.kind, model=w.model)
+
+
+def _prefixes(name: str) -> list[str]:
+    """``a.b.c`` -> ``a``, ``a.b``, ``a.b.c``."""
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
