@@ -364,6 +364,9 @@ def translation_messages(name: str, translation: Any, report: Any, out: Path | N
             lines.append(f"verified on {devices}: {detail}")
         else:
             lines.append(f"verification failed: {getattr(report, 'message', '')}")
+        training = getattr(report, "training", None)
+        if training is not None and getattr(training, "ran", False):
+            lines.append(f"training check: {getattr(training, 'message', '')}")
         rows = getattr(report, "per_device", None) or []
         if len(rows) == 1 and getattr(report, "verified", False):
             rows = []  # the summary line already says it all

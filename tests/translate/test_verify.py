@@ -41,7 +41,7 @@ class Net(keras.Model):
 
 
 model = Net()
-model.compile(optimizer="adam", loss="mse")
+model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01, epsilon=1e-8), loss="mse")
 '''
 
 TORCH_SEQ = '''
@@ -49,6 +49,13 @@ import torch
 from torch import nn
 
 model = nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 1))
+loss_fn = nn.MSELoss()
+optimizer = torch.optim.Adam(model.parameters(), lr=0.001, eps=1e-7)
+for epoch in range(10):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
 '''
 
 

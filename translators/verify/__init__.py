@@ -21,14 +21,16 @@ from .process import Progress, VerificationAborted, VerificationWorker, shared_w
 from .report import (
     DeviceResult,
     LayerError,
+    TrainingResult,
     VerificationReport,
     build_report,
     device_result,
     layer_errors,
+    training_result,
 )
 
-__all__ = ["DeviceResult", "LayerError", "Progress", "VerificationAborted", "VerificationReport",
-           "VerificationWorker", "shared_worker", "verify_translation"]
+__all__ = ["DeviceResult", "LayerError", "Progress", "TrainingResult", "VerificationAborted",
+           "VerificationReport", "VerificationWorker", "shared_worker", "verify_translation"]
 
 
 def _legs(device: str) -> list[tuple[str, str]]:
@@ -62,6 +64,7 @@ class _Run:
     layers: list[LayerError] = field(default_factory=list)
     onnx_result: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    training: TrainingResult | None = None
 
     def leg(self, dev: str, backend: str) -> None:
         """Run one (device, Keras backend) leg and record its row, or why it was skipped."""
@@ -85,6 +88,7 @@ class _Run:
         self.rows[-1].timings.update(worker_ready_s=round(t_ready, 3), **cold)
         res = reply.get("result") or {}
         self.onnx_result = self.onnx_result or res.get("onnx")
+        self.training = self.training or training_result(res.get("training"))
         self.notes += [n for n in res.get("notes", []) if n not in self.notes]
         if res.get("per_layer") and not self.layers:
             self.layers = layer_errors(res["per_layer"], self.atol, self.rtol)
@@ -95,13 +99,16 @@ def verify_translation(source_path: str, translation: Translation, device: str =
                        seed: int = 0, source_text: str | None = None,
                        worker: VerificationWorker | None = None,
                        cancel: threading.Event | None = None,
-                       progress: Progress | None = None, onnx: bool = True) -> VerificationReport:
+                       progress: Progress | None = None, onnx: bool = True,
+                       training: bool = True) -> VerificationReport:
     """Run the source model and its translation on the same inputs and compare the outputs.
 
     ``device``: ``cpu`` (torch + Keras on TensorFlow), ``cuda`` (torch on CUDA with TF32 off +
     Keras on the torch backend, and on JAX where installed), ``all``, or one explicit leg
     ``DEVICE/KERAS_BACKEND`` (``cpu/torch`` runs the CUDA code path on a machine without GPU). Without ``worker`` a
-    one-shot subprocess is used. Timeouts and cancellation kill the worker and come back as an
+    one-shot subprocess is used. ``training``: when the source has training code, also run 1
+    and 3 optimisation steps on both sides (each with its own loss and optimizer) and compare
+    the losses and updated weights (atol 1e-4, rtol 1e-3). Timeouts and cancellation kill the worker and come back as an
     unverified report with a clear message, never as an exception.
     """
     start = time.monotonic()
@@ -116,7 +123,7 @@ def verify_translation(source_path: str, translation: Translation, device: str =
     pool = worker or VerificationWorker(idle_timeout=0)
     payload = {"op": "verify", "source_path": os.path.abspath(source_path),
                "source_text": source_text, "translation": translation.as_dict(), "atol": atol,
-               "rtol": rtol, "seed": seed}
+               "rtol": rtol, "seed": seed, "training": training}
     run = _Run(pool, payload, start + timeout, cancel, progress, onnx, atol, rtol)
     try:
         for dev, backend in _legs(device):
@@ -131,7 +138,7 @@ def verify_translation(source_path: str, translation: Translation, device: str =
         if own:
             pool.close()
     return build_report(run.rows, run.layers, run.onnx_result, run.notes, atol, start, device,
-                        rtol)
+                        rtol, run.training)
 
 
 def _cuda_skip_reason(pool: VerificationWorker, backend: str, deadline: float,

@@ -88,7 +88,7 @@ def _make_inputs(specs: list[dict[str, Any]], seed: int) -> list[np.ndarray]:
     return arrays
 
 
-def _permute(array: np.ndarray, perm: list[int] | None, inverse: bool = False) -> np.ndarray:
+def permute(array: np.ndarray, perm: list[int] | None, inverse: bool = False) -> np.ndarray:
     if not perm:
         return array
     if len(perm) != array.ndim:
@@ -137,6 +137,7 @@ class Models:
             self.req["source_text"], src_path))
         tgt_ns, _ = _stage("run translated definitions", lambda: _exec_definitions(
             self.tr["target_code"], f"<mlsense translation of {os.path.basename(src_path)}>"))
+        self.src_ns, self.tgt_ns = src_ns, tgt_ns  # the training check evaluates in them
         self.source = _stage("build source model", lambda: eval(self.tr["source_model"], src_ns))
         self.target = _stage("build target model", lambda: eval(self.tr["target_model"], tgt_ns))
         self.torch_model = self.source if self.from_torch else self.target
@@ -146,7 +147,7 @@ class Models:
                              f"{type(self.torch_model).__name__}, not a torch.nn.Module")
         self.torch_model = self.torch_model.to(self.device).eval()
         self.src_inputs = _make_inputs(self.tr["inputs"], self.req.get("seed", 0))
-        self.tgt_inputs = [_permute(a, s.get("to_target"))
+        self.tgt_inputs = [permute(a, s.get("to_target"))
                            for a, s in zip(self.src_inputs, self.tr["inputs"], strict=True)]
         _stage("build Keras model", lambda: self.run_keras())  # creates the Keras weights
         self._copy_all()
@@ -197,6 +198,6 @@ class Models:
         k_out = _stage("run Keras model", self.run_keras)
         src, tgt = (t_out, k_out) if self.from_torch else (k_out, t_out)
         specs = self.tr.get("outputs") or []
-        back = [_permute(a, specs[i].get("to_target") if i < len(specs) else None, inverse=True)
+        back = [permute(a, specs[i].get("to_target") if i < len(specs) else None, inverse=True)
                 for i, a in enumerate(tgt)]
         return src, back

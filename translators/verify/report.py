@@ -36,6 +36,47 @@ class LayerError:
 
 
 @dataclass
+class TrainingResult:
+    """The training check: the same batches through each side's loss and optimizer.
+
+    ``torch_loss`` / ``keras_loss``: each step's loss (computed before that step's update, as
+    both frameworks report it); ``steps``: after which steps the weights were compared, with the
+    largest difference of a mapped trainable weight and where it was.
+    """
+
+    ran: bool
+    verified: bool = False
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    torch_loss: list[float] = field(default_factory=list)
+    keras_loss: list[float] = field(default_factory=list)
+    max_weight_error: float | None = None
+    atol: float = 1e-4
+    rtol: float = 1e-3
+    message: str = ""
+    notes: list[str] = field(default_factory=list)
+    duration_s: float | None = None
+
+
+def training_result(data: dict[str, Any] | None) -> TrainingResult | None:
+    """The worker's training dict as a :class:`TrainingResult` with its one-line message."""
+    if data is None:
+        return None
+    known = {k: data[k] for k in TrainingResult.__dataclass_fields__ if k in data}
+    result = TrainingResult(**known)
+    if result.ran and not result.message:
+        worst = max(result.steps, key=lambda s: s["max_weight_error"]) if result.steps else {}
+        losses = ", ".join(f"{a:.6g}/{b:.6g}" for a, b in zip(result.torch_loss,
+                                                              result.keras_loss, strict=False))
+        result.message = (f"{'verified' if result.verified else 'FAILED'} over "
+                          f"{len(result.torch_loss)} steps (atol {result.atol:g}, rtol "
+                          f"{result.rtol:g}): losses torch/keras {losses}; max weight error "
+                          f"{_fmt(result.max_weight_error)}"
+                          + (f" at {worst.get('worst')}" if not result.verified and worst
+                             else ""))
+    return result
+
+
+@dataclass
 class VerificationReport:
     """What verification found; ``verified`` is True only if every device that ran agreed."""
 
@@ -51,6 +92,7 @@ class VerificationReport:
     notes: list[str] = field(default_factory=list)
     atol: float = 1e-4
     rtol: float = 1e-4
+    training: TrainingResult | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,8 +165,9 @@ def _summary(rows: list[DeviceResult], layers: list[LayerError], atol: float) ->
 
 def build_report(rows: list[DeviceResult], layers: list[LayerError], onnx: dict[str, Any] | None,
                  notes: list[str], atol: float, start: float, device: str,
-                 rtol: float = 1e-4) -> VerificationReport:
-    """The report over every leg: verified only if each leg that ran agreed."""
+                 rtol: float = 1e-4, training: TrainingResult | None = None) -> VerificationReport:
+    """The report over every leg: verified only if each leg that ran agreed, and the training
+    check (when the source trains) too."""
     ran = [r for r in rows if not r.skipped]
     abs_errs = [r.max_abs_error for r in ran if r.max_abs_error is not None]
     rel_errs = [r.max_rel_error for r in ran if r.max_rel_error is not None]
@@ -134,9 +177,14 @@ def build_report(rows: list[DeviceResult], layers: list[LayerError], onnx: dict[
     message = _summary(rows, layers, atol)
     if onnx is not None:
         message += f"; onnx: {onnx.get('message', '')}"
+    if training is not None and training.ran:
+        verified = verified and training.verified
+        message += f"; training: {training.message}"
+        if not training.verified and message.startswith("verified"):
+            message = "NOT verified" + message[len("verified"):]
     return VerificationReport(verified=verified, max_abs_error=max(abs_errs) if abs_errs else None,
                               max_rel_error=max(rel_errs) if rel_errs else None,
                               devices=sorted({r.device for r in ran}), per_device=rows,
                               per_layer=layers, onnx=onnx, message=message,
                               duration_s=round(time.monotonic() - start, 3), notes=notes,
-                              atol=atol, rtol=rtol)
+                              atol=atol, rtol=rtol, training=training)

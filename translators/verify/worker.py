@@ -36,6 +36,7 @@ if __name__ == "__main__" and not __package__:
 
 from .compare import compare, onnx_check, per_layer_errors  # noqa: E402
 from .models import Models, Send, StageError, describe_exception  # noqa: E402
+from .training import training_check  # noqa: E402
 
 __all__ = ["main", "verify"]
 
@@ -75,6 +76,18 @@ def verify(req: dict[str, Any], send: Send) -> dict[str, Any]:
         t0 = time.perf_counter()
         result["onnx"] = onnx_check(models, atol, rtol)
         timings["onnx_s"] = time.perf_counter() - t0
+    if req.get("training", True):
+        send({"progress": "training both models for a few steps"})
+        t0 = time.perf_counter()
+        try:
+            result["training"] = training_check(models, req.get("train_atol", 1e-4),
+                                                req.get("train_rtol", 1e-3))
+        except StageError as exc:
+            result["training"] = {"ran": True, "verified": False, "message": str(exc)}
+        except Exception as exc:  # noqa: BLE001 - a user-code failure is the check's result
+            result["training"] = {"ran": True, "verified": False,
+                                  "message": f"training check failed: {describe_exception(exc)}"}
+        timings["training_s"] = time.perf_counter() - t0
     result["timings"] = timings
     return result
 

@@ -1,0 +1,145 @@
+"""The training recipe of a script, read from its source: which loss and optimizer it trains with.
+
+Keras: the ``model.compile(optimizer=..., loss=...)`` call. PyTorch: the loop that calls
+``loss.backward()``: its optimizer (the object whose ``step()`` it calls, as constructed at its
+assignment), and its loss expression with the model's output replaced by ``__pred`` (so
+``criterion(model(x), y)`` and ``loss_fn(pred, yb.view_as(pred))`` both become a function of the
+prediction and the target). Names bound to another expression at module level are inlined
+(``opt = keras.optimizers.Adam(1e-3)``; ``model.compile(optimizer=opt)``), because the verifier
+executes definitions only and optimizers are not among them. Pure ``ast``: no framework here.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+PRED = "__pred"
+
+
+@dataclass
+class Recipe:
+    """How one script trains; the expressions are evaluated in the script's namespace."""
+
+    framework: str
+    model_var: str
+    optimizer: str | None  # None: Keras' default (rmsprop)
+    loss: str  # Keras: the loss argument; PyTorch: an expression of __pred and the target
+    line: int
+
+
+class RecipeError(ValueError):
+    """The script trains, but not in a way the training check can reproduce (with its line)."""
+
+
+def _assignments(tree: ast.Module) -> dict[str, ast.expr]:
+    found: dict[str, ast.expr] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+                node.targets[0], ast.Name):
+            found.setdefault(node.targets[0].id, node.value)
+    return found
+
+
+def _inline(node: ast.expr, assigned: dict[str, ast.expr]) -> str:
+    if isinstance(node, ast.Name) and node.id in assigned and isinstance(assigned[node.id],
+                                                                          ast.Call):
+        return ast.unparse(assigned[node.id])
+    return ast.unparse(node)
+
+
+def _arg(call: ast.Call, name: str, pos: int) -> ast.expr | None:
+    for k in call.keywords:
+        if k.arg == name:
+            return k.value
+    return call.args[pos] if pos < len(call.args) else None
+
+
+def keras_recipe(tree: ast.Module, model_var: str | None) -> Recipe | None:
+    """The ``compile`` call of ``model_var`` (or of the only compiled model); None without one."""
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+             and isinstance(n.func, ast.Attribute) and n.func.attr == "compile"
+             and isinstance(n.func.value, ast.Name)]
+    mine = [c for c in calls if model_var is None or
+            isinstance(c.func, ast.Attribute) and ast.unparse(c.func.value) == model_var]
+    call = mine[0] if mine else (calls[0] if calls else None)
+    if call is None:
+        return None
+    assert isinstance(call.func, ast.Attribute)
+    assigned = _assignments(tree)
+    loss, opt = _arg(call, "loss", 1), _arg(call, "optimizer", 0)
+    if loss is None:
+        raise RecipeError(f"line {call.lineno}: compile() without a loss")
+    return Recipe("keras", ast.unparse(call.func.value),
+                  _inline(opt, assigned) if opt is not None else None,
+                  _inline(loss, assigned), call.lineno)
+
+
+class _PredSubst(ast.NodeTransformer):
+    def __init__(self, model: str, preds: set[str]) -> None:
+        self.model, self.preds = model, preds
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        if isinstance(node.func, ast.Name) and node.func.id == self.model:
+            return ast.Name(PRED, ast.Load())
+        self.generic_visit(node)
+        return node
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return ast.Name(PRED, ast.Load()) if node.id in self.preds else node
+
+
+def _method_owner(loop: ast.AST, method: str) -> str | None:
+    for n in ast.walk(loop):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and \
+                n.func.attr == method and isinstance(n.func.value, ast.Name):
+            return n.func.value.id
+    return None
+
+
+def torch_recipe(tree: ast.Module) -> Recipe | None:
+    """The loop calling ``backward()``: its optimizer and loss; None when the script has none."""
+    loop = next((n for n in ast.walk(tree) if isinstance(n, ast.For | ast.While)
+                 and _method_owner(n, "backward")), None)
+    if loop is None:
+        return None
+    where = f"line {loop.lineno}"
+    opt_name, loss_name = _method_owner(loop, "step"), _method_owner(loop, "backward")
+    assigned = _assignments(tree)
+    opt = assigned.get(opt_name or "")
+    if not isinstance(opt, ast.Call):
+        raise RecipeError(f"{where}: the training loop's optimizer is not built by a call")
+    owner = next((n.func.value for n in ast.walk(opt) if isinstance(n, ast.Call)
+                  and isinstance(n.func, ast.Attribute) and n.func.attr == "parameters"), None)
+    if not isinstance(owner, ast.Name):
+        raise RecipeError(f"{where}: the optimizer is not built over model.parameters()")
+    model = owner.id
+    loss_value = next((n.value for n in ast.walk(loop) if isinstance(n, ast.Assign)
+                       and [ast.unparse(t) for t in n.targets] == [loss_name]), None)
+    if loss_value is None:
+        raise RecipeError(f"{where}: no assignment of the loss {loss_name} in the loop")
+    preds = {n.targets[0].id for n in ast.walk(loop) if isinstance(n, ast.Assign)
+             and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+             and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name)
+             and n.value.func.id == model}
+    expr = _PredSubst(model, preds).visit(ast.parse(ast.unparse(loss_value), mode="eval"))
+    if PRED not in {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}:
+        raise RecipeError(f"{where}: the loss does not use the model's output")
+    return Recipe("pytorch", model, ast.unparse(opt), ast.unparse(expr.body), loss_value.lineno)
+
+
+def find_recipe(source: str, framework: str, model_expr: str) -> Recipe | None:
+    """The recipe of ``source`` (a ``framework`` script); None when it has no training code.
+
+    Raises :class:`RecipeError` when it trains in a way the check cannot reproduce.
+    """
+    tree = ast.parse(source)
+    if framework == "keras":
+        return keras_recipe(tree, model_expr if model_expr.isidentifier() else None)
+    return torch_recipe(tree)
+
+
+def free_names(expr: str) -> list[str]:
+    """Names an expression reads, in order, without ``__pred``."""
+    names = [n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)]
+    return [n for n in dict.fromkeys(names) if n != PRED]

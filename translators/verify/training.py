@@ -1,0 +1,166 @@
+"""The training check, in the worker: a few optimisation steps on both sides, compared.
+
+After the forward check both models hold the same weights. Each side builds its loss and
+optimizer as its script does (:mod:`.recipe`, evaluated in the executed definitions), both get
+the same seeded batches in the same order, and after steps 1 and 3 the losses and the updated
+weights (the Keras ones brought to torch's layout through the weight map) are compared. Dropout
+is switched off on both sides: its random masks cannot match.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from ..weights import keras_state, to_torch
+from .models import Models, StageError, flatten_outputs, permute, resolve_keras_path
+from .recipe import PRED, Recipe, RecipeError, find_recipe, free_names
+
+STEPS = 3
+CHECKED = (1, 3)
+TRAIN_BATCH = 8
+_CLASS_LOSSES = ("CrossEntropyLoss", "NLLLoss")
+_BINARY_LOSSES = ("BCELoss", "BCEWithLogitsLoss")
+
+
+def _recipes(models: Models) -> tuple[Recipe | None, Recipe | None]:
+    tr, req = models.tr, models.req
+    src = find_recipe(req["source_text"], tr["source_framework"], tr["source_model"])
+    if src is None:
+        return None, None
+    try:
+        tgt = find_recipe(tr["target_code"], tr["target_framework"], tr["target_model"])
+    except RecipeError as exc:
+        raise StageError("training check", f"translated training code: {exc}") from exc
+    if tgt is None:
+        raise StageError("training check", "the source trains, the translation has no "
+                                           "training code (see its TODO comments)")
+    return src, tgt
+
+
+def _torch_side(models: Models, recipe: Recipe, ns: dict[str, Any]) -> tuple[Any, Any, str]:
+    torch = models.torch
+    env = {**ns, recipe.model_var: models.torch_model}
+    optimizer = eval(recipe.optimizer or "", env)  # noqa: S307 - the script's own expression
+    candidates = [n for n in free_names(recipe.loss)
+                  if n not in ns or isinstance(ns[n], torch.Tensor | np.ndarray)]
+    if len(candidates) != 1:
+        raise StageError("training check", f"cannot tell the target in the loss "
+                         f"{recipe.loss.replace(PRED, 'prediction')} (line {recipe.line})")
+    loss_fn = eval(f"lambda {PRED}, {candidates[0]}: {recipe.loss}", env)  # noqa: S307
+    kind = next((type(v).__name__ for k, v in ns.items() if k in free_names(recipe.loss)
+                 and isinstance(v, torch.nn.Module) and type(v).__module__.startswith(
+                     "torch.nn.modules.loss")), "")
+    return optimizer, loss_fn, kind
+
+
+def _keras_compile(models: Models, recipe: Recipe, ns: dict[str, Any]) -> None:
+    opt = eval(recipe.optimizer, ns) if recipe.optimizer else "rmsprop"  # noqa: S307
+    loss = eval(recipe.loss, ns)  # noqa: S307 - the script's own expression
+    models.keras_model.compile(optimizer=opt, loss=loss, jit_compile=False)
+
+
+def _no_dropout(models: Models) -> bool:
+    found = False
+    for m in models.torch_model.modules():
+        if type(m).__name__.startswith(("Dropout", "AlphaDropout")):
+            m.p, found = 0.0, True
+    for layer in models.keras_model._flatten_layers():  # noqa: SLF001 - every nested layer
+        if "Dropout" in type(layer).__name__:
+            layer.rate, found = 0.0, True
+    return found
+
+
+def _batches(models: Models, kind: str, keras_loss: str) -> list[tuple[list[Any], Any, Any]]:
+    """(torch inputs, torch target, Keras (inputs, target)) per step, seeded, in order."""
+    torch = models.torch
+    rng = np.random.default_rng(models.req.get("seed", 0) + 1)
+    specs = models.tr["inputs"]
+    out_spec = (models.tr.get("outputs") or [{}])[0].get("to_target")
+    batches = []
+    for _ in range(STEPS):
+        src = []
+        for spec in specs:
+            shape = (TRAIN_BATCH, *spec["shape"])
+            src.append(rng.integers(0, int(spec.get("vocab") or 2), size=shape).astype(np.int64)
+                       if spec.get("dtype", "float32").startswith("int")
+                       else rng.standard_normal(shape).astype(np.float32))
+        tgt = [permute(a, s.get("to_target")) for a, s in zip(src, specs, strict=True)]
+        t_in, k_in = (src, tgt) if models.from_torch else (tgt, src)
+        xs = [torch.from_numpy(a).to(models.device) for a in t_in]
+        with torch.no_grad():
+            shape = tuple(flatten_outputs(models.torch_model(*xs))[0].shape)
+        if kind in _CLASS_LOSSES or "sparse" in keras_loss:
+            y_t = rng.integers(0, shape[-1], size=shape[:-1]).astype(np.int64)
+            y_k = y_t
+        else:
+            y_t = (rng.integers(0, 2, size=shape) if kind in _BINARY_LOSSES or "binary" in
+                   keras_loss else rng.standard_normal(shape)).astype(np.float32)
+            y_k = permute(y_t, out_spec, inverse=not models.from_torch) if out_spec else y_t
+        batches.append((xs, torch.from_numpy(y_t).to(models.device), (k_in, y_k)))
+    return batches
+
+
+def _weight_errors(models: Models, atol: float, rtol: float) -> tuple[float, bool, str]:
+    """(max abs difference of the mapped trainable weights, all close, the worst tensor)."""
+    modules = dict(models.torch_model.named_modules())
+    worst, close, where = 0.0, True, ""
+    for wt in models.tr["weight_map"]:
+        module = modules[wt["torch_path"]]
+        layer = resolve_keras_path(models.keras_model, wt["keras_path"])
+        k_vars = {k: np.asarray(models.keras.ops.convert_to_numpy(v))
+                  for k, v in keras_state(layer).items()}
+        as_torch = to_torch(wt["kind"], k_vars, wt["params"])
+        for name, param in module.named_parameters():
+            if name not in as_torch:
+                continue
+            t = param.detach().cpu().numpy().astype(np.float64)
+            k = np.asarray(as_torch[name], dtype=np.float64).reshape(t.shape)
+            err = float(np.abs(t - k).max()) if t.size else 0.0
+            close = close and bool(np.allclose(k, t, atol=atol, rtol=rtol))
+            if err >= worst:
+                worst, where = err, f"{wt['torch_path']}.{name} (line {wt['line']})"
+    return worst, close, where
+
+
+def training_check(models: Models, atol: float = 1e-4, rtol: float = 1e-3) -> dict[str, Any]:
+    """Run the steps on both sides and compare; the result dict goes into the report."""
+    start = time.perf_counter()
+    try:
+        src, tgt = _recipes(models)
+    except RecipeError as exc:
+        raise StageError("training check", f"source training code: {exc}") from exc
+    if src is None or tgt is None:
+        return {"ran": False, "message": "no training code in the source"}
+    t_recipe, k_recipe = (src, tgt) if models.from_torch else (tgt, src)
+    t_ns, k_ns = (models.src_ns, models.tgt_ns) if models.from_torch else (
+        models.tgt_ns, models.src_ns)
+    optimizer, loss_fn, kind = _torch_side(models, t_recipe, t_ns)
+    _keras_compile(models, k_recipe, k_ns)
+    notes = ["dropout switched off on both sides"] if _no_dropout(models) else []
+    models.torch_model.train()
+    result: dict[str, Any] = {"ran": True, "steps": [], "atol": atol, "rtol": rtol,
+                              "notes": notes, "torch_loss": [], "keras_loss": []}
+    for step, (xs, y_t, (k_in, y_k)) in enumerate(_batches(models, kind, k_recipe.loss), 1):
+        optimizer.zero_grad()
+        loss = loss_fn(flatten_outputs(models.torch_model(*xs))[0], y_t)
+        loss.backward()
+        optimizer.step()
+        k_x = k_in[0] if len(k_in) == 1 else list(k_in)
+        k_loss = models.keras_model.train_on_batch(k_x, y_k)
+        result["torch_loss"].append(float(loss.item()))
+        result["keras_loss"].append(float(np.ravel(k_loss)[0]))
+        if step in CHECKED:
+            err, close, where = _weight_errors(models, atol, rtol)
+            lt, lk = result["torch_loss"][-1], result["keras_loss"][-1]
+            result["steps"].append({"step": step, "max_weight_error": err, "worst": where,
+                                    "weights_close": close,
+                                    "loss_close": abs(lt - lk) <= atol + rtol * abs(lt)})
+    losses_close = all(abs(a - b) <= atol + rtol * abs(a)
+                       for a, b in zip(result["torch_loss"], result["keras_loss"], strict=True))
+    result["verified"] = losses_close and all(s["weights_close"] for s in result["steps"])
+    result["max_weight_error"] = max(s["max_weight_error"] for s in result["steps"])
+    result["duration_s"] = round(time.perf_counter() - start, 3)
+    return result
