@@ -53,6 +53,8 @@ class ClassFact:
     layers: dict[str, tuple[cst.CSTNode, int | None]] = field(default_factory=dict)
     statements: list[StatementFact] = field(default_factory=list)
     applied: dict[str, list[Shape | None]] = field(default_factory=dict)  # attr -> outputs
+    fed: dict[str, list[Shape | None]] = field(default_factory=dict)  # attr -> inputs
+    constructors: dict[str, cst.Call] = field(default_factory=dict)  # attr -> its layer call
 
     @property
     def total(self) -> int | None:
@@ -320,6 +322,7 @@ class _ClassWalk:
                 else:
                     continue
                 self.calls[attr] = (name, small.value)
+                self.fact.constructors[attr] = small.value
                 self.ctor_env[attr] = dict(self.env)  # the values as they were here
                 self.fact.layers[attr] = (small, params)
 
@@ -398,6 +401,7 @@ class _ClassWalk:
             return None
         name, ctor = self.calls[attr]
         env = self.ctor_env.get(attr)
+        self.fact.fed.setdefault(attr, []).append(shape)
         out: Shape | None
         try:
             if name in TORCH_SEQUENTIAL:

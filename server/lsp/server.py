@@ -28,6 +28,7 @@ from ... import __version__
 from ...analyzers import Config
 from .actions import FIX_ALL_KIND, TRANSLATE_COMMAND, ActionBuilder
 from .cells import NOTEBOOK_SELECTOR
+from .completion import TRIGGERS, size_completions
 from .diagnostics import AnalyzedVersion, DiagnosticsEngine, OpenDocument
 from .hover import hover_at
 from .inlay import inlay_hints
@@ -502,6 +503,22 @@ def _register_requests(server: MlsenseLanguageServer) -> None:
             return []  # not analysed: disabled, or too large
         return inlay_hints(analyzed.parse, analyzed.lines, ls.engine.encoder, ls.settings,
                            params.range)
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION,
+                    types.CompletionOptions(trigger_characters=TRIGGERS))
+    async def completion(ls: MlsenseLanguageServer,
+                         params: types.CompletionParams) -> types.CompletionList | None:
+        uri = params.text_document.uri
+        state = ls.engine.documents.get(uri)
+        if state is None or ls.notebooks.owns(uri):
+            return None
+        analyzed = await ls.engine.current(state)  # the text the client has, analysed
+        if analyzed is None or analyzed.parse is None:
+            return None
+        items = size_completions(analyzed.parse, analyzed.lines, ls.engine.encoder,
+                                 params.position)
+        # Incomplete: the answer depends on the text typed next, not only on a prefix.
+        return types.CompletionList(is_incomplete=True, items=items) if items else None
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
     async def code_lens(ls: MlsenseLanguageServer,
