@@ -64,26 +64,28 @@ def _unconditional_calls(stmts: list[cst.CSTNode]) -> Iterator[cst.Call]:
                     yield from _unconditional_calls(list(suite.body))
 
 
-def _cuda_summary(ctx: ChunkContext) -> tuple[cst.Call | None, bool]:
-    """The first unconditional hard-coded CUDA call of the statement, and whether the
-    statement checks which devices exist."""
+def _cuda_summary(ctx: ChunkContext) -> tuple[cst.Call | None, bool, bool]:
+    """The first unconditional hard-coded CUDA call of the statement, whether the statement
+    checks which devices exist, and whether it makes the file a script (``__main__``,
+    ``argparse``)."""
     text = ctx.chunk.text
+    script = "__main__" in text or "argparse" in text
     checks = any(w in text for w in _CHECKS)
     if checks or "cuda" not in text:
-        return None, checks
+        return None, checks, script
     first = next((c for c in _unconditional_calls(list(ctx.module.body))
                   if _hard_coded(ctx, c)), None)
-    return first, False
+    return first, False, script
 
 
 @register
 class HardCodedCudaRule(ModuleRule):
-    """CUDA hard-coded with no check that a GPU exists anywhere in the file."""
+    """CUDA hard-coded in a script with no check that a GPU exists anywhere in the file."""
 
     family = "device-placement"
     rules = (
         RuleInfo("MLS206", "cuda-without-availability-check",
-                 "CUDA is hard-coded here and nothing in this file checks that a GPU exists: "
+                 "CUDA is hard-coded here and nothing in this script checks that a GPU exists: "
                  "the script fails on a machine without one; choose the device with "
                  "`torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\")`",
                  Severity.INFORMATION),
@@ -93,14 +95,16 @@ class HardCodedCudaRule(ModuleRule):
         if not self.ctx.imports.imports_any("torch"):
             return
         first: tuple[ChunkContext, cst.Call] | None = None
+        script = False
         for chunk in self.ctx.chunks:
-            call, checks = self.ctx.memo(chunk, "cuda-hard-coded",
-                                         functools.partial(_cuda_summary, chunk))
+            call, checks, makes_script = self.ctx.memo(chunk, "cuda-hard-coded",
+                                                       functools.partial(_cuda_summary, chunk))
             if checks:
                 return
+            script |= makes_script
             if call is not None and first is None:
                 first = (chunk, call)
-        if first is not None:
+        if first is not None and script:
             first[0].report(first[1], "MLS206")
 
 

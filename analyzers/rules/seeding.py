@@ -1,0 +1,82 @@
+"""Randomness in a training script that never seeds (MLS115, off by default): ``torch.randn``,
+``np.random.*``, ``random.*`` with no seed set anywhere in the file. A module rule: the seed
+may be set in any statement. Each statement's summary is memoized."""
+
+from __future__ import annotations
+
+import functools
+
+import libcst as cst
+
+from ..context import ChunkContext
+from ..findings import Severity
+from ..registry import ModuleRule, RuleInfo, register
+from ..walk import iter_nodes
+
+_TORCH_RANDOM = frozenset(f"torch.{n}" for n in (
+    "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "rand_like",
+    "randn_like", "randint_like"))
+_PYTHON_RANDOM = frozenset(f"random.{n}" for n in (
+    "random", "randint", "randrange", "choice", "choices", "shuffle", "sample", "uniform",
+    "gauss", "normalvariate"))
+# numpy.random functions that do not draw numbers (or take the seed).
+_NUMPY_NOT_DRAWS = frozenset(("seed", "RandomState", "default_rng", "Generator", "SeedSequence",
+                              "get_state", "set_state", "PCG64", "MT19937", "Philox", "SFC64",
+                              "BitGenerator"))
+# Statement text that shows training (what the rule is about) and text that shows a seed.
+_TRAINING = (".backward(", ".fit(", "optimizer", "train_step")
+
+
+def _draws(ctx: ChunkContext, call: cst.Call) -> bool:
+    q = ctx.call_qualname(call)
+    if q is None:
+        return False
+    if q in _TORCH_RANDOM or q in _PYTHON_RANDOM:
+        return True
+    if q == "numpy.random.default_rng":
+        return not call.args  # an unseeded generator
+    return q.startswith("numpy.random.") and q.count(".") == 2 \
+        and q.rpartition(".")[2] not in _NUMPY_NOT_DRAWS
+
+
+def _summarize(ctx: ChunkContext) -> tuple[cst.Call | None, bool, bool]:
+    """The statement's first draw of random numbers, whether it seeds, whether it trains."""
+    text = ctx.chunk.text
+    seeds = "seed" in text.lower()
+    trains = any(w in text for w in _TRAINING)
+    if seeds or "rand" not in text and "normal" not in text and "choice" not in text \
+            and "shuffle" not in text and "sample" not in text and "uniform" not in text:
+        return None, seeds, trains
+    first = next((n for n in iter_nodes([ctx.module])
+                  if isinstance(n, cst.Call) and _draws(ctx, n)), None)
+    return first, seeds, trains
+
+
+@register
+class UnseededRandomnessRule(ModuleRule):
+    """A training script draws random numbers and never sets a seed."""
+
+    family = "reproducibility"
+    rules = (
+        RuleInfo("MLS115", "unseeded-randomness",
+                 "this training script draws random numbers but never sets a seed: every run "
+                 "starts from different weights, data order and augmentations, so results "
+                 "cannot be reproduced; seed `random`, `numpy` and `torch` once at start-up",
+                 Severity.INFORMATION, default_enabled=False),
+    )
+
+    def check(self) -> None:
+        if not self.ctx.imports.imports_any("torch", "numpy", "random"):
+            return
+        first: tuple[ChunkContext, cst.Call] | None = None
+        trains = False
+        for chunk in self.ctx.chunks:
+            call, seeds, chunk_trains = self.ctx.memo(chunk, "unseeded-randomness",
+                                                      functools.partial(_summarize, chunk))
+            if seeds:
+                return
+            trains |= chunk_trains
+            if call is not None and first is None:
+                first = (chunk, call)
+        if first is not None and trains:
+            first[0].report(first[1], "MLS115")
