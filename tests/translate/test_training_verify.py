@@ -104,3 +104,24 @@ def test_cli_prints_the_training_check() -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = next(x for x in proc.stderr.splitlines() if x.startswith("training check:"))
     assert "verified over 3 steps" in line and "max weight error" in line
+
+
+FIXTURES = sorted((ROOT / "tests" / "fixtures" / "translate" / "training").glob("*.py"))
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[f.stem for f in FIXTURES])
+def test_training_fixtures_train_the_same(fixture: Path, worker: VerificationWorker) -> None:
+    """CrossEntropy <-> sparse crossentropy from logits, MAE, SGD with momentum, AdamW."""
+    to = "keras" if fixture.name.startswith("torch_") else "pytorch"
+    report = verify_translation(str(fixture), translate(fixture.read_text(), to), worker=worker,
+                                onnx=False)
+    assert report.verified, report.message
+    assert report.training is not None and report.training.verified
+    assert report.training.max_weight_error is not None
+    assert report.training.max_weight_error < 5e-5, report.training.message
+
+
+def test_adamw_keeps_torch_weight_decay() -> None:
+    code = translate((FIXTURES[0].parent / "torch_classifier_ce.py").read_text(),
+                     "keras").target_code
+    assert "keras.optimizers.AdamW(learning_rate=0.01, weight_decay=0.01" in code

@@ -204,6 +204,8 @@ class TrainingTranslator:
                 has_eps = True
             elif kw.arg in ("momentum", "weight_decay", "nesterov"):
                 opts.append(f"{kw.arg}={ast.unparse(kw.value)}")
+        if name == "AdamW" and not any(kw.arg == "weight_decay" for kw in call.keywords):
+            opts.append("weight_decay=0.01")  # torch's default; Keras' AdamW uses 0.004
         if eps is not None and not has_eps:
             opts.append(f"epsilon={eps}")  # Keras defaults to 1e-7, torch to 1e-8
         return f"keras.optimizers.{keras_name}({', '.join(o for o in opts if o)})"
