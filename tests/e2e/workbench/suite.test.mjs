@@ -28,6 +28,7 @@ net = nn.Sequential(
 )
 out = net(torch.zeros(8, 3, 32, 32))
 `;
+const TYPING = SEQUENTIAL.replace("nn.Linear(16 * 16 * 16, 10)", "nn.Linear()");
 const NOTEBOOK = JSON.stringify({
   cells: [
     { cell_type: "code", execution_count: null, metadata: {}, outputs: [], source: ["import numpy as np\n", "from tensorflow import keras\n", "from tensorflow.keras.layers import Dense\n"] },
@@ -45,6 +46,7 @@ function seedWorkspace(name) {
     "torch_regression.py": join(EXAMPLES, "torch_regression.py"),
     "keras_regression.py": join(EXAMPLES, "keras_regression.py"),
     "conv_net.py": SEQUENTIAL,
+    "typing_net.py": TYPING,
     "analysis.ipynb": NOTEBOOK,
   });
 }
@@ -99,6 +101,18 @@ describe("the extension in the VS Code workbench", { concurrency: 1 }, () => {
     assert.match(hover, /Conv2D\(16, 3/);
     assert.match(hover, /\(N, 3, 32, 32\) → \(N, 16, 32, 32\)/);
     await wb.shot("layer-hover");
+  });
+
+  it("completes a Linear's in_features with the size that flows in", async () => {
+    await wb.openFile("typing_net.py");
+    await wb.until("the model's hints (analysed)", async () => (await viewText(wb)).includes("(N, 4096)"), 30_000);
+    await wb.goTo(9, "    nn.Linear(".length + 1);
+    await wb.page.keyboard.press("Control+Space");
+    const item = wb.page.locator(".suggest-widget .monaco-list-row", { hasText: "4096" }).first();
+    await item.waitFor({ timeout: 20_000 });
+    await wb.shot("completion");
+    await wb.page.keyboard.press("Enter");
+    await wb.until("the size inserted", async () => (await viewText(wb)).includes("nn.Linear(4096)"));
   });
 
   it("applies a quick fix and the saved file has the fixed text", async () => {
