@@ -39,11 +39,18 @@ _SOFTMAX = frozenset(("torch.softmax", "torch.nn.functional.softmax", "torch.Ten
 _ONE_D_FACTORIES = frozenset(f"torch.{n}" for n in ("randn", "rand", "zeros", "ones", "empty"))
 _TENSOR_FROM_DATA = frozenset(("torch.tensor", "torch.as_tensor", "torch.Tensor",
                                "torch.FloatTensor"))
+# The same data as a tensor: a 1-D array stays 1-D (torch.tensor(y_train, dtype=...)).
+_TENSOR_OF = _TENSOR_FROM_DATA | {"torch.from_numpy", "torch.asarray"}
+# NumPy arrays of one dimension when given one length (np.random.rand(100), np.zeros(n)).
+_NUMPY_ONE_D = frozenset(f"numpy.{n}" for n in (
+    "random.rand", "random.randn", "zeros", "ones", "empty", "arange"))
+_NUMPY_SIZED = frozenset(f"numpy.random.{n}" for n in (
+    "random", "random_sample", "uniform", "normal", "standard_normal", "randint"))
 # Element-wise layers after the last Linear keep its output shape.
 _ELEMENTWISE = frozenset(f"torch.nn.{n}" for n in ("Sigmoid", "ReLU", "Tanh", "Identity",
                                                    "LeakyReLU", "ELU", "GELU", "Softplus"))
 _PASS = frozenset(("to", "cuda", "cpu", "float", "double", "half", "detach", "clone",
-                   "contiguous", "train", "eval", "requires_grad_"))
+                   "contiguous", "train", "eval", "requires_grad_", "astype", "copy"))
 
 
 def _is_int(node: cst.BaseExpression) -> bool:
@@ -114,6 +121,21 @@ class LossFlow(FlowAnalysis):
                            for e in els):
                 return ("t1d",)
             return UNKNOWN
+        if q in _TENSOR_OF and call.args and call.args[0].keyword is None:
+            data = self.evaluate(call.args[0].value, env)  # a named 1-D array or tensor
+            return data if data == ("t1d",) else UNKNOWN
+        if q in _NUMPY_ONE_D:
+            pos = [a for a in call.args if a.keyword is None]
+            if len(pos) == 1 and not pos[0].star and self._is_length(pos[0].value, env):
+                return ("t1d",)
+            return UNKNOWN
+        if q in _NUMPY_SIZED:
+            size = next((a.value for a in call.args if a.keyword is not None
+                         and a.keyword.value == "size"), None)
+            if size is None and q in ("numpy.random.random", "numpy.random.random_sample",
+                                      "numpy.random.standard_normal") and len(call.args) == 1:
+                size = call.args[0].value
+            return ("t1d",) if size is not None and self._is_length(size, env) else UNKNOWN
         if q == "torch.flatten" and len(call.args) == 1:
             return ("t1d",)
         kind = layer_kind(self.ctx, call)
