@@ -16,7 +16,12 @@ from pathlib import Path
 import libcst as cst
 
 from mlsense.analyzers.engine import DocumentAnalyzer
-from mlsense.analyzers.semantics.modules import chunk_classes, class_bindings, model_inputs
+from mlsense.analyzers.semantics.modules import (
+    chunk_classes,
+    class_bindings,
+    class_definitions,
+    model_inputs,
+)
 from mlsense.analyzers.semantics.sequential import chunk_models
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,9 +65,10 @@ def main() -> int:
                 continue
             chunks = [c for c, _ in parse.chunks]
             bindings = class_bindings(chunks, parse.imports)
+            definitions = class_definitions(chunks, parse.imports)
             inputs = model_inputs(chunks, parse.imports)
             for chunk in chunks:
-                for cls in chunk_classes(chunk, parse.imports, bindings, inputs):
+                for cls in chunk_classes(chunk, parse.imports, bindings, inputs, definitions):
                     c["classes"] += 1
                     c["layers"] += len(cls.layers)
                     c["layer params"] += sum(p is not None for _, p in cls.layers.values())

@@ -21,6 +21,7 @@ import libcst as cst
 
 from ..aliases import ImportTable
 from ..units import TopChunk
+from ..walk import iter_nodes
 from . import pytorch
 from .args import UNKNOWN, Args, literal
 from .dims import Dim, Shape, ShapeError, product, window
@@ -55,6 +56,13 @@ class ClassFact:
     applied: dict[str, list[Shape | None]] = field(default_factory=dict)  # attr -> outputs
     fed: dict[str, list[Shape | None]] = field(default_factory=dict)  # attr -> inputs
     constructors: dict[str, cst.Call] = field(default_factory=dict)  # attr -> its layer call
+    returns: list[Shape | None] = field(default_factory=list)  # what forward's returns give
+
+    @property
+    def output(self) -> Shape | None:
+        """What forward returns, when every return gives the same known shape."""
+        shapes = set(self.returns)
+        return self.returns[0] if len(shapes) == 1 and self.returns[0] is not None else None
 
     @property
     def total(self) -> int | None:
@@ -64,28 +72,58 @@ class ClassFact:
 
 
 Bindings = Mapping[str, Mapping[str, Any]]  # class name -> __init__ parameter -> value
+# class name -> (its definition, a digest of the statement's text): the file's nn.Module
+# subclasses, applied through their own walk where another class uses them.
+Definitions = Mapping[str, tuple[cst.ClassDef, str]]
+MAX_NESTING = 4
 
 
 def chunk_classes(chunk: TopChunk, imports: ImportTable, bindings: Bindings | None = None,
-                  inputs: Mapping[str, Shape] | None = None) -> list[ClassFact]:
-    """:func:`module_classes` of one top-level statement, memoized on its text and on the
-    constructor arguments its classes get (:func:`class_bindings`)."""
+                  inputs: Mapping[str, Shape] | None = None,
+                  definitions: Definitions | None = None) -> list[ClassFact]:
+    """:func:`module_classes` of one top-level statement, memoized on its text, on the
+    constructor arguments its classes get (:func:`class_bindings`) and on the other module
+    classes it uses (:func:`class_definitions`)."""
     if chunk.module is None or "Module" not in chunk.text or "class" not in chunk.text:
         return []
     names = [s.name.value for s in chunk.module.body if isinstance(s, cst.ClassDef)]
     relevant = sorted((n, sorted((bindings or {}).get(n, {}).items()), (inputs or {}).get(n))
                       for n in names)
-    key = f"semantics:classes@{imports.fingerprint}:{relevant!r}"
+    used = sorted((n, digest) for n, (_, digest) in (definitions or {}).items()
+                  if f"{n}(" in chunk.text)
+    key = f"semantics:classes@{imports.fingerprint}:{relevant!r}:{used!r}"
     found = chunk.memo.get(key)
     if found is None:
         found = chunk.memo[key] = module_classes(chunk.module, imports.resolve, chunk.text,
-                                                 bindings, inputs)
+                                                 bindings, inputs, definitions)
     return found  # type: ignore[return-value]
+
+
+def class_definitions(chunks: list[TopChunk], imports: ImportTable) -> dict[str, tuple[cst.ClassDef, str]]:
+    """The file's top-level ``nn.Module`` subclasses by name (a name defined twice: neither)."""
+    import hashlib
+
+    out: dict[str, tuple[cst.ClassDef, str]] = {}
+    twice: set[str] = set()
+    for chunk in chunks:
+        if chunk.module is None or "class" not in chunk.text:
+            continue
+        for stmt in chunk.module.body:
+            if _is_module_class(stmt, imports.resolve):
+                assert isinstance(stmt, cst.ClassDef)
+                name = stmt.name.value
+                if name in out:
+                    twice.add(name)
+                digest = hashlib.blake2b(chunk.text.encode("utf-8", "surrogatepass"),
+                                         digest_size=8).hexdigest()
+                out[name] = (stmt, digest)
+    return {k: v for k, v in out.items() if k not in twice}
 
 
 def module_classes(module: cst.Module, resolve: Resolve, text: str = "",
                    bindings: Bindings | None = None,
-                   inputs: Mapping[str, Shape] | None = None) -> list[ClassFact]:
+                   inputs: Mapping[str, Shape] | None = None,
+                   definitions: Definitions | None = None) -> list[ClassFact]:
     """Every top-level ``nn.Module`` subclass of ``module`` with what its forward shows;
     ``bindings`` gives constructor arguments (else the ``__init__`` defaults are used) and
     ``inputs`` what the file feeds each class (:func:`class_inputs`; before a comment)."""
@@ -96,7 +134,7 @@ def module_classes(module: cst.Module, resolve: Resolve, text: str = "",
             assert isinstance(stmt, cst.ClassDef)
             env = _init_env(stmt, (bindings or {}).get(stmt.name.value))
             given = (inputs or {}).get(stmt.name.value) or comment
-            out.append(_ClassWalk(stmt, resolve, given, env).run())
+            out.append(_ClassWalk(stmt, resolve, given, env, definitions).run())
     return out
 
 
@@ -135,7 +173,6 @@ def class_bindings(chunks: list[TopChunk], imports: ImportTable) -> dict[str, di
                if isinstance(s, cst.ClassDef) and _is_module_class(s, imports.resolve)}
     if not classes:
         return {}
-    from ..walk import iter_nodes
 
     out: dict[str, dict[str, Any]] = {}
     for chunk in chunks:
@@ -206,7 +243,6 @@ def model_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shap
 
 
 def _calls_of(node: cst.CSTNode) -> list[cst.Call]:
-    from ..walk import iter_nodes
 
     return [n for n in iter_nodes([node]) if isinstance(n, cst.Call)]
 
@@ -244,7 +280,9 @@ def _tensor_shape(expr: cst.BaseExpression, tensors: Mapping[str, Shape],
     return ("N", *dims[1:])
 
 
-def _bind(cls: cst.ClassDef, call: cst.Call) -> dict[str, Any]:
+def _bind(cls: cst.ClassDef, call: cst.Call, env: Mapping[str, Any] | None = None
+          ) -> dict[str, Any]:
+    """``call``'s arguments by ``__init__`` parameter, evaluated in ``env`` (the caller's)."""
     params = [p.name.value for p in _init_params(cls)]
     bound: dict[str, Any] = {}
     position = 0
@@ -252,9 +290,9 @@ def _bind(cls: cst.ClassDef, call: cst.Call) -> dict[str, Any]:
         if arg.star:
             return dict.fromkeys(params, UNKNOWN)  # *args / **kwargs: nothing is certain
         if arg.keyword is not None:
-            bound[arg.keyword.value] = literal(arg.value)
+            bound[arg.keyword.value] = literal(arg.value, env)
         elif position < len(params):
-            bound[params[position]] = literal(arg.value)
+            bound[params[position]] = literal(arg.value, env)
             position += 1
     return bound
 
@@ -274,9 +312,14 @@ def _self_attr(node: cst.BaseExpression) -> str | None:
 
 class _ClassWalk:
     def __init__(self, cls: cst.ClassDef, resolve: Resolve, given: Shape | None,
-                 env: dict[str, Any] | None = None) -> None:
+                 env: dict[str, Any] | None = None, definitions: Definitions | None = None,
+                 depth: int = 0) -> None:
         self.cls, self.resolve, self.given = cls, resolve, given
         self.env = env or {}  # __init__'s parameters and simple locals
+        # The other module classes this one may use (not itself: no recursion).
+        self.definitions = {k: v for k, v in (definitions or {}).items()
+                            if v[0] is not cls} if depth < MAX_NESTING else {}
+        self.depth = depth
         self.fact = ClassFact(cls, None)
         self.calls: dict[str, tuple[str, cst.Call]] = {}  # attr -> (layer name, constructor)
         self.ctor_env: dict[str, dict[str, Any]] = {}  # attr -> env at its constructor
@@ -307,6 +350,8 @@ class _ClassWalk:
                         self.env[bound] = UNKNOWN
                     continue
                 attr = _self_attr(small.targets[0].target)
+                if attr is not None and self._nested(attr, small):
+                    continue
                 layer = self.resolve(small.value.func)
                 if attr is None or layer is None:
                     continue
@@ -326,6 +371,26 @@ class _ClassWalk:
                 self.ctor_env[attr] = dict(self.env)  # the values as they were here
                 self.fact.layers[attr] = (small, params)
 
+    def _nested(self, attr: str, small: cst.Assign) -> bool:
+        """``self.block = Block(64)`` with ``Block`` a module class of the file: its own walk,
+        with the arguments this call gives, serves as a layer."""
+        call = small.value
+        assert isinstance(call, cst.Call)
+        if not (isinstance(call.func, cst.Name) and call.func.value in self.definitions):
+            return False
+        inner, _ = self.definitions[call.func.value]
+        env = _init_env(inner, _bind(inner, call, self.env))
+        params = self._inner(inner, None, env).total
+        self.calls[attr] = (f"class:{call.func.value}", call)
+        self.fact.constructors[attr] = call
+        self.ctor_env[attr] = env
+        self.fact.layers[attr] = (small, params)
+        return True
+
+    def _inner(self, cls: cst.ClassDef, given: Shape | None, env: dict[str, Any]) -> ClassFact:
+        return _ClassWalk(cls, self.resolve, given, dict(env), self.definitions,
+                          self.depth + 1).run()
+
     def _forward(self, forward: cst.FunctionDef) -> None:
         params = [p.name.value for p in forward.params.params]
         if len(params) < 2:
@@ -339,6 +404,8 @@ class _ClassWalk:
             if not isinstance(stmt, cst.SimpleStatementLine):
                 for node in _assigned_names(stmt):
                     env[node] = None
+                if any(isinstance(n, cst.Return) for n in iter_nodes([stmt])):
+                    self.fact.returns.append(None)  # a return under a branch: not one shape
                 continue
             for small in stmt.body:
                 if isinstance(small, cst.Assign) and len(small.targets) == 1 \
@@ -347,6 +414,7 @@ class _ClassWalk:
                     env[small.targets[0].target.value] = shape
                 elif isinstance(small, cst.Return) and small.value is not None:
                     shape = self.shape_of(small.value, env)
+                    self.fact.returns.append(shape)
                 else:
                     for name in _assigned_names(small):
                         env[name] = None
@@ -355,7 +423,6 @@ class _ClassWalk:
                     self.fact.statements.append(StatementFact(small, shape))
 
     def _first_layer_input(self, forward: cst.FunctionDef, arg: str) -> Shape | None:
-        from ..walk import iter_nodes
 
         for node in iter_nodes([forward.body]):
             if isinstance(node, cst.Call) and node.args and isinstance(node.args[0].value, cst.Name) \
@@ -364,6 +431,9 @@ class _ClassWalk:
                 if attr in self.calls:
                     name, ctor = self.calls[attr]
                     env = self.ctor_env.get(attr)
+                    if name.startswith("class:"):
+                        inner, _ = self.definitions[name[6:]]
+                        return self._inner(inner, None, env or {}).input
                     if name in TORCH_SEQUENTIAL:
                         first = ctor.args[0].value if ctor.args else None
                         if isinstance(first, cst.Call) and (n := self.resolve(first.func)):
@@ -403,6 +473,11 @@ class _ClassWalk:
         env = self.ctor_env.get(attr)
         self.fact.fed.setdefault(attr, []).append(shape)
         out: Shape | None
+        if name.startswith("class:"):
+            inner, _ = self.definitions[name[6:]]
+            out = self._inner(inner, shape, env or {}).output if shape is not None else None
+            self.fact.applied.setdefault(attr, []).append(out)
+            return out
         try:
             if name in TORCH_SEQUENTIAL:
                 model = torch_model(ctor, self.resolve, shape, set(), env)
@@ -450,7 +525,6 @@ def _is_number(expr: cst.BaseExpression) -> bool:
 
 
 def _assigned_names(node: cst.CSTNode) -> list[str]:
-    from ..walk import iter_nodes
 
     names = []
     for n in iter_nodes([node]):

@@ -20,7 +20,14 @@ from ..aliases import ImportTable
 from ..units import ParsedChunk, TopChunk
 from ..walk import iter_nodes
 from .dims import Shape, fmt_shape
-from .modules import Bindings, chunk_classes, class_bindings, model_inputs
+from .modules import (
+    Bindings,
+    Definitions,
+    chunk_classes,
+    class_bindings,
+    class_definitions,
+    model_inputs,
+)
 from .sequential import chunk_models
 
 # layer -> (parameter, its positional index, the input dimension it must equal)
@@ -46,7 +53,7 @@ class SizeSuggestion:
 
 
 def suggest_size(chunks: list[TopChunk], chunk: TopChunk, imports: ImportTable,
-                 facts: tuple[Bindings, Mapping[str, Shape]], line: int, column: int
+                 facts: tuple[Bindings, Mapping[str, Shape], Definitions], line: int, column: int
                  ) -> SizeSuggestion | None:
     """The size for the layer argument at (``line``, ``column``) of ``chunk``, one of the
     document's ``chunks`` (0-based, relative to the chunk), or None where nothing certain flows
@@ -69,12 +76,13 @@ def suggest_size(chunks: list[TopChunk], chunk: TopChunk, imports: ImportTable,
         return None
     call, layer, keyword = found
     parameter, _, dim = SIZE_ARGUMENTS[layer]
-    bindings, inputs = facts
+    bindings, inputs, definitions = facts
     if chunk.module is None:  # the class or the model was invisible to the file's facts
         patched_chunks = [patched if c is chunk else c for c in chunks]
         bindings = class_bindings(patched_chunks, imports)
         inputs = model_inputs(patched_chunks, imports)
-    fed = _fed(patched, imports, bindings, inputs, call)
+        definitions = class_definitions(patched_chunks, imports)
+    fed = _fed(patched, imports, bindings, inputs, definitions, call)
     if fed is None:
         return None
     shape, source = fed
@@ -108,7 +116,8 @@ def _layer_at(chunk: TopChunk, imports: ImportTable, line: int, column: int
 
 
 def _fed(chunk: TopChunk, imports: ImportTable, bindings: Bindings,
-         inputs: Mapping[str, Shape], call: cst.Call) -> tuple[Shape, str] | None:
+         inputs: Mapping[str, Shape], definitions: Definitions, call: cst.Call
+         ) -> tuple[Shape, str] | None:
     """What reaches ``call``, and where it comes from."""
     for model in chunk_models(chunk, imports, inputs):
         shape, source = model.input, "the model's input"
@@ -119,7 +128,7 @@ def _fed(chunk: TopChunk, imports: ImportTable, bindings: Bindings,
             if shape is None:
                 break
             source = f"the output of {_code(layer.node)}"
-    for cls in chunk_classes(chunk, imports, bindings, inputs):
+    for cls in chunk_classes(chunk, imports, bindings, inputs, definitions):
         for attr, ctor in cls.constructors.items():
             if ctor is not call:
                 continue

@@ -181,7 +181,7 @@ def _layer_hover(state: OpenDocument, analyzed: AnalyzedVersion, encoder: Positi
         if best is None:
             return None
         node, (l0, c0, l1, c1), name = best
-        _, inputs = file_facts(parse)
+        _, inputs, _ = file_facts(parse)
         info = describe_layer(node, name, chunk_models(chunk, parse.imports, inputs))
         if info is None:
             return None

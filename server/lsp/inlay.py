@@ -16,16 +16,22 @@ if TYPE_CHECKING:
     from .settings import ServerSettings
 
 
-def file_facts(parse: ParsedVersion) -> tuple[Any, Any]:
+def file_facts(parse: ParsedVersion) -> tuple[Any, Any, Any]:
     """The file-wide model facts of one analysed version (constructor arguments and inputs
-    from the file's calls), computed once per version for hints and hovers alike."""
+    from the file's calls, the module classes other classes may use), computed once per
+    version for hints, hovers and completions alike."""
     facts = parse.derived.get("semantics:file")
     if facts is None:
-        from ...analyzers.semantics.modules import class_bindings, model_inputs
+        from ...analyzers.semantics.modules import (
+            class_bindings,
+            class_definitions,
+            model_inputs,
+        )
 
         chunks = [c for c, _ in parse.chunks]
         facts = parse.derived["semantics:file"] = (class_bindings(chunks, parse.imports),
-                                                   model_inputs(chunks, parse.imports))
+                                                   model_inputs(chunks, parse.imports),
+                                                   class_definitions(chunks, parse.imports))
     return facts
 
 
@@ -39,7 +45,7 @@ def inlay_hints(parse: ParsedVersion, lines: list[str], encoder: PositionEncoder
     from ...analyzers.semantics.sequential import chunk_models
 
     hints: list[types.InlayHint] = []
-    bindings, inputs = file_facts(parse)
+    bindings, inputs, definitions = file_facts(parse)
     for chunk, offset in parse.chunks:
         if chunk.module is None:
             continue
@@ -47,7 +53,7 @@ def inlay_hints(parse: ParsedVersion, lines: list[str], encoder: PositionEncoder
         if last < rng.start.line or offset > rng.end.line:
             continue
         models = chunk_models(chunk, parse.imports, inputs)
-        classes = chunk_classes(chunk, parse.imports, bindings, inputs)
+        classes = chunk_classes(chunk, parse.imports, bindings, inputs, definitions)
         if not models and not classes:
             continue
 

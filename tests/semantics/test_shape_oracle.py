@@ -115,7 +115,12 @@ def test_module_forward_shapes_match_a_real_run(name: str) -> None:
     import torch
 
     from mlsense.analyzers.engine import DocumentAnalyzer
-    from mlsense.analyzers.semantics.modules import chunk_classes, class_bindings, model_inputs
+    from mlsense.analyzers.semantics.modules import (
+        chunk_classes,
+        class_bindings,
+        class_definitions,
+        model_inputs,
+    )
 
     text = (FIXTURES / name).read_text(encoding="utf-8")
     analyzer = DocumentAnalyzer()  # as the server reads it: per statement, calls across them
@@ -124,11 +129,14 @@ def test_module_forward_shapes_match_a_real_run(name: str) -> None:
     assert parse is not None
     chunks = [chunk for chunk, _ in parse.chunks]
     bindings, inputs = class_bindings(chunks, parse.imports), model_inputs(chunks, parse.imports)
-    [fact] = [f for chunk in chunks
-              for f in chunk_classes(chunk, parse.imports, bindings, inputs)]
+    definitions = class_definitions(chunks, parse.imports)
     namespace: dict[str, Any] = {}
     exec(compile(text, "<fixture>", "exec"), namespace)
     model = namespace["model"].eval()
+    # The class of `model` (the others, such as a block it uses, are applied through it).
+    [fact] = [f for chunk in chunks
+              for f in chunk_classes(chunk, parse.imports, bindings, inputs, definitions)
+              if f.node.name.value == type(model).__name__]
     applied: dict[str, list[tuple[int, ...]]] = {}
     for attr, child in model.named_children():
         child.register_forward_hook(
