@@ -56,15 +56,18 @@ def _arg(call: ast.Call, name: str, pos: int) -> ast.expr | None:
 
 
 def keras_recipe(tree: ast.Module, model_var: str | None) -> Recipe | None:
-    """The ``compile`` call of ``model_var`` (or of the only compiled model); None without one."""
+    """The ``compile`` call of ``model_var`` (or of the first compiled model); None when the
+    script compiles nothing or never calls ``fit``/``train_on_batch``."""
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
              and isinstance(n.func, ast.Attribute) and n.func.attr == "compile"
              and isinstance(n.func.value, ast.Name)]
     mine = [c for c in calls if model_var is None or
             isinstance(c.func, ast.Attribute) and ast.unparse(c.func.value) == model_var]
     call = mine[0] if mine else (calls[0] if calls else None)
-    if call is None:
-        return None
+    trains = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and n.func.attr in ("fit", "train_on_batch") for n in ast.walk(tree))
+    if call is None or not trains:
+        return None  # compiled for evaluation only, or not at all: nothing is trained
     assert isinstance(call.func, ast.Attribute)
     assigned = _assignments(tree)
     loss, opt = _arg(call, "loss", 1), _arg(call, "optimizer", 0)
