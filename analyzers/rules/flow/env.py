@@ -95,8 +95,17 @@ class Env:
                 old = old_map.get(name, MISSING)
                 if old == new or (new == UNKNOWN and old is MISSING):
                     return root, ()
-                delta: Delta = ((name, None if new == UNKNOWN else new),)
-                return apply_delta(root, delta), delta
+                # apply_delta's work for this one name, done here: ``old`` is known already.
+                fp = root.fingerprint
+                if old is not MISSING:
+                    fp -= _item_hash(name, old)
+                delta: Delta
+                if new == UNKNOWN:
+                    delta, new_map = ((name, None),), old_map.delete(name)
+                else:
+                    fp += _item_hash(name, new)
+                    delta, new_map = ((name, new),), old_map.set(name, new)
+                return Frozen(new_map, fingerprint=fp & _MASK), delta
             names: Any = local
         else:
             names = set(self.local)
@@ -121,10 +130,11 @@ def apply_delta(root: Frozen, delta: Delta) -> Frozen:
         m1 = root.map
         if old is not MISSING:
             fp -= _item_hash(name, old)
-            m1 = m1.delete(name)
+            if new is None:
+                m1 = m1.delete(name)
         if new is not None:
             fp += _item_hash(name, new)
-            m1 = m1.set(name, new)
+            m1 = m1.set(name, new)  # replaces an old binding
         return Frozen(m1, fingerprint=fp & _MASK)
     m = root.map.mutate()
     for name, new in delta:

@@ -145,13 +145,17 @@ def _top(chunk: ChunkContext, makes: Sequence[AnalysisFactory], state: _TopState
          index: int) -> _Step:
     roots = state.roots()
     analyses = [make(chunk) for make in makes]
-    walked = FlowWalker(*analyses).block(chunk.module.body, tuple(Env(root) for root in roots))
+    walked = FlowWalker(*analyses).block(chunk.module.body, tuple([Env(root) for root in roots]))
     # Unknown bindings carry no information between statements: settle() drops them.
-    settled = [env.settle(root) for env, root in zip(walked, roots, strict=True)]
-    after = state.computed = tuple(root for root, _ in settled)
-    return _Step(tuple(a.emitted for a in analyses), tuple(delta for _, delta in settled),
-                 tuple(r.fingerprint for r in after),
-                 after if index % CHECKPOINT_EVERY == CHECKPOINT_EVERY - 1 else None)
+    after, deltas = [], []
+    for env, root in zip(walked, roots, strict=True):
+        new, delta = env.settle(root)
+        after.append(new)
+        deltas.append(delta)
+    state.computed = settled = tuple(after)
+    return _Step(tuple([a.emitted for a in analyses]), tuple(deltas),
+                 tuple([r.fingerprint for r in settled]),
+                 settled if index % CHECKPOINT_EVERY == CHECKPOINT_EVERY - 1 else None)
 
 
 def replay(results: list[tuple[ChunkContext, list[Any]]]) -> None:
