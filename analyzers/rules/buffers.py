@@ -124,6 +124,8 @@ class TensorAttributeRule(ChunkRule):
                 attr = _self_attr(pair[0]) if pair is not None else None
                 if pair is not None and attr is not None and _factory(self.ctx, pair[1]):
                     found[attr] = (line, small, after_super)  # type: ignore[assignment]
+        if not found:
+            return found
         for node in iter_nodes([init.body]):  # every assignment, under branches too
             for target in _targets(node):
                 if (attr := _self_attr(target)) is not None:

@@ -187,8 +187,9 @@ class ParallelOnCpuRule(ModuleRule):
     )
 
     def check(self) -> None:
-        if not self.ctx.imports.imports_any("torch"):
-            return
+        if not self.ctx.imports.imports_any("torch") \
+                or not any("DataParallel" in c.chunk.text for c in self.ctx.chunks):
+            return  # the summaries walk every statement: only for a file that wraps a model
         summaries = [(c, self.ctx.memo(c, "parallel-on-cpu",
                                        functools.partial(_parallel_summary, c)))
                      for c in self.ctx.chunks]

@@ -39,22 +39,25 @@ def _draws(ctx: ChunkContext, call: cst.Call) -> bool:
         and q.rpartition(".")[2] not in _NUMPY_NOT_DRAWS
 
 
-def _summarize(ctx: ChunkContext) -> tuple[cst.Call | None, bool, bool, bool]:
-    """The statement's first draw of random numbers, whether it seeds, whether it trains, and
-    whether it makes the file a script (``__main__``, ``argparse``, a training loop at module
-    level): a model library or a test file is not a training script."""
+def _first_draw(ctx: ChunkContext) -> cst.Call | None:
+    """The statement's first draw of random numbers."""
+    return next((n for n in iter_nodes([ctx.module])
+                 if isinstance(n, cst.Call) and _draws(ctx, n)), None)
+
+
+def _summarize(ctx: ChunkContext) -> tuple[bool, bool, bool, bool]:
+    """Whether the statement may draw random numbers, seeds, trains, and makes the file a
+    script (``__main__``, ``ArgumentParser(``, a training loop at module level): a model
+    library or a test file is not a training script."""
     text = ctx.chunk.text
     seeds = "seed" in text.lower()
     trains = any(w in text for w in _TRAINING)
     body = ctx.module.body
     script = "__main__" in text or "ArgumentParser(" in text \
         or (trains and bool(body) and isinstance(body[0], cst.For | cst.While))
-    if seeds or "rand" not in text and "normal" not in text and "choice" not in text \
-            and "shuffle" not in text and "sample" not in text and "uniform" not in text:
-        return None, seeds, trains, script
-    first = next((n for n in iter_nodes([ctx.module])
-                  if isinstance(n, cst.Call) and _draws(ctx, n)), None)
-    return first, seeds, trains, script
+    draws = any(w in text for w in ("rand", "normal", "choice", "shuffle", "sample", "uniform",
+                                     "gauss", "bernoulli", "multinomial"))
+    return draws, seeds, trains, script
 
 
 @register
@@ -73,16 +76,21 @@ class UnseededRandomnessRule(ModuleRule):
     def check(self) -> None:
         if not self.ctx.imports.imports_any("torch", "numpy", "random"):
             return
-        first: tuple[ChunkContext, cst.Call] | None = None
         trains = script = False
+        drawing: list[ChunkContext] = []
         for chunk in self.ctx.chunks:
-            call, seeds, chunk_trains, chunk_script = self.ctx.memo(
+            draws, seeds, chunk_trains, chunk_script = self.ctx.memo(
                 chunk, "unseeded-randomness", functools.partial(_summarize, chunk))
             if seeds:
                 return
             trains |= chunk_trains
             script |= chunk_script
-            if call is not None and first is None:
-                first = (chunk, call)
-        if first is not None and trains and script:
-            first[0].report(first[1], "MLS115")
+            if draws:
+                drawing.append(chunk)
+        if not (trains and script):
+            return
+        for chunk in drawing:
+            call = self.ctx.memo(chunk, "first-random-draw", functools.partial(_first_draw, chunk))
+            if call is not None:
+                chunk.report(call, "MLS115")
+                return

@@ -19,7 +19,7 @@ from ..context import ChunkContext
 from ..findings import Severity
 from ..registry import ChunkRule, ModuleRule, RuleInfo, register
 from ..walk import iter_nodes
-from .flow.walker import calls_in
+from .flow.walker import calls_in, function_defs
 from .patterns import is_attribute, is_name
 from .torch_api import is_optimizer
 from .training import backward_receivers, loop_statements
@@ -68,15 +68,18 @@ def _called_names(ctx: ChunkContext, loop: cst.CSTNode) -> frozenset[str]:
     return frozenset(names)
 
 
-def _summarize(ctx: ChunkContext) -> tuple[tuple[_Candidate, ...], frozenset[str], bool]:
-    """Candidate loops, the functions this statement defines, and whether its text mentions
-    gradients (then nothing in it is a candidate, and its functions may compute them)."""
+def _defined(ctx: ChunkContext) -> frozenset[str]:
+    """The functions a statement defines (methods and nested functions too)."""
+    return frozenset(fn.name.value for fn in function_defs(ctx.module.body))
+
+
+def _summarize(ctx: ChunkContext) -> tuple[tuple[_Candidate, ...], bool]:
+    """Candidate loops, and whether the statement's text mentions gradients (then nothing in
+    it is a candidate, and its functions may compute them)."""
     text = ctx.chunk.text
     mentions = any(w in text for w in _GRADIENT_WORDS)
-    defined = frozenset(n.name.value for n in iter_nodes([ctx.module])
-                        if isinstance(n, cst.FunctionDef)) if "def " in text else frozenset()
     if mentions or "zero_grad" not in text or ".step(" not in text:
-        return (), defined, mentions
+        return (), mentions
     found = []
     for loop in _loops(ctx.module):
         stmts = [s for s, _ in loop_statements(ctx, loop.body, into_loops=False)]
@@ -86,7 +89,7 @@ def _summarize(ctx: ChunkContext) -> tuple[tuple[_Candidate, ...], frozenset[str
                 opt = _optimizer_step(call)
                 if opt is not None and zeroed:
                     found.append(_Candidate(call, ctx.code_for(opt), _called_names(ctx, loop)))
-    return tuple(found), defined, mentions
+    return tuple(found), mentions
 
 
 @register
@@ -106,11 +109,14 @@ class StepWithoutBackwardRule(ModuleRule):
             return
         summaries = [(c, self.ctx.memo(c, "step-without-backward", functools.partial(_summarize, c)))
                      for c in self.ctx.chunks]
-        helpers = set()  # functions defined where gradients are mentioned
-        for _, (_, defined, mentions) in summaries:
+        if not any(candidates for _, (candidates, _) in summaries):
+            return
+        helpers: set[str] = set()  # functions defined where gradients are mentioned
+        for chunk, (_, mentions) in summaries:
             if mentions:
-                helpers |= defined
-        for chunk, (candidates, _, _) in summaries:
+                helpers |= self.ctx.memo(chunk, "defined-functions",
+                                         functools.partial(_defined, chunk))
+        for chunk, (candidates, _) in summaries:
             for cand in candidates:
                 if any(n.startswith("import:") or n in helpers for n in cand.called):
                     continue  # a helper (here or imported) may run backward for the loop
