@@ -61,7 +61,7 @@ def test_mixed_file_reports_every_shared_family() -> None:
 
 
 def test_incremental_shared_walk_matches_fresh() -> None:
-    doc = DocumentAnalyzer(Config(select=SHARED))
+    doc = DocumentAnalyzer(config=Config(select=SHARED))
     doc.analyze(MIXED)
     edited = MIXED.replace("model(x)\n", "model(x.cuda())\n").replace("y = torch.randn(4)",
                                                                       "y = torch.randn(4, 1)")
