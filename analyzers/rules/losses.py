@@ -1,4 +1,4 @@
-"""Loss functions fed tensors of the wrong shape or kind (MLS101, MLS106).
+"""Loss functions fed tensors of the wrong shape or kind (MLS101, MLS106, MLS116).
 
 Needs facts from several top-level statements (the model's class, the target's creation, the
 loss object, the training loop), so it is a ModuleRule. Values are symbolic: inside a function a
@@ -17,6 +17,7 @@ import libcst as cst
 from ..context import ChunkContext, EditSpec, FixSpec, ModuleContext
 from ..findings import Severity
 from ..registry import ModuleRule, RuleInfo, register
+from ..walk import iter_nodes
 from .flow.run import share_flow, shared_flow
 from .flow.walker import UNKNOWN, Env, FlowAnalysis, Value, first_arg
 from .patterns import (
@@ -30,12 +31,29 @@ from .patterns import (
 )
 
 _REGRESSION = ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss")
-LOSS_CLASSES = {f"torch.nn.{n}": n for n in (*_REGRESSION, "CrossEntropyLoss")}
+LOSS_CLASSES = {f"torch.nn.{n}": n for n in (*_REGRESSION, "CrossEntropyLoss",
+                                                "BCEWithLogitsLoss")}
 LOSS_FUNCTIONS = {"torch.nn.functional.mse_loss": "MSELoss", "torch.nn.functional.l1_loss": "L1Loss",
                   "torch.nn.functional.smooth_l1_loss": "SmoothL1Loss",
                   "torch.nn.functional.huber_loss": "HuberLoss",
-                  "torch.nn.functional.cross_entropy": "CrossEntropyLoss"}
+                  "torch.nn.functional.cross_entropy": "CrossEntropyLoss",
+                  "torch.nn.functional.binary_cross_entropy_with_logits": "BCEWithLogitsLoss"}
 _SOFTMAX = frozenset(("torch.softmax", "torch.nn.functional.softmax", "torch.Tensor.softmax"))
+_SIGMOID = frozenset(("torch.sigmoid", "torch.nn.functional.sigmoid", "torch.Tensor.sigmoid",
+                      "torch.special.expit"))
+_LOG_SOFTMAX = frozenset(("torch.log_softmax", "torch.nn.functional.log_softmax",
+                          "torch.Tensor.log_softmax"))
+# What a function or tensor method makes of its input, whatever the input was.
+_ACTIVATION_CALLS = {**dict.fromkeys(_SOFTMAX, "softmax"), **dict.fromkeys(_SIGMOID, "sigmoid"),
+                     **dict.fromkeys(_LOG_SOFTMAX, "log_softmax")}
+_ACTIVATION_METHODS = {"softmax": "softmax", "sigmoid": "sigmoid", "log_softmax": "log_softmax"}
+# Output activations of a model's last layer: its kind of output ("logits": a raw affine output).
+_ACTIVATION_LAYERS = {"torch.nn.Softmax": "softmax", "torch.nn.Sigmoid": "sigmoid",
+                      "torch.nn.LogSoftmax": "log_softmax",
+                      **{f"torch.nn.{n}": "logits" for n in (
+                          "Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d")}}
+# Layers after the last activation that leave the kind of output as it is.
+_KIND_KEEPING = frozenset(f"torch.nn.{n}" for n in ("Identity", "Dropout", "Flatten"))
 _ONE_D_FACTORIES = frozenset(f"torch.{n}" for n in ("randn", "rand", "zeros", "ones", "empty"))
 _TENSOR_FROM_DATA = frozenset(("torch.tensor", "torch.as_tensor", "torch.Tensor",
                                "torch.FloatTensor"))
@@ -87,8 +105,8 @@ class LossFlow(FlowAnalysis):
             name = func.attr.value
             if name in _PASS:
                 return self.evaluate(func.value, env)
-            if name == "softmax":
-                return ("softmax",)
+            if name in _ACTIVATION_METHODS:
+                return (_ACTIVATION_METHODS[name],)
             if name in ("view", "reshape") and len(call.args) == 1 and is_minus_one(call.args[0].value):
                 return ("t1d",)
             if name == "flatten" and not call.args:
@@ -108,8 +126,8 @@ class LossFlow(FlowAnalysis):
     def _qualified(self, q: str, call: cst.Call, env: Env) -> Value:
         if q in LOSS_CLASSES:
             return ("loss", LOSS_CLASSES[q])
-        if q in _SOFTMAX:
-            return ("softmax",)
+        if q in _ACTIVATION_CALLS:
+            return (_ACTIVATION_CALLS[q],)
         if q in _ONE_D_FACTORIES:
             pos = [a for a in call.args if a.keyword is None]
             if len(pos) == 1 and not pos[0].star and self._is_length(pos[0].value, env):
@@ -138,8 +156,8 @@ class LossFlow(FlowAnalysis):
             return ("t1d",) if size is not None and self._is_length(size, env) else UNKNOWN
         if q == "torch.flatten" and len(call.args) == 1:
             return ("t1d",)
-        kind = layer_kind(self.ctx, call)
-        return ("model", kind) if kind else UNKNOWN
+        kind, act = layer_kind(self.ctx, call), activation_kind(self.ctx, call)
+        return ("model", kind, act) if kind or act else UNKNOWN
 
     def _is_length(self, node: cst.BaseExpression, env: Env) -> bool:
         """An expression that is an int for sure (not a tuple or torch.Size)."""
@@ -190,24 +208,50 @@ def layer_kind(ctx: ChunkContext, call: cst.Call) -> str | None:
     return None
 
 
+def activation_kind(ctx: ChunkContext, call: cst.Call) -> str | None:
+    """The kind of output of a layer: ``"softmax"``, ``"sigmoid"``, ``"log_softmax"``,
+    ``"logits"`` (a Linear or convolution last) or None (unknown)."""
+    q = ctx.call_qualname(call)
+    if q in _ACTIVATION_LAYERS:
+        return _ACTIVATION_LAYERS[q]
+    if q == "torch.nn.Sequential":
+        for arg in reversed(call.args):
+            if arg.keyword is not None or arg.star or not isinstance(arg.value, cst.Call):
+                return None
+            if ctx.call_qualname(arg.value) in _KIND_KEEPING:
+                continue
+            return activation_kind(ctx, arg.value)
+    return None
+
+
+Kind = tuple[str | None, str | None]  # (layer_kind, activation_kind)
+
+
 def class_output_kind(ctx: ChunkContext, cls: cst.ClassDef) -> str | None:
     """What ``forward`` returns: ``"n1"``, ``"softmax"`` or None (unknown / mixed)."""
+    return class_output(ctx, cls)[0]
+
+
+def class_output(ctx: ChunkContext, cls: cst.ClassDef) -> Kind:
+    """What ``forward`` returns: its layer kind (``"n1"``, ``"softmax"``) and its activation
+    kind (:func:`activation_kind`); None where unknown or mixed."""
     if not isinstance(cls.body, cst.IndentedBlock):
-        return None
+        return (None, None)
     methods = {s.name.value: s for s in cls.body.body if isinstance(s, cst.FunctionDef)}
     init, forward = methods.get("__init__"), methods.get("forward")
     if init is None or forward is None or not isinstance(forward.body, cst.IndentedBlock):
-        return None
-    layers: dict[str, str | None] = {}
+        return (None, None)
+    layers: dict[str, Kind] = {}
     for stmt in _simple(init):
         pair = single_assignment(stmt)
         if pair is None:
             continue
         target, value = pair
         if is_attribute(target, on="self") and isinstance(value, cst.Call):
-            layers[target.attr.value] = layer_kind(ctx, value)
+            layers[target.attr.value] = (layer_kind(ctx, value), activation_kind(ctx, value))
     assigned: dict[str, cst.BaseExpression] = {}
-    kinds: set[str | None] = set()
+    kinds: set[Kind] = set()
+    returns = 0
     for stmt in _simple(forward):
         pair = single_assignment(stmt)
         if pair is not None and is_name(pair[0]):
@@ -217,18 +261,27 @@ def class_output_kind(ctx: ChunkContext, cls: cst.ClassDef) -> str | None:
             if isinstance(value, cst.Name):
                 value = assigned.get(value.value, value)
             kinds.add(_returned_kind(ctx, value, layers))
-    return kinds.pop() if len(kinds) == 1 else None
+    # Every return must be seen: one under an `if` (not a simple statement) may differ.
+    returns = sum(1 for n in iter_nodes([forward.body]) if isinstance(n, cst.Return))
+    if returns != sum(1 for s in _simple(forward) if isinstance(s, cst.Return)):
+        kinds.add((None, None))
+    return kinds.pop() if len(kinds) == 1 else (None, None)
 
 
 def _returned_kind(ctx: ChunkContext, value: cst.BaseExpression,
-                   layers: dict[str, str | None]) -> str | None:
+                   layers: dict[str, Kind]) -> Kind:
     if not isinstance(value, cst.Call):
-        return None
+        return (None, None)
     if is_attribute(value.func, on="self"):
-        return layers.get(value.func.attr.value)
-    if ctx.call_qualname(value) in _SOFTMAX or is_attribute(value.func, "softmax"):
-        return "softmax"
-    return None
+        return layers.get(value.func.attr.value, (None, None))
+    q = ctx.call_qualname(value)
+    if q in _ACTIVATION_CALLS:
+        act = _ACTIVATION_CALLS[q]
+    elif isinstance(value.func, cst.Attribute) and value.func.attr.value in _ACTIVATION_METHODS:
+        act = _ACTIVATION_METHODS[value.func.attr.value]
+    else:
+        return (None, None)
+    return ("softmax" if act == "softmax" else None, act)
 
 
 def _simple(fn: cst.FunctionDef) -> list[cst.BaseSmallStatement]:
@@ -250,12 +303,16 @@ class LossShapeRules(ModuleRule):
         RuleInfo("MLS106", "cross-entropy-on-softmax",
                  "{loss} applies log-softmax itself; passing softmax probabilities squashes the "
                  "gradients. Pass the raw logits", Severity.WARNING),
+        RuleInfo("MLS116", "sigmoid-into-bce-with-logits",
+                 "{loss} applies the sigmoid itself; passing sigmoid probabilities applies it "
+                 "twice (outputs squashed into (0.5, 0.73), gradients vanish). Pass the raw "
+                 "logits", Severity.WARNING),
     )
 
     def check(self) -> None:
         if not self.ctx.imports.imports_any("torch"):
             return
-        classes: dict[str, str | None] = {}
+        classes: dict[str, Kind] = {}
         for chunk in self.ctx.chunks:
             classes.update(self.ctx.memo(chunk, "loss:classes", functools.partial(_classes, chunk)))
         results, final = shared_flow(self.ctx, "loss")
@@ -264,13 +321,14 @@ class LossShapeRules(ModuleRule):
                 self._judge(chunk, item, final, classes)
 
     def _judge(self, chunk: ChunkContext, item: Any, env: Env,
-               classes: dict[str, str | None]) -> None:
+               classes: dict[str, Kind]) -> None:
         call, loss, pred, target, pred_node, target_node = item
         loss = _resolve(loss, env, classes)
         if loss[0] != "loss":
             return
         pred_kind = _resolve(pred, env, classes)
-        if loss[1] in _REGRESSION and pred_kind == ("kind", "n1") \
+        act = _activation(pred_kind)
+        if loss[1] in _REGRESSION and pred_kind[:2] == ("kind", "n1") \
                 and _resolve(target, env, classes) == ("t1d",):
             t = chunk.code_for(target_node)
             t_fixed = f"({t})" if not isinstance(target_node, cst.Name | cst.Attribute | cst.Call
@@ -279,16 +337,25 @@ class LossShapeRules(ModuleRule):
                           (EditSpec(target_node, f"{t_fixed}.unsqueeze(1)"),), safe=False)
             chunk.report(call, "MLS101", fix, loss=loss[1], target=t_fixed,
                          pred=chunk.code_for(pred_node))
-        elif loss[1] == "CrossEntropyLoss" and pred_kind in (("softmax",), ("kind", "softmax")):
+        elif loss[1] == "CrossEntropyLoss" and act == "softmax":
             chunk.report(call, "MLS106", None, loss=loss[1])
+        elif loss[1] == "BCEWithLogitsLoss" and act == "sigmoid":
+            chunk.report(call, "MLS116", None, loss=loss[1])
 
 
-def _classes(chunk: ChunkContext) -> dict[str, str | None]:
-    return {s.name.value: class_output_kind(chunk, s) for s in chunk.module.body
+def _activation(v: Value) -> str | None:
+    """The kind of output of a resolved prediction (:func:`activation_kind`), or None."""
+    if v[0] == "kind":
+        return v[2]
+    return v[0] if v[0] in ("softmax", "sigmoid", "log_softmax") else None
+
+
+def _classes(chunk: ChunkContext) -> dict[str, Kind]:
+    return {s.name.value: class_output(chunk, s) for s in chunk.module.body
             if isinstance(s, cst.ClassDef)}
 
 
-def _resolve(v: Value, env: Env, classes: dict[str, str | None], depth: int = 0) -> Value:
+def _resolve(v: Value, env: Env, classes: dict[str, Kind], depth: int = 0) -> Value:
     """Follow globals and model outputs to a concrete value (or UNKNOWN)."""
     if depth > 8:
         return UNKNOWN
@@ -298,9 +365,9 @@ def _resolve(v: Value, env: Env, classes: dict[str, str | None], depth: int = 0)
     if tag == "out":
         model = _resolve(v[1], env, classes, depth + 1)
         if model[0] == "model":
-            return ("kind", model[1])
-        if model[0] == "inst" and classes.get(model[1]):
-            return ("kind", classes[model[1]])
+            return ("kind", model[1], model[2])
+        if model[0] == "inst" and model[1] in classes and classes[model[1]] != (None, None):
+            return ("kind", *classes[model[1]])
         return UNKNOWN
     if tag == "inst":
         return v
