@@ -1,4 +1,4 @@
-"""Loss functions fed tensors of the wrong shape or kind (MLS101, MLS106, MLS116).
+"""Loss functions fed tensors of the wrong shape or kind (MLS101, MLS106, MLS116, MLS117).
 
 Needs facts from several top-level statements (the model's class, the target's creation, the
 loss object, the training loop), so it is a ModuleRule. Values are symbolic: inside a function a
@@ -32,12 +32,13 @@ from .patterns import (
 
 _REGRESSION = ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss")
 LOSS_CLASSES = {f"torch.nn.{n}": n for n in (*_REGRESSION, "CrossEntropyLoss",
-                                                "BCEWithLogitsLoss")}
+                                                "BCEWithLogitsLoss", "BCELoss")}
 LOSS_FUNCTIONS = {"torch.nn.functional.mse_loss": "MSELoss", "torch.nn.functional.l1_loss": "L1Loss",
                   "torch.nn.functional.smooth_l1_loss": "SmoothL1Loss",
                   "torch.nn.functional.huber_loss": "HuberLoss",
                   "torch.nn.functional.cross_entropy": "CrossEntropyLoss",
-                  "torch.nn.functional.binary_cross_entropy_with_logits": "BCEWithLogitsLoss"}
+                  "torch.nn.functional.binary_cross_entropy_with_logits": "BCEWithLogitsLoss",
+                  "torch.nn.functional.binary_cross_entropy": "BCELoss"}
 _SOFTMAX = frozenset(("torch.softmax", "torch.nn.functional.softmax", "torch.Tensor.softmax"))
 _SIGMOID = frozenset(("torch.sigmoid", "torch.nn.functional.sigmoid", "torch.Tensor.sigmoid",
                       "torch.special.expit"))
@@ -307,6 +308,11 @@ class LossShapeRules(ModuleRule):
                  "{loss} applies the sigmoid itself; passing sigmoid probabilities applies it "
                  "twice (outputs squashed into (0.5, 0.73), gradients vanish). Pass the raw "
                  "logits", Severity.WARNING),
+        RuleInfo("MLS117", "bce-on-logits",
+                 "{loss} expects probabilities in [0, 1] but gets raw logits (the output of a "
+                 "Linear or convolution layer); use `BCEWithLogitsLoss` / "
+                 "`binary_cross_entropy_with_logits` (or apply a sigmoid first)",
+                 Severity.WARNING),
     )
 
     def check(self) -> None:
@@ -341,6 +347,8 @@ class LossShapeRules(ModuleRule):
             chunk.report(call, "MLS106", None, loss=loss[1])
         elif loss[1] == "BCEWithLogitsLoss" and act == "sigmoid":
             chunk.report(call, "MLS116", None, loss=loss[1])
+        elif loss[1] == "BCELoss" and act == "logits":
+            chunk.report(call, "MLS117", None, loss=loss[1])
 
 
 def _activation(v: Value) -> str | None:
