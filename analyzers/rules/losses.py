@@ -1,4 +1,5 @@
-"""Loss functions fed tensors of the wrong shape or kind (MLS101, MLS106, MLS116, MLS117).
+"""Loss functions fed tensors of the wrong shape or kind (MLS101, MLS106,
+MLS116-MLS118).
 
 Needs facts from several top-level statements (the model's class, the target's creation, the
 loss object, the training loop), so it is a ModuleRule. Values are symbolic: inside a function a
@@ -32,13 +33,14 @@ from .patterns import (
 
 _REGRESSION = ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss")
 LOSS_CLASSES = {f"torch.nn.{n}": n for n in (*_REGRESSION, "CrossEntropyLoss",
-                                                "BCEWithLogitsLoss", "BCELoss")}
+                                                "BCEWithLogitsLoss", "BCELoss", "NLLLoss")}
 LOSS_FUNCTIONS = {"torch.nn.functional.mse_loss": "MSELoss", "torch.nn.functional.l1_loss": "L1Loss",
                   "torch.nn.functional.smooth_l1_loss": "SmoothL1Loss",
                   "torch.nn.functional.huber_loss": "HuberLoss",
                   "torch.nn.functional.cross_entropy": "CrossEntropyLoss",
                   "torch.nn.functional.binary_cross_entropy_with_logits": "BCEWithLogitsLoss",
-                  "torch.nn.functional.binary_cross_entropy": "BCELoss"}
+                  "torch.nn.functional.binary_cross_entropy": "BCELoss",
+                  "torch.nn.functional.nll_loss": "NLLLoss"}
 _SOFTMAX = frozenset(("torch.softmax", "torch.nn.functional.softmax", "torch.Tensor.softmax"))
 _SIGMOID = frozenset(("torch.sigmoid", "torch.nn.functional.sigmoid", "torch.Tensor.sigmoid",
                       "torch.special.expit"))
@@ -313,6 +315,8 @@ class LossShapeRules(ModuleRule):
                  "Linear or convolution layer); use `BCEWithLogitsLoss` / "
                  "`binary_cross_entropy_with_logits` (or apply a sigmoid first)",
                  Severity.WARNING),
+        RuleInfo("MLS118", "nll-without-log-softmax",
+                 "{loss} expects log-probabilities but gets {got}; {advice}", Severity.WARNING),
     )
 
     def check(self) -> None:
@@ -349,6 +353,17 @@ class LossShapeRules(ModuleRule):
             chunk.report(call, "MLS116", None, loss=loss[1])
         elif loss[1] == "BCELoss" and act == "logits":
             chunk.report(call, "MLS117", None, loss=loss[1])
+        elif loss[1] == "NLLLoss" and act in _NLL_ADVICE:
+            got, advice = _NLL_ADVICE[act]
+            chunk.report(call, "MLS118", None, loss=loss[1], got=got, advice=advice)
+
+
+_NLL_ADVICE = {
+    "softmax": ("softmax probabilities",
+                "use `log_softmax` instead of `softmax` (or `cross_entropy` on the logits)"),
+    "logits": ("raw logits (the output of a Linear or convolution layer)",
+               "apply `log_softmax` first, or use `cross_entropy` on the logits"),
+}
 
 
 def _activation(v: Value) -> str | None:
