@@ -1,6 +1,6 @@
-"""What a PyTorch training step leaves out or adds (MLS114, MLS209): ``optimizer.step()`` in
-a loop that clears gradients but never computes them, and ``.item()`` synchronisations in the
-step loop.
+"""What a PyTorch training step leaves out or adds (MLS114, MLS120, MLS209): ``optimizer.step()``
+in a loop that clears gradients but never computes them, ``backward()`` in a loop that clears
+an optimizer's gradients but never steps it, and ``.item()`` synchronisations in the step loop.
 
 MLS114 needs the whole file: a helper defined in another top-level statement may call
 ``backward()`` for the loop. Each statement's summary (memoized) holds its candidate loops, the
@@ -121,6 +121,87 @@ class StepWithoutBackwardRule(ModuleRule):
                 if any(n.startswith("import:") or n in helpers for n in cand.called):
                     continue  # a helper (here or imported) may run backward for the loop
                 chunk.report(cand.step, "MLS114", None, optimizer=cand.optimizer)
+
+
+# Words in a statement's text that mean an optimizer may be stepped somewhere in it
+# (``optimizer.step()``, ``scaler.step(opt)``, ``xm.optimizer_step(opt)``, ``train_step(...)``).
+_STEP_WORDS = ("step(", "step)")
+
+
+@dataclass(frozen=True)
+class _BackwardCandidate:
+    backward: cst.Call
+    optimizer: str
+    called: frozenset[str]
+
+
+def _backward_calls(stmt: cst.CSTNode) -> Iterator[cst.Call]:
+    for call in calls_in(stmt):
+        if is_attribute(call.func, "backward"):
+            yield call
+
+
+def _passes(loop: cst.CSTNode, ctx: ChunkContext, optimizer: str) -> bool:
+    """A call in the loop is given the optimizer (a helper that may step it)."""
+    for call in (n for n in iter_nodes([loop]) if isinstance(n, cst.Call)):
+        if any(ctx.code_for(a.value) == optimizer for a in call.args):
+            return True
+    return False
+
+
+def _summarize_backward(ctx: ChunkContext) -> tuple[tuple[_BackwardCandidate, ...], bool]:
+    """Candidate loops for MLS120, and whether the statement's text may step an optimizer
+    (then nothing in it is a candidate, and its functions may step for a loop elsewhere)."""
+    text = ctx.chunk.text
+    steps = any(w in text for w in _STEP_WORDS)
+    if steps or "zero_grad" not in text or "backward" not in text:
+        return (), steps
+    found = []
+    for loop in _loops(ctx.module):
+        stmts = [s for s, _ in loop_statements(ctx, loop.body, into_loops=False)]
+        zeroed = [c.func.value for s in stmts for c in calls_in(s)
+                  if is_attribute(c.func, "zero_grad") and is_optimizer(c.func.value)]
+        if not zeroed:
+            continue
+        optimizer = ctx.code_for(zeroed[0])
+        if _passes(loop, ctx, optimizer):
+            continue
+        backward = next((c for s in stmts for c in _backward_calls(s)), None)
+        if backward is not None:
+            found.append(_BackwardCandidate(backward, optimizer, _called_names(ctx, loop)))
+    return tuple(found), steps
+
+
+@register
+class BackwardWithoutStepRule(ModuleRule):
+    """``zero_grad()`` and ``backward()`` in a loop that never steps the optimizer."""
+
+    family = "torch-training-step"
+    rules = (
+        RuleInfo("MLS120", "backward-without-step",
+                 "`backward()` computes gradients in a loop that clears `{optimizer}`'s "
+                 "gradients but never calls `{optimizer}.step()`: the weights never change; "
+                 "call `{optimizer}.step()` after `backward()`", Severity.WARNING),
+    )
+
+    def check(self) -> None:
+        if not self.ctx.imports.imports_any("torch"):
+            return
+        summaries = [(c, self.ctx.memo(c, "backward-without-step",
+                                       functools.partial(_summarize_backward, c)))
+                     for c in self.ctx.chunks]
+        if not any(candidates for _, (candidates, _) in summaries):
+            return
+        helpers: set[str] = set()  # functions defined where an optimizer may be stepped
+        for chunk, (_, steps) in summaries:
+            if steps:
+                helpers |= self.ctx.memo(chunk, "defined-functions",
+                                         functools.partial(_defined, chunk))
+        for chunk, (candidates, _) in summaries:
+            for cand in candidates:
+                if any(n.startswith("import:") or n in helpers for n in cand.called):
+                    continue  # a helper (here or imported) may step the optimizer
+                chunk.report(cand.backward, "MLS120", None, optimizer=cand.optimizer)
 
 
 @register
