@@ -158,3 +158,11 @@ def test_torch_script_translation_runs(tmp_path: Path) -> None:
     out = _run(translate(TORCH_SCRIPT, "keras").target_code, tmp_path)
     final = next(line for line in out.splitlines() if line.startswith("final"))
     assert float(final.split()[1]) >= 0.0
+
+
+def test_torch_seed_broadcasting_target_is_noted() -> None:
+    tr = translate((EXAMPLES / "torch_regression.py").read_text(), "keras")
+    [note] = [n for n in tr.notes if "broadcasts" in n]
+    assert note.startswith("line 27: y is 1-D") and "per-sample loss" in note
+    tr = translate(TORCH_SCRIPT, "keras")  # y = torch.randn(64, 1): nothing to say
+    assert not any("broadcasts" in n for n in tr.notes)

@@ -42,6 +42,7 @@ class Net(keras.Model):
 
 model = Net()
 model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01, epsilon=1e-8), loss="mse")
+model.fit(x, y, epochs=10, batch_size=len(x), verbose=0)
 '''
 
 TORCH_SEQ = '''

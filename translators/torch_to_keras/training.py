@@ -53,6 +53,7 @@ class TrainingTranslator:
         self.no_grad = False  # inside ``with torch.no_grad():`` (evaluation / inference)
         self.predicted: dict[str, tuple[str, str]] = {}  # name -> (model, input) of a predict
         self.scalars: set[str] = set()  # names holding evaluate()'s float (``.item()`` dropped)
+        self.ranks: dict[str, int] = {}  # tensors built from a literal shape -> their rank
         self.out = TrainingCode()
 
     def translate(self, stmts: list[ast.stmt]) -> TrainingCode:
@@ -135,6 +136,7 @@ class TrainingTranslator:
         elif qual and qual.startswith("torch.") and name in _NUMPY and \
                 isinstance(value, ast.Call) and not value.keywords:
             args = ", ".join(ast.unparse(a) for a in value.args)
+            self.ranks[target] = len(value.args)
             self.out.uses_numpy = True
             self.emit(indent, f"{target} = {_NUMPY[name].format(args=args)}")
         elif qual == "torch.randint" and isinstance(value, ast.Call) and len(value.args) == 3:
@@ -249,6 +251,12 @@ class TrainingTranslator:
             fit = f"{self._data(x)}, {target}, epochs={epochs}, batch_size=len({ast.unparse(x)})"
         if "print(" not in text:
             fit += ", verbose=0"  # the PyTorch loop printed nothing
+        if self.ranks.get(target) == 1 and loss in ('"mse"', '"mae"'):
+            self.out.notes.append(
+                f"line {loss_call.lineno}: {target} is 1-D: if the model returns (N, 1), torch's "
+                f"{ast.unparse(loss_call.func)} broadcasts the pair to (N, N) (its UserWarning); "
+                f"Keras' {loss} matches them per sample, so the translation trains on the "
+                "per-sample loss")
         self.compiled[model] = loss
         self.emit(indent, f"{model}.compile(optimizer={self.optim[opt]}, loss={loss})")
         self.emit(indent, f"{model}.fit({fit})")

@@ -73,6 +73,8 @@ def training_result(data: dict[str, Any] | None) -> TrainingResult | None:
                           f"{_fmt(result.max_weight_error)}"
                           + (f" at {worst.get('worst')}" if not result.verified and worst
                              else ""))
+        if result.notes:
+            result.message += f" ({'; '.join(result.notes)})"
     return result
 
 
