@@ -511,3 +511,164 @@ class EvalWithoutNoGradRule(ModuleRule):
             in_eval -= summary.trains
             if "*" in summary.trains:
                 return
+
+
+# Calls in a loop that never put a model back in training mode for the caller.
+_HARMLESS_CALLS = frozenset((
+    "range", "len", "enumerate", "zip", "print", "float", "int", "str", "round", "sum", "min",
+    "max", "abs", "list", "tuple", "dict", "set", "sorted", "isinstance", "format", "iter",
+    "next", "getattr", "hasattr", "any", "all", "map", "filter", "repr", "bool", "type"))
+_PLAIN_PREFIXES = ("torch.", "numpy.", "math.", "time.", "tqdm.", "logging.", "os.", "sys.",
+                   "json.", "random.", "wandb.", "builtins.", "copy.", "pathlib.")
+
+
+def _scope_nodes(body: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every node under ``body`` except those in nested functions, classes and lambdas."""
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        yield node
+        if node is not body and isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+            continue
+        stack.extend(reversed(node.children))
+
+
+def _evals_before_exit(suite: cst.BaseSuite) -> Iterator[tuple[cst.Call, str]]:
+    """``model.eval()`` calls (with the model's dotted name) of a loop body, in any block,
+    except those followed in their block by ``break``/``return``/``raise`` (no next
+    iteration) and those in nested loops' ``else`` or functions."""
+    if not isinstance(suite, cst.IndentedBlock):
+        return
+    body = list(suite.body)
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            later = [s for line in body[i:] if isinstance(line, cst.SimpleStatementLine)
+                     for s in line.body]
+            if any(isinstance(s, cst.Break | cst.Return | cst.Raise) for s in later):
+                return
+            for small in stmt.body:
+                for call in calls_in(small):
+                    if is_attribute(call.func, "eval") and not call.args:
+                        model = _dotted(call.func.value)
+                        if model is not None:
+                            yield call, model
+        elif isinstance(stmt, cst.FunctionDef | cst.ClassDef):
+            continue
+        else:
+            for inner in suites(stmt):
+                yield from _evals_before_exit(inner)
+
+
+def _may_restore(ctx: ChunkContext, loop: cst.For | cst.While,
+                 model: str) -> frozenset[str] | None:
+    """None if something in the loop may put ``model`` back in training mode: a ``.train``
+    anywhere, a call given the model, a method of ``self``, an imported function that is not a
+    plain library one. Otherwise the plain names the loop calls, which may be functions of the
+    file (judged by the caller against what the file binds them to)."""
+    names = set()
+    for node in _scope_nodes(loop.body):
+        if isinstance(node, cst.Attribute) and node.attr.value in ("train", "training"):
+            return None
+        if not isinstance(node, cst.Call):
+            continue
+        if any(_dotted(a.value) == model for a in node.args):
+            return None
+        func = node.func
+        if _dotted(func) == model:
+            continue
+        if isinstance(func, cst.Name):
+            q = ctx.qualname(func)
+            if q is None and func.value not in _HARMLESS_CALLS:
+                names.add(func.value)
+            if q is not None and not q.startswith(_PLAIN_PREFIXES):
+                return None
+        elif isinstance(func, cst.Attribute) and is_name(func.value, "self"):
+            return None
+        elif isinstance(func, cst.Attribute) and func.attr.value in ("apply", "set_mode", "mode"):
+            return None
+    return frozenset(names)
+
+
+def _torch_objects(ctx: ChunkContext) -> frozenset[str]:
+    """Names the statement binds (at any depth) only to a call of a ``torch`` constructor
+    (``criterion = nn.MSELoss()``): calling them never changes another model's mode."""
+    bound: dict[str, bool] = {}
+    for node in _scope_nodes(ctx.module):
+        if isinstance(node, cst.FunctionDef | cst.ClassDef):
+            bound[node.name.value] = False
+        pair = single_assignment(node) if isinstance(node, cst.BaseSmallStatement) else None
+        if pair is None or not is_name(pair[0]):
+            continue
+        value = pair[1]
+        q = ctx.call_qualname(value) if isinstance(value, cst.Call) else None
+        ok = q is not None and q.startswith("torch.")
+        bound[pair[0].value] = bound.get(pair[0].value, True) and ok
+    return frozenset(n for n, ok in bound.items() if ok)
+
+
+def _trains(ctx: ChunkContext, loop: cst.For | cst.While, model: str) -> bool:
+    """The loop calls ``model`` with gradients on and runs ``backward``."""
+    called = backward = False
+    for stmt, _ in loop_statements(ctx, loop.body, into_loops=True):
+        if isinstance(stmt, _LOOPS):
+            continue
+        backward = backward or any(True for _ in backward_receivers(stmt))
+        called = called or any(_dotted(c.func) == model for c in calls_in(stmt))
+    return called and backward
+
+
+def _summarize_train_mode(ctx: ChunkContext) -> tuple[
+        tuple[tuple[cst.Call, str, frozenset[str]], ...], frozenset[str], frozenset[str]]:
+    """MLS119 candidates (the eval call, the model, the plain names the loop calls), the names
+    bound only to torch objects, and every name the statement binds otherwise (functions,
+    other values) for the file-wide judgement."""
+    text = ctx.chunk.text
+    objects = _torch_objects(ctx) if "torch" in text or "nn." in text else frozenset()
+    found = []
+    if ".eval()" in text and "backward" in text:
+        seen: set[int] = set()
+        for loop in (n for n in iter_nodes([ctx.module]) if isinstance(n, _LOOPS)):
+            for call, model in _evals_before_exit(loop.body):
+                if id(call) in seen:
+                    continue
+                seen.add(id(call))
+                if not _trains(ctx, loop, model):
+                    continue
+                names = _may_restore(ctx, loop, model)
+                if names is not None:
+                    found.append((call, model, names))
+    others = frozenset(fn.name.value for fn in iter_nodes([ctx.module])
+                       if isinstance(fn, cst.FunctionDef | cst.ClassDef))
+    return tuple(found), objects, others
+
+
+@register
+class TrainModeRule(ModuleRule):
+    """``model.eval()`` in a training loop that never calls ``model.train()`` again."""
+
+    family = "torch-training-loop"
+    rules = (
+        RuleInfo("MLS119", "train-mode-not-restored",
+                 "`{model}.eval()` runs inside the training loop but `{model}.train()` is never "
+                 "called in it: from the second iteration on the model trains in eval mode "
+                 "(dropout off, batch-norm statistics frozen); call `{model}.train()` at the "
+                 "top of the loop body", Severity.WARNING),
+    )
+
+    def check(self) -> None:
+        if not self.ctx.imports.imports_any("torch"):
+            return
+        summaries = [(c, self.ctx.memo(c, "train-mode", functools.partial(_summarize_train_mode, c)))
+                     for c in self.ctx.chunks]
+        if not any(found for _, (found, _, _) in summaries):
+            return
+        objects: set[str] = set()
+        defined: set[str] = set()
+        for _, (_, objs, others) in summaries:
+            objects |= objs
+            defined |= others
+        harmless = objects - defined
+        for chunk, (found, _, _) in summaries:
+            for call, model, names in found:
+                if names <= harmless:
+                    chunk.report(call, "MLS119", None, model=model)
