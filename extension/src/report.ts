@@ -32,6 +32,19 @@ export interface ReportDevice {
   outputs: ReportOutput[];
 }
 
+export interface ReportTraining {
+  ran: boolean;
+  verified: boolean;
+  steps: number;
+  torch_loss: number[];
+  keras_loss: number[];
+  max_weight_error: number | null;
+  atol?: number;
+  rtol?: number;
+  message: string;
+  notes?: string[];
+}
+
 export interface VerificationReportData {
   verified: boolean;
   cancelled?: boolean;
@@ -43,6 +56,8 @@ export interface VerificationReportData {
   per_device: ReportDevice[];
   per_layer: ReportLayer[];
   onnx?: { agrees?: boolean; message?: string } | null;
+  /** The training check (same weights, same batches, a few optimisation steps), when it ran. */
+  training?: ReportTraining | null;
   notes?: string[];
   duration_s?: number;
 }
@@ -62,6 +77,12 @@ export function reportData(raw: unknown): VerificationReportData {
     per_device: Array.isArray(r.per_device) ? r.per_device : [],
     per_layer: Array.isArray(r.per_layer) ? r.per_layer : [],
     onnx: r.onnx ?? null,
+    training: r.training && typeof r.training === "object" && r.training.ran ? {
+      ...r.training,
+      torch_loss: Array.isArray(r.training.torch_loss) ? r.training.torch_loss.map(Number) : [],
+      keras_loss: Array.isArray(r.training.keras_loss) ? r.training.keras_loss.map(Number) : [],
+      max_weight_error: num(r.training.max_weight_error),
+    } : null,
     notes: Array.isArray(r.notes) ? r.notes.map(String) : [],
     duration_s: num(r.duration_s) ?? undefined,
   };
@@ -69,6 +90,16 @@ export function reportData(raw: unknown): VerificationReportData {
 
 const escape = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" })[c] as string);
 const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? "n/a" : v.toExponential(2));
+
+function renderTraining(t: ReportTraining): string {
+  const rows = t.torch_loss.map((loss, i) => `<tr><td>step ${i + 1}</td><td class="num">${fmt(loss)}</td>`
+    + `<td class="num">${fmt(t.keras_loss[i])}</td><td class="num">${fmt(Math.abs(loss - (t.keras_loss[i] ?? Number.NaN)))}</td></tr>`).join("");
+  const tol = t.atol !== undefined ? ` against atol ${t.atol}, rtol ${t.rtol ?? "?"}` : "";
+  return `<h2>Training</h2><p id="training" class="${t.verified ? "ok" : "bad"}">${t.verified ? "Trains the same" : "Trains differently"}: `
+    + `${t.steps} steps from the same weights on the same batches, max weight difference ${fmt(t.max_weight_error)}${escape(tol)}.</p>`
+    + `<p>${escape(t.message)}</p>`
+    + (rows ? `<table><thead><tr><th></th><th>PyTorch loss</th><th>Keras loss</th><th>difference</th></tr></thead><tbody>${rows}</tbody></table>` : "");
+}
 
 /** The page. `sourceName`: the verified file's name; `nonce`: the script's CSP nonce. */
 export function renderReport(data: VerificationReportData, sourceName: string, target: string, nonce: string): string {
@@ -112,6 +143,7 @@ ${first ? `<p id="divergence" class="bad">First diverging layer: <a href="#" dat
 ${devices || "<p>No device ran.</p>"}
 <h2>Layers</h2>
 ${layers ? `<table id="layers"><thead><tr><th>source</th><th>PyTorch</th><th>Keras</th><th>kind</th><th>max abs error</th><th></th></tr></thead><tbody>${layers}</tbody></table>` : "<p>No layer with weights was mapped.</p>"}
+${data.training ? renderTraining(data.training) : ""}
 ${data.onnx ? `<h2>ONNX</h2><p>${escape(data.onnx.message ?? "")}</p>` : ""}
 ${notes ? `<h2>Notes</h2><ul>${notes}</ul>` : ""}
 <details><summary>Message</summary><pre>${escape(data.message)}</pre></details>

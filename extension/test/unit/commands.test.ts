@@ -120,6 +120,17 @@ describe("runVerification", () => {
     assert.match(html, /<h1 id="verdict" class="ok">Verified: model\.py → Keras<\/h1>/);
   });
 
+  it("shows the training check in the report when it ran", async () => {
+    const api = new FakeApi();
+    const report = { verified: true, max_abs_error: 1e-7, devices: ["cpu"], message: "", per_device: [], per_layer: [],
+      training: { ran: true, verified: false, steps: 3, torch_loss: [0.5, 0.4, 0.3], keras_loss: [0.5, 0.41, 0.33], max_weight_error: 0.02,
+        atol: 1e-4, rtol: 1e-3, message: "weights differ after step 3" } };
+    await runVerification(api, client(report), { uri: "file:///ws/m.py", target: "keras" });
+    const html = String(api.called("showReport")[0].args[1]);
+    assert.match(html, /<p id="training" class="bad">Trains differently: 3 steps from the same weights on the same batches, max weight difference 2\.00e-2 against atol 0\.0001, rtol 0\.001\.<\/p>/);
+    assert.match(html, /<tr><td>step 3<\/td><td class="num">3\.00e-1<\/td><td class="num">3\.30e-1<\/td><td class="num">3\.00e-2<\/td><\/tr>/);
+  });
+
   it("shows the report: per output and per layer, the first diverging layer marked and linked to its line", async () => {
     const api = new FakeApi();
     const report = {
@@ -140,6 +151,7 @@ describe("runVerification", () => {
     assert.match(html, /<tr class="diverges"><td><a href="#" data-line="10">line 10<\/a>/);
     assert.match(html, /3\.10e-1<\/td><td class="num">5\.00e-1<\/td><td class="bad">over tolerance/);
     assert.match(html, /against atol 0\.0001, rtol 0\.0001/);
+    assert.doesNotMatch(html, /<h2>Training<\/h2>/, "no training section when the check did not run");
     api.reportLineHandler?.(10);
     assert.deepEqual(api.called("openFileAt")[0].args, ["file:///ws/my%20model.py", 10]);
   });

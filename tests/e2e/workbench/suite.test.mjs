@@ -189,6 +189,8 @@ describe("the extension in the VS Code workbench", { concurrency: 1 }, () => {
     assert.equal(layers.length, 1);
     assert.match(layers[0], /line 11\s+fc\s+attr:fc\s+dense\s+\d\.\d\de[+-]\d+\s+agrees/);
     assert.match(await verdict.frame.locator("#summary").innerText(), /against atol 0\.0001, rtol 0\.0001 on cpu/);
+    // The script trains: the report says whether the translation trains the same.
+    assert.match(await verdict.frame.locator("#training").innerText(), /^Trains the same: 3 steps from the same weights on the same batches/);
     await wb.shot("verify-report");
     const lens = wb.editor().locator(".codelens-decoration");
     await wb.until("the verification result on the lens", async () => /verified on cpu · max error \d\.\de[+-]\d+/.test((await lens.allInnerTexts()).join(" ")), 30_000);
