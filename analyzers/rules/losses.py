@@ -55,6 +55,9 @@ _ACTIVATION_LAYERS = {"torch.nn.Softmax": "softmax", "torch.nn.Sigmoid": "sigmoi
                       "torch.nn.LogSoftmax": "log_softmax",
                       **{f"torch.nn.{n}": "logits" for n in (
                           "Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d")}}
+_RESHAPES = frozenset(("view", "reshape", "squeeze", "unsqueeze", "flatten", "view_as",
+                       "reshape_as"))
+_ACTIVATION_TAGS = frozenset(("softmax", "sigmoid", "log_softmax"))
 # Layers after the last activation that leave the kind of output as it is.
 _KIND_KEEPING = frozenset(f"torch.nn.{n}" for n in ("Identity", "Dropout", "Flatten"))
 _ONE_D_FACTORIES = frozenset(f"torch.{n}" for n in ("randn", "rand", "zeros", "ones", "empty"))
@@ -110,6 +113,13 @@ class LossFlow(FlowAnalysis):
                 return self.evaluate(func.value, env)
             if name in _ACTIVATION_METHODS:
                 return (_ACTIVATION_METHODS[name],)
+            if name in _RESHAPES:
+                # A reshaped prediction keeps its kind of output (not its shape).
+                inner = self.evaluate(func.value, env)
+                if inner[0] in _ACTIVATION_TAGS:
+                    return inner
+                if inner[0] == "out":
+                    return ("shaped", inner)
             if name in ("view", "reshape") and len(call.args) == 1 and is_minus_one(call.args[0].value):
                 return ("t1d",)
             if name == "flatten" and not call.args:
@@ -370,7 +380,7 @@ def _activation(v: Value) -> str | None:
     """The kind of output of a resolved prediction (:func:`activation_kind`), or None."""
     if v[0] == "kind":
         return v[2]
-    return v[0] if v[0] in ("softmax", "sigmoid", "log_softmax") else None
+    return v[0] if v[0] in _ACTIVATION_TAGS else None
 
 
 def _classes(chunk: ChunkContext) -> dict[str, Kind]:
@@ -392,6 +402,9 @@ def _resolve(v: Value, env: Env, classes: dict[str, Kind], depth: int = 0) -> Va
         if model[0] == "inst" and model[1] in classes and classes[model[1]] != (None, None):
             return ("kind", *classes[model[1]])
         return UNKNOWN
+    if tag == "shaped":
+        inner = _resolve(v[1], env, classes, depth + 1)
+        return ("kind", None, inner[2]) if inner[0] == "kind" else UNKNOWN
     if tag == "inst":
         return v
     return v
