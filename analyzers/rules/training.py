@@ -617,13 +617,9 @@ def _trains(ctx: ChunkContext, loop: cst.For | cst.While, model: str) -> bool:
     return called and backward
 
 
-def _summarize_train_mode(ctx: ChunkContext) -> tuple[
-        tuple[tuple[cst.Call, str, frozenset[str]], ...], frozenset[str], frozenset[str]]:
-    """MLS119 candidates (the eval call, the model, the plain names the loop calls), the names
-    bound only to torch objects, and every name the statement binds otherwise (functions,
-    other values) for the file-wide judgement."""
+def _summarize_train_mode(ctx: ChunkContext) -> tuple[tuple[cst.Call, str, frozenset[str]], ...]:
+    """MLS119 candidates: the eval call, the model, the plain names the loop calls."""
     text = ctx.chunk.text
-    objects = _torch_objects(ctx) if "torch" in text or "nn." in text else frozenset()
     found = []
     if ".eval()" in text and "backward" in text:
         seen: set[int] = set()
@@ -637,9 +633,17 @@ def _summarize_train_mode(ctx: ChunkContext) -> tuple[
                 names = _may_restore(ctx, loop, model)
                 if names is not None:
                     found.append((call, model, names))
-    others = frozenset(fn.name.value for fn in iter_nodes([ctx.module])
-                       if isinstance(fn, cst.FunctionDef | cst.ClassDef))
-    return tuple(found), objects, others
+    return tuple(found)
+
+
+def _bound_names(ctx: ChunkContext) -> tuple[frozenset[str], frozenset[str]]:
+    """The names the statement binds only to torch objects, and the functions and classes it
+    defines (read only in a file with an MLS119 candidate)."""
+    text = ctx.chunk.text
+    objects = _torch_objects(ctx) if "torch" in text or "nn." in text else frozenset()
+    defined = frozenset(fn.name.value for fn in iter_nodes([ctx.module])
+                        if isinstance(fn, cst.FunctionDef | cst.ClassDef))
+    return objects, defined
 
 
 @register
@@ -660,15 +664,17 @@ class TrainModeRule(ModuleRule):
             return
         summaries = [(c, self.ctx.memo(c, "train-mode", functools.partial(_summarize_train_mode, c)))
                      for c in self.ctx.chunks]
-        if not any(found for _, (found, _, _) in summaries):
+        if not any(found for _, found in summaries):
             return
         objects: set[str] = set()
         defined: set[str] = set()
-        for _, (_, objs, others) in summaries:
+        for chunk, _ in summaries:
+            objs, others = self.ctx.memo(chunk, "train-mode-names",
+                                         functools.partial(_bound_names, chunk))
             objects |= objs
             defined |= others
         harmless = objects - defined
-        for chunk, (found, _, _) in summaries:
+        for chunk, found in summaries:
             for call, model, names in found:
                 if names <= harmless:
                     chunk.report(call, "MLS119", None, model=model)
