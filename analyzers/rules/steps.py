@@ -164,8 +164,10 @@ def _summarize_backward(ctx: ChunkContext) -> tuple[tuple[_BackwardCandidate, ..
         if not zeroed:
             continue
         optimizer = ctx.code_for(zeroed[0])
-        if _passes(loop, ctx, optimizer):
-            continue
+        if _passes(loop, ctx, optimizer) or any(
+                isinstance(n, cst.Attribute) and n.attr.value == "grad"
+                for n in iter_nodes([loop])):
+            continue  # a helper may step it; the gradients are read (Fisher information, manual SGD)
         backward = next((c for s in stmts for c in _backward_calls(s)), None)
         if backward is not None:
             found.append(_BackwardCandidate(backward, optimizer, _called_names(ctx, loop)))

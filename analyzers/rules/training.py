@@ -606,15 +606,26 @@ def _torch_objects(ctx: ChunkContext) -> frozenset[str]:
     return frozenset(n for n, ok in bound.items() if ok)
 
 
-def _trains(ctx: ChunkContext, loop: cst.For | cst.While, model: str) -> bool:
-    """The loop calls ``model`` with gradients on and runs ``backward``."""
-    called = backward = False
+def _trains(ctx: ChunkContext, loop: cst.For | cst.While, model: str, evaluation: cst.Call,
+            ) -> bool:
+    """The loop runs ``backward`` and calls ``model`` with gradients on before ``evaluation``
+    (in source order): a model put in eval mode before it is used (a frozen teacher) is not
+    one the loop trains then validates."""
+    forwards: set[int] = set()
+    backward = False
     for stmt, _ in loop_statements(ctx, loop.body, into_loops=True):
         if isinstance(stmt, _LOOPS):
             continue
         backward = backward or any(True for _ in backward_receivers(stmt))
-        called = called or any(_dotted(c.func) == model for c in calls_in(stmt))
-    return called and backward
+        forwards.update(id(c) for c in calls_in(stmt) if _dotted(c.func) == model)
+    if not backward or not forwards:
+        return False
+    for node in iter_nodes([loop.body]):
+        if node is evaluation:
+            return False
+        if id(node) in forwards:
+            return True
+    return False
 
 
 def _summarize_train_mode(ctx: ChunkContext) -> tuple[tuple[cst.Call, str, frozenset[str]], ...]:
@@ -628,7 +639,7 @@ def _summarize_train_mode(ctx: ChunkContext) -> tuple[tuple[cst.Call, str, froze
                 if id(call) in seen:
                     continue
                 seen.add(id(call))
-                if not _trains(ctx, loop, model):
+                if not _trains(ctx, loop, model, call):
                     continue
                 names = _may_restore(ctx, loop, model)
                 if names is not None:
