@@ -279,6 +279,10 @@ class ModuleInstanceRules(ModuleRule):
         if not self.ctx.imports.imports_any("torch"):
             return
         chunks = self.ctx.chunks
+        # Both rules need a `.forward` call or a `load` (torch.load, an alias of it) somewhere
+        # in the file; the per-statement summaries are skipped for files with neither.
+        if not any("forward" in c.chunk.text or "load" in c.chunk.text for c in chunks):
+            return
         summaries = [self.ctx.memo(c, "torch-instances", functools.partial(_summarize, c))
                      for c in chunks]
         classes = _module_classes(summaries)

@@ -437,6 +437,9 @@ def _block_candidates(ctx: ChunkContext, body: cst.BaseSuite) -> Iterator[tuple[
                     yield call, model
 
 
+_EVAL_WORDS = ("eval", "no_grad", "inference_mode", "set_grad_enabled")
+
+
 def _summarize_eval(ctx: ChunkContext) -> _EvalSummary:
     candidates: list[tuple[str | None, cst.Call, str]] = []
     without: set[str] = set()
@@ -495,6 +498,10 @@ class EvalWithoutNoGradRule(ModuleRule):
 
     def check(self) -> None:
         if not self.ctx.imports.imports_any("torch"):
+            return
+        # Nothing to say in a file that never mentions eval mode or gradient switches: the
+        # per-statement summaries are skipped there.
+        if not any(w in c.chunk.text for c in self.ctx.chunks for w in _EVAL_WORDS):
             return
         summaries = [(c, self.ctx.memo(c, "eval-no-grad", functools.partial(_summarize_eval, c)))
                      for c in self.ctx.chunks]
