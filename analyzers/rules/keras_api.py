@@ -27,6 +27,8 @@ class KerasInputShapeRule(ChunkRule):
     def visit_Call(self, node: cst.Call) -> None:
         if self.ctx.call_qualname(node) not in _SEQUENTIAL or not node.args:
             return
+        if legacy_keras(self.ctx):
+            return  # Keras 2 (tf_keras): input_shape= is its idiom, not a Keras 3 leftover
         layers = node.args[0].value
         if not isinstance(layers, cst.List) or not layers.elements:
             return
@@ -50,6 +52,13 @@ class KerasInputShapeRule(ChunkRule):
             fix = FixSpec(f"Use `{input_name}(shape={shape})`",
                           (EditSpec(layer, text),), safe=True)
         self.ctx.report(arg, "MLS301", fix, input=input_name or "keras.Input", shape=shape)
+
+
+def legacy_keras(ctx: ChunkContext) -> bool:
+    """The file imports ``tf_keras``, the Keras 2 package (with ``TF_USE_LEGACY_KERAS=1`` it is
+    what ``tf.keras`` means): Keras 3 advice does not apply there."""
+    return any(full == "tf_keras" or full.startswith("tf_keras.")
+               for full in ctx.imports.names.values())
 
 
 _GENERATOR_METHODS = {"fit_generator": "fit", "predict_generator": "predict",

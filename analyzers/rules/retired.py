@@ -9,6 +9,10 @@ from ..findings import Severity
 from ..registry import ChunkRule, RuleInfo, register
 from .tables import load_table
 
+# A file that imports one of these beside a retired framework converts from it.
+_MIGRATION_TARGETS = ("torch", "jax", "flax", "transformers", "timm", "torchvision",
+                      "onnxruntime", "pytensor")
+
 
 @register
 class RetiredFrameworkRule(ChunkRule):
@@ -34,6 +38,8 @@ class RetiredFrameworkRule(ChunkRule):
             self._check(node.module)
 
     def _check(self, module: cst.BaseExpression) -> None:
+        if self.ctx.imports.imports_any(*_MIGRATION_TARGETS):
+            return  # a conversion script (weights from MXNet into timm...): already migrating
         dotted = ChunkContext.dotted(module) or ""
         entry = self._table.get(dotted.split(".")[0])
         if entry is not None:

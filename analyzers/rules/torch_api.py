@@ -16,6 +16,18 @@ _TYPOS = {"require_grad": "requires_grad", "requires_grads": "requires_grad",
           "require_grads": "requires_grad", "required_grad": "requires_grad"}
 
 
+_FALLBACK_ERRORS = frozenset(("AttributeError", "ImportError", "ModuleNotFoundError", "TypeError",
+                              "NameError"))
+
+
+def _version_fallback(handler: cst.ExceptHandler) -> bool:
+    """An ``except`` for what an older or newer library version raises (a missing name or a
+    changed signature)."""
+    kind = handler.type
+    caught = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+    return any(isinstance(c, cst.Name) and c.value in _FALLBACK_ERRORS for c in caught)
+
+
 @register
 class TorchApiRules(ChunkRule):
     """Calls to deprecated or removed PyTorch functions (table: data/torch_api.json)."""
@@ -36,6 +48,15 @@ class TorchApiRules(ChunkRule):
         super().__init__(ctx)
         self._table = load_table("torch_api")
         self._active = ctx.imports.imports_any("torch")
+        self._fallbacks = 0  # depth of `except AttributeError/TypeError/...:` handlers
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if _version_fallback(node):
+            self._fallbacks += 1
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        if _version_fallback(original_node):
+            self._fallbacks -= 1
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self._active:
@@ -44,7 +65,9 @@ class TorchApiRules(ChunkRule):
         if q is None or not q.startswith("torch."):
             return
         entry = self._table.get(q)
-        if entry is not None:
+        # In `try: new_api() except AttributeError: old_api()` the old call is what older
+        # PyTorch versions run: a fallback to keep, not a use to migrate.
+        if entry is not None and not self._fallbacks:
             self._report_api(node, q, entry)
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value in _TYPOS:
