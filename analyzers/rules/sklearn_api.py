@@ -33,6 +33,19 @@ def _held_out_name(node: cst.BaseExpression) -> str | None:
     return name if words & _HELD_OUT and "train" not in words else None
 
 
+_NO_TRANSFORM_HINTS = ("tsne", "mds", "umap", "spectral")
+_LABEL_WORDS = frozenset(("y", "label", "labels", "target", "targets"))
+
+
+def _labels_encoded(receiver: cst.BaseExpression, data: str) -> bool:
+    """An encoder given held-out *labels* (``encoder.fit_transform(y_valid)``) maps class names
+    to integers: no feature statistics are learnt from the held-out data."""
+    words = {w.lower() for w in _WORDS.findall(data)}
+    name = _receiver_name(receiver) if not isinstance(receiver, cst.Call) else ""
+    return bool(words & _LABEL_WORDS) and ("encoder" in name or "binarizer" in name
+                                           or name in ("le", "lb"))
+
+
 def _receiver_name(v: cst.BaseExpression) -> str:
     return (v.attr.value if isinstance(v, cst.Attribute) else
             v.value if isinstance(v, cst.Name) else "").lower()
@@ -103,10 +116,19 @@ class SklearnRules(ChunkRule):
         method = func.attr.value
         if method == "fit" and not self._is_transformer(func.value):
             return  # an estimator refit on validation data can be deliberate
+        if self._no_transform(func.value) or _labels_encoded(func.value, data):
+            return
         fix = None
         if method == "fit_transform":
             fix = FixSpec("Use `transform`", (EditSpec(func.attr, "transform"),), safe=False)
         self.ctx.report(call, "MLS401", fix, method=method, data=data)
+
+    def _no_transform(self, receiver: cst.BaseExpression) -> bool:
+        """An embedding with no ``transform`` (TSNE, MDS...): ``fit_transform`` is its only use,
+        for a plot of this data, and nothing is evaluated with it."""
+        if isinstance(receiver, cst.Call):
+            return (self.ctx.call_qualname(receiver) or "").startswith("sklearn.manifold.")
+        return any(h in _receiver_name(receiver) for h in _NO_TRANSFORM_HINTS)
 
     def _is_transformer(self, receiver: cst.BaseExpression) -> bool:
         """``scaler`` / ``self.encoder`` by name, or ``PCA(2)`` by what it constructs."""

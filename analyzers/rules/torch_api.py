@@ -16,6 +16,7 @@ _TYPOS = {"require_grad": "requires_grad", "requires_grads": "requires_grad",
           "require_grads": "requires_grad", "required_grad": "requires_grad"}
 
 
+_DIST_BACKWARD = "torch.distributed.autograd.backward"
 _FALLBACK_ERRORS = frozenset(("AttributeError", "ImportError", "ModuleNotFoundError", "TypeError",
                               "NameError"))
 
@@ -192,6 +193,10 @@ class ZeroGradRule(ChunkRule):
             return
         loop, attr = self._loops[-1], node.func.attr.value
         if attr == "zero_grad" or (attr == "zero_" and is_attribute(node.func.value, "grad")):
+            loop.zeroed = True
+        elif attr == "backward" and self.ctx.call_qualname(node) == _DIST_BACKWARD:
+            # Distributed autograd keeps each iteration's gradients in its own context
+            # (`with dist_autograd.context() as context_id`): nothing accumulates.
             loop.zeroed = True
         elif attr == "backward" and self._line is not None and loop.backward is None:
             loop.backward = (self._line, "".join(self._indent))
