@@ -219,6 +219,40 @@ share_flow("device", DeviceFlow, (r.code for r in DeviceFlowRules.rules), _impor
 _FACTORY_FIX_SKIP = frozenset(("to", "cuda", "type_as", "cpu"))
 
 
+_INDEX_FACTORIES = frozenset(("randperm", "arange", "randint"))
+
+
+def _index_only_calls(fn: cst.FunctionDef) -> frozenset[int]:
+    """``torch.randperm`` / ``arange`` / ``randint`` calls of ``fn`` whose tensor is only ever
+    used as an index: written in a subscript, or bound once to a name read only in subscripts."""
+    from ..walk import iter_nodes
+
+    nodes = list(iter_nodes([fn.body]))
+    in_index = {id(n.slice.value) for n in nodes
+                if isinstance(n, cst.SubscriptElement) and isinstance(n.slice, cst.Index)}
+    targets: dict[str, list[tuple[int, int | None]]] = {}  # name -> (target id, factory call)
+    for node in nodes:
+        if isinstance(node, cst.Assign | cst.AugAssign | cst.AnnAssign):
+            for t in (node.targets if isinstance(node, cst.Assign) else [node]):
+                target = t.target
+                if isinstance(target, cst.Name):
+                    value = node.value
+                    call = id(value) if isinstance(node, cst.Assign) and isinstance(value, cst.Call) \
+                        and isinstance(value.func, cst.Attribute) \
+                        and value.func.attr.value in _INDEX_FACTORIES else None
+                    targets.setdefault(target.value, []).append((id(target), call))
+    calls = set(in_index)
+    for name, bindings in targets.items():
+        if len(bindings) != 1 or bindings[0][1] is None:
+            continue  # bound twice, or not to an index factory
+        target_id, call = bindings[0]
+        reads = [n for n in nodes if isinstance(n, cst.Name) and n.value == name
+                 and id(n) != target_id]
+        if call is not None and reads and all(id(r) in in_index for r in reads):
+            calls.add(call)
+    return frozenset(calls)
+
+
 @register
 class ForwardDeviceRules(ChunkRule):
     """Tensors created inside ``forward`` without ``device=`` stay on the CPU."""
@@ -235,11 +269,14 @@ class ForwardDeviceRules(ChunkRule):
         self._forward: list[str | None] = []  # stack: first input name of each open forward
         self._depth = 0  # functions open inside the current forward
         self._moved: set[int] = set()
+        self._indices: frozenset[int] = frozenset()  # integer index tensors, only used to index
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.name.value == "forward" and not self._forward:
             params = [p.name.value for p in node.params.params]
             self._forward.append(params[1] if len(params) > 1 and params[0] == "self" else None)
+            if any(w in self.ctx.code_for(node.body) for w in ("randperm", "arange", "randint")):
+                self._indices = _index_only_calls(node)
         elif self._forward:
             self._depth += 1
 
@@ -269,6 +306,8 @@ class ForwardDeviceRules(ChunkRule):
             return  # torch.rand(()): a 0-d tensor, which mixes freely with CUDA tensors
         if q == "torch.full" or q == "torch.normal":
             return  # positional layouts vary; too easy to get the fix wrong
+        if id(node) in self._indices:
+            return  # x[:, torch.randperm(n)]: a CPU index tensor indexes a CUDA tensor fine
         inp = self._forward[-1]
         device = f"{inp}.device" if inp else "x.device"
         fix = None
