@@ -32,10 +32,18 @@ export interface ReportDevice {
   outputs: ReportOutput[];
 }
 
+/** Weights compared after one optimisation step. */
+export interface ReportTrainingStep {
+  step: number;
+  max_weight_error: number | null;
+  weights_close: boolean;
+  worst?: string;
+}
+
 export interface ReportTraining {
   ran: boolean;
   verified: boolean;
-  steps: number;
+  steps: ReportTrainingStep[];
   torch_loss: number[];
   keras_loss: number[];
   max_weight_error: number | null;
@@ -81,6 +89,7 @@ export function reportData(raw: unknown): VerificationReportData {
       ...r.training,
       torch_loss: Array.isArray(r.training.torch_loss) ? r.training.torch_loss.map(Number) : [],
       keras_loss: Array.isArray(r.training.keras_loss) ? r.training.keras_loss.map(Number) : [],
+      steps: Array.isArray(r.training.steps) ? r.training.steps : [],
       max_weight_error: num(r.training.max_weight_error),
     } : null,
     notes: Array.isArray(r.notes) ? r.notes.map(String) : [],
@@ -92,13 +101,17 @@ const escape = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => ({ "
 const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? "n/a" : v.toExponential(2));
 
 function renderTraining(t: ReportTraining): string {
-  const rows = t.torch_loss.map((loss, i) => `<tr><td>step ${i + 1}</td><td class="num">${fmt(loss)}</td>`
-    + `<td class="num">${fmt(t.keras_loss[i])}</td><td class="num">${fmt(Math.abs(loss - (t.keras_loss[i] ?? Number.NaN)))}</td></tr>`).join("");
+  const rows = t.torch_loss.map((loss, i) => {
+    const checked = t.steps.find((s) => s.step === i + 1);
+    const weights = checked ? `${fmt(checked.max_weight_error)}${checked.worst ? ` (${escape(checked.worst)})` : ""}` : "";
+    return `<tr><td>step ${i + 1}</td><td class="num">${fmt(loss)}</td><td class="num">${fmt(t.keras_loss[i])}</td>`
+      + `<td class="num">${fmt(Math.abs(loss - (t.keras_loss[i] ?? Number.NaN)))}</td><td class="num">${weights}</td></tr>`;
+  }).join("");
   const tol = t.atol !== undefined ? ` against atol ${t.atol}, rtol ${t.rtol ?? "?"}` : "";
   return `<h2>Training</h2><p id="training" class="${t.verified ? "ok" : "bad"}">${t.verified ? "Trains the same" : "Trains differently"}: `
-    + `${t.steps} steps from the same weights on the same batches, max weight difference ${fmt(t.max_weight_error)}${escape(tol)}.</p>`
+    + `${t.torch_loss.length} steps from the same weights on the same batches, max weight difference ${fmt(t.max_weight_error)}${escape(tol)}.</p>`
     + `<p>${escape(t.message)}</p>`
-    + (rows ? `<table><thead><tr><th></th><th>PyTorch loss</th><th>Keras loss</th><th>difference</th></tr></thead><tbody>${rows}</tbody></table>` : "");
+    + (rows ? `<table><thead><tr><th></th><th>PyTorch loss</th><th>Keras loss</th><th>difference</th><th>max weight difference</th></tr></thead><tbody>${rows}</tbody></table>` : "");
 }
 
 /** The page. `sourceName`: the verified file's name; `nonce`: the script's CSP nonce. */

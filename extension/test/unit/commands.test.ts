@@ -123,12 +123,14 @@ describe("runVerification", () => {
   it("shows the training check in the report when it ran", async () => {
     const api = new FakeApi();
     const report = { verified: true, max_abs_error: 1e-7, devices: ["cpu"], message: "", per_device: [], per_layer: [],
-      training: { ran: true, verified: false, steps: 3, torch_loss: [0.5, 0.4, 0.3], keras_loss: [0.5, 0.41, 0.33], max_weight_error: 0.02,
+      training: { ran: true, verified: false, torch_loss: [0.5, 0.4, 0.3], keras_loss: [0.5, 0.41, 0.33], max_weight_error: 0.02,
+        steps: [{ step: 1, max_weight_error: 0.001, weights_close: true, worst: "" }, { step: 3, max_weight_error: 0.02, weights_close: false, worst: "fc.weight" }],
         atol: 1e-4, rtol: 1e-3, message: "weights differ after step 3" } };
     await runVerification(api, client(report), { uri: "file:///ws/m.py", target: "keras" });
     const html = String(api.called("showReport")[0].args[1]);
     assert.match(html, /<p id="training" class="bad">Trains differently: 3 steps from the same weights on the same batches, max weight difference 2\.00e-2 against atol 0\.0001, rtol 0\.001\.<\/p>/);
-    assert.match(html, /<tr><td>step 3<\/td><td class="num">3\.00e-1<\/td><td class="num">3\.30e-1<\/td><td class="num">3\.00e-2<\/td><\/tr>/);
+    assert.match(html, /<tr><td>step 3<\/td><td class="num">3\.00e-1<\/td><td class="num">3\.30e-1<\/td><td class="num">3\.00e-2<\/td><td class="num">2\.00e-2 \(fc\.weight\)<\/td><\/tr>/);
+    assert.match(html, /<tr><td>step 2<\/td>.*<td class="num"><\/td><\/tr>/, "step 2's weights were not compared");
   });
 
   it("shows the report: per output and per layer, the first diverging layer marked and linked to its line", async () => {
