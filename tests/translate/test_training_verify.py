@@ -111,14 +111,29 @@ FIXTURES = sorted((ROOT / "tests" / "fixtures" / "translate" / "training").glob(
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.stem for f in FIXTURES])
 def test_training_fixtures_train_the_same(fixture: Path, worker: VerificationWorker) -> None:
-    """CrossEntropy <-> sparse crossentropy from logits, MAE, SGD with momentum, AdamW."""
+    """CrossEntropy <-> sparse crossentropy from logits, MAE, SGD with momentum, AdamW, RMSprop."""
     to = "keras" if fixture.name.startswith("torch_") else "pytorch"
     report = verify_translation(str(fixture), translate(fixture.read_text(), to), worker=worker,
                                 onnx=False)
     assert report.verified, report.message
     assert report.training is not None and report.training.verified
     assert report.training.max_weight_error is not None
-    assert report.training.max_weight_error < 5e-5, report.training.message
+    # RMSprop's first steps move every weight by about lr / sqrt(1 - alpha) (0.1 here), and
+    # torch and Keras compute the root differently in float32: a larger absolute difference.
+    bound = 5e-4 if "rmsprop" in fixture.name else 5e-5
+    assert report.training.max_weight_error < bound, report.training.message
+
+
+def test_optimizer_defaults_and_betas_follow_torch() -> None:
+    """RMSprop's alpha (0.99) is Keras' rho (0.9 by default), its eps moves inside the root;
+    Adam's betas are beta_1 / beta_2."""
+    src = (FIXTURES[0].parent / "torch_rmsprop_adam_betas.py").read_text()
+    code = translate(src, "keras").target_code
+    assert "keras.optimizers.RMSprop(learning_rate=0.01, rho=0.99, epsilon=1e-16)" in code
+    adam = src.replace("torch.optim.RMSprop(model.parameters(), lr=0.01)",
+                       "torch.optim.Adam(model.parameters(), lr=0.01, betas=(0.8, 0.95))")
+    assert "keras.optimizers.Adam(learning_rate=0.01, beta_1=0.8, beta_2=0.95, epsilon=1e-08)" \
+        in translate(adam, "keras").target_code
 
 
 def test_adamw_keeps_torch_weight_decay() -> None:

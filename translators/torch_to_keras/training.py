@@ -202,14 +202,28 @@ class TrainingTranslator:
             if kw.arg == "lr":
                 opts.append(f"learning_rate={ast.unparse(kw.value)}")
             elif kw.arg == "eps":
-                opts.append(f"epsilon={ast.unparse(kw.value)}")
+                value = ast.unparse(kw.value)
+                # RMSprop: torch adds eps after the square root, Keras inside it (sqrt(v + eps)):
+                # eps**2 inside gives the same denominator wherever it matters.
+                opts.append(f"epsilon=({value}) ** 2" if name == "RMSprop" else f"epsilon={value}")
                 has_eps = True
-            elif kw.arg in ("momentum", "weight_decay", "nesterov"):
+            elif kw.arg in ("momentum", "weight_decay", "nesterov", "amsgrad", "centered"):
                 opts.append(f"{kw.arg}={ast.unparse(kw.value)}")
+            elif kw.arg == "betas":  # torch's (beta1, beta2) are Keras' beta_1 / beta_2
+                if isinstance(kw.value, ast.Tuple) and len(kw.value.elts) == 2:
+                    b1, b2 = (ast.unparse(e) for e in kw.value.elts)
+                else:
+                    b1, b2 = (f"{ast.unparse(kw.value)}[{i}]" for i in (0, 1))
+                opts += [f"beta_1={b1}", f"beta_2={b2}"]
+            elif kw.arg == "alpha" and name == "RMSprop":
+                opts.append(f"rho={ast.unparse(kw.value)}")
+        if name == "RMSprop" and not any(kw.arg == "alpha" for kw in call.keywords):
+            opts.append("rho=0.99")  # torch's smoothing constant; Keras' RMSprop uses 0.9
         if name == "AdamW" and not any(kw.arg == "weight_decay" for kw in call.keywords):
             opts.append("weight_decay=0.01")  # torch's default; Keras' AdamW uses 0.004
         if eps is not None and not has_eps:
-            opts.append(f"epsilon={eps}")  # Keras defaults to 1e-7, torch to 1e-8
+            # Keras defaults to 1e-7, torch to 1e-8; RMSprop's goes inside the root in Keras.
+            opts.append(f"epsilon={eps ** 2:g}" if name == "RMSprop" else f"epsilon={eps}")
         return f"keras.optimizers.{keras_name}({', '.join(o for o in opts if o)})"
 
     def loader(self, target: str, call: ast.Call, stmt: ast.stmt, indent: str) -> None:
