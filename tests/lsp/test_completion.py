@@ -11,18 +11,8 @@ from pytest_lsp import LanguageClient
 
 from .lsp_helpers import change_doc, init, open_doc, uri_for, wait_published
 
-SEQUENTIAL = """import torch
-from torch import nn
-
-net = nn.Sequential(
-    nn.Conv2d(3, 16, 3, padding=1),
-    nn.ReLU(),
-    nn.MaxPool2d(2),
-    nn.Flatten(),
-    nn.Linear(),
-)
-out = net(torch.zeros(8, 3, 32, 32))
-"""
+SEQUENTIAL = (Path(__file__).resolve().parents[1] / "fixtures" / "editing"
+              / "typing_net.py").read_text(encoding="utf-8")
 CLASS = """import torch
 import torch.nn as nn
 import torch.nn.functional as F
