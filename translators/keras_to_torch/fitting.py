@@ -13,11 +13,12 @@ from __future__ import annotations
 import ast
 import copy
 
+from .callbacks import callback_hooks
 from .parse import Folder
 from .training import TrainState, flat, kw, loss_line, metric_expr, tensor
 
 # fit() arguments the loop does not reproduce: each becomes a located TODO line.
-_FIT_UNSUPPORTED = ("callbacks", "class_weight", "sample_weight", "initial_epoch",
+_FIT_UNSUPPORTED = ("class_weight", "sample_weight", "initial_epoch",
                     "steps_per_epoch", "validation_steps", "validation_freq")
 
 
@@ -68,11 +69,12 @@ def fit_lines(call: ast.Call, var: str, folder: Folder, state: TrainState) -> li
         out.append("# TODO(mlsense): fit(validation_data=...) other than an (x, y) tuple is "
                    "not translated")
     setup, dataset, val = _validation(call, folder, state, folder.text(x), folder.text(y))
+    hooks = callback_hooks(call, var, folder, state, val is not None, state.tree or ast.Module())
     how = "shuffled every epoch" if shuffle != "False" else "in order"
-    out += [f"# {flat(folder, call)}: batches of {batch}, {how}",
-            *setup,
+    out += [f"# {flat(folder, call)}: batches of {batch}, {how}", *hooks.todos,
+            *setup, *hooks.before,
             f"loader = DataLoader({dataset}, batch_size={batch}, shuffle={shuffle})",
-            f"for epoch in range({epochs}):",
+            f"for epoch in range({epochs}):", *hooks.epoch_start,
             f"    {var}.train()",
             "    total = 0.0",
             "    for xb, yb in loader:",
@@ -81,6 +83,7 @@ def fit_lines(call: ast.Call, var: str, folder: Folder, state: TrainState) -> li
             f"        {loss_line(state)}",
             "        loss.backward()",
             "        optimizer.step()",
+            *(["        scheduler.step()"] if state.scheduler else []),
             "        total += loss.item() * len(xb)",
             f"    epoch_loss = total / len({dataset})  # Keras reports the epoch's mean loss"]
     report = "epoch_loss:.4f"
@@ -93,7 +96,7 @@ def fit_lines(call: ast.Call, var: str, folder: Folder, state: TrainState) -> li
     if _verbose(call, folder):
         shown = epochs if epochs.isdigit() else "{" + epochs + "}"
         out.append(f'    print(f"epoch {{epoch + 1}}/{shown} - loss: {{{report}}}")')
-    return out
+    return out + hooks.epoch_end + hooks.after
 
 
 def evaluate_lines(call: ast.Call, var: str, target: str | None, folder: Folder,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .parse import Folder, Opaque
+from .schedules import schedule_kind, scheduler_lines
 
 _LOSS_CLASSES = {"MeanSquaredError": "mse", "MeanAbsoluteError": "mae", "Huber": "huber",
                  "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
@@ -38,6 +39,9 @@ class TrainState:
     input_perm: tuple[int, ...] | None = None
     input_long: bool = False
     metrics: list[str] = field(default_factory=list)
+    objects: dict[str, ast.expr] = field(default_factory=dict)  # optimizer, schedule, callbacks
+    scheduler: bool = False  # compile() built a per-batch ``scheduler``
+    tree: ast.Module | None = None
 
 
 def kw(call: ast.Call, name: str, pos: int | None = None) -> ast.expr | None:
@@ -91,7 +95,10 @@ def compile_lines(call: ast.Call, var: str, folder: Folder, state: TrainState) -
         out.append(f"# TODO(mlsense): loss {flat(folder, kw(call, 'loss', 1) or call)} is not"
                    " translated")
         state.loss = None
-    out.append(_optimizer(kw(call, "optimizer", 0), var, folder))
+    opt = kw(call, "optimizer", 0)
+    if isinstance(opt, ast.Name) and opt.id in state.objects:
+        opt = state.objects[opt.id]
+    out += _optimizer(opt, var, folder, state)
     metrics = kw(call, "metrics", 2)
     if metrics is not None:
         names = folder.fold(metrics)
@@ -121,23 +128,47 @@ def metric_expr(name: str, state: TrainState, pred: str = "pred",
     return None
 
 
-def _optimizer(node: ast.expr | None, var: str, folder: Folder) -> str:
-    name, lr, kwargs = "adam", None, {}
+def _learning_rate(node: ast.Call, folder: Folder, state: TrainState) -> tuple[object, list[str]]:
+    """The optimizer's learning rate (folded), and the lines of a torch scheduler when it is a
+    Keras schedule (a ``str``: why the schedule is not translated)."""
+    lr_node = kw(node, "learning_rate", 0) or kw(node, "lr")
+    if isinstance(lr_node, ast.Name) and lr_node.id in state.objects:
+        lr_node = state.objects[lr_node.id]
+    if lr_node is None or schedule_kind(lr_node, folder) is None:
+        return (folder.fold(lr_node) if lr_node is not None else None), []
+    assert isinstance(lr_node, ast.Call)
+    made = scheduler_lines(lr_node, folder)
+    if isinstance(made, str):
+        return Opaque(made), []
+    state.scheduler = True
+    return made[0], [f"# {flat(folder, lr_node)}: Keras evaluates it at the optimizer's step "
+                     "count, so the scheduler steps after every batch", *made[1]]
+
+
+def _optimizer(node: ast.expr | None, var: str, folder: Folder, state: TrainState) -> list[str]:
+    name, lr, kwargs, sched = "adam", None, {}, []
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         name = node.value.lower()
     elif isinstance(node, ast.Call):
         q = folder.imports.resolve(node.func) or ""
         name = q.rsplit(".", 1)[-1].lower()
-        kwargs = {k.arg: folder.fold(k.value) for k in node.keywords if k.arg}
-        lr = kwargs.pop("learning_rate", kwargs.pop("lr", folder.fold(node.args[0])
-                                                    if node.args else None))
+        kwargs = {k.arg: folder.fold(k.value) for k in node.keywords if k.arg
+                  and k.arg not in ("learning_rate", "lr")}
+        lr, sched = _learning_rate(node, folder, state)
     elif node is not None:
-        return f"# TODO(mlsense): optimizer {flat(folder, node)} is not translated"
+        return [f"# TODO(mlsense): optimizer {flat(folder, node)} is not translated"]
+    if name == "adam" and "weight_decay" in kwargs:
+        name = "adamw"  # Keras' weight_decay is decoupled (AdamW's), not torch Adam's L2
     if name not in _OPTIMIZERS or isinstance(lr, Opaque) or any(
             k not in ("momentum", "nesterov", "beta_1", "beta_2", "epsilon", "rho")
-            for k in kwargs):
-        return f"# TODO(mlsense): optimizer {flat(folder, node) if node else name} is not translated"
+            and not (k == "weight_decay" and name == "adamw") for k in kwargs):
+        why = f" (learning rate: {lr})" if isinstance(lr, Opaque) else ""
+        state.scheduler = False
+        return [f"# TODO(mlsense): optimizer {flat(folder, node) if node else name} is not "
+                f"translated{why}"]
     cls, default_lr, extra = _OPTIMIZERS[name]
+    if "weight_decay" in kwargs:
+        extra = extra.replace("weight_decay=0.004", f"weight_decay={kwargs['weight_decay']}")
     args = [f"{var}.parameters()", f"lr={lr if lr is not None else default_lr}"]
     if "beta_1" in kwargs or "beta_2" in kwargs:
         args.append(f"betas=({kwargs.get('beta_1', 0.9)}, {kwargs.get('beta_2', 0.999)})")
@@ -151,7 +182,7 @@ def _optimizer(node: ast.expr | None, var: str, folder: Folder) -> str:
     if extra:
         args.append(extra)
     note = "  # Keras defaults (epsilon 1e-7)" if "eps=1e-7" in extra else ""
-    return f"optimizer = torch.optim.{cls}({', '.join(args)}){note}"
+    return [f"optimizer = torch.optim.{cls}({', '.join(args)}){note}", *sched]
 
 
 def tensor(expr: str, state: TrainState, target: bool = False) -> str:

@@ -278,6 +278,7 @@ class _Builder:
                            input_perm=tuple(emitted.inputs[0].to_target) if emitted.inputs
                            and emitted.inputs[0].to_target else None,
                            input_long=bool(emitted.inputs and emitted.inputs[0].dtype == "int64"))
+        state.tree = self.tree
         model_stmts = {id(s) for s in self.chosen.stmts}
         body: list[str] = []
         header: list[str] = []
@@ -304,7 +305,7 @@ class _Builder:
             body.extend(self._statement(stmt, state, var))
             prev_end = stmt.end_lineno or stmt.lineno
         code = re.sub(r"\n{4,}", "\n\n\n", "\n".join(body))
-        header += self._torch_imports(code)
+        header += [line for line in self._torch_imports(code) if line not in header]
         code = code.strip("\n")
         gap = "\n\n\n" if code.startswith(("class ", "def ", "#", "@")) else "\n\n"
         return "\n".join(header) + gap + code + "\n"
@@ -331,7 +332,32 @@ class _Builder:
                 self.notes.append(note)
         return lines
 
+    def _consumed(self) -> set[str]:
+        """Names read by the model's compile() / fit() arguments (an optimizer variable...)."""
+        return {n.id for s in self.tree.body if (c := method_call(s)) and self._is_model(c[0])
+                and c[1] in ("compile", "fit") for n in ast.walk(c[2]) if isinstance(n, ast.Name)}
+
+    def _training_object(self, stmt: ast.stmt, state: TrainState) -> list[str] | None:
+        """``opt = keras.optimizers.Adam(...)``, a schedule or callbacks read by compile/fit:
+        remembered, and translated where they are used."""
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
+                stmt.targets[0], ast.Name) and stmt.targets[0].id in self._consumed()):
+            return None
+        value = stmt.value
+        items = value.elts if isinstance(value, ast.List | ast.Tuple) else [value]
+        if not items or not all(isinstance(i, ast.Call) and (self.folder.imports.resolve(
+                i.func) or "").startswith(("keras.optimizers", "keras.callbacks"))
+                or isinstance(i, ast.Name) and i.id in state.objects for i in items):
+            return None
+        state.objects[stmt.targets[0].id] = value
+        first = " ".join(self.folder.text(stmt).split())
+        return [f"# {first[:60]}{'...' if len(first) > 60 else ''}: translated where "
+                "compile() / fit() uses it"]
+
     def _translated(self, stmt: ast.stmt, state: TrainState) -> list[str]:
+        remembered = self._training_object(stmt, state)
+        if remembered is not None:
+            return remembered
         call = method_call(stmt)
         if call is not None and self._is_model(call[0]):
             obj, method, node, target = call
@@ -395,4 +421,4 @@ class _Builder:
             lines.append("import torch.nn.functional as F")
         if "DataLoader(" in code:
             lines.append("from torch.utils.data import DataLoader, TensorDataset")
-        return lines
+        return [*[f"import {m}" for m in ("copy", "math") if f"{m}." in code], *lines]

@@ -26,6 +26,10 @@ class Recipe:
     optimizer: str | None  # None: Keras' default (rmsprop)
     loss: str  # Keras: the loss argument; PyTorch: an expression of __pred and the target
     line: int
+    scheduler: str | None = None  # PyTorch: the lr scheduler built over the optimizer
+    optimizer_var: str = "optimizer"  # PyTorch: the name the scheduler's expression reads
+    per_batch: bool = False  # PyTorch: the scheduler steps with every optimizer step
+    untested: str | None = None  # a schedule the few checked steps do not exercise
 
 
 class RecipeError(ValueError):
@@ -41,11 +45,29 @@ def _assignments(tree: ast.Module) -> dict[str, ast.expr]:
     return found
 
 
+_TRAINING_OBJECTS = ("optimizers", "schedules", "lr_scheduler", "losses", "Decay", "Schedule")
+
+
+class _Inline(ast.NodeTransformer):
+    """Names bound to a call at module level -> that call, when it builds an optimizer, a loss
+    or a schedule (the verifier's definitions-only namespace does not have them)."""
+
+    def __init__(self, assigned: dict[str, ast.expr]) -> None:
+        self.assigned, self.seen = assigned, set[str]()
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        value = self.assigned.get(node.id)
+        if not isinstance(value, ast.Call) or node.id in self.seen or not any(
+                part in ast.unparse(value.func) for part in _TRAINING_OBJECTS):
+            return node
+        self.seen.add(node.id)
+        return self.visit(ast.parse(ast.unparse(value), mode="eval").body)
+
+
 def _inline(node: ast.expr, assigned: dict[str, ast.expr]) -> str:
-    if isinstance(node, ast.Name) and node.id in assigned and isinstance(assigned[node.id],
-                                                                          ast.Call):
-        return ast.unparse(assigned[node.id])
-    return ast.unparse(node)
+    if isinstance(node, ast.Name) and isinstance(assigned.get(node.id), ast.Call):
+        node = assigned[node.id]
+    return ast.unparse(_Inline(assigned).visit(ast.parse(ast.unparse(node), mode="eval").body))
 
 
 def _arg(call: ast.Call, name: str, pos: int) -> ast.expr | None:
@@ -73,9 +95,14 @@ def keras_recipe(tree: ast.Module, model_var: str | None) -> Recipe | None:
     loss, opt = _arg(call, "loss", 1), _arg(call, "optimizer", 0)
     if loss is None:
         raise RecipeError(f"line {call.lineno}: compile() without a loss")
+    callback = next((n for n in ast.walk(tree) if isinstance(n, ast.Call)
+                     and ast.unparse(n.func).endswith("LearningRateScheduler")), None)
+    untested = None if callback is None else (
+        f"line {callback.lineno}: the LearningRateScheduler callback runs at epoch starts, "
+        "which the checked steps do not reach")
     return Recipe("keras", ast.unparse(call.func.value),
                   _inline(opt, assigned) if opt is not None else None,
-                  _inline(loss, assigned), call.lineno)
+                  _inline(loss, assigned), call.lineno, untested=untested)
 
 
 class _PredSubst(ast.NodeTransformer):
@@ -128,7 +155,39 @@ def torch_recipe(tree: ast.Module) -> Recipe | None:
     expr = _PredSubst(model, preds).visit(ast.parse(ast.unparse(loss_value), mode="eval"))
     if PRED not in {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}:
         raise RecipeError(f"{where}: the loss does not use the model's output")
-    return Recipe("pytorch", model, ast.unparse(opt), ast.unparse(expr.body), loss_value.lineno)
+    recipe = Recipe("pytorch", model, ast.unparse(opt), ast.unparse(expr.body), loss_value.lineno,
+                    optimizer_var=opt_name or "optimizer")
+    _scheduler(loop, assigned, recipe)
+    return recipe
+
+
+def _innermost_loop(loop: ast.AST, target: ast.AST) -> ast.AST | None:
+    """The deepest for/while loop inside ``loop`` (itself included) that holds ``target``."""
+    for child in ast.iter_child_nodes(loop):
+        if target in set(ast.walk(child)):
+            inner = _innermost_loop(child, target)
+            if inner is not None:
+                return inner
+    return loop if isinstance(loop, ast.For | ast.While) and target in set(ast.walk(loop)) else None
+
+
+def _scheduler(loop: ast.AST, assigned: dict[str, ast.expr], recipe: Recipe) -> None:
+    """The lr scheduler stepped in ``loop`` (built over the optimizer), and whether it steps
+    with every optimizer step."""
+    steps = {ast.unparse(n.func.value): n for n in ast.walk(loop) if isinstance(n, ast.Call)
+             and isinstance(n.func, ast.Attribute) and n.func.attr == "step"}
+    opt_step = steps.pop(recipe.optimizer_var, None)
+    for name, call in steps.items():
+        value = assigned.get(name)
+        if isinstance(value, ast.Call) and any(isinstance(a, ast.Name) and a.id ==
+                                               recipe.optimizer_var for a in value.args):
+            recipe.scheduler = ast.unparse(value)
+            recipe.per_batch = _innermost_loop(loop, call) is _innermost_loop(loop, opt_step) \
+                if opt_step is not None else False
+            if not recipe.per_batch:
+                recipe.untested = (f"line {call.lineno}: {name}.step() runs once an epoch, "
+                                   "after the checked steps")
+            return
 
 
 def find_recipe(source: str, framework: str, model_expr: str) -> Recipe | None:

@@ -40,10 +40,13 @@ def _recipes(models: Models) -> tuple[Recipe | None, Recipe | None]:
     return src, tgt
 
 
-def _torch_side(models: Models, recipe: Recipe, ns: dict[str, Any]) -> tuple[Any, Any, str]:
+def _torch_side(models: Models, recipe: Recipe,
+                ns: dict[str, Any]) -> tuple[Any, Any, str, Any]:
     torch = models.torch
     env = {**ns, recipe.model_var: models.torch_model}
     optimizer = eval(recipe.optimizer or "", env)  # noqa: S307 - the script's own expression
+    scheduler = eval(recipe.scheduler, {**env, recipe.optimizer_var: optimizer}) \
+        if recipe.scheduler and recipe.per_batch else None  # noqa: S307
     candidates = [n for n in free_names(recipe.loss)
                   if n not in ns or isinstance(ns[n], torch.Tensor | np.ndarray)]
     if len(candidates) != 1:
@@ -53,7 +56,7 @@ def _torch_side(models: Models, recipe: Recipe, ns: dict[str, Any]) -> tuple[Any
     kind = next((type(v).__name__ for k, v in ns.items() if k in free_names(recipe.loss)
                  and isinstance(v, torch.nn.Module) and type(v).__module__.startswith(
                      "torch.nn.modules.loss")), "")
-    return optimizer, loss_fn, kind
+    return optimizer, loss_fn, kind, scheduler
 
 
 def _keras_compile(models: Models, recipe: Recipe, ns: dict[str, Any]) -> None:
@@ -170,9 +173,12 @@ def training_check(models: Models, atol: float = 1e-4, rtol: float = 1e-3) -> di
     t_recipe, k_recipe = (src, tgt) if models.from_torch else (tgt, src)
     t_ns, k_ns = (models.src_ns, models.tgt_ns) if models.from_torch else (
         models.tgt_ns, models.src_ns)
-    optimizer, loss_fn, kind = _torch_side(models, t_recipe, t_ns)
+    optimizer, loss_fn, kind, scheduler = _torch_side(models, t_recipe, t_ns)
     _keras_compile(models, k_recipe, k_ns)
     notes = ["dropout switched off on both sides"] if _no_dropout(models) else []
+    notes += [f"not covered: {r.untested}" for r in (t_recipe, k_recipe) if r.untested]
+    if scheduler is not None:
+        notes.append("the learning-rate schedule followed at every step")
     models.torch_model.train()
     result: dict[str, Any] = {"ran": True, "steps": [], "atol": atol, "rtol": rtol,
                               "notes": notes, "torch_loss": [], "keras_loss": []}
@@ -189,6 +195,8 @@ def training_check(models: Models, atol: float = 1e-4, rtol: float = 1e-3) -> di
                 under = param.grad.detach().abs().cpu().numpy() < floor
                 small[id(param)] = small[id(param)] | under if id(param) in small else under
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         k_x = k_in[0] if len(k_in) == 1 else list(k_in)
         k_loss = models.keras_model.train_on_batch(k_x, y_k)
         result["torch_loss"].append(float(loss.item()))
