@@ -150,3 +150,60 @@ def test_module_forward_shapes_match_a_real_run(name: str) -> None:
         assert fact.layers[attr][1] == sum(p.numel() for p in child.parameters()), attr
     assert fact.total == sum(p.numel() for p in model.parameters())
     assert concrete(fact.statements[-1].shape) == tuple(out.shape)
+
+
+# -- the shape oracle over the model corpus (bench/shape_oracle.py) ----------------------------
+COVERAGE_FLOOR = 0.59  # raised as the static side learns; the issue's target is 0.9
+
+
+def _oracle_module() -> Any:
+    import importlib.util
+    import sys
+
+    if "shape_oracle" in sys.modules:
+        return sys.modules["shape_oracle"]
+    path = Path(__file__).resolve().parents[2] / "bench" / "shape_oracle.py"
+    spec = importlib.util.spec_from_file_location("shape_oracle", path)
+    assert spec is not None and spec.loader is not None
+    module = sys.modules["shape_oracle"] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def oracle_results() -> list[Any]:
+    return _oracle_module().run_oracle()  # type: ignore[no-any-return]
+
+
+def test_the_oracle_corpus_has_forty_models_of_both_frameworks(oracle_results: list[Any]
+                                                                ) -> None:
+    assert len(oracle_results) >= 40
+    assert sum(r.framework == "keras" for r in oracle_results) >= 15
+    assert sum(r.framework == "pytorch" for r in oracle_results) >= 15
+    failed = {r.name: r.error for r in oracle_results if r.error}
+    assert not failed
+    assert all(r.runtime > 0 for r in oracle_results), "a model whose run records nothing"
+
+
+def test_every_shape_hint_equals_the_runtime_shape(oracle_results: list[Any]) -> None:
+    wrong = {r.name: r.disagree for r in oracle_results if r.disagree}
+    assert not wrong
+
+
+def test_shape_hint_coverage_stays_above_the_floor(oracle_results: list[Any]) -> None:
+    runtime = sum(r.runtime for r in oracle_results)
+    hinted = sum(r.hinted for r in oracle_results)
+    assert hinted / runtime >= COVERAGE_FLOOR, f"{hinted}/{runtime}"
+
+
+def test_the_oracle_catches_a_wrong_hint() -> None:
+    """The comparison itself: a dim that differs, a rank that differs, a symbol that meets two
+    values, an expression evaluated with the run's values."""
+    matches = _oracle_module().matches
+    assert matches(("N", 16, "H/2"), [2, 16, 16], {"N": 2, "H": 32})
+    assert not matches(("N", 16, "H/2"), [2, 16, 15], {"N": 2, "H": 32})
+    assert not matches(("N", 16), [2, 16, 1], {"N": 2})
+    assert not matches(("N", "C", "C"), [2, 3, 4], {"N": 2})
+    assert not matches(("N", 10), [3, 10], {"N": 2})
+    assert matches(("N", 10), [None, 10], {})
+    assert not matches(("N", 10), [None, None], {})

@@ -1,0 +1,106 @@
+"""What the editor shows of a file's models, as data: each hint's place (the node it follows, its
+absolute range) and what it states (shapes by bound name, a parameter count, a total). The
+inlay hints (``server/lsp/inlay.py``) format these, the variable hovers read them and the shape
+oracle (``bench/shape_oracle.py``) checks them against a real run: one source for all three.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+
+from .dims import Shape, fmt_shape
+
+if TYPE_CHECKING:
+    from ..engine import ParsedVersion
+    from ..units import TopChunk
+
+Range4 = tuple[int, int, int, int]  # absolute 0-based line, column (code points), end line/col
+
+
+@dataclass(frozen=True)
+class Hint:
+    """One hint. ``shapes``: ``("", shape)`` for a layer element, ``(name, shape)`` per name a
+    statement binds, ``("return", shape)`` for a return; ``params``/``total`` for counts."""
+
+    node: cst.CSTNode
+    range: Range4
+    shapes: tuple[tuple[str, Shape], ...] = ()
+    params: int | None = None
+    total: bool = False
+
+    def shape_label(self) -> str:
+        if len(self.shapes) == 1:
+            return f"→ {fmt_shape(self.shapes[0][1])}"
+        return "→ " + " · ".join(f"{name} {fmt_shape(shape)}" for name, shape in self.shapes)
+
+
+def file_facts(parse: ParsedVersion) -> tuple[Any, Any, Any]:
+    """The file-wide model facts of one analysed version (constructor arguments and inputs
+    from the file's calls, the module classes other classes may use), computed once per
+    version for hints, hovers and completions alike."""
+    facts = parse.derived.get("semantics:file")
+    if facts is None:
+        from .modules import class_bindings, class_definitions, model_inputs
+
+        chunks = [c for c, _ in parse.chunks]
+        facts = parse.derived["semantics:file"] = (class_bindings(chunks, parse.imports),
+                                                   model_inputs(chunks, parse.imports),
+                                                   class_definitions(chunks, parse.imports))
+    return facts
+
+
+def _statement_shapes(node: cst.CSTNode, shape: Shape) -> tuple[tuple[str, Shape], ...]:
+    if isinstance(node, cst.Assign) and len(node.targets) == 1 \
+            and isinstance(node.targets[0].target, cst.Name):
+        return ((node.targets[0].target.value, shape),)
+    if isinstance(node, cst.Return):
+        return (("return", shape),)
+    return (("", shape),)
+
+
+def chunk_hints(parse: ParsedVersion, chunk: TopChunk, offset: int) -> list[Hint]:
+    """The hints of one top-level statement (its first line is ``offset``)."""
+    from .modules import chunk_classes
+    from .sequential import chunk_models
+
+    if chunk.module is None:
+        return []
+    bindings, inputs, definitions = file_facts(parse)
+    models = chunk_models(chunk, parse.imports, inputs)
+    classes = chunk_classes(chunk, parse.imports, bindings, inputs, definitions)
+    if not models and not classes:
+        return []
+
+    def place(node: cst.CSTNode, **kw: Any) -> Hint:
+        l0, c0, l1, c1 = chunk.range_of(node)
+        return Hint(node, (offset + l0, c0, offset + l1, c1), **kw)
+
+    out: list[Hint] = []
+    for model in models:
+        for layer in model.layers:
+            if layer.shape is not None or layer.params:
+                out.append(place(layer.node, shapes=(("", layer.shape),) if layer.shape
+                                 is not None else (), params=layer.params or None))
+        if model.total is not None:
+            out.append(place(model.node, params=model.total, total=True))
+    for cls in classes:  # nn.Module subclasses: layers in __init__, shapes in forward
+        if cls.total is not None:
+            out.append(place(cls.node.name, params=cls.total, total=True))
+        out.extend(place(node, params=params) for node, params in cls.layers.values() if params)
+        out.extend(place(fact.node, shapes=_statement_shapes(fact.node, fact.shape))
+                   for fact in cls.statements)
+    return out
+
+
+def file_hints(parse: ParsedVersion, first: int = 0, last: int | None = None
+               ) -> Iterator[Hint]:
+    """The hints of the statements that overlap lines ``first``..``last`` (0-based)."""
+    for chunk, offset in parse.chunks:
+        end = offset + chunk.text.count("\n")
+        if end < first or (last is not None and offset > last):
+            continue
+        yield from chunk_hints(parse, chunk, offset)
