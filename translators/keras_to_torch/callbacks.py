@@ -32,7 +32,9 @@ class LoopHooks:
 
 
 def _options(call: ast.Call, folder: Folder) -> dict[str, object]:
-    return {k.arg: folder.fold(k.value) for k in call.keywords if k.arg}
+    """Folded keyword values; a name of the script stays as its text (``patience=patience``)."""
+    return {k.arg: folder.fold(k.value) if not isinstance(k.value, ast.Name) or
+            k.value.id in folder.consts else k.value.id for k in call.keywords if k.arg}
 
 
 def _monitor(opts: dict[str, object], validated: bool) -> str | None:
@@ -59,8 +61,8 @@ def _early_stopping(call: ast.Call, folder: Folder, hooks: LoopHooks, validated:
     hooks.before.append(f"best_loss, wait = math.inf, 0  # {flat(folder, call)}")
     if restore:
         hooks.before.append("best_state = copy.deepcopy(MODEL.state_dict())")
-    if not isinstance(patience, int) or not isinstance(delta, int | float):
-        return "patience or min_delta is not a literal number"
+    if not isinstance(patience, int | str) or not isinstance(delta, int | float):
+        return "patience or min_delta is not a number or a name"
     below = f"best_loss - {abs(delta)}" if delta else "best_loss"
     lines = [f"    if {value} < {below}:  # EarlyStopping: an improvement",
              f"        best_loss, wait = {value}, 0"]

@@ -152,11 +152,23 @@ def _optimizer(node: ast.expr | None, var: str, folder: Folder, state: TrainStat
     elif isinstance(node, ast.Call):
         q = folder.imports.resolve(node.func) or ""
         name = q.rsplit(".", 1)[-1].lower()
+        base = l2_optimizer(node, folder, state.tree)
+        if base is not None:  # our own translation of torch's coupled weight decay
+            name = base
         kwargs = {k.arg: folder.fold(k.value) for k in node.keywords if k.arg
                   and k.arg not in ("learning_rate", "lr")}
         lr, sched = _learning_rate(node, folder, state)
     elif node is not None:
         return [f"# TODO(mlsense): optimizer {flat(folder, node)} is not translated"]
+    if "l2" in kwargs:
+        kwargs["weight_decay"] = kwargs.pop("l2")
+        extra = _OPTIMIZERS.get(name, ("", 0, ""))[2]
+        if name not in _OPTIMIZERS or isinstance(kwargs["weight_decay"], Opaque):
+            return [f"# TODO(mlsense): optimizer {flat(folder, node)} is not translated"]
+        return [f"optimizer = torch.optim.{_OPTIMIZERS[name][0]}({var}.parameters(), "
+                f"lr={lr if lr is not None else _OPTIMIZERS[name][1]}, weight_decay="
+                f"{kwargs['weight_decay']}{', ' + extra if extra else ''})  # L2 on the gradient,"
+                " as the Keras subclass adds it", *sched]
     if name == "adam" and "weight_decay" in kwargs:
         name = "adamw"  # Keras' weight_decay is decoupled (AdamW's), not torch Adam's L2
     if name not in _OPTIMIZERS or isinstance(lr, Opaque) or any(
@@ -183,6 +195,17 @@ def _optimizer(node: ast.expr | None, var: str, folder: Folder, state: TrainStat
         args.append(extra)
     note = "  # Keras defaults (epsilon 1e-7)" if "eps=1e-7" in extra else ""
     return [f"optimizer = torch.optim.{cls}({', '.join(args)}){note}", *sched]
+
+
+def l2_optimizer(node: ast.Call, folder: Folder, tree: ast.Module | None) -> str | None:
+    """The Keras optimizer (``adam``...) a class of the file extends by adding ``self.l2 *
+    variable`` to the gradient in ``update_step`` (torch's coupled weight decay), or None."""
+    cls = next((c for c in (tree.body if tree else []) if isinstance(c, ast.ClassDef)
+                and isinstance(node.func, ast.Name) and c.name == node.func.id), None)
+    if cls is None or len(cls.bases) != 1 or "self.l2" not in ast.unparse(cls):
+        return None
+    base = (folder.imports.resolve(cls.bases[0]) or "").rsplit(".", 1)[-1].lower()
+    return base if base in _OPTIMIZERS and base != "adamw" else None
 
 
 def tensor(expr: str, state: TrainState, target: bool = False) -> str:

@@ -18,7 +18,7 @@ from .fitting import evaluate_lines, fit_lines, hoist_calls, predict_lines
 from .model import Found, Traced, fail, init_params_without_defaults, param_defaults, trace
 from .params import fixed_reason, plain, render, unmark, used_names
 from .parse import Folder, Imports, module_constants
-from .training import TrainState, compile_lines, method_call, other_call_lines
+from .training import TrainState, compile_lines, l2_optimizer, method_call, other_call_lines
 
 
 def translate_keras_to_pytorch(source: str, *, class_name: str | None = None,
@@ -358,6 +358,15 @@ class _Builder:
         remembered = self._training_object(stmt, state)
         if remembered is not None:
             return remembered
+        if isinstance(stmt, ast.ClassDef) and any(
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id ==
+                stmt.name and l2_optimizer(n, self.folder, self.tree) for n in ast.walk(
+                self.tree)):
+            return [f"# class {stmt.name}: the optimizer with L2 on the gradient is torch's "
+                    "weight_decay (below)"]
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and \
+                self.folder.imports.resolve(stmt.value.func) == "keras.utils.set_random_seed":
+            return [f"torch.manual_seed({', '.join(map(self.folder.text, stmt.value.args))})"]
         call = method_call(stmt)
         if call is not None and self._is_model(call[0]):
             obj, method, node, target = call

@@ -13,6 +13,14 @@ import copy
 from dataclasses import dataclass, field
 
 from .model import Resolver
+from .schedules import (
+    L2_CLASS,
+    ONE_CYCLE_CLASS,
+    bind,
+    early_stopping,
+    per_epoch_callback,
+    per_step_schedule,
+)
 
 LOSSES = {"MSELoss": '"mse"', "L1Loss": '"mae"',
           "CrossEntropyLoss": "keras.losses.SparseCategoricalCrossentropy(from_logits=True)",
@@ -21,6 +29,8 @@ LOSSES = {"MSELoss": '"mse"', "L1Loss": '"mae"',
 # torch optimizer -> (Keras class, torch's default epsilon or None when Keras has none)
 OPTIMIZERS = {"Adam": ("Adam", 1e-8), "AdamW": ("AdamW", 1e-8), "RMSprop": ("RMSprop", 1e-8),
               "SGD": ("SGD", None)}
+# torch's default learning rates (Keras' differ for SGD, 0.01, and RMSprop, 0.001)
+_TORCH_LR = {"Adam": "0.001", "AdamW": "0.001", "RMSprop": "0.01", "SGD": "0.001"}
 # Tensor methods NumPy arrays lack (or that mean training): a statement using one is marked.
 _TENSOR_METHODS = frozenset({"backward", "parameters", "to", "cuda", "cpu", "item", "detach",
                              "numpy", "float", "long", "half", "view", "unsqueeze", "size",
@@ -54,6 +64,10 @@ class TrainingTranslator:
         self.predicted: dict[str, tuple[str, str]] = {}  # name -> (model, input) of a predict
         self.scalars: set[str] = set()  # names holding evaluate()'s float (``.item()`` dropped)
         self.ranks: dict[str, int] = {}  # tensors built from a literal shape -> their rank
+        self.schedulers: dict[str, tuple[str, ast.Call]] = {}  # name -> (class, constructor)
+        self.lr: dict[str, str] = {}  # optimizer -> its learning rate (torch's default if unset)
+        self.l2: dict[str, str] = {}  # optimizer -> the Keras class name of its L2 subclass
+        self.restored: set[str] = set()  # state_dict copies EarlyStopping restores
         self.out = TrainingCode()
 
     def translate(self, stmts: list[ast.stmt]) -> TrainingCode:
@@ -119,6 +133,10 @@ class TrainingTranslator:
         elif isinstance(call.func, ast.Attribute) and call.func.attr in ("eval", "train") and \
                 ast.unparse(call.func.value) in self.models:
             return  # Keras picks training/inference mode per call (fit vs predict)
+        elif isinstance(call.func, ast.Attribute) and call.func.attr == "load_state_dict" and \
+                [ast.unparse(a) for a in call.args] in ([r] for r in self.restored):
+            self.emit(indent, "# the best weights: restored by EarlyStopping(restore_best_weights="
+                              "True)")
         elif not self._mentions_torch(stmt):
             self.emit(indent, ast.unparse(stmt))
         else:
@@ -130,9 +148,11 @@ class TrainingTranslator:
         name = qual.rsplit(".", 1)[-1] if qual else ""
         if qual and qual.startswith("torch.nn.") and name in LOSSES:
             self.loss[target] = LOSSES[name]
+        elif qual and qual.startswith("torch.optim.lr_scheduler.") and isinstance(value, ast.Call):
+            self.schedulers[target] = (name, value)  # translated where the loop steps it
         elif qual and qual.startswith("torch.optim.") and name in OPTIMIZERS:
             assert isinstance(value, ast.Call)  # a qualname was found for its callee
-            self.optim[target] = self.optimizer(name, value)
+            self.optim[target] = self.optimizer(name, value, target)
         elif qual and qual.startswith("torch.") and name in _NUMPY and \
                 isinstance(value, ast.Call) and not value.keywords:
             args = ", ".join(ast.unparse(a) for a in value.args)
@@ -192,15 +212,20 @@ class TrainingTranslator:
             return text
         return f"np.transpose({text}, {self.perm})"
 
-    def optimizer(self, name: str, call: ast.Call) -> str:
+    def optimizer(self, name: str, call: ast.Call, target: str) -> str:
         keras_name, eps = OPTIMIZERS[name]
-        opts: list[str] = []
-        for i, arg in enumerate(call.args[1:2]):
-            opts.append(f"learning_rate={ast.unparse(arg)}" if i == 0 else "")
+        lr = next((ast.unparse(k.value) for k in call.keywords if k.arg == "lr"),
+                  ast.unparse(call.args[1]) if len(call.args) > 1 else _TORCH_LR[name])
+        self.lr[target] = lr
+        opts = ["learning_rate=LR"]
         has_eps = False
         for kw in call.keywords:
             if kw.arg == "lr":
-                opts.append(f"learning_rate={ast.unparse(kw.value)}")
+                continue
+            if kw.arg == "weight_decay" and name != "AdamW":
+                # torch adds weight_decay * w to the gradient (L2); Keras' is decoupled
+                self.l2[target] = f"{keras_name}WithL2"
+                opts.insert(0, f"l2={ast.unparse(kw.value)}")
             elif kw.arg == "eps":
                 value = ast.unparse(kw.value)
                 # RMSprop: torch adds eps after the square root, Keras inside it (sqrt(v + eps)):
@@ -224,7 +249,8 @@ class TrainingTranslator:
         if eps is not None and not has_eps:
             # Keras defaults to 1e-7, torch to 1e-8; RMSprop's goes inside the root in Keras.
             opts.append(f"epsilon={eps ** 2:g}" if name == "RMSprop" else f"epsilon={eps}")
-        return f"keras.optimizers.{keras_name}({', '.join(o for o in opts if o)})"
+        cls = self.l2.get(target, f"keras.optimizers.{keras_name}")
+        return f"{cls}({', '.join(o for o in opts if o)})"
 
     def loader(self, target: str, call: ast.Call, stmt: ast.stmt, indent: str) -> None:
         ds = call.args[0] if call.args else None
@@ -244,9 +270,11 @@ class TrainingTranslator:
             return
         epochs = ast.unparse(stmt.iter.args[-1])
         inner = next((s for s in stmt.body if isinstance(s, ast.For)), None)
-        loss_call = next((n for n in ast.walk(stmt) if isinstance(n, ast.Call)
+        region = inner if inner is not None else ast.Module(
+            [s for s in stmt.body if not isinstance(s, ast.With | ast.If)], [])
+        loss_call = next((n for n in ast.walk(region) if isinstance(n, ast.Call)
                           and ast.unparse(n.func) in self.loss), None)
-        model_call = next((n for n in ast.walk(stmt) if isinstance(n, ast.Call)
+        model_call = next((n for n in ast.walk(region) if isinstance(n, ast.Call)
                            and ast.unparse(n.func) in self.models), None)
         opt = next((o for o in self.optim if f"{o}.step()" in text), None)
         if loss_call is None or model_call is None or opt is None or len(loss_call.args) != 2:
@@ -263,6 +291,11 @@ class TrainingTranslator:
             x = model_call.args[0]
             self.emit(indent, "# The PyTorch loop took one full-batch step per epoch.")
             fit = f"{self._data(x)}, {target}, epochs={epochs}, batch_size=len({ast.unparse(x)})"
+        callbacks: list[str] = []
+        fit += self._validation(stmt, loss, callbacks)
+        optimizer = self._scheduled(stmt, opt, inner, callbacks, indent)
+        if callbacks:
+            fit += f", callbacks=[{', '.join(callbacks)}]"
         if "print(" not in text:
             fit += ", verbose=0"  # the PyTorch loop printed nothing
         if self.ranks.get(target) == 1 and loss in ('"mse"', '"mae"'):
@@ -272,11 +305,91 @@ class TrainingTranslator:
                 f"Keras' {loss} matches them per sample, so the translation trains on the "
                 "per-sample loss")
         self.compiled[model] = loss
-        self.emit(indent, f"{model}.compile(optimizer={self.optim[opt]}, loss={loss})")
+        if opt in self.l2:
+            self.out.lines += [indent + line if line else ""
+                               for line in L2_CLASS.format(name=self.l2[opt][:-6]).splitlines()]
+            self.out.lines += ["", ""]
+        self.emit(indent, f"{model}.compile(optimizer={optimizer}, loss={loss})")
         self.emit(indent, f"{model}.fit({fit})")
         if "print(" in text:
             self.out.notes.append(f"line {stmt.lineno}: prints inside the training loop were "
                                   "replaced by Keras' progress output")
+
+    def _validation(self, stmt: ast.For, loss: str, callbacks: list[str]) -> str:
+        """``, validation_data=(x, y)`` for a ``no_grad`` loss of the model in the epoch loop, and
+        the EarlyStopping / checkpoint callbacks of the standard pattern on it."""
+        for s in stmt.body:
+            if not (isinstance(s, ast.With) and "no_grad" in ast.unparse(s.items[0].context_expr)):
+                continue
+            for a in ast.walk(s):
+                call = a.value if isinstance(a, ast.Assign) else None
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and \
+                        call.func.attr == "item":
+                    call = call.func.value
+                if not (isinstance(a, ast.Assign) and isinstance(call, ast.Call) and
+                        ast.unparse(call.func) in self.loss and len(call.args) == 2):
+                    continue
+                pred, y = call.args
+                if not (isinstance(pred, ast.Call) and ast.unparse(pred.func) in self.models
+                        and len(pred.args) == 1):
+                    continue
+                if self.loss[ast.unparse(call.func)] != loss:
+                    return ""  # validation with another loss: fit() reports the compiled one
+                val = ast.unparse(a.targets[0])
+                self._early_stop(stmt, val, callbacks)
+                return f", validation_data=({self._data(pred.args[0])}, {ast.unparse(y)})"
+        return ""
+
+    def _early_stop(self, stmt: ast.For, val: str, callbacks: list[str]) -> None:
+        for s in stmt.body:
+            found = early_stopping(s, val) if isinstance(s, ast.If) else None
+            if found is None:
+                continue
+            call, saves = found
+            copies = [ast.unparse(n.targets[0]) for n in ast.walk(ast.Module(s.body, []))
+                      if isinstance(n, ast.Assign) and "state_dict()" in ast.unparse(n.value)
+                      and "save" not in ast.unparse(n.value)]
+            if copies:
+                self.restored.update(copies)
+                call = call[:-1] + ", restore_best_weights=True)"
+            callbacks.append(call)
+            if saves:
+                callbacks.append('keras.callbacks.ModelCheckpoint("best.weights.h5", '
+                                 'monitor="val_loss", save_best_only=True, '
+                                 'save_weights_only=True)')
+                self.out.notes.append(f"line {s.lineno}: the best weights are saved by Keras' "
+                                      "ModelCheckpoint to best.weights.h5 (Keras needs that "
+                                      "suffix), not as a torch state_dict")
+            return
+
+    def _scheduled(self, stmt: ast.For, opt: str, inner: ast.For | None,
+                   callbacks: list[str], indent: str) -> str:
+        """The optimizer with its learning rate, a schedule in it or a callback for it."""
+        lr = self.lr[opt]
+        step = next(((name, n) for n in ast.walk(stmt) for name in self.schedulers
+                     if isinstance(n, ast.Call) and ast.unparse(n) == f"{name}.step()"), None)
+        plain = self.optim[opt].replace("learning_rate=LR", f"learning_rate={lr}")
+        if step is None:
+            return plain
+        name, call = step
+        kind, ctor = self.schedulers[name]
+        args = bind(ctor, kind)
+        per_batch = inner is None or call in set(ast.walk(inner))
+        made = per_step_schedule(kind, args, lr) if per_batch else \
+            per_epoch_callback(kind, args, lr)
+        if made.startswith("!"):
+            self.todo(ast.Expr(ctor, lineno=ctor.lineno), indent, made[1:])
+            return plain
+        if kind == "OneCycleLR":
+            self.out.lines += [indent + line if line else "" for line in
+                               ONE_CYCLE_CLASS.splitlines()]
+            self.out.lines += ["", ""]
+        if not per_batch:
+            callbacks.append(made)
+            self.out.notes.append(f"line {ctor.lineno}: {name} steps once an epoch: a Keras "
+                                  "LearningRateScheduler callback sets the same rate per epoch")
+            return plain
+        return self.optim[opt].replace("learning_rate=LR", f"learning_rate={made}")
 
 
 class _DropItem(ast.NodeTransformer):
