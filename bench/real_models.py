@@ -1,0 +1,332 @@
+"""Translation on real public models (issue 9): extract, translate, verify, run the emitted file.
+
+    .venv/bin/python bench/real_models.py [--only NAME ...] [--out bench/results/real_models.txt]
+
+Each model below names its origin: a repository, a path at the snapshot's commit and, for a
+notebook, the code cells that define it. Nothing here is committed but this list: the code is
+read from the snapshots the session's `fetch` tool brings into /work/.mirror (or $MIRROR), e.g.
+`fetch github:kuangliu/pytorch-cifar`, and written to bench/.work/real/ (git-ignored).
+
+"As published minus data loading": a .py file keeps its imports (but those of torchvision and
+gymnasium: datasets, transforms, environments; there is no CPU torchvision for this torch), classes, functions and literal
+constants (module-level code that parses arguments, loads data or trains is dropped); a notebook
+keeps the named cells, without the statements that use data (fit / evaluate / predict /
+callbacks / load_model / printing) and those that read what a dropped statement bound. Where the model code reads a value the dropped code
+computed from data or arguments (`nz = int(opt.nz)`, `sequence_length`), `given` supplies it,
+written out in the extracted file under a comment that says so.
+
+For each model: translate (pure Python, this process), verify in one warm worker (atol 1e-4, no
+ONNX), then run the emitted file as a whole in a fresh interpreter. The table and totals go to
+bench/results/real_models.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlsense.translators import TranslationError, translate
+from mlsense.translators.verify import VerificationWorker, verify_translation
+
+ROOT = Path(__file__).resolve().parents[1]
+MIRROR = Path(os.environ.get("MIRROR", "/work/.mirror"))
+WORK = ROOT / "bench" / ".work" / "real"
+DATA_MODULES = ("torchvision", "gymnasium", "gym")  # datasets / transforms / environments
+DATA_USES = (".fit(", ".evaluate(", ".predict(", "load_model(", "callbacks", "print(",
+             ".summary(", "plot_model(", ".adapt(", "set_seed(", "clear_session(",
+             "load_data(", "history")
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    repo: str  # owner/name
+    path: str
+    to: str  # "keras" | "pytorch"
+    select: str | None  # what the user would pass to --class: a class, a call, a builder
+    input_shape: tuple[int, ...]  # without the batch axis
+    cells: tuple[int, ...] = ()  # a notebook's code cells (0-based, code cells only)
+    given: str = ""  # values the dropped data-loading code computed
+
+
+CIFAR = "kuangliu/pytorch-cifar"
+EXAMPLES = "pytorch/examples"
+DLWP = "fchollet/deep-learning-with-python-notebooks"
+HOML = "ageron/handson-ml3"
+C32 = (3, 32, 32)
+
+MODELS = [
+    # pytorch/examples
+    Model("examples/mnist", EXAMPLES, "mnist/main.py", "keras", "Net", (1, 28, 28)),
+    Model("examples/mnist_rnn", EXAMPLES, "mnist_rnn/main.py", "keras", "Net", (28, 28)),
+    Model("examples/vae", EXAMPLES, "vae/main.py", "keras", "VAE", (784,)),
+    Model("examples/dcgan_G", EXAMPLES, "dcgan/main.py", "keras", "Generator(ngpu)", (100, 1, 1),
+          given="ngpu = 1\nnz = 100\nngf = 64\nndf = 64\nnc = 3"),
+    Model("examples/dcgan_D", EXAMPLES, "dcgan/main.py", "keras", "Discriminator(ngpu)",
+          (3, 64, 64), given="ngpu = 1\nnz = 100\nngf = 64\nndf = 64\nnc = 3"),
+    Model("examples/super_resolution", EXAMPLES, "super_resolution/model.py", "keras",
+          "Net(upscale_factor=3)", (1, 32, 32)),
+    Model("examples/fast_neural_style", EXAMPLES,
+          "fast_neural_style/neural_style/transformer_net.py", "keras", "TransformerNet",
+          (3, 64, 64)),
+    Model("examples/word_lm_lstm", EXAMPLES, "word_language_model/model.py", "keras",
+          "RNNModel('LSTM', 1000, 64, 64, 2)", (35,)),
+    Model("examples/word_lm_transformer", EXAMPLES, "word_language_model/model.py", "keras",
+          "TransformerModel(1000, 64, 2, 64, 2)", (35,)),
+    Model("examples/time_sequence", EXAMPLES, "time_sequence_prediction/train.py", "keras",
+          "Sequence", (20,)),
+    Model("examples/actor_critic", EXAMPLES, "reinforcement_learning/actor_critic.py", "keras",
+          "Policy", (4,)),
+    Model("examples/reinforce", EXAMPLES, "reinforcement_learning/reinforce.py", "keras",
+          "Policy", (4,)),
+    # kuangliu/pytorch-cifar: torchvision-style CIFAR models
+    Model("cifar/lenet", CIFAR, "models/lenet.py", "keras", "LeNet", C32),
+    Model("cifar/vgg11", CIFAR, "models/vgg.py", "keras", "VGG('VGG11')", C32),
+    Model("cifar/resnet18", CIFAR, "models/resnet.py", "keras", "ResNet18", C32),
+    Model("cifar/preact_resnet18", CIFAR, "models/preact_resnet.py", "keras", "PreActResNet18",
+          C32),
+    Model("cifar/googlenet", CIFAR, "models/googlenet.py", "keras", "GoogLeNet", C32),
+    Model("cifar/densenet_cifar", CIFAR, "models/densenet.py", "keras", "densenet_cifar", C32),
+    Model("cifar/mobilenet", CIFAR, "models/mobilenet.py", "keras", "MobileNet", C32),
+    Model("cifar/mobilenetv2", CIFAR, "models/mobilenetv2.py", "keras", "MobileNetV2", C32),
+    Model("cifar/senet18", CIFAR, "models/senet.py", "keras", "SENet18", C32),
+    Model("cifar/shufflenetv2", CIFAR, "models/shufflenetv2.py", "keras",
+          "ShuffleNetV2(net_size=0.5)", C32),
+    Model("cifar/regnetx_200mf", CIFAR, "models/regnet.py", "keras", "RegNetX_200MF", C32),
+    Model("cifar/simple_dla", CIFAR, "models/dla_simple.py", "keras", "SimpleDLA", C32),
+    Model("cifar/resnext29_2x64d", CIFAR, "models/resnext.py", "keras", "ResNeXt29_2x64d", C32),
+    Model("cifar/dpn26", CIFAR, "models/dpn.py", "keras", "DPN26", C32),
+    Model("cifar/pnasnet_a", CIFAR, "models/pnasnet.py", "keras", "PNASNetA", C32),
+    # Deep Learning with Python (3rd edition notebooks, Keras 3)
+    Model("dlwp/ch04_imdb", DLWP, "chapter04_classification-and-regression.ipynb", "pytorch",
+          "model", (10000,), cells=(12,)),
+    Model("dlwp/ch04_housing", DLWP, "chapter04_classification-and-regression.ipynb", "pytorch",
+          "get_model", (13,), cells=(12, 55)),
+    Model("dlwp/ch07_ticket_multi_io", DLWP, "chapter07_deep-dive-keras.ipynb", "pytorch",
+          "model", (10000,), cells=(20,)),
+    Model("dlwp/ch07_subclassed", DLWP, "chapter07_deep-dive-keras.ipynb", "pytorch", "model",
+          (3,), cells=(3, 33)),
+    Model("dlwp/ch07_mnist_builder", DLWP, "chapter07_deep-dive-keras.ipynb", "pytorch",
+          "get_mnist_model", (784,), cells=(3, 35)),
+    Model("dlwp/ch08_mnist_convnet", DLWP, "chapter08_image-classification.ipynb", "pytorch",
+          "model", (28, 28, 1), cells=(3,)),
+    Model("dlwp/ch08_cats_dogs", DLWP, "chapter08_image-classification.ipynb", "pytorch",
+          "model", (180, 180, 3), cells=(13, 27)),
+    Model("dlwp/ch09_residual_blocks", DLWP, "chapter09_convnet-architecture-patterns.ipynb",
+          "pytorch", "model", (32, 32, 3), cells=(3, 5)),
+    Model("dlwp/ch09_mini_xception", DLWP, "chapter09_convnet-architecture-patterns.ipynb",
+          "pytorch", "model", (180, 180, 3), cells=(3, 10)),
+    Model("dlwp/ch13_conv1d", DLWP, "chapter13_timeseries-forecasting.ipynb", "pytorch", "model",
+          (120, 14), cells=(14, 16), given="import numpy as np\nsequence_length = 120\n"
+          "raw_data = np.zeros((1, 14))"),
+    Model("dlwp/ch13_stacked_gru", DLWP, "chapter13_timeseries-forecasting.ipynb", "pytorch",
+          "model", (120, 14), cells=(14, 24), given="import numpy as np\nsequence_length = 120\n"
+          "raw_data = np.zeros((1, 14))"),
+    Model("dlwp/ch15_gru_lm", DLWP, "chapter15_language-models-and-the-transformer.ipynb",
+          "pytorch", "model", (100,), cells=(10,),
+          given="import keras\nfrom keras import layers\nsequence_length = 100\n"
+          "vocabulary_size = 1000"),
+    # Hands-On Machine Learning (3rd edition notebooks)
+    Model("homl/ch10_mlp", HOML, "10_neural_nets_with_keras.ipynb", "pytorch", "model",
+          (28, 28), cells=(24,), given="import tensorflow as tf"),
+    Model("homl/ch10_wide_deep", HOML, "10_neural_nets_with_keras.ipynb", "pytorch", "model",
+          (5,), cells=(58,), given="import tensorflow as tf"),
+    Model("homl/ch14_cnn", HOML, "14_deep_computer_vision_with_cnns.ipynb", "pytorch", "model",
+          (28, 28, 1), cells=(29,), given="import tensorflow as tf"),
+    Model("homl/ch14_resnet34", HOML, "14_deep_computer_vision_with_cnns.ipynb", "pytorch",
+          "model", (224, 224, 3), cells=(31, 32),
+          given="import tensorflow as tf\nfrom functools import partial"),
+    Model("homl/ch15_deep_rnn", HOML, "15_processing_sequences_using_rnns_and_cnns.ipynb",
+          "pytorch", "deep_model", (56, 1), cells=(38,), given="import tensorflow as tf"),
+]
+
+
+def snapshot(repo: str) -> tuple[Path, str]:
+    git_dir = MIRROR / repo.replace("/", "+") / "repo"
+    if not git_dir.is_dir():
+        raise FileNotFoundError(f"no snapshot of {repo} at {git_dir} (fetch github:{repo} first)")
+    commit = subprocess.run(["git", f"--git-dir={git_dir}", "rev-parse", "HEAD"], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    return git_dir, commit
+
+
+def blob(git_dir: Path, path: str) -> str:
+    return subprocess.run(["git", f"--git-dir={git_dir}", "cat-file", "blob", f"HEAD:{path}"],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def _keep_py(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        names = [a.name for a in stmt.names] if isinstance(stmt, ast.Import) else [stmt.module]
+        return not any((n or "").split(".")[0] in DATA_MODULES for n in names)
+    if isinstance(stmt, (ast.ClassDef, ast.FunctionDef)):
+        return True
+    if isinstance(stmt, ast.Assign):
+        try:
+            ast.literal_eval(stmt.value)  # a literal constant (`cfg = {...}`, `EPS = 1e-5`)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def extract(model: Model) -> tuple[str, str]:
+    """The model's code as published minus data loading, and a header naming its origin."""
+    git_dir, commit = snapshot(model.repo)
+    text = blob(git_dir, model.path)
+    if model.path.endswith(".ipynb"):
+        code = [c for c in json.loads(text)["cells"] if c["cell_type"] == "code"]
+        parts, tainted = [], set()  # names the dropped statements bound: data
+        for index in model.cells:
+            src = "".join(code[index]["source"])
+            src = "\n".join(line for line in src.splitlines()
+                            if not line.lstrip().startswith(("%", "!")))
+            tree = ast.parse(src)
+            lines = src.splitlines()
+            for stmt in tree.body:
+                seg = "\n".join(lines[stmt.lineno - 1:stmt.end_lineno])
+                used = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+                if any(use in seg for use in DATA_USES) or used & tainted:
+                    tainted |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
+                                and isinstance(n.ctx, ast.Store)}
+                else:
+                    parts.append(seg)
+        body = "\n".join(parts)
+        where = f"code cells {', '.join(map(str, model.cells))}"
+    else:
+        tree = ast.parse(text)
+        lines = text.splitlines()
+        body = "\n\n".join("\n".join(lines[(s.decorator_list[0].lineno if getattr(
+            s, "decorator_list", None) else s.lineno) - 1:s.end_lineno])
+            for s in tree.body if _keep_py(s))
+        where = "imports, classes, functions and literal constants"
+    given = f"# given (the dropped data-loading code computed these):\n{model.given}\n\n" \
+        if model.given else ""
+    header = (f"# Extracted by bench/real_models.py from github.com/{model.repo} @ {commit[:12]}\n"
+              f"# {model.path}: {where}\n")
+    return header + given + body + "\n", commit
+
+
+@dataclass
+class Row:
+    model: Model
+    translated: bool = False
+    verified: bool = False
+    runs: bool | None = None
+    max_abs: float | None = None
+    seconds: float = 0.0
+    reason: str = ""
+
+
+def run_emitted(path: Path, to: str) -> str | None:
+    """Run the emitted file as a whole; None when it exits 0, else the last error line."""
+    env = dict(os.environ, KERAS_BACKEND="tensorflow" if to == "keras" else "torch",
+               TF_CPP_MIN_LOG_LEVEL="3")
+    try:
+        proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                              timeout=180, env=env, cwd=path.parent)
+    except subprocess.TimeoutExpired:
+        return "timed out after 180 s"
+    if proc.returncode == 0:
+        return None
+    tail = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+    return tail[-1] if tail else f"exit {proc.returncode}"
+
+
+def measure(model: Model, worker: VerificationWorker) -> Row:
+    row = Row(model)
+    start = time.perf_counter()
+    source, _ = extract(model)
+    src_path = WORK / (model.name.replace("/", "__") + ".py")
+    src_path.write_text(source)
+    try:
+        tr = translate(source, model.to, class_name=model.select, input_shape=model.input_shape,
+                       filename=str(src_path))
+    except TranslationError as exc:
+        row.reason = f"translation: {exc}"
+        row.seconds = time.perf_counter() - start
+        return row
+    except Exception as exc:  # noqa: BLE001 - a crash is a result here, counted and shown
+        row.reason = f"CRASH in translate: {type(exc).__name__}: {exc}"
+        row.seconds = time.perf_counter() - start
+        return row
+    row.translated = True
+    out_path = WORK / (model.name.replace("/", "__") + f".{model.to}.py")
+    out_path.write_text(tr.target_code)
+    report = verify_translation(str(src_path), tr, worker=worker, source_text=source,
+                                timeout=300, onnx=False, training=False)
+    row.verified, row.max_abs = report.verified, report.max_abs_error
+    if not report.verified:
+        row.reason = f"verification: {report.message}"
+    failure = run_emitted(out_path, model.to)
+    row.runs = failure is None
+    if failure and not row.reason:
+        row.reason = f"emitted file fails: {failure}"
+    row.seconds = time.perf_counter() - start
+    return row
+
+
+def table(rows: list[Row]) -> list[str]:
+    head = (f"{'model':<30} {'origin':<46} {'dir':<6} {'transl.':<8} {'verified':<9} "
+            f"{'runs':<5} {'max abs':<9} {'s':>6}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        m = r.model
+        err = "-" if r.max_abs is None else f"{r.max_abs:.1e}"
+        runs = "-" if r.runs is None else ("yes" if r.runs else "NO")
+        lines.append(f"{m.name:<30} {(m.repo + ':' + m.path)[-46:]:<46} "
+                     f"{'->K' if m.to == 'keras' else '->T':<6} "
+                     f"{'yes' if r.translated else 'NO':<8} {'yes' if r.verified else 'NO':<9} "
+                     f"{runs:<5} {err:<9} {r.seconds:>6.1f}")
+    lines.append("")
+    for label, to in (("PyTorch -> Keras", "keras"), ("Keras -> PyTorch", "pytorch"),
+                      ("all", None)):
+        sub = [r for r in rows if to is None or r.model.to == to]
+        if sub:
+            ok = sum(r.translated and r.verified and bool(r.runs) for r in sub)
+            lines.append(f"{label:<17} {len(sub):>3} models: translated {sum(r.translated for r in sub)}"
+                         f", verified {sum(r.verified for r in sub)}, emitted file runs "
+                         f"{sum(bool(r.runs) for r in sub)}; all three {ok} "
+                         f"({100 * ok / len(sub):.0f}%)")
+    lines.append("")
+    lines.append("Why each model that did not pass all three stopped:")
+    for r in rows:
+        if r.reason:
+            lines.append(f"  {r.model.name}: {' '.join(r.reason.split())[:300]}")
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="model names (or prefixes) to run")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "real_models.txt")
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    models = [m for m in MODELS if not args.only or any(m.name.startswith(p) for p in args.only)]
+    rows = []
+    with VerificationWorker(idle_timeout=600) as worker:
+        for model in models:
+            row = measure(model, worker)
+            rows.append(row)
+            print(f"{model.name}: translated={row.translated} verified={row.verified} "
+                  f"runs={row.runs} {row.reason[:160]}", flush=True)
+    commits = {m.repo: snapshot(m.repo)[1][:12] for m in models}
+    lines = [f"mlsense on real public models  {time.strftime('%Y-%m-%d %H:%M')}",
+             "snapshots: " + ", ".join(f"{r} @ {c}" for r, c in sorted(commits.items())),
+             "verify: CPU, atol/rtol 1e-4, batch 2; runs: the emitted file run as a whole", "",
+             *table(rows)]
+    print("\n".join(lines))
+    if not args.only:
+        args.out.write_text("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
