@@ -53,6 +53,33 @@ def file_facts(parse: ParsedVersion) -> tuple[Any, Any, Any]:
     return facts
 
 
+def _toplevel(parse: ParsedVersion) -> dict[int, list[Any]]:
+    """The tensors bound outside classes, per chunk (``toplevel.file_bindings``), once per
+    version; the file's models are applied through their facts."""
+    facts = parse.derived.get("semantics:toplevel")
+    if facts is None:
+        from .modules import chunk_classes
+        from .sequential import chunk_models
+        from .toplevel import file_bindings
+
+        bindings, inputs, definitions = file_facts(parse)
+        models: dict[str, Shape | None] = {}
+        for chunk, _ in parse.chunks:
+            for cls in chunk_classes(chunk, parse.imports, bindings, inputs, definitions):
+                models[cls.node.name.value] = cls.output
+            fed = {id(m.node): m for m in chunk_models(chunk, parse.imports, inputs)}
+            for stmt in chunk.module.body if fed and chunk.module is not None else ():
+                for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+                    if isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                            and isinstance(small.targets[0].target, cst.Name) \
+                            and id(small.value) in fed:
+                        layers = fed[id(small.value)].layers
+                        models["=" + small.targets[0].target.value] = \
+                            layers[-1].shape if layers else None
+        facts = parse.derived["semantics:toplevel"] = file_bindings(parse, models)
+    return facts  # type: ignore[no-any-return]
+
+
 def _statement_shapes(node: cst.CSTNode, shape: Shape) -> tuple[tuple[str, Shape], ...]:
     if isinstance(node, cst.Assign) and len(node.targets) == 1 \
             and isinstance(node.targets[0].target, cst.Name):
@@ -72,7 +99,8 @@ def chunk_hints(parse: ParsedVersion, chunk: TopChunk, offset: int) -> list[Hint
     bindings, inputs, definitions = file_facts(parse)
     models = chunk_models(chunk, parse.imports, inputs)
     classes = chunk_classes(chunk, parse.imports, bindings, inputs, definitions)
-    if not models and not classes:
+    toplevel = _toplevel(parse).get(id(chunk), ())
+    if not models and not classes and not toplevel:
         return []
 
     def place(node: cst.CSTNode, **kw: Any) -> Hint:
@@ -93,6 +121,7 @@ def chunk_hints(parse: ParsedVersion, chunk: TopChunk, offset: int) -> list[Hint
         out.extend(place(node, params=params) for node, params in cls.layers.values() if params)
         out.extend(place(fact.node, shapes=_statement_shapes(fact.node, fact.shape))
                    for fact in cls.statements)
+    out.extend(place(fact.node, shapes=fact.shapes) for fact in toplevel)
     return out
 
 

@@ -336,7 +336,7 @@ class _ClassWalk:
         body = init.body.body if isinstance(init.body, cst.IndentedBlock) else ()
         for stmt in body:
             if not isinstance(stmt, cst.SimpleStatementLine):
-                for name in _assigned_names(stmt):  # set under a branch: not certain
+                for name in assigned_names(stmt):  # set under a branch: not certain
                     self.env[name] = UNKNOWN
                 continue
             for small in stmt.body:
@@ -346,7 +346,7 @@ class _ClassWalk:
                     continue
                 if not (isinstance(small, cst.Assign) and len(small.targets) == 1
                         and isinstance(small.value, cst.Call)):
-                    for bound in _assigned_names(small):
+                    for bound in assigned_names(small):
                         self.env[bound] = UNKNOWN
                     continue
                 attr = _self_attr(small.targets[0].target)
@@ -402,7 +402,7 @@ class _ClassWalk:
         body = forward.body.body if isinstance(forward.body, cst.IndentedBlock) else ()
         for stmt in body:
             if not isinstance(stmt, cst.SimpleStatementLine):
-                for node in _assigned_names(stmt):
+                for node in assigned_names(stmt):
                     env[node] = None
                 if any(isinstance(n, cst.Return) for n in iter_nodes([stmt])):
                     self.fact.returns.append(None)  # a return under a branch: not one shape
@@ -416,7 +416,7 @@ class _ClassWalk:
                     shape = self.shape_of(small.value, env)
                     self.fact.returns.append(shape)
                 else:
-                    for name in _assigned_names(small):
+                    for name in assigned_names(small):
                         env[name] = None
                     continue
                 if shape is not None:
@@ -524,7 +524,7 @@ def _is_number(expr: cst.BaseExpression) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _assigned_names(node: cst.CSTNode) -> list[str]:
+def assigned_names(node: cst.CSTNode) -> list[str]:
 
     names = []
     for n in iter_nodes([node]):
