@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 Arrays = dict[str, np.ndarray]
-KINDS = ("dense", "conv", "depthwise_conv", "batchnorm", "layernorm", "embedding", "lstm", "gru",
-         "mha")
+KINDS = ("dense", "conv", "depthwise_conv", "separable_conv", "batchnorm", "layernorm",
+         "normalization", "embedding", "lstm", "gru", "rnn", "mha")
 
 
 class WeightTransferError(ValueError):
@@ -122,11 +122,28 @@ def _depthwise_to_torch(k: Arrays, p: dict[str, Any]) -> Arrays:
     return out
 
 
+def _separable_to_keras(t: Arrays, p: dict[str, Any]) -> Arrays:
+    """nn.Sequential(depthwise conv, pointwise conv) -> SeparableConv's three weights."""
+    depth = _depthwise_to_keras({"weight": _need(t, "0.weight", "separable_conv")}, p)
+    point = _conv_to_keras({k[2:]: v for k, v in t.items() if k.startswith("1.")}, p)
+    out = {"depthwise_kernel": depth["kernel"], "pointwise_kernel": point["kernel"]}
+    _copy_optional(point, out, "bias", "bias")
+    return out
+
+
+def _separable_to_torch(k: Arrays, p: dict[str, Any]) -> Arrays:
+    depth = _depthwise_to_torch({"kernel": _need(k, "depthwise_kernel", "separable_conv")}, p)
+    point = _conv_to_torch({"kernel": _need(k, "pointwise_kernel", "separable_conv"),
+                            **({"bias": k["bias"]} if "bias" in k else {})}, p)
+    return {"0.weight": depth["weight"], **{f"1.{n}": v for n, v in point.items()}}
+
+
 # ---- normalisation, embedding --------------------------------------------------------------
 _BN = (("weight", "gamma"), ("bias", "beta"), ("running_mean", "moving_mean"),
        ("running_var", "moving_variance"))
 _LN = (("weight", "gamma"), ("bias", "beta"))
 _EMB = (("weight", "embeddings"),)
+_NORM = (("mean", "mean"), ("variance", "variance"))  # keras.layers.Normalization's statistics
 
 
 def _renamer(pairs: tuple[tuple[str, str], ...], to_keras: bool) -> Callable[[Arrays, dict], Arrays]:
@@ -157,8 +174,8 @@ def _swap_first_two_gates(a: np.ndarray) -> np.ndarray:
     return np.concatenate([z, r, n], axis=0)
 
 
-def _rnn_to_keras(t: Arrays, p: dict[str, Any], gru: bool) -> Arrays:
-    kind = "gru" if gru else "lstm"
+def _rnn_to_keras(t: Arrays, p: dict[str, Any], gru: bool, kind: str = "") -> Arrays:
+    kind = kind or ("gru" if gru else "lstm")
     reorder = _swap_first_two_gates if gru else (lambda a: a)
     out: Arrays = {}
     for sfx, pre in _directions(p):
@@ -167,13 +184,13 @@ def _rnn_to_keras(t: Arrays, p: dict[str, Any], gru: bool) -> Arrays:
             reorder(_need(t, "weight_hh" + sfx, kind)).T)
         if "bias_ih" + sfx in t:
             b_ih, b_hh = reorder(t["bias_ih" + sfx]), reorder(_need(t, "bias_hh" + sfx, kind))
-            # LSTM: keras has one bias (the sum); GRU reset_after=True keeps both rows.
+            # LSTM / SimpleRNN: keras has one bias (the sum); GRU reset_after=True keeps both.
             out[pre + "bias"] = np.stack([b_ih, b_hh]) if gru else b_ih + b_hh
     return out
 
 
-def _rnn_to_torch(k: Arrays, p: dict[str, Any], gru: bool) -> Arrays:
-    kind = "gru" if gru else "lstm"
+def _rnn_to_torch(k: Arrays, p: dict[str, Any], gru: bool, kind: str = "") -> Arrays:
+    kind = kind or ("gru" if gru else "lstm")
     reorder = _swap_first_two_gates if gru else (lambda a: a)
     out: Arrays = {}
     for sfx, pre in _directions(p):
@@ -243,15 +260,19 @@ def _mha_to_torch(k: Arrays, p: dict[str, Any]) -> Arrays:
 
 _TO_KERAS: dict[str, Callable[[Arrays, dict[str, Any]], Arrays]] = {
     "dense": _dense_to_keras, "conv": _conv_to_keras, "depthwise_conv": _depthwise_to_keras,
-    "batchnorm": _renamer(_BN, True), "layernorm": _renamer(_LN, True),
+    "separable_conv": _separable_to_keras, "batchnorm": _renamer(_BN, True),
+    "layernorm": _renamer(_LN, True), "normalization": _renamer(_NORM, True),
     "embedding": _renamer(_EMB, True), "lstm": lambda t, p: _rnn_to_keras(t, p, False),
     "gru": lambda t, p: _rnn_to_keras(t, p, True), "mha": _mha_to_keras,
+    "rnn": lambda t, p: _rnn_to_keras(t, p, False, "rnn"),
 }
 _TO_TORCH: dict[str, Callable[[Arrays, dict[str, Any]], Arrays]] = {
     "dense": _dense_to_torch, "conv": _conv_to_torch, "depthwise_conv": _depthwise_to_torch,
-    "batchnorm": _renamer(_BN, False), "layernorm": _renamer(_LN, False),
+    "separable_conv": _separable_to_torch, "batchnorm": _renamer(_BN, False),
+    "layernorm": _renamer(_LN, False), "normalization": _renamer(_NORM, False),
     "embedding": _renamer(_EMB, False), "lstm": lambda k, p: _rnn_to_torch(k, p, False),
     "gru": lambda k, p: _rnn_to_torch(k, p, True), "mha": _mha_to_torch,
+    "rnn": lambda k, p: _rnn_to_torch(k, p, False, "rnn"),
 }
 
 

@@ -90,6 +90,12 @@ def _docstring(traced: Traced, indent: str, extra: str | None = None) -> list[st
     return body + [f'{indent}"""']
 
 
+def _with_helpers(lines: list[str], helpers: list[str | None]) -> str:
+    """The model's lines after the module classes they need (each defined once)."""
+    unique = list(dict.fromkeys(h for h in helpers if h))
+    return "\n\n\n".join([*unique, "\n".join(lines)])
+
+
 def emit_sequential(found: Found, traced: Traced) -> Emitted | None:
     """``model = nn.Sequential(...)`` when every layer maps to modules in a plain chain."""
     if not _pure_chain(traced):
@@ -117,7 +123,9 @@ def emit_sequential(found: Found, traced: Traced) -> Emitted | None:
     if any("flatten_from" in w.params for w in weights):
         notes.append(_FLAT_NOTE)
     lines[:0] = ["# " + line for note in notes for line in textwrap.wrap(note, 96)]
-    return Emitted("\n".join(lines), None, ins, outs, weights)
+    helpers = [s.helper for _, steps in traced.tracer.layer_steps for s in steps
+               if isinstance(s, Mod)]
+    return Emitted(_with_helpers(lines, helpers), None, ins, outs, weights)
 
 
 def emit_class(found: Found, traced: Traced, folder: Folder, class_name: str,
@@ -156,7 +164,8 @@ def emit_class(found: Found, traced: Traced, folder: Folder, class_name: str,
         outs.append(sym.expr)
     lines.append(f"        return {', '.join(outs)}")
     ins, out_specs = io_specs(traced)
-    return Emitted("\n".join(lines), class_name, ins, out_specs, weights)
+    return Emitted(_with_helpers(lines, [m.helper for m in tracer.modules]), class_name, ins,
+                   out_specs, weights)
 
 
 def _unflatten(sym: Sym) -> Sym:

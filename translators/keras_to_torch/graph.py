@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..base import TranslationError, Unsupported
-from . import rnn
+from . import rnn, vision  # noqa: F401  (vision registers its converters)
 from .layers import ALIASES, CONVERTERS, LAYOUT_AGNOSTIC, Fn, Mod, Step, want
 from .ops import apply_op, merge
 from .parse import Folder, LayerSpec
@@ -35,6 +35,7 @@ class ModuleEntry:
     spec: LayerSpec
     weight: tuple[str, dict[str, Any]] | None
     todo: str | None = None  # partial mode: why this module is an nn.Identity placeholder
+    helper: str | None = None  # source of the module class ``ctor`` needs (see layers.Mod)
 
 
 class Tracer:
@@ -194,7 +195,8 @@ class Tracer:
         if "attr" in spec.extra:
             return f"self.{spec.extra['attr']}"
         attr = self._attr_name(spec, step.prefix)
-        self.modules.append(ModuleEntry(attr, step.ctor, spec, step.weight, step.todo))
+        self.modules.append(ModuleEntry(attr, step.ctor, spec, step.weight, step.todo,
+                                        step.helper))
         spec.extra["attr"] = attr
         return f"self.{attr}"
 

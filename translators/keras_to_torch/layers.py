@@ -38,6 +38,7 @@ class Mod:
     stmt: str | None = None
     expr: str = "{m}({x})"
     todo: str | None = None  # partial mode: the TODO comment of a placeholder module
+    helper: str | None = None  # source of a module class the file must define (Normalization)
 
 
 @dataclass

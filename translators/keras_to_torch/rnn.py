@@ -1,4 +1,4 @@
-"""Keras sequence layers -> PyTorch: Embedding, LSTM, GRU, Bidirectional, MultiHeadAttention.
+"""Keras sequence layers -> PyTorch: Embedding, LSTM, GRU, SimpleRNN, Bidirectional, attention.
 
 Keras RNNs are batch-major and return the last step unless ``return_sequences=True``; torch RNNs
 return ``(output, state)``. The last step of a bidirectional Keras RNN is the concatenation of
@@ -48,14 +48,14 @@ def _check_rnn(spec: LayerSpec) -> None:
 
 def rnn(spec: LayerSpec, ins: list[Sym], bidirectional: bool = False,
         outer: LayerSpec | None = None) -> Result:
-    """LSTM / GRU, optionally wrapped in Bidirectional."""
+    """LSTM / GRU / SimpleRNN (nn.RNN, tanh), optionally wrapped in Bidirectional."""
     _check_rnn(spec)
     pre, x = want(ins[0], "keras")
     if len(x.shape) != 2:
         raise spec.unsupported(spec.kind, "RNN input must be (steps, features)")
     units = spec.get("units", 0)
     seq = bool(spec.get("return_sequences", default=False))
-    cls = "LSTM" if spec.kind == "LSTM" else "GRU"
+    cls = {"LSTM": "LSTM", "GRU": "GRU", "SimpleRNN": "RNN"}[spec.kind]
     extra = ", bidirectional=True" if bidirectional else ""
     ctor = f"nn.{cls}({x.shape[1]}, {units}, batch_first=True{extra})"
     weight = (cls.lower(), {"bidirectional": bidirectional, "hidden": units})
@@ -80,8 +80,8 @@ def recurrent(spec: LayerSpec, ins: list[Sym]) -> Result:
 def bidirectional(spec: LayerSpec, ins: list[Sym]) -> Result:
     check_args(spec, {"layer", "merge_mode", "backward_layer"}, 2)
     inner = spec.get("layer", 0)
-    if not isinstance(inner, LayerSpec) or inner.kind not in ("LSTM", "GRU"):
-        raise spec.unsupported("Bidirectional(...)", "only LSTM/GRU layers are wrapped")
+    if not isinstance(inner, LayerSpec) or inner.kind not in ("LSTM", "GRU", "SimpleRNN"):
+        raise spec.unsupported("Bidirectional(...)", "only LSTM/GRU/SimpleRNN are wrapped")
     if spec.get("merge_mode", 1, "concat") != "concat" or spec.get("backward_layer") is not None:
         raise spec.unsupported("Bidirectional(merge_mode=...)", "only merge_mode='concat'")
     return rnn(inner, ins, bidirectional=True, outer=spec)
@@ -116,6 +116,7 @@ def _not_called_directly(spec: LayerSpec, ins: list[Sym]) -> Result:
 def register() -> None:
     """Add the sequence layers to the converter table."""
     CONVERTERS.update({"Embedding": embedding, "LSTM": recurrent, "GRU": recurrent,
+                       "SimpleRNN": recurrent,
                        "Bidirectional": bidirectional,
                        "MultiHeadAttention": _not_called_directly})
 
