@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,11 +49,15 @@ class ChunkContext:
     def __init__(self, chunk: TopChunk, imports: ImportTable, enabled: frozenset[str],
                  infos: dict[str, RuleInfo]) -> None:
         self.chunk = chunk
-        self.module: cst.Module = chunk.module  # type: ignore[assignment]
         self.imports = imports
         self.enabled_codes = enabled
         self._infos = infos
         self.reports: list[Report] = []
+
+    @property
+    def module(self) -> cst.Module:
+        """The statement's tree (parsed on first use; empty if libcst cannot parse it)."""
+        return self.chunk.module or _EMPTY_MODULE
 
     # -- resolution ---------------------------------------------------------------------
     def qualname(self, node: cst.BaseExpression) -> str | None:
@@ -103,6 +108,16 @@ class ModuleContext:
         # Results several module rules ask for in one analysis, computed by the first.
         self.shared: dict[str, Any] = {}
         self._keys: dict[str, str] = {}  # memo key -> key with the import fingerprint
+
+    def mentions(self, pattern: re.Pattern[str]) -> bool:
+        """Whether the text of any statement (comments and strings included) matches
+        ``pattern``: a file-level gate that reads no tree (remembered for this analysis)."""
+        key = f"mentions:{pattern.pattern}"
+        found = self.shared.get(key)
+        if found is None:
+            search = pattern.search
+            found = self.shared[key] = any(search(c.chunk.text) for c in self.chunks)
+        return found
 
     def _full_key(self, key: str) -> str:
         full = self._keys.get(key)

@@ -122,18 +122,16 @@ class DocumentAnalyzer:
         self._new_units = {}
         parsed = [self._parse(s.text) for s in spans]
         offsets = [s.start_line for s in spans]
+        imports, plans = self._prepare(parsed)
         syntax_error: Finding | None = None
-        if any(p.module is None for p in parsed):
+        if not _all_valid(parsed):
             syntax_error = self._syntax_error(text, spans, parsed)
             if syntax_error is None and len(spans) > 1:
                 # Valid Python that the scanner split badly: analyse as one chunk.
                 parsed, offsets = [self._parse(text)], [0]
+                imports, plans = self._prepare(parsed)
             if syntax_error is None and parsed[0].module is None:
                 syntax_error = self._libcst_failure(parsed[0])
-        imports = ImportTable(pair for p in parsed for pair in p.imports())
-        imported = frozenset(imports.names)
-        for chunk in parsed:
-            chunk.resolve(imported)
         results: dict[tuple[str, int], _ChunkResult] = {}
         contexts: list[tuple[ChunkContext, int]] = []
         errors: list[RuleError] = []
@@ -141,12 +139,12 @@ class DocumentAnalyzer:
         fingerprint, previous = imports.fingerprint, self._results
         enabled, infos = self._enabled, self._infos
         for chunk, offset in zip(parsed, offsets, strict=True):
-            if chunk.module is None:
+            if not chunk.valid():
                 continue
             key = (chunk.text, fingerprint)
             result = results.get(key) or previous.get(key)
             if result is None:
-                result = self._run_chunk_rules(chunk, imports)
+                result = self._run_chunk_rules(chunk, imports, plans.get(chunk.text, ()))
             results[key] = result
             if result.errors:
                 errors.extend(result.errors)
@@ -155,6 +153,10 @@ class DocumentAnalyzer:
             contexts.append((ChunkContext(chunk, imports, enabled, infos), offset))
         if self._module_rules and contexts:
             findings.extend(self._run_module_rules(contexts, imports, errors))
+        if syntax_error is None:
+            late = next((c for c in parsed if c.failed_late), None)
+            if late is not None:  # a rule asked for a tree libcst could not give
+                syntax_error = self._libcst_failure(late)
         # Only the current version's chunks stay cached: memory stays flat over many edits.
         self._chunks = {p.text: p for p in parsed}
         self._bound()
@@ -173,7 +175,7 @@ class DocumentAnalyzer:
         return self._tree_bytes() + self._memo_bytes()
 
     def _tree_bytes(self) -> int:
-        return sum(len(c.text) for c in self._chunks.values()) * TREE_BYTES_PER_CHAR
+        return sum(len(c.text) for c in self._chunks.values() if c.parsed) * TREE_BYTES_PER_CHAR
 
     def _memo_bytes(self) -> int:
         return sum(len(c.memo) for c in self._chunks.values()) * MEMO_BYTES_PER_ENTRY
@@ -222,7 +224,7 @@ class DocumentAnalyzer:
         """Python's own message for the first bad chunk (one diagnostic), or None if the
         whole file is valid Python (then the scanner or libcst is to blame, not the user)."""
         for span, chunk in zip(spans, parsed, strict=True):
-            if chunk.module is not None:
+            if chunk.valid():
                 continue
             err = _python_syntax_error(span.text)
             if err is not None:
@@ -253,18 +255,51 @@ class DocumentAnalyzer:
                        Range(Position(0, 0), Position(0, 0)), url=info.url)
 
     # -- rules --------------------------------------------------------------------------
-    def _run_chunk_rules(self, chunk: TopChunk, imports: ImportTable) -> _ChunkResult:
+    def _prepare(self, parsed: list[TopChunk]) -> tuple[ImportTable, dict[str, tuple[int, ...]]]:
+        """The import table, and for each statement (by text) whose chunk-rule results are not
+        cached the families that can report in it (their ``requires`` and ``needs`` gates).
+        The statements with a family are parsed; the others stay text until a module rule
+        asks for their tree."""
+        imports = ImportTable(pair for p in parsed for pair in p.imports())
+        imported = frozenset(imports.names)
+        for chunk in parsed:
+            chunk.resolve(imported)
+        rules = self._chunk_rules
+        active = [(i, f.needs) for i, f in enumerate(rules)
+                  if not f.requires or imports.imports_any(*f.requires)]
+        everywhere = tuple(i for i, needs in active if needs is None)
+        gated = [(i, needs) for i, needs in active if needs is not None]
+        plans: dict[str, tuple[int, ...]] = {}
+        fingerprint, previous, names = imports.fingerprint, self._results, imports.names
+        for chunk in parsed:
+            if chunk.text in plans or (chunk.text, fingerprint) in previous:
+                continue
+            plan = everywhere
+            if gated:
+                words = chunk.words(names)
+                found = [i for i, needs in gated if not needs.isdisjoint(words)]
+                if found:
+                    plan = tuple(sorted((*everywhere, *found)))
+            plans[chunk.text] = plan
+            if plan:
+                chunk.module  # noqa: B018 - parse now: the syntax check then has the tree
+        return imports, plans
+
+    def _run_chunk_rules(self, chunk: TopChunk, imports: ImportTable,
+                         plan: tuple[int, ...]) -> _ChunkResult:
+        """The chunk rules of the families in ``plan`` (indices into ``_chunk_rules``)."""
+        if not plan:
+            return _NO_RESULT
         ctx = ChunkContext(chunk, imports, self._enabled, self._infos)
         errors: list[RuleError] = []
-        visitors: list[ChunkRule | None] = []
-        for family in self._chunk_rules:
+        visitors: list[ChunkRule | None] = [None] * len(self._chunk_rules)
+        for i in plan:
+            family = self._chunk_rules[i]
             try:
-                visitors.append(family(ctx))
+                visitors[i] = family(ctx)
             except Exception as exc:
-                visitors.append(None)
                 errors.append(_rule_error(family.family, exc))
-        if self._chunk_rules:
-            self._dispatch.run(chunk.module, visitors, errors)  # type: ignore[arg-type]
+        self._dispatch.run(chunk.module, visitors, errors)  # type: ignore[arg-type]
         return _ChunkResult(self._ranges(ctx.reports, chunk), errors)
 
     def _run_module_rules(self, contexts: list[tuple[ChunkContext, int]], imports: ImportTable,
@@ -312,6 +347,15 @@ class DocumentAnalyzer:
             kept.append(f)
         kept.sort(key=lambda f: (f.range.start, f.code))
         return kept
+
+
+_NO_RESULT = _ChunkResult([], [])
+
+
+def _all_valid(chunks: list[TopChunk]) -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarnings of unparsed statements are not ours
+        return all(c.valid() for c in chunks)
 
 
 def _fix_ranges(r: Report, chunk: TopChunk) -> list | None:

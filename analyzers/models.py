@@ -9,13 +9,14 @@ DocumentAnalyzer's cached parse of the same text is reused; other text gets a on
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import libcst as cst
 
-from .aliases import ImportTable, imports_in
+from .aliases import ImportTable
 from .chunks import _scan_line, split_chunks, split_lines
 from .units import ParsedChunk, TopChunk
 
@@ -37,6 +38,10 @@ SEQUENTIAL_CALLS: dict[str, Framework] = {
     "keras.Sequential": "keras", "keras.models.Sequential": "keras",
 }
 _FUNCTIONAL_CALLS = frozenset({"keras.Model", "keras.models.Model"})
+# A statement holds a model only if it has one of these words (TopChunk.words): a statement
+# without any is not parsed to look.
+_MODEL_WORDS = frozenset(("class", "def", *(q.rpartition(".")[2] for q in
+                                           (*SEQUENTIAL_CALLS, *_FUNCTIONAL_CALLS))))
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,8 @@ def find_model_definitions(text: str, analyzer: DocumentAnalyzer | None = None
     out: list[ModelDefinition] = []
     local: dict[str, Framework | None] = {}  # top-level class name -> framework (None: not a model)
     for chunk, offset in chunks:
+        if not chunk.parsed and _MODEL_WORDS.isdisjoint(chunk.words(imports.names)):
+            continue
         module = chunk.module
         if module is None:
             continue
@@ -93,12 +100,14 @@ def _parse_once(text: str) -> tuple[list[tuple[TopChunk, int]], ImportTable]:
     """The engine's chunking and import table, without its caches or rules."""
     spans = split_chunks(text)
     chunks = [(TopChunk(s.text, ParsedChunk), s.start_line) for s in spans]
-    if any(c.module is None for c, _ in chunks) and len(chunks) > 1:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarnings are not ours to report
+        valid = all(c.valid() for c, _ in chunks)
+    if not valid and len(chunks) > 1:
         whole = TopChunk(text, ParsedChunk)  # the scanner may have split valid code badly
         if whole.module is not None:
             chunks = [(whole, 0)]
-    imports = ImportTable(pair for c, _ in chunks if c.module is not None
-                          for pair in imports_in(c.module.body))
+    imports = ImportTable(pair for c, _ in chunks if c.valid() for pair in c.imports())
     imported = frozenset(imports.names)
     for chunk, _ in chunks:
         chunk.resolve(imported)  # a long statement kept as a stub may name a framework

@@ -38,7 +38,20 @@ _VISITOR_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 class ChunkRule(_RuleFamily, cst.BatchableCSTVisitor):
-    """A family of rules that visit the nodes of one chunk (define ``visit_<Node>`` methods)."""
+    """A family of rules that visit the nodes of one chunk (define ``visit_<Node>`` methods).
+
+    Two optional gates let the engine skip a statement without parsing it (a statement no
+    family and no module rule needs is never given to libcst). Both must be sound: a family
+    that could report without them holding must leave them unset.
+    """
+
+    # Words of which a statement must contain one for the family to report in it: identifiers
+    # and keywords of its text (comments and strings included), an imported name also counting
+    # as the parts of what it imports. None: every statement.
+    needs: ClassVar[frozenset[str] | None] = None
+    # Module prefixes of which the file must import one (``ImportTable.imports_any``) for the
+    # family to report anything. Empty: no import needed.
+    requires: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, ctx: ChunkContext) -> None:
         super().__init__()

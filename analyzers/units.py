@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import itertools
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,8 @@ _SERIALS = itertools.count()
 SPLIT_MIN_LINES = 40
 INERT_MIN_LINES = 30
 _INERT_CALL = "__mlsense_inert__()"
+_WORD = re.compile(r"\w+")
+_PARSE_LOCK = threading.Lock()
 _COMPOUND = re.compile(r"(async\s|def|class|if|for|while|with|try|match|import|from|@)\b")
 _DEF_OR_CLASS = re.compile(r"(async\s+def|def|class)\b")
 
@@ -68,45 +71,124 @@ class ParsedChunk:
 
 
 class TopChunk:
-    """One top-level statement: its units, its (possibly reassembled) tree, and positions."""
+    """One top-level statement: its units, its (possibly reassembled) tree, and positions.
+
+    A short statement is parsed on first use of ``module`` / ``units`` / ``error``: the engine
+    asks only for the trees some rule needs (libcst costs 8x Python's own parser), and
+    :meth:`valid` checks the syntax of the others with ``ast``.
+    """
 
     def __init__(self, text: str, parse: Callable[[str], ParsedChunk]) -> None:
         self.text = text
-        self.units: list[tuple[ParsedChunk, int, int]] = []  # unit, line offset, column offset
-        self.error: Exception | None = None
-        self.module: cst.Module | None = None
+        self._units: list[tuple[ParsedChunk, int, int]] = []  # unit, line offset, column offset
+        self._error: Exception | None = None
+        self._module: cst.Module | None = None
         self._assembled: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {}
         self.memo: dict[str, object] = {}
         self.serial = next(_SERIALS)  # creation order: the oldest memos are dropped first
         self._imports: tuple[cst.Module | None, list[tuple[str, str]]] | None = None
         self._parse = parse
         self._inert_names: frozenset[str] | None = None
+        self._pending: str | None = None  # the text to parse on first use (None: parsed)
+        self._valid: bool | None = None
+        self._words: frozenset[str] | None = None
+        self._expanded: tuple[dict[str, str], frozenset[str]] | None = None
         if self._split(parse):
             return
         stub = _inert_stub(text) if text.count("\n") >= INERT_MIN_LINES else None
         if stub is not None:
-            stub_text, self._inert_names = stub
-            self._use(parse(stub_text))
+            self._pending, self._inert_names = stub
+            self._valid = True  # _inert_stub parsed it with ast
         else:
-            self._use(parse(text))
+            self._pending = text
+
+    # -- the tree, parsed on first use ------------------------------------------------------
+    @property
+    def parsed(self) -> bool:
+        return self._pending is None
+
+    @property
+    def module(self) -> cst.Module | None:
+        if self._pending is not None:
+            self._parse_pending()
+        return self._module
+
+    @property
+    def units(self) -> list[tuple[ParsedChunk, int, int]]:
+        if self._pending is not None:
+            self._parse_pending()
+        return self._units
+
+    @property
+    def error(self) -> Exception | None:
+        if self._pending is not None:
+            self._parse_pending()
+        return self._error
+
+    def _parse_pending(self) -> None:
+        with _PARSE_LOCK:  # a reader of the last parse (hover...) may race the analysis
+            pending = self._pending
+            if pending is not None:
+                unit = self._parse(pending)
+                self._units = [(unit, 0, 0)]
+                self._error = unit.error
+                self._module = unit.module
+                self._pending = None
+
+    def valid(self) -> bool:
+        """Whether libcst parses the statement: its tree if parsed; else ``ast``'s verdict
+        when it accepts the text, and libcst's when not (it knows newer syntax than the
+        running Python: ``type X = ...``). The caller silences SyntaxWarnings."""
+        if self._pending is None:
+            return self._module is not None
+        if self._valid is None:
+            try:
+                compile(self.text, "<statement>", "exec", ast.PyCF_ONLY_AST)
+                self._valid = True
+            except (SyntaxError, ValueError, MemoryError, RecursionError):
+                self._parse_pending()
+                return self._module is not None
+        return self._valid
+
+    @property
+    def failed_late(self) -> bool:
+        """Valid Python by ``ast`` that libcst could not parse when a rule asked for it."""
+        return self._pending is None and self._module is None and self._valid is True
+
+    def words(self, names: dict[str, str]) -> frozenset[str]:
+        """The identifiers and keywords of the statement's text (comments and strings
+        included), plus the parts of the qualified name of each imported name it uses
+        (``names``: local name -> qualified name), so ``from torch import load as tl`` makes
+        ``tl(...)`` a use of ``load``."""
+        if self._words is None:
+            self._words = frozenset(_WORD.findall(self.text))
+        known = self._expanded
+        if known is not None and known[0] is names:
+            return known[1]
+        words = self._words
+        used = [names[w] for w in words if w in names] if len(names) < len(words) else \
+            [q for w, q in names.items() if w in words]
+        if used:
+            words = words.union(*(q.split(".") for q in used))
+        self._expanded = (names, words)
+        return words
 
     def imports(self) -> list[tuple[str, str]]:
-        """(local name, qualified name) of this statement's imports, computed once per tree."""
-        if self._imports is None or self._imports[0] is not self.module:  # stub -> real parse
-            pairs = list(imports_in(self.module.body)) if self.module is not None else []
-            self._imports = (self.module, pairs)
+        """(local name, qualified name) of this statement's imports, computed once per tree
+        (a statement without the word ``import`` is not parsed for it)."""
+        if self._pending is not None and "import" not in self.text:
+            return []
+        module = self.module
+        if self._imports is None or self._imports[0] is not module:  # stub -> real parse
+            pairs = list(imports_in(module.body)) if module is not None else []
+            self._imports = (module, pairs)
         return self._imports[1]
-
-    def _use(self, unit: ParsedChunk) -> None:
-        self.units = [(unit, 0, 0)]
-        self.error = unit.error
-        self.module = unit.module
 
     def resolve(self, imported: frozenset[str]) -> None:
         """Parse for real a statement kept as a stub if it names something imported."""
         if self._inert_names is not None and self._inert_names & imported:
             self._inert_names = None
-            self._use(self._parse(self.text))
+            self._pending = self.text
 
     def _split(self, parse: Callable[[str], ParsedChunk]) -> bool:
         lines = split_lines(self.text)
@@ -121,10 +203,10 @@ class TopChunk:
             return False
         header = parse("".join(lines[:body_start]) + indent + "pass\n")
         members = [(parse(s.text), body_start + s.start_line) for s in split_chunks(body)]
-        self.units = [(header, 0, 0), *[(u, off, len(indent)) for u, off in members]]
-        broken = next((u for u, _, _ in self.units if u.module is None), None)
+        self._units = [(header, 0, 0), *[(u, off, len(indent)) for u, off in members]]
+        broken = next((u for u, _, _ in self._units if u.module is None), None)
         if broken is not None:
-            self.error = broken.error
+            self._error = broken.error
             return True
         assert header.module is not None
         shell = header.module.body[-1]
@@ -136,7 +218,7 @@ class TopChunk:
             return False
         whole = shell.with_changes(body=shell.body.with_changes(body=statements))
         self._assembled[id(whole)] = (shell, statements[-1])
-        self.module = cst.Module(body=[*header.module.body[:-1], whole])
+        self._module = cst.Module(body=[*header.module.body[:-1], whole])
         return True
 
     def range_of(self, node: cst.CSTNode) -> Range4:

@@ -69,6 +69,8 @@ class TensorAttributeRule(ChunkRule):
     """A tensor kept as a plain attribute of a module instead of a buffer."""
 
     family = "device-module-state"
+    needs = frozenset(("class",))
+    requires = ("torch",)
     rules = (
         RuleInfo("MLS208", "tensor-attribute-not-buffer",
                  "`self.{attr}` is a plain tensor attribute: `model.to(device)` does not move "

@@ -7,6 +7,8 @@ Values: ``("dev", p)`` a device, ``("t", p)`` a tensor, ``("m", p)`` a torch.nn 
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from ..context import ChunkContext, EditSpec, FixSpec, ModuleContext
@@ -203,17 +205,22 @@ class DeviceFlowRules(ModuleRule):
     )
 
     def check(self) -> None:
-        if not self.ctx.imports.imports_any("torch"):
-            return
-        replay(shared_flow(self.ctx, "device")[0])
+        if _device_wanted(self.ctx):
+            replay(shared_flow(self.ctx, "device")[0])
 
 
-def _imports_torch(mctx: ModuleContext) -> bool:
-    return mctx.imports.imports_any("torch")
+# Every report needs an accelerator (a string starting with cuda/mps/xpu, perhaps spelled with
+# escapes, or `.cuda()`) or a bare `.to()` / `.cpu()` / `.cuda()`: a file with none of these
+# words is not walked (nor parsed for it).
+_DEVICE_WORDS = re.compile(r"cuda|mps|xpu|\bcpu\b|\bto\b|\\")
+
+
+def _device_wanted(mctx: ModuleContext) -> bool:
+    return mctx.imports.imports_any("torch") and mctx.mentions(_DEVICE_WORDS)
 
 
 # One walk serves this analysis and the other shared ones (torch-loss, jax) when enabled.
-share_flow("device", DeviceFlow, (r.code for r in DeviceFlowRules.rules), _imports_torch)
+share_flow("device", DeviceFlow, (r.code for r in DeviceFlowRules.rules), _device_wanted)
 
 
 _FACTORY_FIX_SKIP = frozenset(("to", "cuda", "type_as", "cpu"))
@@ -258,6 +265,8 @@ class ForwardDeviceRules(ChunkRule):
     """Tensors created inside ``forward`` without ``device=`` stay on the CPU."""
 
     family = "device-forward"
+    needs = frozenset(("forward",))  # only inside a `def forward`
+    requires = ("torch",)
     rules = (
         RuleInfo("MLS204", "tensor-created-in-forward-without-device",
                  "`{func}` in `forward` creates its tensor on the CPU even when the module is "
@@ -329,6 +338,8 @@ class TorchLoadRules(ChunkRule):
     """``torch.load`` of a checkpoint saved on a GPU fails on a CPU-only machine."""
 
     family = "device-load"
+    needs = frozenset(("load",))
+    requires = ("torch",)
     rules = (
         RuleInfo("MLS203", "torch-load-without-map-location",
                  "`torch.load` without `map_location` fails on a machine without the GPU the "

@@ -153,6 +153,7 @@ class JaxRemovedApiRule(ChunkRule):
     """Top-level ``jax.tree_*`` aliases removed in JAX 0.6."""
 
     family = "jax-removed"
+    requires = ("jax",)
     rules = (
         RuleInfo("MLS503", "jax-removed-tree-api",
                  "`{name}` was removed in JAX 0.6 (deprecated since 0.4.26): AttributeError "

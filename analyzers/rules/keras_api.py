@@ -11,6 +11,8 @@ from ..registry import ChunkRule, RuleInfo, register
 from .tables import load_table
 
 _SEQUENTIAL = {"keras.Sequential", "keras.models.Sequential"}
+# What a Keras name resolves through (tensorflow.keras and tf_keras are spellings of keras).
+_KERAS_IMPORTS = ("keras", "tensorflow", "tf_keras")
 
 
 @register
@@ -18,6 +20,8 @@ class KerasInputShapeRule(ChunkRule):
     """Keras 3 prefers an explicit ``keras.Input(shape=...)`` over a layer's ``input_shape=``."""
 
     family = "keras-api"
+    needs = frozenset(("Sequential",))
+    requires = _KERAS_IMPORTS
     rules = (
         RuleInfo("MLS301", "keras-input-shape-argument",
                  "Keras 3 prefers `{input}(shape={shape})` as the first layer over "
@@ -78,6 +82,7 @@ class KerasRemovedApiRules(ChunkRule):
     """Keras 2 spellings that Keras 3 (and so tf.keras from TF 2.16) no longer accepts."""
 
     family = "keras-removed"
+    requires = _KERAS_IMPORTS
     rules = (
         RuleInfo("MLS302", "keras-optimizer-lr-argument",
                  "`lr=` was removed from Keras optimizers (Keras 3 raises ValueError); use "
@@ -156,6 +161,7 @@ class TensorFlowV1Rules(ChunkRule):
     """TensorFlow 1 graph-mode APIs."""
 
     family = "tf-v1"
+    requires = ("tensorflow",)
     rules = (
         RuleInfo("MLS306", "tf1-api-removed",
                  "`{name}` does not exist in TensorFlow 2 (AttributeError); use {advice}",

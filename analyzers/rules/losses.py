@@ -11,6 +11,7 @@ defined in the module. Everything per chunk is memoized; the join at the end is 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import libcst as cst
@@ -330,7 +331,7 @@ class LossShapeRules(ModuleRule):
     )
 
     def check(self) -> None:
-        if not self.ctx.imports.imports_any("torch"):
+        if not _loss_wanted(self.ctx):
             return
         classes: dict[str, Kind] = {}
         for chunk in self.ctx.chunks:
@@ -384,6 +385,8 @@ def _activation(v: Value) -> str | None:
 
 
 def _classes(chunk: ChunkContext) -> dict[str, Kind]:
+    if "class" not in chunk.chunk.text:
+        return {}
     return {s.name.value: class_output(chunk, s) for s in chunk.module.body
             if isinstance(s, cst.ClassDef)}
 
@@ -410,8 +413,13 @@ def _resolve(v: Value, env: Env, classes: dict[str, Kind], depth: int = 0) -> Va
     return v
 
 
-def _imports_torch(mctx: ModuleContext) -> bool:
-    return mctx.imports.imports_any("torch")
+# Every report needs a loss, which only these names make: a file that spells none is not walked.
+_LOSS_NAMES = re.compile("|".join(sorted(
+    {re.escape(q.rpartition(".")[2]) for q in (*LOSS_CLASSES, *LOSS_FUNCTIONS)})))
 
 
-share_flow("loss", LossFlow, (r.code for r in LossShapeRules.rules), _imports_torch)
+def _loss_wanted(mctx: ModuleContext) -> bool:
+    return mctx.imports.imports_any("torch") and mctx.mentions(_LOSS_NAMES)
+
+
+share_flow("loss", LossFlow, (r.code for r in LossShapeRules.rules), _loss_wanted)

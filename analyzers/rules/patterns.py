@@ -12,6 +12,9 @@ from typing import TypeGuard
 
 import libcst as cst
 
+# The words a `for` / `while` loop is written with: the `needs` of a family reporting on loops.
+LOOP_WORDS = frozenset(("for", "while"))
+
 
 def is_name(node: cst.CSTNode, *values: str) -> TypeGuard[cst.Name]:
     """``node`` is a Name, spelled as one of ``values`` when any are given."""

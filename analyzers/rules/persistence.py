@@ -23,6 +23,7 @@ class PickledModelLoadRule(ChunkRule):
     """A model read from a pickle file."""
 
     family = "model-persistence"
+    requires = ("pickle", "joblib", "dill", "cloudpickle", "_pickle")
     rules = (
         RuleInfo("MLS407", "pickle-load-model",
                  "`{function}` of a model runs any code the file contains: load only files you "

@@ -19,6 +19,7 @@ class RetiredFrameworkRule(ChunkRule):
     """Importing a framework that no longer gets fixes or new hardware support."""
 
     family = "retired-frameworks"
+    needs = frozenset(("import",))
     rules = (
         RuleInfo("MLS601", "retired-framework-import",
                  "{name} is {status}: no fixes, no support for new Python versions or GPUs; "

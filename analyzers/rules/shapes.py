@@ -35,6 +35,8 @@ class LayerSizeRules(ChunkRule):
     """A layer whose input size differs from the size that reaches it in an nn.Sequential."""
 
     family = "torch-shapes"
+    needs = frozenset(("Sequential",))  # every report starts at an nn.Sequential call
+    requires = ("torch",)
     rules = (
         RuleInfo("MLS107", "layer-input-size-mismatch",
                  "{layer} expects {what} {expected}, but {got} reaches it ({shape} from "

@@ -56,6 +56,7 @@ class SklearnRules(ChunkRule):
     """scikit-learn pitfalls."""
 
     family = "sklearn"
+    requires = ("sklearn",)  # also what `import sklearn.<removed module>` imports
     rules = (
         RuleInfo("MLS401", "fit-on-test-data",
                  "`{method}` on `{data}` learns statistics from held-out data (data leakage); "

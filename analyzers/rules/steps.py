@@ -20,7 +20,7 @@ from ..findings import Severity
 from ..registry import ChunkRule, ModuleRule, RuleInfo, register
 from ..walk import iter_nodes
 from .flow.walker import calls_in, function_defs
-from .patterns import is_attribute, is_name
+from .patterns import LOOP_WORDS, is_attribute, is_name
 from .torch_api import is_optimizer
 from .training import backward_receivers, loop_statements
 
@@ -211,6 +211,8 @@ class SyncInStepLoopRule(ChunkRule):
     """``.item()`` / ``.cpu()`` on every iteration of a loop that trains."""
 
     family = "torch-training-step"
+    needs = LOOP_WORDS  # reports on loops only
+    requires = ("torch",)
     rules = (
         RuleInfo("MLS209", "device-sync-in-step-loop",
                  "`.{method}()` on every training step waits for the GPU to finish its queued "

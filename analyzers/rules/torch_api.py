@@ -9,7 +9,7 @@ import libcst as cst
 from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
 from ..registry import ChunkRule, RuleInfo, register
-from .patterns import is_attribute, is_name, single_assignment
+from .patterns import LOOP_WORDS, is_attribute, is_name, single_assignment
 from .tables import load_table
 
 _TYPOS = {"require_grad": "requires_grad", "requires_grads": "requires_grad",
@@ -34,6 +34,8 @@ class TorchApiRules(ChunkRule):
     """Calls to deprecated or removed PyTorch functions (table: data/torch_api.json)."""
 
     family = "torch-api"
+    # The last part of every table entry (an alias import counts as its parts) and the typos.
+    needs = frozenset((*(q.rpartition(".")[2] for q in load_table("torch_api")), *_TYPOS))
     rules = (
         RuleInfo("MLS102", "deprecated-torch-api",
                  "`{name}` is deprecated; use {replacement}{note}", Severity.WARNING, fixable=True),
@@ -146,6 +148,8 @@ class ZeroGradRule(ChunkRule):
     gradients accumulates them across iterations."""
 
     family = "torch-training-loop"
+    needs = LOOP_WORDS  # reports on loops only
+    requires = ("torch",)
     rules = (
         RuleInfo("MLS105", "missing-zero-grad",
                  "`{optimizer}.step()` in a loop that never calls `zero_grad()`: gradients "

@@ -62,6 +62,8 @@ class JitSideEffectRule(ChunkRule):
     """Side effects that only happen while ``jax.jit`` traces the function."""
 
     family = "jax-jit"
+    needs = frozenset(("def",))
+    requires = ("jax", "equinox", "flax")
     rules = (
         RuleInfo("MLS504", "side-effect-in-jit",
                  "{what} inside the jitted `{function}` runs once, while JAX traces it, and "

@@ -19,7 +19,7 @@ from ..findings import Severity
 from ..registry import ChunkRule, ModuleRule, RuleInfo, register
 from ..walk import iter_nodes, suites
 from .flow.walker import calls_in
-from .patterns import is_attribute, is_name, single_assignment
+from .patterns import LOOP_WORDS, is_attribute, is_name, single_assignment
 from .torch_api import is_optimizer
 
 # Functions and context managers that turn gradient recording off.
@@ -141,6 +141,8 @@ class LossAccumulationRule(ChunkRule):
     """``total += loss`` where ``loss`` still carries its autograd graph."""
 
     family = "torch-training-loop"
+    needs = LOOP_WORDS  # reports on loops only
+    requires = ("torch",)
     rules = (
         RuleInfo("MLS108", "loss-accumulated-with-graph",
                  "`{total}` accumulates the tensor `{loss}` with its autograd graph, so every "
@@ -311,6 +313,8 @@ class SchedulerOrderRule(ChunkRule):
     """``scheduler.step()`` before ``optimizer.step()`` in the same loop iteration."""
 
     family = "torch-training-loop"
+    needs = LOOP_WORDS
+    requires = ("torch",)
     rules = (
         RuleInfo("MLS110", "scheduler-step-before-optimizer-step",
                  "`{scheduler}.step()` runs before `{optimizer}.step()` in this loop: the first "
