@@ -119,7 +119,7 @@ def chunk_hints(parse: ParsedVersion, chunk: TopChunk, offset: int) -> list[Hint
         if cls.total is not None:
             out.append(place(cls.node.name, params=cls.total, total=True))
         out.extend(place(node, params=params) for node, params in cls.layers.values() if params)
-        out.extend(place(fact.node, shapes=_statement_shapes(fact.node, fact.shape))
+        out.extend(place(fact.node, shapes=fact.names or _statement_shapes(fact.node, fact.shape))
                    for fact in cls.statements)
     out.extend(place(fact.node, shapes=fact.shapes) for fact in toplevel)
     return out

@@ -12,7 +12,6 @@ equal shapes. A name bound inside a compound statement (``if``, ``for``...) beco
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,9 +21,10 @@ import libcst as cst
 from ..aliases import ImportTable
 from ..units import TopChunk
 from ..walk import iter_nodes
-from . import pytorch
+from . import ops, pytorch
 from .args import UNKNOWN, Args, literal
-from .dims import Dim, Shape, ShapeError, product, window
+from .dims import Shape, ShapeError
+from .ops import Value
 from .sequential import (
     TORCH_MODULE_BASES,
     TORCH_SEQUENTIAL,
@@ -33,18 +33,12 @@ from .sequential import (
     torch_model,
 )
 
-_SAME_SHAPE_FUNCTIONS = frozenset(
-    f"{prefix}.{name}" for prefix in ("torch.nn.functional", "torch")
-    for name in ("relu", "relu6", "gelu", "silu", "elu", "selu", "leaky_relu", "sigmoid",
-                 "tanh", "softmax", "log_softmax", "dropout", "hardswish", "mish", "softplus"))
-_SAME_SHAPE_METHODS = frozenset(("relu", "sigmoid", "tanh", "softmax", "log_softmax", "float",
-                                 "contiguous", "clone", "detach", "abs", "exp", "neg"))
-
 
 @dataclass(frozen=True)
 class StatementFact:
     node: cst.CSTNode  # a statement of forward; its hint goes after it
-    shape: Shape
+    shape: Shape  # what it binds (the first name of a tuple target) or returns
+    names: tuple[tuple[str, Shape], ...] = ()  # each name a tuple target binds, with a shape
 
 
 @dataclass
@@ -359,9 +353,10 @@ class _ClassWalk:
                 if name in TORCH_SEQUENTIAL:
                     model = torch_model(small.value, self.resolve, None, set(), self.env)
                     params = model.total if model is not None else None
-                elif name in pytorch.LAYERS:
+                elif name in pytorch.LAYERS or name in pytorch.MULTI:
+                    table: Any = pytorch.LAYERS if name in pytorch.LAYERS else pytorch.MULTI
                     try:
-                        _, params = pytorch.LAYERS[name](Args(small.value, self.env), None)
+                        _, params = table[name](Args(small.value, self.env), None)
                     except ShapeError:
                         params = None
                 else:
@@ -398,7 +393,7 @@ class _ClassWalk:
         arg = params[1]
         start = self.given if self.given is not None else self._first_layer_input(forward, arg)
         self.fact.input = start
-        env: dict[str, Shape | None] = {arg: start}
+        env: dict[str, Value] = {arg: start}
         body = forward.body.body if isinstance(forward.body, cst.IndentedBlock) else ()
         for stmt in body:
             if not isinstance(stmt, cst.SimpleStatementLine):
@@ -408,19 +403,30 @@ class _ClassWalk:
                     self.fact.returns.append(None)  # a return under a branch: not one shape
                 continue
             for small in stmt.body:
-                if isinstance(small, cst.Assign) and len(small.targets) == 1 \
-                        and isinstance(small.targets[0].target, cst.Name):
-                    shape = self.shape_of(small.value, env)
-                    env[small.targets[0].target.value] = shape
-                elif isinstance(small, cst.Return) and small.value is not None:
-                    shape = self.shape_of(small.value, env)
-                    self.fact.returns.append(shape)
-                else:
-                    for name in assigned_names(small):
-                        env[name] = None
-                    continue
-                if shape is not None:
-                    self.fact.statements.append(StatementFact(small, shape))
+                self._statement(small, env)
+
+    def _statement(self, small: cst.BaseSmallStatement, env: dict[str, Value]) -> None:
+        if isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                and isinstance(small.targets[0].target, cst.Name | cst.Tuple):
+            value = self.value_of(small.value, env)
+            bound: list[tuple[str, Value]] = []
+            _destructure(small.targets[0].target, value, bound)
+            env.update(bound)
+            named = tuple((n, v) for n, v in bound if isinstance(v, tuple) and n != "_")
+            if isinstance(small.targets[0].target, cst.Name):
+                if named:
+                    self.fact.statements.append(StatementFact(small, named[0][1]))
+            elif named and len(named) == sum(n != "_" for n, _ in bound):
+                self.fact.statements.append(StatementFact(small, named[0][1], named))
+        elif isinstance(small, cst.Return) and small.value is not None:
+            value = self.value_of(small.value, env)
+            shape = value if isinstance(value, tuple) else None
+            self.fact.returns.append(shape)
+            if shape is not None:
+                self.fact.statements.append(StatementFact(small, shape))
+        else:
+            for name in assigned_names(small):
+                env[name] = None
 
     def _first_layer_input(self, forward: cst.FunctionDef, arg: str) -> Shape | None:
 
@@ -443,36 +449,44 @@ class _ClassWalk:
         return None
 
     # -- expressions ----------------------------------------------------------------------
-    def shape_of(self, expr: cst.BaseExpression, env: dict[str, Shape | None]) -> Shape | None:
+    def shape_of(self, expr: cst.BaseExpression, env: dict[str, Value]) -> Shape | None:
+        value = self.value_of(expr, env)
+        return value if isinstance(value, tuple) else None
+
+    def value_of(self, expr: cst.BaseExpression, env: dict[str, Value]) -> Value:
         if isinstance(expr, cst.Name):
             return env.get(expr.value)
+        if isinstance(expr, cst.Subscript):
+            return ops.index(self.value_of(expr.value, env), expr)
         if isinstance(expr, cst.BinaryOperation):
             left, right = self.shape_of(expr.left, env), self.shape_of(expr.right, env)
-            if left is not None and (right == left or _is_number(expr.right)):
+            if left is not None and (right == left or ops.is_number(expr.right)):
                 return left
-            if right is not None and _is_number(expr.left):
+            if right is not None and ops.is_number(expr.left):
                 return right
             return None
-        if not isinstance(expr, cst.Call) or not expr.args:
+        if not isinstance(expr, cst.Call):
             return None
         func = expr.func
         attr = _self_attr(func)
         if attr is not None:
-            return self._apply(attr, self.shape_of(expr.args[0].value, env))
+            return self._apply(attr, self.shape_of(expr.args[0].value, env)) if expr.args \
+                else None
         name = self.resolve(func)
         if name is not None:
-            return self._function(name, expr, env)
+            return ops.function(name, expr, lambda e: self.value_of(e, env))
         if isinstance(func, cst.Attribute):
-            return self._method_call(func.attr.value, self.shape_of(func.value, env), expr)
+            shape = self.shape_of(func.value, env)
+            return ops.method(func.attr.value, shape, expr) if shape is not None else None
         return None
 
-    def _apply(self, attr: str, shape: Shape | None) -> Shape | None:
+    def _apply(self, attr: str, shape: Shape | None) -> Value:
         if attr not in self.calls:
             return None
         name, ctor = self.calls[attr]
         env = self.ctor_env.get(attr)
         self.fact.fed.setdefault(attr, []).append(shape)
-        out: Shape | None
+        out: Value
         if name.startswith("class:"):
             inner, _ = self.definitions[name[6:]]
             out = self._inner(inner, shape, env or {}).output if shape is not None else None
@@ -482,46 +496,28 @@ class _ClassWalk:
             if name in TORCH_SEQUENTIAL:
                 model = torch_model(ctor, self.resolve, shape, set(), env)
                 out = model.layers[-1].shape if model is not None and model.layers else None
+            elif name in pytorch.MULTI:
+                out, _ = pytorch.MULTI[name](Args(ctor, env), shape)
             else:
                 out, _ = pytorch.LAYERS[name](Args(ctor, env), shape)
         except ShapeError:
             out = None
-        self.fact.applied.setdefault(attr, []).append(out)
+        self.fact.applied.setdefault(attr, []).append(out if isinstance(out, tuple) else None)
         return out
 
-    def _function(self, name: str, call: cst.Call, env: dict[str, Shape | None]) -> Shape | None:
-        shape = self.shape_of(call.args[0].value, env)
-        if shape is None:
-            return None
-        if name in _SAME_SHAPE_FUNCTIONS:
-            return shape
-        rest = [literal(a.value) for a in call.args[1:] if a.keyword is None]
-        keywords = {a.keyword.value: literal(a.value) for a in call.args if a.keyword}
-        if name in ("torch.nn.functional.max_pool2d", "torch.nn.functional.avg_pool2d"):
-            kernel = rest[0] if rest else keywords.get("kernel_size", UNKNOWN)
-            stride = rest[1] if len(rest) > 1 else keywords.get("stride", None)
-            return _pool2d(shape, kernel, kernel if stride is None else stride)
-        if name == "torch.flatten":
-            start = rest[0] if rest else keywords.get("start_dim", 0)
-            return _flatten(shape, start)
-        return None
 
-    def _method_call(self, method: str, shape: Shape | None, call: cst.Call) -> Shape | None:
-        if shape is None:
-            return None
-        if method in _SAME_SHAPE_METHODS:
-            return shape
-        if method == "flatten":
-            start = literal(call.args[0].value) if call.args else 0
-            return _flatten(shape, start)
-        if method in ("view", "reshape"):
-            return _view(shape, call)
-        return None
-
-
-def _is_number(expr: cst.BaseExpression) -> bool:
-    value = literal(expr)
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _destructure(target: cst.BaseExpression, value: Value, out: list[tuple[str, Value]]
+                 ) -> None:
+    """``out, (h, c) = <an LSTM's outputs>``: each name with its part (None where unknown)."""
+    if isinstance(target, cst.Name):
+        out.append((target.value, value))
+    elif isinstance(target, cst.Tuple | cst.List):
+        items = value.items if isinstance(value, ops.Outputs) \
+            and len(value.items) == len(target.elements) else None
+        for i, element in enumerate(target.elements):
+            _destructure(element.value, items[i] if items is not None else None, out)
+    elif isinstance(target, cst.StarredElement):
+        _destructure(target.value, None, out)
 
 
 def assigned_names(node: cst.CSTNode) -> list[str]:
@@ -536,65 +532,3 @@ def assigned_names(node: cst.CSTNode) -> list[str]:
         elif isinstance(n, cst.WithItem) and n.asname is not None:
             names += [t.value for t in iter_nodes([n.asname.name]) if isinstance(t, cst.Name)]
     return names
-
-
-def _pool2d(shape: Shape, kernel: Any, stride: Any) -> Shape | None:
-    if len(shape) < 3 or not isinstance(kernel, int) or not isinstance(stride, int):
-        return None
-    try:
-        return (*shape[:-2], window(shape[-2], kernel, stride), window(shape[-1], kernel, stride))
-    except ShapeError:
-        return None
-
-
-def _flatten(shape: Shape, start: Any) -> Shape | None:
-    if not isinstance(start, int) or isinstance(start, bool) or not shape:
-        return None
-    start %= len(shape)
-    return (*shape[:start], product(shape[start:]))
-
-
-def _view(shape: Shape, call: cst.Call) -> Shape | None:
-    """``x.view(x.size(0), -1)``, ``x.view(-1, 320)``, ``x.reshape(N, 4, 8)``."""
-    args = [a.value for a in call.args]
-    if len(args) == 1 and isinstance(args[0], cst.Tuple | cst.List):
-        args = [el.value for el in args[0].elements]
-    dims: list[Dim | None] = []
-    for arg in args:
-        value = literal(arg)
-        if isinstance(value, int) and not isinstance(value, bool):
-            dims.append(value)
-        elif _is_batch_size(arg):
-            dims.append(shape[0])
-        else:
-            return None
-    total = product(shape)
-    if dims.count(-1) == 1:
-        known = [d for d in dims if d != -1]
-        if all(isinstance(d, int) for d in known) and isinstance(total, int):
-            rest = math.prod(d for d in known if isinstance(d, int))
-            if rest == 0 or total % rest:
-                return None
-            dims = [total // rest if d == -1 else d for d in dims]
-        elif known == [shape[0]] and dims[0] == shape[0]:
-            dims = [shape[0], product(shape[1:])]
-        elif dims[0] == -1 and all(isinstance(d, int) for d in dims[1:]) \
-                and product(shape[1:]) == math.prod(d for d in dims[1:] if isinstance(d, int)):
-            dims = [shape[0], *dims[1:]]  # the per-sample size is kept: the batch stays
-        else:
-            return None
-    if any(d is None for d in dims):
-        return None
-    return tuple(d for d in dims if d is not None)
-
-
-def _is_batch_size(arg: cst.BaseExpression) -> bool:
-    """``x.size(0)``, ``x.shape[0]``, ``len(x)``, ``batch_size``-like names are not assumed."""
-    if isinstance(arg, cst.Call) and isinstance(arg.func, cst.Attribute) \
-            and arg.func.attr.value == "size" and len(arg.args) == 1:
-        return literal(arg.args[0].value) == 0
-    if isinstance(arg, cst.Subscript) and isinstance(arg.value, cst.Attribute) \
-            and arg.value.attr.value == "shape" and len(arg.slice) == 1 \
-            and isinstance(arg.slice[0].slice, cst.Index):
-        return literal(arg.slice[0].slice.value) == 0
-    return False

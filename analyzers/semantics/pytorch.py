@@ -10,6 +10,7 @@ from typing import Any
 
 from .args import Args
 from .dims import Shape, product, transposed, window
+from .ops import Outputs
 
 Out = tuple[Shape | None, int | None]
 Layer = Callable[[Args, Shape | None], Out]
@@ -213,5 +214,80 @@ def input_shape(name: str, args: Args) -> Shape | None:
         return ("N", c) if c is not None else None
     if short == "Embedding":
         return ("N", "L")
+    if short in ("RNN", "GRU", "LSTM", "MultiheadAttention"):
+        n = _int(args.get("embed_dim", 0) if short == "MultiheadAttention"
+                 else args.get("input_size", 0))
+        first = args.get("batch_first", 8 if short == "MultiheadAttention" else None, False)
+        if n is None or not isinstance(first, bool):
+            return None
+        return ("N", "L", n) if first else ("L", "N", n)
     return None
 
+
+
+# -- layers with several outputs: an RNN's (output, h_n), an LSTM's (output, (h_n, c_n)),
+# attention's (output, weights); the shape part is an ops.Outputs.
+MULTI: dict[str, Callable[[Args, Shape | None], tuple[Any, int | None]]] = {}
+
+
+def _recurrent(gates: int, kind: str) -> Callable[[Args, Shape | None], tuple[Any, int | None]]:
+    shift = 1 if kind == "RNN" else 0  # nn.RNN(input, hidden, layers, nonlinearity, bias...)
+
+    def rnn(args: Args, shape: Shape | None) -> tuple[Any, int | None]:
+        n_in, hidden = _int(args.get("input_size", 0)), _int(args.get("hidden_size", 1))
+        layers = _int(args.get("num_layers", 2, 1))
+        bias = args.get("bias", 3 + shift, True)
+        batch_first = args.get("batch_first", 4 + shift, False)
+        directions = args.get("bidirectional", 6 + shift, False)
+        if args.get("proj_size", None, 0) != 0 or not isinstance(directions, bool) \
+                or n_in is None or hidden is None or layers is None:
+            return None, None
+        d = 2 if directions else 1
+        params = None
+        if isinstance(bias, bool):
+            per = [gates * hidden * ((n_in if i == 0 else d * hidden) + hidden)
+                   + (2 * gates * hidden if bias else 0) for i in range(layers)]
+            params = d * sum(per)
+        if shape is None or len(shape) != 3 or not isinstance(batch_first, bool) \
+                or (isinstance(shape[-1], int) and shape[-1] != n_in):
+            return None, params
+        batch = shape[0] if batch_first else shape[1]
+        state = (d * layers, batch, hidden)
+        out = (*shape[:2], d * hidden)
+        second = Outputs((state, state)) if kind == "LSTM" else state
+        return Outputs((out, second)), params
+    return rnn
+
+
+MULTI["torch.nn.RNN"] = _recurrent(1, "RNN")
+MULTI["torch.nn.GRU"] = _recurrent(3, "GRU")
+MULTI["torch.nn.LSTM"] = _recurrent(4, "LSTM")
+
+
+def _attention(args: Args, shape: Shape | None) -> tuple[Any, int | None]:
+    """``nn.MultiheadAttention`` on (query, key, value): the output has the query's shape
+    with ``embed_dim`` last; the averaged weights are not stated."""
+    embed = _int(args.get("embed_dim", 0))
+    bias = args.get("bias", 3, True)
+    separate = args.get("kdim", 6, None) is not None or args.get("vdim", 7, None) is not None
+    extra = args.get("add_bias_kv", 4, False)
+    params = 4 * embed * embed + (4 * embed if bias else 0) + (2 * embed if extra else 0) \
+        if embed is not None and isinstance(bias, bool) and isinstance(extra, bool) \
+        and not separate else None
+    if shape is None or embed is None or len(shape) != 3 or shape[-1] not in (embed,):
+        return None, params
+    return Outputs(((*shape[:-1], embed), None)), params
+
+
+MULTI["torch.nn.MultiheadAttention"] = _attention
+
+
+@_layer("TransformerEncoderLayer")
+def _encoder_layer(args: Args, shape: Shape | None) -> Out:
+    d, ff = _int(args.get("d_model", 0)), _int(args.get("dim_feedforward", 2, 2048))
+    bias = args.get("bias", None, True)
+    params = 4 * d * d + 4 * d + 2 * d * ff + ff + d + 4 * d \
+        if d is not None and ff is not None and bias is True else None
+    if shape is None or not shape or (isinstance(shape[-1], int) and shape[-1] != d):
+        return None, params
+    return shape, params
