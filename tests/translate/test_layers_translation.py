@@ -178,3 +178,71 @@ def test_normalization_with_fixed_statistics_has_no_weights() -> None:
 """, "pytorch")
     assert [w.kind for w in tr.weight_map] == ["dense"]
     assert "class Normalization(nn.Module)" in tr.target_code
+
+
+T = "import torch\nimport torch.nn as nn\n\n\n"
+TORCH = {
+    "conv_transpose_dcgan_style": T + """class Generator(nn.Module):
+    def __init__(self, nz=8, ngf=4):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(nz, ngf * 2, 4, 1, 0, bias=False),
+            nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False),
+            nn.ConvTranspose2d(ngf, ngf, 3, 2, 1, output_padding=1),
+            nn.ConvTranspose2d(ngf, 3, 3, stride=2, output_padding=1), nn.Tanh())
+
+    def forward(self, x):
+        return self.main(x)
+""",
+    "instancenorm_reflection_upsample": T + """class Style(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(2)
+        self.conv = nn.Conv2d(3, 6, 5)
+        self.inorm = nn.InstanceNorm2d(6, affine=True)
+        self.inorm_plain = nn.InstanceNorm2d(6)
+        self.gnorm = nn.GroupNorm(3, 6)
+        self.reflect = nn.ReflectionPad2d((1, 0, 2, 1))
+        self.zero = nn.ZeroPad2d((0, 1, 1, 0))
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.up2 = nn.Upsample(scale_factor=2.0, mode="bilinear")
+
+    def forward(self, x):
+        x = self.inorm(self.conv(self.pad(x)))
+        x = self.gnorm(self.inorm_plain(x))
+        return self.up2(self.up(self.zero(self.reflect(x))))
+""",
+    "pixel_shuffle_pool_padding": T + """class SuperRes(nn.Module):
+    def __init__(self, upscale_factor=3):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2 * upscale_factor ** 2, 3, padding=1)
+        self.pixel_shuffle = nn.PixelShuffle(upscale_factor)
+        self.pool = nn.MaxPool2d(3, stride=2, padding=1)
+        self.adapt = nn.AdaptiveAvgPool2d((2, 3))
+
+    def forward(self, x):
+        x = self.pixel_shuffle(self.conv(x))
+        return self.adapt(self.pool(x - 3.0))
+""",
+    "conv3d": T + """class Video(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv3d(2, 4, 3, padding=1)
+        self.bn = nn.BatchNorm3d(4)
+        self.pool = nn.MaxPool3d(2)
+        self.gap = nn.AdaptiveAvgPool3d(1)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.bn(self.conv(x))))
+        return self.fc(self.gap(x).flatten(1))
+""",
+}
+SHAPES = {"conv_transpose_dcgan_style": (8, 1, 1), "instancenorm_reflection_upsample": (3, 9, 8),
+          "pixel_shuffle_pool_padding": (2, 4, 6), "conv3d": (2, 4, 6, 6)}
+
+
+@pytest.mark.parametrize("name", sorted(TORCH))
+def test_torch_layer_translates_and_matches(name: str) -> None:
+    check(TORCH[name], "keras", input_shape=SHAPES[name])

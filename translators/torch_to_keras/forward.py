@@ -58,6 +58,7 @@ class Session:
             return
         self._seen.add(torch_path)
         kind, params = plan.weight
+        keras_path += plan.extra.get("keras_sub", "")  # a layer inside a keras.Sequential
         self.weights.append(WeightTransfer(kind, torch_path, keras_path, dict(params), plan.line))
 
 
@@ -116,11 +117,25 @@ def resolve_code(plan: LayerPlan, attr: Attr, val: Val | None) -> str:
         axis = plan.axis if plan.axis is not None else -1
         code = code.replace("{axis}", ops.keras_axis_text(val, axis) if val is not None
                             and val.rank else str(axis))
+    if "{adaptive}" in code:
+        code = code.replace("{adaptive}", _adaptive_window(plan, val))
     if "{rnn}" in code:
         opts = attr.rnn or {"return_sequences": True}
         extra = "".join(f", {k}=True" for k, v in opts.items() if v)
         code = code.replace("{rnn}", extra)
     return code
+
+
+def _adaptive_window(plan: LayerPlan, val: Val | None) -> str:
+    """The fixed pooling window of an adaptive pooling whose input size divides evenly."""
+    sizes = plan.extra["adaptive"]
+    spatial = val.shape[2:] if val is not None and val.shape is not None else ()
+    if len(spatial) != len(sizes) or any(not isinstance(n, int) or n % o
+                                         for n, o in zip(spatial, sizes, strict=True)):
+        raise Unsupp(plan.line, f"nn.{plan.torch_ctor}", f"input size {tuple(spatial)} is not "
+                     f"known or not a multiple of output_size {sizes}; pass --input-shape")
+    window = tuple(n // o for n, o in zip(spatial, sizes, strict=True))
+    return str(window[0]) if len(set(window)) == 1 else str(window)
 
 
 def placeholder_todo(line: int, construct: str, reason: str) -> str:

@@ -56,6 +56,19 @@ _SIGNATURES: dict[str, tuple[list[str], dict[str, Any]]] = {
     "ELU": (["alpha", "inplace"], {"alpha": 1.0, "inplace": False}),
     "GELU": (["approximate"], {"approximate": "none"}),
     "Softmax": (["dim"], {"dim": None}),
+    "ConvTranspose": (["in_channels", "out_channels", "kernel_size", "stride", "padding",
+                       "output_padding", "groups", "bias", "dilation", "padding_mode"],
+                      {"stride": 1, "padding": 0, "output_padding": 0, "groups": 1, "bias": True,
+                       "dilation": 1, "padding_mode": "zeros"}),
+    "InstanceNorm": (["num_features", "eps", "momentum", "affine", "track_running_stats"],
+                     {"eps": 1e-5, "momentum": 0.1, "affine": False,
+                      "track_running_stats": False}),
+    "GroupNorm": (["num_groups", "num_channels", "eps", "affine"], {"eps": 1e-5, "affine": True}),
+    "Pad": (["padding"], {}),
+    "PixelShuffle": (["upscale_factor"], {}),
+    "Upsample": (["size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"],
+                 {"size": None, "scale_factor": None, "mode": "nearest", "align_corners": None,
+                  "recompute_scale_factor": None}),
 }
 
 _FAMILY = {"Linear": "Linear", "Conv1d": "Conv", "Conv2d": "Conv", "MaxPool1d": "MaxPool",
@@ -68,7 +81,16 @@ _FAMILY = {"Linear": "Linear", "Conv1d": "Conv", "Conv2d": "Conv", "MaxPool1d": 
            "MultiheadAttention": "MultiheadAttention", "Flatten": "Flatten",
            "ReLU": "Act", "ReLU6": "Act", "Tanh": "Act", "Sigmoid": "Act", "SiLU": "Act",
            "Identity": "Act", "LeakyReLU": "LeakyReLU", "ELU": "ELU", "GELU": "GELU",
-           "Softmax": "Softmax", "LogSoftmax": "Softmax"}
+           "Softmax": "Softmax", "LogSoftmax": "Softmax",
+           "Conv3d": "Conv", "MaxPool3d": "MaxPool", "AvgPool3d": "AvgPool",
+           "BatchNorm3d": "BatchNorm", "AdaptiveAvgPool3d": "Adaptive",
+           "AdaptiveMaxPool3d": "Adaptive", "ConvTranspose1d": "ConvTranspose",
+           "ConvTranspose2d": "ConvTranspose", "InstanceNorm1d": "InstanceNorm",
+           "InstanceNorm2d": "InstanceNorm", "GroupNorm": "GroupNorm",
+           "ReflectionPad1d": "Pad", "ReflectionPad2d": "Pad", "ZeroPad1d": "Pad",
+           "ZeroPad2d": "Pad",
+           "PixelShuffle": "PixelShuffle", "Upsample": "Upsample",
+           "UpsamplingNearest2d": "Upsample", "UpsamplingBilinear2d": "Upsample"}
 
 SUPPORTED_LAYERS = frozenset(_FAMILY)
 
@@ -138,7 +160,7 @@ class _Args:
 
 
 def _rank(ctor: str) -> int:
-    return 2 if ctor.endswith("2d") else 1
+    return int(ctor[-2]) if ctor[-2:] in ("1d", "2d", "3d") else 1
 
 
 def _plan_linear(ctor: str, a: _Args) -> LayerPlan:
@@ -209,10 +231,22 @@ def _plan_conv(ctor: str, a: _Args) -> LayerPlan:
 
 def _plan_maxpool(ctor: str, a: _Args) -> LayerPlan:
     rank = _rank(ctor)
-    if a["padding"] != 0 or a["dilation"] != 1 or a["ceil_mode"] or a["return_indices"]:
-        raise LayerError(f"nn.{ctor}: padding, dilation, ceil_mode and return_indices are "
-                         "not supported (Keras pools pad with zeros, torch with -inf)")
-    return _pool_plan(ctor, a, f"layers.MaxPooling{rank}D", rank, None)
+    if a["dilation"] != 1 or a["ceil_mode"] or a["return_indices"]:
+        raise LayerError(f"nn.{ctor}: dilation, ceil_mode and return_indices are not supported")
+    pre = None
+    if a["padding"] != 0:
+        pads = S.all_ints(S.as_tuple(a["padding"], rank))
+        if pads is None:
+            raise LayerError(f"nn.{ctor}: padding must be known statically")
+        # torch pads max pooling with -inf (Keras' "same" would pad with the window's values)
+        pre = _pad_lambda([(p, p) for p in pads], 'constant_values=float("-inf")')
+    return _pool_plan(ctor, a, f"layers.MaxPooling{rank}D", rank, pre)
+
+
+def _pad_lambda(per_dim: list[tuple[int, int]], how: str) -> str:
+    """A channels-last ``keras.ops.pad`` over the spatial axes, as a Lambda layer."""
+    widths = ", ".join(["(0, 0)", *(f"({b}, {e})" for b, e in per_dim), "(0, 0)"])
+    return f"layers.Lambda(lambda t: keras.ops.pad(t, ({widths}), {how}))"
 
 
 def _plan_avgpool(ctor: str, a: _Args) -> LayerPlan:
@@ -241,11 +275,19 @@ def _pool_plan(ctor: str, a: _Args, keras: str, rank: int, pre: str | None) -> L
 
 def _plan_adaptive(ctor: str, a: _Args) -> LayerPlan:
     rank = _rank(ctor)
-    if any(v != 1 for v in S.as_tuple(a["output_size"], rank)):
-        raise LayerError(f"nn.{ctor}: only output_size=1 maps to Keras (global pooling)")
     kind = "Average" if "Avg" in ctor else "Max"
-    code = f"layers.Global{kind}Pooling{rank}D(keepdims=True)"
-    return LayerPlan(ctor, code, 0, "cl", out_shape=lambda s: s[:2] + (1,) * rank)
+    sizes = S.all_ints(S.as_tuple(a["output_size"], rank))
+    if sizes is None:
+        raise LayerError(f"nn.{ctor}: output_size must be known statically")
+    if all(v == 1 for v in sizes):
+        code = f"layers.Global{kind}Pooling{rank}D(keepdims=True)"
+        return LayerPlan(ctor, code, 0, "cl", out_shape=lambda s: s[:2] + (1,) * rank)
+    # A fixed window where the input size is a multiple of the output size ({adaptive} is
+    # filled in once the walk knows the input size).
+    plan = LayerPlan(ctor, f"layers.{kind}Pooling{rank}D({{adaptive}})", 0, "cl",
+                     out_shape=lambda s: s[:2] + sizes)
+    plan.extra["adaptive"] = sizes
+    return plan
 
 
 def _plan_batchnorm(ctor: str, a: _Args) -> LayerPlan:
@@ -383,3 +425,117 @@ def _plan_softmax(ctor: str, a: _Args) -> LayerPlan:
     code = "layers.Softmax(axis={axis})" if ctor == "Softmax" else \
         "layers.Lambda(lambda t: keras.ops.log_softmax(t, axis={axis}))"
     return LayerPlan(ctor, code, 0, "any", axis=dim)
+
+
+def _plan_convtranspose(ctor: str, a: _Args) -> LayerPlan:
+    rank = _rank(ctor)
+    if a["groups"] != 1 or a["dilation"] != 1 or a["padding_mode"] != "zeros":
+        raise LayerError(f"nn.{ctor}: groups, dilation and padding_mode are not supported")
+    window = S.all_ints(S.as_tuple(a["kernel_size"], rank) + S.as_tuple(a["stride"], rank)
+                        + S.as_tuple(a["padding"], rank) + S.as_tuple(a["output_padding"], rank))
+    if window is None:
+        raise LayerError(f"nn.{ctor}: kernel_size, stride, padding and output_padding must be "
+                         "known statically")
+    ks, ss, ps, ops_ = (window[i * rank:(i + 1) * rank] for i in range(4))
+    strides = "" if not a.given("stride") else f", strides={a.src('stride')}"
+    head = f"layers.Conv{rank}DTranspose({a.src('out_channels')}, {a.src('kernel_size')}{strides}"
+    bias = a.flag("bias", "use_bias")
+    if not any(ops_) and all(k - s == 2 * p for k, s, p in zip(ks, ss, ps, strict=True)):
+        code = head + f', padding="same"{bias})'  # Keras crops (k - s) / 2 on both sides too
+        sub = ""
+    else:
+        extra = f", output_padding={a.src('output_padding')}" if any(ops_) else ""
+        code = head + f"{extra}{bias})"
+        sub = ""
+        if any(ps):  # torch crops `padding` on both sides of the full output
+            code = f"keras.Sequential([{code}, layers.Cropping{rank}D({a.src('padding')})])"
+            sub = ".layers.0"
+    outc = a["out_channels"]
+
+    def shape(s: S.Shape) -> S.Shape:
+        S.check_dim(s, 1, a["in_channels"], f"nn.{ctor} in_channels")
+        spatial = tuple(None if n is None else (n - 1) * st - 2 * p + k + op
+                        for n, k, st, p, op in zip(s[2:], ks, ss, ps, ops_, strict=True))
+        return (None, outc if isinstance(outc, int) else None) + spatial
+    plan = LayerPlan(ctor, code, 0, "cl", None, ("conv", {"rank": rank, "transpose": True}),
+                     shape)
+    if sub:
+        plan.extra["keras_sub"] = sub  # the weights live in the Sequential's first layer
+    return plan
+
+
+def _norm_weight(a: _Args, code: str, affine: Any) -> tuple[str, tuple[str, dict] | None]:
+    if affine is True:
+        return code + ")", ("layernorm", {})
+    return code + ", center=False, scale=False)", None
+
+
+def _plan_instancenorm(ctor: str, a: _Args) -> LayerPlan:
+    if a["track_running_stats"] is not False:
+        raise LayerError(f"nn.{ctor}(track_running_stats=True) normalises with running "
+                         "statistics at eval time; Keras has no equivalent")
+    eps = a["eps"] if a["eps"] is not UNKNOWN else a.src("eps")
+    # Instance normalisation is group normalisation with one channel per group.
+    code, weight = _norm_weight(a, f"layers.GroupNormalization(groups={a.src('num_features')}, "
+                                f"epsilon={eps}", a["affine"])
+    return LayerPlan(ctor, code, 0, "cl", weight=weight)
+
+
+def _plan_groupnorm(ctor: str, a: _Args) -> LayerPlan:
+    eps = a["eps"] if a["eps"] is not UNKNOWN else a.src("eps")
+    code, weight = _norm_weight(a, f"layers.GroupNormalization(groups={a.src('num_groups')}, "
+                                f"epsilon={eps}", a["affine"])
+    return LayerPlan(ctor, code, 0, "cl", weight=weight)
+
+
+def _plan_pad(ctor: str, a: _Args) -> LayerPlan:
+    rank = _rank(ctor)
+    pad = a["padding"]
+    flat = S.all_ints(S.as_tuple(pad, 2 * rank))
+    if flat is None or len(flat) != 2 * rank:
+        raise LayerError(f"nn.{ctor}: padding must be an int or {2 * rank} ints known statically")
+    # torch lists (left, right, top, bottom): the last axis first
+    per_dim = [(flat[2 * i], flat[2 * i + 1]) for i in range(rank)][::-1]
+    if ctor.startswith("Zero"):
+        code = f"layers.ZeroPadding{rank}D({tuple(per_dim) if rank > 1 else per_dim[0]})"
+    else:
+        code = _pad_lambda(per_dim, 'mode="reflect"')
+
+    def shape(s: S.Shape) -> S.Shape:
+        return s[:2] + tuple(None if n is None else n + b + e
+                             for n, (b, e) in zip(s[2:], per_dim, strict=True))
+    return LayerPlan(ctor, code, 0, "cl", out_shape=shape)
+
+
+def _plan_pixelshuffle(ctor: str, a: _Args) -> LayerPlan:
+    r = a.src("upscale_factor")
+    # torch orders the input channels (c, i, j), depth_to_space (i, j, c): reshape explicitly.
+    code = ("layers.Lambda(lambda t: keras.ops.reshape(keras.ops.transpose(keras.ops.reshape("
+            f"t, (-1, t.shape[1], t.shape[2], t.shape[3] // {r} ** 2, {r}, {r})), "
+            f"(0, 1, 4, 2, 5, 3)), (-1, t.shape[1] * {r}, t.shape[2] * {r}, "
+            f"t.shape[3] // {r} ** 2)))")
+    factor = a["upscale_factor"]
+
+    def shape(s: S.Shape) -> S.Shape:
+        if not isinstance(factor, int):
+            return (None,) * len(s)
+        c = None if s[1] is None else s[1] // factor ** 2
+        return (s[0], c) + tuple(None if n is None else n * factor for n in s[2:])
+    return LayerPlan(ctor, code, 0, "cl", out_shape=shape)
+
+
+def _plan_upsample(ctor: str, a: _Args) -> LayerPlan:
+    mode = {"UpsamplingNearest2d": "nearest", "UpsamplingBilinear2d": "bilinear"}.get(
+        ctor, a["mode"])
+    corners = True if ctor == "UpsamplingBilinear2d" else a["align_corners"]
+    scale = S.as_tuple(a["scale_factor"], 2)
+    factors = tuple(int(v) for v in scale) if all(
+        isinstance(v, (int, float)) and float(v).is_integer() for v in scale) else None
+    if a["size"] is not None or factors is None or mode not in ("nearest", "bilinear") or \
+            corners:
+        raise LayerError(f"nn.{ctor}: only an integer scale_factor with nearest or bilinear "
+                         "(align_corners=False) maps to UpSampling2D")
+    interp = ', interpolation="bilinear"' if mode == "bilinear" else ""
+    code = f"layers.UpSampling2D({factors if factors[0] != factors[1] else factors[0]}{interp})"
+    return LayerPlan(ctor, code, 0, "cl", out_shape=lambda s: s[:2] + tuple(
+        None if n is None else n * f for n, f in zip(s[2:], factors, strict=True)))
