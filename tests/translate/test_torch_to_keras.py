@@ -97,7 +97,7 @@ class Net(nn.Module):
     def __init__(self):
         super().__init__()
         self.fc = nn.Linear(4, 4)
-        self.up = nn.PixelShuffle(2)
+        self.up = nn.PReLU(2)
 
     def forward(self, x):
         x = self.fc(x)
@@ -109,17 +109,17 @@ def test_unknown_layer_is_a_located_error() -> None:
     with pytest.raises(TranslationError) as info:
         translate(UNKNOWN_LAYER, "keras")
     [gap] = info.value.unsupported
-    assert gap.line == 8 and "PixelShuffle" in gap.reason
+    assert gap.line == 8 and "PReLU" in gap.reason
 
 
 def test_partial_mode_leaves_todo_comments() -> None:
     tr = translate(UNKNOWN_LAYER, "keras", partial=True)
     lines = [line.strip() for line in tr.target_code.splitlines()]
-    todo = ("# TODO(mlsense): line 8: nn.PixelShuffle(2): nn.PixelShuffle has no Keras mapping "
+    todo = ("# TODO(mlsense): line 8: nn.PReLU(2): nn.PReLU has no Keras mapping "
             "in mlsense (layers.Identity placeholder)")
     assert lines[lines.index(todo) + 1] == "self.up = layers.Identity()"
     assert "return self.up(x)" in lines  # the rest of forward is still translated
-    assert [(u.line, u.construct) for u in tr.unsupported] == [(8, "nn.PixelShuffle(2)")]
+    assert [(u.line, u.construct) for u in tr.unsupported] == [(8, "nn.PReLU(2)")]
     ast.parse(tr.target_code)
 
 
@@ -128,7 +128,7 @@ from torch import nn
 
 model = nn.Sequential(
     nn.Conv2d(3, 8, 3, padding=1),
-    nn.PixelShuffle(2),
+    nn.PReLU(2),
     nn.ReLU(),
     nn.Flatten(),
     nn.Linear(2048, 10),
@@ -137,7 +137,7 @@ model = nn.Sequential(
 
 
 def test_partial_sequential_root_gets_a_placeholder_layer() -> None:
-    with pytest.raises(TranslationError, match="PixelShuffle"):
+    with pytest.raises(TranslationError, match="PReLU"):
         translate(SEQUENTIAL_GAP, "keras", input_shape=(3, 32, 32))
     tr = translate(SEQUENTIAL_GAP, "keras", input_shape=(3, 32, 32), partial=True)
     lines = [line.strip() for line in tr.target_code.splitlines()]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ..base import TensorSpec, WeightTransfer
 from .layers import Fn, Mod
 from .model import Found, Traced
-from .parse import Folder
+from .parse import Folder, LayerSpec
 from .shapes import Sym, to_cf_perm
 
 _CF_NOTE = ("Channels-first: image/sequence-map inputs are N,C,H,W / N,C,L (Keras: N,H,W,C / "
@@ -66,10 +66,14 @@ def io_specs(traced: Traced) -> tuple[list[TensorSpec], list[TensorSpec]]:
     return ins, outs
 
 
-def _keras_path(found: Found, traced: Traced, spec_id: int, attr: str | None) -> str:
+def _keras_path(found: Found, traced: Traced, spec: LayerSpec, attr: str | None) -> str:
     if found.kind == "subclass":
         return f"attr:{attr}"
-    return f"index:{traced.keras_index[spec_id]}"
+    if id(spec) not in traced.keras_index:
+        raise spec.unsupported(spec.kind, "the layer's output never reaches the model's "
+                               "outputs (a statement in between, such as a for loop, was not "
+                               "translated)")
+    return f"index:{traced.keras_index[id(spec)]}"
 
 
 def _docstring(traced: Traced, indent: str, extra: str | None = None) -> list[str]:
@@ -109,7 +113,7 @@ def emit_sequential(found: Found, traced: Traced) -> Emitted | None:
             if isinstance(step, Mod) and step.weight is not None:
                 kind, params = step.weight
                 weights.append(WeightTransfer(kind, str(index), _keras_path(
-                    found, traced, id(spec), None), params, spec.line))
+                    found, traced, spec, None), params, spec.line))
             if isinstance(step, Mod) and step.todo:
                 lines.append(f"    # {step.todo}")
             for ctor in ctors:
@@ -153,7 +157,7 @@ def emit_class(found: Found, traced: Traced, folder: Folder, class_name: str,
         if entry.weight is not None:
             kind, params = entry.weight
             weights.append(WeightTransfer(kind, entry.attr, _keras_path(
-                found, traced, id(entry.spec), entry.spec.attr), params, entry.spec.line))
+                found, traced, entry.spec, entry.spec.attr), params, entry.spec.line))
     signature = ", ".join(s.expr for s in traced.inputs)
     lines += ["", f"    def forward(self, {signature}):"]
     lines += [f"        {line}" for line in tracer.lines]

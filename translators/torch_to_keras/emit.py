@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any, Protocol
 
 from ..base import TensorSpec, Translation, WeightTransfer
@@ -52,7 +53,8 @@ def _attr_code(attr: Attr) -> str:
         return "keras.Sequential([" + ", ".join(_attr_code(i) for i in attr.items) + "])"
     if attr.kind == "module":
         return attr.call_src
-    assert attr.plan is not None
+    if attr.plan is None:  # partial mode: an untranslated layer the forward never reached
+        return "layers.Identity()"
     return resolve_code(attr.plan, attr, None)
 
 
@@ -173,10 +175,32 @@ def _file(tr: SourceFile, body: list[str], model_names: set[str],
         head.append("from keras import layers")
     head.append("")
     consts = [ast.unparse(d) for d in defs]
-    text = "\n".join(head + (["", *consts, "", ""] if consts else [""]) + body)
+    text = "\n".join((["", *consts, "", ""] if consts else [""]) + body)
     if training.lines:
         text += "\n\n\n" + "\n".join(training.lines)
-    return text.rstrip() + "\n", training.notes
+    head[-1:-1] = _kept_imports(tr.tree, text, head)
+    return ("\n".join(head) + "\n" + text).rstrip() + "\n", training.notes
+
+
+_FRAMEWORKS = {"torch", "torchvision", "torchaudio", "torchtext", "keras", "tensorflow", "numpy"}
+
+
+def _kept_imports(tree: ast.Module, text: str, head: list[str]) -> list[str]:
+    """The source's other imports (``from collections import namedtuple``) the output uses."""
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+    kept: list[str] = []
+    for node in tree.body:
+        if not isinstance(node, (ast.Import, ast.ImportFrom)) or (
+                isinstance(node, ast.ImportFrom) and (node.level or not node.module)):
+            continue
+        modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+        if any((m or "").split(".")[0] in _FRAMEWORKS for m in modules):
+            continue
+        bound = {(a.asname or a.name).split(".")[0] for a in node.names}
+        line = ast.unparse(node)
+        if bound & words and line not in head and line not in kept:
+            kept.append(line)
+    return kept
 
 
 def class_translation(tr: SourceFile, session: Session, root: ClassInfo, call: ast.Call,

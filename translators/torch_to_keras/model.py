@@ -95,10 +95,12 @@ def instance_env(info: ClassInfo, call: ast.Call | None, env: dict[str, Any],
         try:
             values, _ = bind_call(info.params, defaults, call, env)
         except ValueError as exc:
-            raise Unsupp(call.lineno, f"{info.name}(...)", str(exc)) from exc
+            raise Unsupp(getattr(call, "lineno", info.node.lineno), f"{info.name}(...)",
+                         str(exc)) from exc
     missing = [p for p in info.params if p not in values]
     if missing:
-        line = call.lineno if call is not None else info.node.lineno
+        # a call the translator built (``Net()`` for a class never instantiated) has no line
+        line = getattr(call, "lineno", info.node.lineno)
         raise Unsupp(line, f"{info.name}()", "constructor arguments without defaults: "
                      + ", ".join(missing) + " (pass them with class_name, e.g. Net(3, 10))")
     return {**globals_env, **values}

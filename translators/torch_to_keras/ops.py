@@ -193,6 +193,7 @@ def index(x: Val, elts: list[ast.expr], ev: Eval) -> Val:
             shape.append(x.shape[i] if whole else None)
         elif isinstance(ev(e), int):
             dropped.add(i)
+            shape.append(None)  # keeps shape aligned with the axes; dropped below
         else:
             raise OpError("only integer and slice indices are supported")
     order = x.perm or tuple(range(x.rank))
