@@ -30,7 +30,8 @@ def plus(d: Dim, n: int) -> Dim:
     if n == 0:
         return d
     m = _OFFSET.match(d)
-    base, off = (m.group(1), int(m.group(2))) if m and "/" not in m.group(1) else (d, 0)
+    # a trailing constant sits outside any floor division: (H-1)/2+1 - 1 is (H-1)/2
+    base, off = (m.group(1), int(m.group(2))) if m and m.group(1) else (d, 0)
     total = off + n
     if total == 0:
         return base

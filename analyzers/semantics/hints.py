@@ -7,7 +7,7 @@ oracle (``bench/shape_oracle.py``) checks them against a real run: one source fo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
@@ -44,12 +44,16 @@ def file_facts(parse: ParsedVersion) -> tuple[Any, Any, Any]:
     version for hints, hovers and completions alike."""
     facts = parse.derived.get("semantics:file")
     if facts is None:
-        from .modules import class_bindings, class_definitions, model_inputs
+        from .modules import class_bindings, class_definitions, model_inputs, nested_inputs
 
         chunks = [c for c, _ in parse.chunks]
-        facts = parse.derived["semantics:file"] = (class_bindings(chunks, parse.imports),
-                                                   model_inputs(chunks, parse.imports),
-                                                   class_definitions(chunks, parse.imports))
+        definitions = class_definitions(chunks, parse.imports)
+        bindings, inputs = class_bindings(chunks, parse.imports), \
+            model_inputs(chunks, parse.imports)
+        if len(definitions) > 1:
+            bindings, inputs = nested_inputs(chunks, parse.imports, bindings, inputs,
+                                             definitions)
+        facts = parse.derived["semantics:file"] = (bindings, inputs, definitions)
     return facts
 
 
@@ -107,9 +111,19 @@ def chunk_hints(parse: ParsedVersion, chunk: TopChunk, offset: int) -> list[Hint
         l0, c0, l1, c1 = chunk.range_of(node)
         return Hint(node, (offset + l0, c0, offset + l1, c1), **kw)
 
+    applied: dict[int, list[Any]] = {}
+    for cls in classes:
+        for key, facts in cls.sequentials.items():
+            applied.setdefault(key, []).extend(facts)
     out: list[Hint] = []
     for model in models:
-        for layer in model.layers:
+        uses = applied.get(id(model.node), [])
+        if uses:  # applied in forward: its facts there, if forward feeds it one shape
+            model = uses[0]
+            if len({tuple(la.shape for la in (*m.layers, *m.inner)) for m in uses}) > 1:
+                model = replace(model, layers=tuple(replace(la, shape=None)
+                                                     for la in model.layers), inner=())
+        for layer in (*model.layers, *model.inner):
             if layer.shape is not None or layer.params:
                 out.append(place(layer.node, shapes=(("", layer.shape),) if layer.shape
                                  is not None else (), params=layer.params or None))

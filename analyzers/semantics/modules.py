@@ -28,6 +28,7 @@ from .ops import Value
 from .sequential import (
     TORCH_MODULE_BASES,
     TORCH_SEQUENTIAL,
+    ModelFact,
     Resolve,
     input_comment,
     torch_model,
@@ -51,6 +52,11 @@ class ClassFact:
     fed: dict[str, list[Shape | None]] = field(default_factory=dict)  # attr -> inputs
     constructors: dict[str, cst.Call] = field(default_factory=dict)  # attr -> its layer call
     returns: list[Shape | None] = field(default_factory=list)  # what forward's returns give
+    # id(an nn.Sequential call of __init__) -> its facts where forward applies it
+    sequentials: dict[int, list[ModelFact]] = field(default_factory=dict)
+    # a module class of the file used here -> (what it is fed, its constructor's arguments)
+    class_inputs: dict[str, list[tuple[Shape, tuple[tuple[str, Any], ...]]]] = field(
+        default_factory=dict)
 
     @property
     def output(self) -> Shape | None:
@@ -236,6 +242,34 @@ def model_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shap
             and not (key.startswith("=") and sequential_bindings.get(key[1:], 0) > 1)}
 
 
+def nested_inputs(chunks: list[TopChunk], imports: ImportTable, bindings: Bindings,
+                  inputs: Mapping[str, Shape], definitions: Definitions
+                  ) -> tuple[dict[str, Any], dict[str, Shape]]:
+    """Bindings and inputs completed with what other module classes feed the file's classes
+    (``self.block = Block(64)`` applied to ``(N, 64, H, W)``): a class fed one shape with one
+    set of constructor arguments everywhere gets them; one fed several gets no input at all
+    (its forward's hints would hold for one use only)."""
+    found_bindings, found_inputs = dict(bindings), dict(inputs)
+    for _ in range(MAX_NESTING):
+        fed: dict[str, set[tuple[Shape, tuple[tuple[str, Any], ...]]]] = {}
+        for chunk in chunks:
+            for cls in chunk_classes(chunk, imports, found_bindings, found_inputs, definitions):
+                for name, uses in cls.class_inputs.items():
+                    fed.setdefault(name, set()).update(uses)
+        new_bindings, new_inputs = dict(bindings), dict(inputs)
+        for name, uses in fed.items():
+            shapes = {shape for shape, _ in uses}
+            if len(uses) == 1 and (name not in inputs or shapes == {inputs[name]}):
+                [(shape, env)] = uses
+                new_inputs[name], new_bindings[name] = shape, dict(env)
+            else:
+                new_inputs.pop(name, None)
+        if new_inputs == found_inputs and new_bindings == found_bindings:
+            break
+        found_bindings, found_inputs = new_bindings, new_inputs
+    return found_bindings, found_inputs
+
+
 def _calls_of(node: cst.CSTNode) -> list[cst.Call]:
 
     return [n for n in iter_nodes([node]) if isinstance(n, cst.Call)]
@@ -351,7 +385,8 @@ class _ClassWalk:
                     continue
                 name = layer
                 if name in TORCH_SEQUENTIAL:
-                    model = torch_model(small.value, self.resolve, None, set(), self.env)
+                    model = torch_model(small.value, self.resolve, None, set(), self.env,
+                                        self._class_layer)
                     params = model.total if model is not None else None
                 elif name in pytorch.LAYERS or name in pytorch.MULTI:
                     table: Any = pytorch.LAYERS if name in pytorch.LAYERS else pytorch.MULTI
@@ -381,6 +416,23 @@ class _ClassWalk:
         self.ctor_env[attr] = env
         self.fact.layers[attr] = (small, params)
         return True
+
+    def _class_layer(self, call: cst.Call, shape: Shape | None
+                     ) -> tuple[Shape | None, int | None] | None:
+        """A module class of the file as an ``nn.Sequential`` element: its output, its
+        parameters (None when ``call`` builds something else)."""
+        if not (isinstance(call.func, cst.Name) and call.func.value in self.definitions):
+            return None
+        inner, _ = self.definitions[call.func.value]
+        env = _init_env(inner, _bind(inner, call, self.env))
+        fact = self._inner(inner, shape, env)
+        if shape is not None:
+            self._fed_class(call.func.value, shape, env)
+        return (fact.output if shape is not None else None), fact.total
+
+    def _fed_class(self, name: str, shape: Shape, env: Mapping[str, Any]) -> None:
+        self.fact.class_inputs.setdefault(name, []).append(
+            (shape, tuple(sorted(env.items()))))
 
     def _inner(self, cls: cst.ClassDef, given: Shape | None, env: dict[str, Any]) -> ClassFact:
         return _ClassWalk(cls, self.resolve, given, dict(env), self.definitions,
@@ -490,11 +542,15 @@ class _ClassWalk:
         if name.startswith("class:"):
             inner, _ = self.definitions[name[6:]]
             out = self._inner(inner, shape, env or {}).output if shape is not None else None
+            if shape is not None:
+                self._fed_class(name[6:], shape, env or {})
             self.fact.applied.setdefault(attr, []).append(out)
             return out
         try:
             if name in TORCH_SEQUENTIAL:
-                model = torch_model(ctor, self.resolve, shape, set(), env)
+                model = torch_model(ctor, self.resolve, shape, set(), env, self._class_layer)
+                if model is not None:
+                    self.fact.sequentials.setdefault(id(ctor), []).append(model)
                 out = model.layers[-1].shape if model is not None and model.layers else None
             elif name in pytorch.MULTI:
                 out, _ = pytorch.MULTI[name](Args(ctor, env), shape)

@@ -32,6 +32,8 @@ TORCH_MODULE_BASES = frozenset(n for n, f in CLASS_BASES.items()
 KERAS_INPUTS = ("keras.Input", "keras.layers.Input", "keras.layers.InputLayer")
 _INPUT_COMMENT = re.compile(r"#\s*mlsense:\s*input\s*\(([^)]*)\)")
 Resolve = Callable[[cst.BaseExpression], str | None]
+# A module class of the file as an element: (its output, its parameters), None if not one.
+ClassLayer = Callable[[cst.Call, Shape | None], tuple[Shape | None, int | None] | None]
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class ModelFact:
     framework: str  # "pytorch" | "keras"
     input: Shape | None
     layers: tuple[LayerFact, ...]
+    inner: tuple[LayerFact, ...] = ()  # the elements of nested Sequentials (hints only)
 
     @property
     def total(self) -> int | None:
@@ -112,7 +115,8 @@ def sequential_models(module: cst.Module, resolve: Resolve, text: str = "",
 
 
 def torch_model(call: cst.Call, resolve: Resolve, given: Shape | None, inner: set[int],
-           env: Mapping[str, Any] | None = None) -> ModelFact | None:
+                env: Mapping[str, Any] | None = None, classes: ClassLayer | None = None
+                ) -> ModelFact | None:
     elements = [a.value for a in call.args if a.keyword is None and not a.star]
     if not elements or len(elements) != len(call.args):
         return None  # an OrderedDict, *layers: built by code, not written out
@@ -124,21 +128,32 @@ def torch_model(call: cst.Call, resolve: Resolve, given: Shape | None, inner: se
     if start is None and isinstance(first, cst.Call):
         name = resolve(first.func)
         start = pytorch.input_shape(name, Args(first, env)) if name else None
-    return ModelFact(call, "pytorch", start,
-                     tuple(_apply_torch(elements, start, resolve, inner, env)))
+    nested: list[LayerFact] = []
+    layers = tuple(_apply_torch(elements, start, resolve, inner, env, classes, nested))
+    return ModelFact(call, "pytorch", start, layers, tuple(nested))
 
 
 def _apply_torch(elements: list[cst.BaseExpression], shape: Shape | None, resolve: Resolve,
-                 inner: set[int], env: Mapping[str, Any] | None = None) -> list[LayerFact]:
+                 inner: set[int], env: Mapping[str, Any] | None = None,
+                 classes: ClassLayer | None = None, nested_facts: list[LayerFact] | None = None
+                 ) -> list[LayerFact]:
     facts = []
     for element in elements:
         name = resolve(element.func) if isinstance(element, cst.Call) else None
         if name in TORCH_SEQUENTIAL and isinstance(element, cst.Call):
             inner.add(id(element))
-            nested = torch_model(element, resolve, shape, inner, env)
+            nested = torch_model(element, resolve, shape, inner, env, classes)
             out = nested.layers[-1].shape if nested and nested.layers else None
             facts.append(LayerFact(element, out, nested.total if nested else None))
+            if nested is not None and nested_facts is not None:
+                nested_facts.extend((*nested.layers, *nested.inner))
             shape = out
+            continue
+        own = classes(element, shape) if classes is not None \
+            and isinstance(element, cst.Call) else None
+        if own is not None:
+            shape = own[0]
+            facts.append(LayerFact(element, *own))
             continue
         layer = pytorch.LAYERS.get(name) if name else None
         if layer is None or not isinstance(element, cst.Call):
