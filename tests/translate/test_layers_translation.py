@@ -238,8 +238,28 @@ TORCH = {
         x = self.pool(torch.relu(self.bn(self.conv(x))))
         return self.fc(self.gap(x).flatten(1))
 """,
+    "reflection_pad_per_instance": T + """class ConvLayer(nn.Module):
+    def __init__(self, cin, cout, kernel_size):
+        super().__init__()
+        reflection_padding = kernel_size // 2
+        self.reflection_pad = nn.ReflectionPad2d(reflection_padding)
+        self.conv2d = nn.Conv2d(cin, cout, kernel_size)
+
+    def forward(self, x):
+        return self.conv2d(self.reflection_pad(x))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = ConvLayer(3, 4, 5)
+        self.b = ConvLayer(4, 2, 3)
+
+    def forward(self, x):
+        return self.b(self.a(x))
+""",
 }
-SHAPES = {"conv_transpose_dcgan_style": (8, 1, 1), "instancenorm_reflection_upsample": (3, 9, 8),
+SHAPES = {"reflection_pad_per_instance": (3, 8, 8), "conv_transpose_dcgan_style": (8, 1, 1), "instancenorm_reflection_upsample": (3, 9, 8),
           "pixel_shuffle_pool_padding": (2, 4, 6), "conv3d": (2, 4, 6, 6)}
 
 

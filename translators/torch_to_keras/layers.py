@@ -492,6 +492,11 @@ def _plan_pad(ctor: str, a: _Args) -> LayerPlan:
     rank = _rank(ctor)
     pad = a["padding"]
     flat = S.all_ints(S.as_tuple(pad, 2 * rank))
+    node = a.nodes.get("padding")
+    if flat is None and node is not None and not isinstance(node, (ast.Tuple, ast.List)):
+        # one size for every side, an expression the Keras __init__ also computes
+        text: Any = a.src("padding")
+        flat = (text,) * (2 * rank)
     if flat is None or len(flat) != 2 * rank:
         raise LayerError(f"nn.{ctor}: padding must be an int or {2 * rank} ints known statically")
     # torch lists (left, right, top, bottom): the last axis first
@@ -502,7 +507,8 @@ def _plan_pad(ctor: str, a: _Args) -> LayerPlan:
         code = _pad_lambda(per_dim, 'mode="reflect"')
 
     def shape(s: S.Shape) -> S.Shape:
-        return s[:2] + tuple(None if n is None else n + b + e
+        return s[:2] + tuple(n + b + e if isinstance(n, int) and isinstance(b, int)
+                             and isinstance(e, int) else None
                              for n, (b, e) in zip(s[2:], per_dim, strict=True))
     return LayerPlan(ctor, code, 0, "cl", out_shape=shape)
 

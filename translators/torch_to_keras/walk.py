@@ -280,7 +280,11 @@ class ForwardRun:
             cattr.code = cattr.call_src
             return Val(f"self.{kname}({', '.join(exprs)})", out.shape, out.perm, out.kind,
                        out.items)
-        assert attr.plan is not None and cattr.plan is not None
+        assert attr.plan is not None
+        if cattr.plan is None:  # planned per instance, but not with the class-wide values
+            raise Unsupp(attr.line, f"self.{name} = nn.{attr.plan.torch_ctor}(...)",
+                         f"instances of {self.info.name} give it different arguments that "
+                         f"Keras needs as constants ({cattr.reason})")
         if attr.plan.torch_ctor in ("LSTM", "GRU", "MultiheadAttention"):
             raise Unsupp(node.lineno, ast.unparse(node)[:60],
                          "unpack the outputs: out, state = layer(x) (or use [0])")
