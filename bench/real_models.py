@@ -248,7 +248,7 @@ def measure(model: Model, worker: VerificationWorker) -> Row:
     src_path.write_text(source)
     try:
         tr = translate(source, model.to, class_name=model.select, input_shape=model.input_shape,
-                       filename=str(src_path))
+                       filename=str(src_path), run_code=True, worker=worker)
     except TranslationError as exc:
         row.reason = f"translation: {exc}"
         row.seconds = time.perf_counter() - start

@@ -2,21 +2,80 @@
 
 from __future__ import annotations
 
+import ast
+from typing import TYPE_CHECKING
+
 from .base import TensorSpec, Translation, TranslationError, Unsupported, WeightTransfer
+
+if TYPE_CHECKING:
+    from .verify import VerificationWorker
+
+# The one model-selection rule, shown by ``mlsense translate --help`` (--class).
+MODEL_SELECTION_HELP = (
+    "the model to translate: a class (Net), a call with constructor arguments (\"Net(3)\", "
+    "\"VGG('VGG11')\"), a builder function called with no arguments (resnet18), or a "
+    "module-level variable holding a model (model); default: the file's last top-level model")
 
 
 def translate(source: str, to: str, *, class_name: str | None = None, partial: bool = False,
-              input_shape: tuple[int, ...] | None = None, filename: str = "<source>") -> Translation:
-    """Translate ``source`` to ``to`` ("keras" or "pytorch"). Raises TranslationError."""
+              input_shape: tuple[int, ...] | None = None, filename: str = "<source>",
+              run_code: bool = False, worker: VerificationWorker | None = None,
+              timeout: float = 120.0) -> Translation:
+    """Translate ``source`` to ``to`` ("keras" or "pytorch"). Raises TranslationError.
+
+    Static first: the source is read, never run. With ``run_code`` (the user trusts the file),
+    a PyTorch model the static reading cannot follow because it is built by code (builder
+    functions, layers made in loops, helper methods, control flow on constructor values) is
+    built and traced in a verification worker (``worker``, else a one-shot one) instead.
+    """
     if to == "keras":
         from .torch_to_keras.translate import translate_pytorch_to_keras as run
     elif to == "pytorch":
         from .keras_to_torch.translate import translate_keras_to_pytorch as run
     else:
         raise ValueError(f"unknown target framework {to!r} (use keras or pytorch)")
-    return run(source, class_name=class_name, partial=partial, input_shape=input_shape,
-               filename=filename)
+    try:
+        return run(source, class_name=class_name, partial=partial, input_shape=input_shape,
+                   filename=filename)
+    except TranslationError as exc:
+        if not (run_code and to == "keras" and runtime_can_help(exc)):
+            raise
+        from .traced import translate_traced
+
+        return translate_traced(source, class_name=class_name, input_shape=input_shape,
+                                filename=filename, worker=worker, timeout=timeout,
+                                static_error=_first_reason(exc))
 
 
-__all__ = ["TensorSpec", "Translation", "TranslationError", "Unsupported", "WeightTransfer",
-           "translate"]
+_CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict"})
+
+
+def runtime_can_help(exc: TranslationError) -> bool:
+    """Whether building and tracing the model can get past what stopped the static reading.
+
+    Not for a syntax error, nor for a layer the table cannot map (``nn.PixelShuffle(...)``):
+    the traced model has the same layer. Everything else (a model built by code, control flow,
+    a builder function or variable not found as a class) is what the runtime resolves.
+    """
+    for item in exc.unsupported:
+        if item.construct == "syntax":
+            return False
+        try:
+            node = ast.parse(item.construct, mode="eval").body
+        except SyntaxError:
+            continue
+        func = ast.unparse(node.func) if isinstance(node, ast.Call) else ""
+        layer = func.rsplit(".", 1)[-1]
+        if func.startswith(("nn.", "torch.nn.")) and layer not in _CONTAINERS:
+            return False
+    return True
+
+
+def _first_reason(exc: TranslationError) -> str:
+    first = exc.unsupported[0] if exc.unsupported else None
+    text = f"line {first.line}: {first.construct}: {first.reason}" if first else str(exc)
+    return " ".join(text.split())[:160]
+
+
+__all__ = ["MODEL_SELECTION_HELP", "TensorSpec", "Translation", "TranslationError",
+           "Unsupported", "WeightTransfer", "runtime_can_help", "translate"]

@@ -30,7 +30,8 @@ from .report import (
 )
 
 __all__ = ["DeviceResult", "LayerError", "Progress", "TrainingResult", "VerificationAborted",
-           "VerificationReport", "VerificationWorker", "shared_worker", "verify_translation"]
+           "VerificationReport", "VerificationWorker", "capture_model", "shared_worker",
+           "verify_translation"]
 
 
 def _legs(device: str) -> list[tuple[str, str]]:
@@ -139,6 +140,33 @@ def verify_translation(source_path: str, translation: Translation, device: str =
             pool.close()
     return build_report(run.rows, run.layers, run.onnx_result, run.notes, atol, start, device,
                         rtol, run.training)
+
+
+def capture_model(source_text: str, filename: str, selection: str,
+                  input_shape: tuple[int, ...], timeout: float = 120.0,
+                  worker: VerificationWorker | None = None) -> dict[str, Any]:
+    """Build the model ``selection`` names from the file and trace it, in a worker process.
+
+    Returns the JSON description of traced/capture.py, or ``{"error": {"line", "construct",
+    "reason"}}``; a worker that dies or times out comes back as such an error too.
+    """
+    own = worker is None
+    pool = worker or VerificationWorker(idle_timeout=0)
+    payload = {"op": "capture", "source_text": source_text, "filename": filename,
+               "selection": selection, "input_shape": list(input_shape)}
+    try:
+        reply = pool.request("tensorflow", payload, time.monotonic() + timeout)
+    except VerificationAborted as exc:
+        return {"error": {"line": 1, "construct": selection,
+                          "reason": f"building and tracing the model failed: {exc}"}}
+    finally:
+        if own:
+            pool.close()
+    if "error" in reply:
+        return {"error": {"line": 1, "construct": selection, "reason": f"building and tracing "
+                          f"the model failed ({reply.get('stage')}): {reply['error']}"}}
+    result: dict[str, Any] = reply["result"]
+    return result
 
 
 def _cuda_skip_reason(pool: VerificationWorker, backend: str, deadline: float,

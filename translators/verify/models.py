@@ -49,7 +49,8 @@ def describe_exception(exc: BaseException) -> str:
 
 
 # ---- building models -----------------------------------------------------------------------
-def _exec_definitions(text: str, filename: str) -> tuple[dict[str, Any], list[Any]]:
+def exec_definitions(text: str, filename: str) -> tuple[dict[str, Any], list[Any]]:
+    """Run the kept definitions of ``text`` (extract.py) in a fresh namespace; (namespace, dropped)."""
     extraction = extract_definitions(text, filename)
     namespace: dict[str, Any] = {"__name__": "__mlsense_verify__", "__file__": filename}
     exec(compile(extraction.module, filename, "exec"), namespace)  # noqa: S102 - the point
@@ -133,9 +134,9 @@ class Models:
         torch.manual_seed(self.req.get("seed", 0))
         keras.utils.set_random_seed(self.req.get("seed", 0))
         src_path = self.req.get("source_path") or "<source>"
-        src_ns, dropped = _stage("run source definitions", lambda: _exec_definitions(
+        src_ns, dropped = _stage("run source definitions", lambda: exec_definitions(
             self.req["source_text"], src_path))
-        tgt_ns, _ = _stage("run translated definitions", lambda: _exec_definitions(
+        tgt_ns, _ = _stage("run translated definitions", lambda: exec_definitions(
             self.tr["target_code"], f"<mlsense translation of {os.path.basename(src_path)}>"))
         self.src_ns, self.tgt_ns = src_ns, tgt_ns  # the training check evaluates in them
         self.source = _stage("build source model", lambda: eval(self.tr["source_model"], src_ns))

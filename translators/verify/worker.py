@@ -2,7 +2,8 @@
 
 It is the only place that imports torch / Keras (with the backend named by ``KERAS_BACKEND``, fixed
 for the life of the process). Startup pre-imports both and reports ``{"ready": true, ...}``; each
-request line ``{"id", "op": "verify", ...}`` gets ``{"id", "progress": "..."}`` lines and one
+request line ``{"id", "op": "verify", ...}`` (or ``"op": "capture"``: build and trace the
+source model, traced/capture.py) gets ``{"id", "progress": "..."}`` lines and one
 ``{"id", "result": {...}}`` (or ``{"id", "error": "...", "stage": "..."}``). The user's code may
 print: the protocol runs on a private copy of stdout while fd 1 is pointed at stderr. Building
 the models is models.py's job, comparing them compare.py's.
@@ -103,6 +104,10 @@ def _handle(req: dict[str, Any], send: Send) -> None:
             reply({"result": {"pong": True}})
         elif req.get("op") == "verify":
             reply({"result": verify(req, reply)})
+        elif req.get("op") == "capture":  # build and trace the source model (traced translation)
+            from ..traced.capture import capture
+
+            reply({"result": capture(req)})
         else:
             reply({"error": f"unknown op {req.get('op')!r}", "stage": "protocol"})
     except StageError as exc:

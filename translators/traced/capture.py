@@ -1,0 +1,273 @@
+"""Build the user's model and trace it with torch.fx: the worker side of a traced translation.
+
+Runs only in the verification worker's process (worker.py ``{"op": "capture"}``), the one place
+torch is imported. The file's definitions are executed as verification does, the model is built
+from the selection (:func:`build_model`), traced with every ``torch.nn`` layer as a leaf (so the
+graph keeps the attribute paths: ``layer1.0.conv1``) and run once on an example input (batch 2)
+to record each node's runtime shape. The result is plain JSON (see :func:`capture`); errors come
+back as ``{"error": {"line", "construct", "reason"}}`` located in the user's file.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import traceback
+from typing import Any
+
+import numpy as np
+import torch
+from torch import fx
+
+from ..verify.models import BATCH, exec_definitions
+
+_CONTAINERS = (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict)
+# Environment questions a forward may ask (``if input.is_cuda and self.ngpu > 1``): answered as
+# on the CPU the translation is verified on.
+_CPU_ANSWERS = {"is_cuda": False, "is_xpu": False, "is_mps": False, "is_meta": False}
+# torch RNN constructors take ``*args``: their arguments, as the instance stores them.
+_RNN_ARGS = {"input_size": None, "hidden_size": None, "num_layers": 1, "bias": True,
+             "batch_first": False, "dropout": 0.0, "bidirectional": False, "proj_size": 0}
+_FRAME = re.compile(r'File "(?P<file>.+)", line (?P<line>\d+), in (?P<func>\S+)')
+
+
+class CaptureError(Exception):
+    """A located failure: ``line`` in the user's file, the construct, what to change."""
+
+    def __init__(self, line: int, construct: str, reason: str) -> None:
+        super().__init__(f"{construct}: {reason}")
+        self.line, self.construct, self.reason = line, construct, reason
+
+
+class _Tracer(fx.Tracer):
+    """Layers of ``torch.nn`` are leaves; the user's own modules are traced through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.record_stack_traces = True
+
+    def is_leaf_module(self, m: torch.nn.Module, module_qualified_name: str) -> bool:
+        return type(m).__module__.startswith("torch.nn") and not isinstance(m, _CONTAINERS)
+
+    def to_bool(self, obj: fx.Proxy) -> bool:
+        if isinstance(obj, fx.proxy.Attribute) and obj.attr in _CPU_ANSWERS:
+            return _CPU_ANSWERS[obj.attr]
+        return super().to_bool(obj)
+
+
+def build_model(namespace: dict[str, Any], selection: str) -> tuple[Any, str]:
+    """The model the selection names, and the expression that builds it.
+
+    One rule: a class (``Net``: called with no arguments), a call (``Net(3)``,
+    ``VGG('VGG11')``), a builder function (``ResNet18``: called with no arguments) or a
+    module-level variable holding a model (``model``).
+    """
+    try:
+        expr = ast.parse(selection.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise CaptureError(1, selection, f"not a name or a call ({exc.msg})") from None
+    name = expr.func if isinstance(expr, ast.Call) else expr
+    if isinstance(name, ast.Name) and name.id not in namespace:
+        found = sorted(k for k, v in namespace.items() if _selectable(v))
+        raise CaptureError(1, selection, "no class, builder function or model variable of that "
+                           f"name in the file (found: {', '.join(found) or 'none'})")
+    text = ast.unparse(expr)
+    try:
+        value = eval(text, namespace)  # noqa: S307 - building the user's model is the point
+        if not isinstance(expr, ast.Call) and callable(value) and \
+                not isinstance(value, torch.nn.Module):
+            text += "()"
+            value = value()
+    except Exception as exc:  # noqa: BLE001 - the user's constructor failed: say where
+        raise CaptureError(_user_line(exc, namespace.get("__file__", "")), text,
+                           f"building the model raised {type(exc).__name__}: {exc}") from None
+    if not isinstance(value, torch.nn.Module):
+        raise CaptureError(1, text, f"builds a {type(value).__name__}, not a torch.nn.Module")
+    return value, text
+
+
+def _selectable(value: Any) -> bool:
+    return (isinstance(value, type) and issubclass(value, torch.nn.Module)) or \
+        isinstance(value, torch.nn.Module) or inspect.isfunction(value)
+
+
+def _user_line(exc: BaseException, filename: str) -> int:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    return frames[-1].lineno or 1 if frames else 1
+
+
+def _stack_line(node: fx.Node, filename: str) -> int:
+    """The line of the user's file that created ``node`` (0 when not known)."""
+    lines = [int(m["line"]) for m in _FRAME.finditer(node.meta.get("stack_trace") or "")
+             if m["file"] == filename]
+    return lines[-1] if lines else 0
+
+
+def constructor_args(module: torch.nn.Module) -> dict[str, Any]:
+    """The constructor arguments that differ from the defaults, read from the instance."""
+    out: dict[str, Any] = {}
+    try:
+        params = inspect.signature(type(module).__init__).parameters
+    except (TypeError, ValueError):
+        params = {}  # type: ignore[assignment]
+    if any(p.kind is p.VAR_POSITIONAL for p in params.values()) and hasattr(module, "hidden_size"):
+        pairs = [(k, d) for k, d in _RNN_ARGS.items()]
+    else:
+        pairs = [(k, p.default) for k, p in params.items() if k != "self"
+                 and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    for key, default in pairs:
+        value = _instance_value(module, key)
+        if value is _MISSING:
+            continue
+        same = isinstance(value, tuple) and len(set(value)) == 1 and value[0] == default
+        if default is inspect.Parameter.empty or default is None or \
+                not (value == default or same):
+            out[key] = _jsonable(value)
+    return out
+
+
+_MISSING = object()
+
+
+def _instance_value(module: torch.nn.Module, key: str) -> Any:
+    if isinstance(module, torch.nn.MultiheadAttention):
+        derived = {"bias": module.in_proj_bias is not None, "add_bias_kv": module.bias_k is not None,
+                   "kdim": None if module._qkv_same_embed_dim else module.kdim,
+                   "vdim": None if module._qkv_same_embed_dim else module.vdim}
+        if key in derived:
+            return derived[key]
+    if key in module._parameters or (key == "bias" and not isinstance(getattr(module, key, 0),
+                                                                      bool)):
+        return getattr(module, key, None) is not None  # a weight: the flag that created it
+    value = getattr(module, key, _MISSING)
+    if isinstance(value, torch.Tensor | torch.nn.Module) or callable(value):
+        return _MISSING
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    """Constructor values and node arguments as JSON; node references as ``{"node": name}``."""
+    if isinstance(value, fx.Node):
+        return {"node": value.name}
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    if isinstance(value, slice):
+        return {"slice": [_jsonable(value.start), _jsonable(value.stop), _jsonable(value.step)]}
+    if isinstance(value, tuple | list | torch.Size):
+        return {"tuple": [_jsonable(v) for v in value]}
+    if isinstance(value, dict):
+        return {"dict": {str(k): _jsonable(v) for k, v in value.items()}}
+    if value is Ellipsis:
+        return {"ellipsis": True}
+    return {"repr": repr(value)}
+
+
+def _describe_value(value: Any) -> Any:
+    """A node's runtime result: a tensor's shape and dtype, or the Python value."""
+    if isinstance(value, torch.Tensor):
+        return {"shape": list(value.shape), "dtype": str(value.dtype).replace("torch.", "")}
+    if isinstance(value, tuple | list):
+        return {"items": [_describe_value(v) for v in value]}
+    return {"value": _jsonable(value)}
+
+
+class _Recorder(fx.Interpreter):
+    def __init__(self, module: fx.GraphModule) -> None:
+        super().__init__(module)
+        self.values: dict[str, Any] = {}
+
+    def run_node(self, n: fx.Node) -> Any:
+        result = super().run_node(n)
+        self.values[n.name] = _describe_value(result)
+        return result
+
+
+def _target(node: fx.Node) -> str:
+    if node.op == "call_function":
+        name = fx.node._get_qualified_name(node.target)  # type: ignore[arg-type]
+        return name.replace("_operator.", "operator.")
+    return str(node.target)
+
+
+def _example_input(graph: fx.Graph, root: torch.nn.Module, shape: tuple[int, ...]) -> tuple[
+        torch.Tensor, dict[str, Any]]:
+    """A seeded batch-2 input; token ids below the vocabulary when an Embedding reads it."""
+    first = next(n for n in graph.nodes if n.op == "placeholder")
+    for user in first.users:
+        if user.op == "call_module":
+            layer = root.get_submodule(str(user.target))
+            if isinstance(layer, torch.nn.Embedding):
+                rng = np.random.default_rng(0)
+                ids = rng.integers(0, layer.num_embeddings, size=(BATCH, *shape))
+                return torch.from_numpy(ids.astype(np.int64)), {
+                    "dtype": "int64", "vocab": layer.num_embeddings}
+    gen = torch.Generator().manual_seed(0)
+    return torch.randn((BATCH, *shape), generator=gen), {"dtype": "float32", "vocab": None}
+
+
+def _trace(model: torch.nn.Module, filename: str) -> fx.Graph:
+    forward = inspect.signature(model.forward).parameters
+    required = [k for k, p in forward.items() if p.default is p.empty
+                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    concrete = {k: p.default for k, p in forward.items() if p.default is not p.empty}
+    line = getattr(getattr(type(model).forward, "__code__", None), "co_firstlineno", 1)
+    if len(required) != 1:
+        raise CaptureError(line, f"{type(model).__name__}.forward({', '.join(required)})",
+                           "the runtime translation feeds the model one input tensor; give the "
+                           "other arguments defaults (such as hidden=None) or wrap the model")
+    try:
+        return _Tracer().trace(model, concrete_args=concrete or None)
+    except Exception as exc:  # noqa: BLE001 - located below: fx names the construct
+        where = _user_line(exc, filename)
+        text = " ".join(str(exc).split())[:200]
+        if "control flow" in text or "iterated" in text or "TraceError" in type(exc).__name__:
+            reason = ("forward branches or loops on a tensor's value, which a traced graph "
+                      "cannot follow; compute both branches and select with torch.where, or "
+                      f"move the decision out of forward ({text})")
+        else:
+            reason = f"tracing forward raised {type(exc).__name__}: {text}"
+        raise CaptureError(where, f"{type(model).__name__}.forward", reason) from None
+
+
+def capture(req: dict[str, Any]) -> dict[str, Any]:
+    """Build, trace and run the model of ``req`` (source_text, filename, selection, input_shape).
+
+    Returns ``{"class_name", "source_model", "input", "modules", "nodes"}`` or ``{"error"}``.
+    """
+    filename = req.get("filename") or "<source>"
+    try:
+        namespace, _ = exec_definitions(req["source_text"], filename)
+        torch.manual_seed(req.get("seed", 0))
+        model, expr = build_model(namespace, req["selection"])
+        model.eval()  # dropout off, batch norm on running statistics, as verification runs it
+        graph = _trace(model, filename)
+        gm = fx.GraphModule(model, graph)
+        example, spec = _example_input(graph, model, tuple(req["input_shape"]))
+        recorder = _Recorder(gm)
+        try:
+            with torch.no_grad():
+                recorder.run(example)
+        except Exception as exc:  # noqa: BLE001 - the user's model failed on this input
+            raise CaptureError(_user_line(exc, filename), f"{type(model).__name__}.forward",
+                               f"running it on an input of shape {list(example.shape)} raised "
+                               f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}; "
+                               "check --input-shape") from None
+    except CaptureError as exc:
+        return {"error": {"line": exc.line, "construct": exc.construct, "reason": exc.reason}}
+    modules = {}
+    for node in graph.nodes:
+        if node.op == "call_module" and str(node.target) not in modules:
+            layer = model.get_submodule(str(node.target))
+            modules[str(node.target)] = {"type": type(layer).__name__,
+                                         "module": type(layer).__module__,
+                                         "args": constructor_args(layer)}
+    nodes = [{"name": n.name, "op": n.op, "target": _target(n),
+              "args": _jsonable(list(n.args))["tuple"], "kwargs": _jsonable(dict(n.kwargs))["dict"],
+              "line": _stack_line(n, filename), "value": recorder.values.get(n.name)}
+             for n in graph.nodes]
+    return {"class_name": type(model).__name__, "source_model": expr,
+            "forward_line": getattr(getattr(type(model).forward, "__code__", None),
+                                    "co_firstlineno", 0),
+            "input": {"shape": list(req["input_shape"]), **spec}, "modules": modules,
+            "nodes": nodes}

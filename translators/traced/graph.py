@@ -1,0 +1,364 @@
+"""Walk a traced graph (traced/capture.py's description) into Keras ``call`` lines.
+
+Each fx node becomes at most one statement named after the node (``layer1_0_conv1 =
+self.layer1_0_conv1(relu)``); nodes that only compute Python values (``x.size(0)``) and
+identities (``contiguous``, dropout in eval mode) are folded into the statements that use them.
+Layers are planned by the static translator's table (torch_to_keras/layers.py ``plan_layer``)
+from the constructor arguments read off each instance, and functions and tensor methods by its
+ops mapping (torch_to_keras/functional.py), so both translations agree on every layer and op.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, cast
+
+from ..base import Unsupported, WeightTransfer
+from ..shapes import ShapeMismatch
+from ..torch_to_keras import ops
+from ..torch_to_keras.eval import evaluate
+from ..torch_to_keras.forward import Walker, layer_input, resolve_code
+from ..torch_to_keras.functional import tensor_function
+from ..torch_to_keras.layers import LayerError, LayerPlan, plan_layer
+from ..torch_to_keras.layout import Val, target_axis
+from ..torch_to_keras.model import RESERVED, Attr, Unsupp
+
+_BINOPS = {"add": "+", "iadd": "+", "sub": "-", "isub": "-", "mul": "*", "imul": "*",
+           "truediv": "/", "itruediv": "/", "div": "/"}
+_IDENTITIES = frozenset({"contiguous", "clone", "detach", "dropout", "dropout1d", "dropout2d",
+                         "alpha_dropout", "feature_alpha_dropout"})
+_RNNS = ("LSTM", "GRU")
+_DYNAMIC = frozenset({"size", "getattr", "getitem"})  # may read the batch size
+
+
+def to_ast(value: Any) -> ast.expr:
+    """A JSON-encoded argument (capture.py ``_jsonable``) as the expression it stands for."""
+    if isinstance(value, dict):
+        if "node" in value:
+            return ast.Name(value["node"], ast.Load())
+        if "tuple" in value:
+            return ast.Tuple([to_ast(v) for v in value["tuple"]], ast.Load())
+        if "slice" in value:
+            low, high, step = (None if v is None else to_ast(v) for v in value["slice"])
+            return ast.Slice(low, high, step)
+        if "ellipsis" in value:
+            return ast.Constant(Ellipsis)
+        raise Unsupp(0, str(value.get("repr", value))[:60], "argument of an unsupported type")
+    if isinstance(value, list):
+        return ast.List([to_ast(v) for v in value], ast.Load())
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        return ast.UnaryOp(ast.USub(), ast.Constant(-value))
+    return ast.Constant(value)
+
+
+def layer_args(args: dict[str, Any]) -> list[ast.keyword]:
+    """Constructor keywords; an all-equal tuple (``(3, 3)``) reads as the int it came from."""
+    out = []
+    for key, value in args.items():
+        items = value.get("tuple") if isinstance(value, dict) else None
+        if items and all(isinstance(v, int) and v == items[0] for v in items):
+            value = items[0]
+        out.append(ast.keyword(key, to_ast(value)))
+    return out
+
+
+def attr_name(path: str, taken: set[str]) -> str:
+    """``layer1.0.conv1`` -> ``layer1_0_conv1`` (renamed where Keras reserves the name)."""
+    name = path.replace(".", "_") or "module"
+    name = name + "_" if name in RESERVED else name
+    while name in taken:
+        name += "_"
+    return name
+
+
+class GraphWalk:
+    """The ``call`` body of one traced model, its layers and its weight transfers."""
+
+    def __init__(self, desc: dict[str, Any], input_perm: tuple[int, ...] | None) -> None:
+        self.desc, self.input_perm = desc, input_perm
+        self.pyenv: dict[str, Any] = {}
+        self.env: dict[str, Val] = {}
+        self.lines: list[str] = []
+        self.layers: dict[str, tuple[str, str, str | None]] = {}  # path -> (attr, code, pre)
+        self.attrs: dict[str, Attr] = {}
+        self.weights: list[WeightTransfer] = []
+        self.unsupported: list[Unsupported] = []
+        self.inputs: list[str] = []
+        self.output: Val | None = None
+        self.users: dict[str, list[dict[str, Any]]] = {}
+        for node in desc["nodes"]:
+            for ref in _refs([node["args"], node["kwargs"]]):
+                self.users.setdefault(ref, []).append(node)
+
+    def run(self) -> None:
+        """Walk every node; each unsupported one is recorded (with its line), not raised."""
+        for node in self.desc["nodes"]:
+            try:
+                self.node(node)
+            except (Unsupp, ops.OpError, ShapeMismatch) as exc:
+                line = getattr(exc, "line", 0) or node["line"] or self.desc.get("forward_line", 1)
+                construct = getattr(exc, "construct", "") or _describe(node)
+                self.unsupported.append(Unsupported(line, construct,
+                                                    getattr(exc, "reason", str(exc))))
+                self.env[node["name"]] = Val(node["name"], kind="unknown")
+
+    # nodes ----------------------------------------------------------------------------------
+    def node(self, node: dict[str, Any]) -> None:
+        op, name = node["op"], node["name"]
+        if any(self.env.get(r, Val("")).kind == "unknown" for r in _refs(node["args"])):
+            self.env[name] = Val(name, kind="unknown")  # already reported upstream
+            return
+        if op == "placeholder":
+            shape = tuple(node["value"]["shape"])
+            self.env[name] = Val(name, shape, self.input_perm)
+            self.inputs.append(name)
+        elif op == "output":
+            out = self.ex(to_ast(node["args"][0]))
+            self.lines.append(f"return {out.expr}")
+            self.output = out
+        elif op == "call_module":
+            self.emit(name, self.call_layer(node))
+        elif op == "get_attr":
+            raise Unsupp(node["line"], f"self.{node['target']}", "a parameter or buffer used "
+                         "directly in forward has no Keras layer to hold it; wrap it in a layer")
+        else:
+            self.emit(name, self.call(node))
+
+    def emit(self, name: str, val: Val) -> None:
+        """One statement for a tensor; Python values and identities are folded into users."""
+        if val.kind == "tensor" and val.expr != name and not _is_name(val.expr):
+            self.lines.append(f"{name} = {val.expr}")
+            val = val.renamed(name)
+        self.env[name] = val
+        if val.kind == "py":
+            self.pyenv[name] = val.info.get("value")
+
+    def call(self, node: dict[str, Any]) -> Val:
+        target, value = node["target"], node["value"] or {}
+        short = target.rsplit(".", 1)[-1]
+        args = [to_ast(a) for a in node["args"]]
+        keywords = [ast.keyword(k, to_ast(v)) for k, v in node["kwargs"].items()]
+        call = ast.Call(ast.Name(short, ast.Load()), args[1:] if node["op"] == "call_method"
+                        else args, keywords)
+        call.lineno = node["line"]
+        if "value" in value and short not in _DYNAMIC and not any(
+                self.env[r].kind != "py" or self.env[r].info.get("dynamic")
+                for r in _refs(node["args"])):
+            result = _plain(value["value"])  # computed from constants only: a constant
+            return Val(repr(result), kind="py", info={"value": result})
+        if short in _BINOPS and target.startswith(("operator.", "torch.")) or \
+                node["op"] == "call_method" and short in _BINOPS and len(args) == 2:
+            return self.binop(ast.BinOp(args[0], _OPS[_BINOPS[short]], args[1]))
+        if target == "operator.neg":
+            x = self.ex(args[0])
+            return Val(f"-{_paren(x.expr)}", x.shape, x.perm)
+        if target == "operator.getitem":
+            return self.getitem(self.ex(args[0]), args[1], node)
+        if target == "getattr":
+            return self.getattr(self.ex(args[0]), node["args"][1], node)
+        if short in ("cat", "concat", "concatenate"):
+            tensors = [self.ex(e) for e in cast(ast.Tuple, args[0]).elts]
+            dim = node["kwargs"].get("dim", node["args"][1] if len(args) > 1 else 0)
+            return ops.concat(tensors, dim)
+        x = self.ex(args[0])
+        if short in _IDENTITIES and not node["kwargs"].get("training", False):
+            return x
+        if short == "size":
+            if len(args) == 1:
+                return Val(f"keras.ops.shape({x.expr})", kind="py", info={"shape_of": x})
+            return self.size(x, evaluate(args[1], self.pyenv), call)
+        skip = 0 if node["op"] == "call_method" else 1
+        return tensor_function(cast(Walker, self), short, x, call, skip)
+
+    def call_layer(self, node: dict[str, Any]) -> Val:
+        path = node["target"]
+        module = self.desc["modules"][path]
+        ctor = module["type"]
+        construct = f"self.{path} (nn.{ctor})"
+        if path not in self.attrs:
+            call = ast.Call(ast.Name(ctor, ast.Load()), [], layer_args(module["args"]))
+            call.lineno = node["line"]
+            try:
+                plan = plan_layer(ctor, call, {})
+            except LayerError as exc:
+                raise Unsupp(node["line"], construct, str(exc)) from None
+            self.attrs[path] = Attr("layer", node["line"], plan=plan)
+        attr = self.attrs[path]
+        plan = attr.plan
+        assert plan is not None
+        args = [self.ex(to_ast(a)) for a in node["args"]]
+        if not args or any(a.kind != "tensor" for a in args):
+            raise Unsupp(node["line"], construct, "expected tensor arguments")
+        taken = {v[0] for v in self.layers.values()}
+        kname = self.layers[path][0] if path in self.layers else attr_name(path, taken)
+        if ctor in _RNNS:
+            return self.rnn(node, path, kname, attr, args)
+        if len(args) != 1 or node["kwargs"]:
+            raise Unsupp(node["line"], construct, "layer called with more than one input")
+        axes, out = layer_input(plan, args[0])
+        expr = args[0].expr if axes is None else f"keras.ops.transpose({args[0].expr}, {axes})"
+        if plan.pre:
+            expr = f"self.{kname}_pad({expr})"
+        self.add_layer(path, kname, resolve_code(plan, attr, args[0]), plan)
+        shape = _shape(node) or out.shape
+        return Val(f"self.{kname}({expr})", shape, out.perm)
+
+    def add_layer(self, path: str, kname: str, code: str, plan: LayerPlan) -> None:
+        if path in self.layers:
+            if self.layers[path][1] != code:
+                raise Unsupp(plan.line, f"self.{path}", "the same layer is used in two ways "
+                             "that need different Keras options")
+            return
+        self.layers[path] = (kname, code, plan.pre)
+        if plan.weight is not None:
+            kind, params = plan.weight
+            self.weights.append(WeightTransfer(kind, path, f"attr:{kname}", dict(params),
+                                               plan.line))
+
+    def rnn(self, node: dict[str, Any], path: str, kname: str, attr: Attr,
+            args: list[Val]) -> Val:
+        """``out, (h, c) = self.lstm(x)``: Keras returns ``[out, h, c]`` with return_state."""
+        plan = attr.plan
+        assert plan is not None
+        if len(args) != 1:
+            raise Unsupp(node["line"], f"self.{path}(x, state)", "an initial state is not "
+                         "supported (Keras RNNs start from zeros, as torch does without one)")
+        state = any(_item(u) == 1 for u in self.users.get(node["name"], []))
+        attr.rnn = {"return_sequences": True, "return_state": state}
+        self.add_layer(path, kname, resolve_code(plan, attr, args[0]), plan)
+        x = ops.to_layout(args[0], None)
+        name = node["name"]
+        self.lines.append(f"{name} = self.{kname}({x})")
+        items = node["value"]["items"]
+        if not state:
+            return Val(name, kind="tuple", items=[Val(name, tuple(items[0]["shape"]))])
+        count = 2 if plan.torch_ctor == "LSTM" else 1
+        dirs = 2 if plan.extra.get("bidirectional") else 1
+        parts = []
+        for k in range(count):  # Keras: out, then each direction's (h[, c]); torch stacks them
+            picks = [f"{name}[{1 + d * count + k}]" for d in range(dirs)]
+            stacked = f"keras.ops.stack([{', '.join(picks)}])"
+            shape = items[1]["items"][k]["shape"] if count > 1 else items[1]["shape"]
+            parts.append(Val(stacked, tuple(shape)))
+        state_val = Val("", kind="tuple", items=parts) if count > 1 else parts[0]
+        return Val(name, kind="tuple", items=[Val(f"{name}[0]", tuple(items[0]["shape"])),
+                                               state_val])
+
+    # values ---------------------------------------------------------------------------------
+    def getitem(self, base: Val, index: ast.expr, node: dict[str, Any]) -> Val:
+        if base.kind == "tuple":
+            pos = evaluate(index, self.pyenv)
+            if not isinstance(pos, int):
+                raise Unsupp(node["line"], _describe(node), "tuple index must be an integer")
+            return base.items[pos]
+        if base.kind == "py" and "shape_of" in base.info:
+            return self.size(base.info["shape_of"], evaluate(index, self.pyenv), index)
+        if base.kind != "tensor":
+            raise Unsupp(node["line"], _describe(node), "indexing not supported here")
+        elts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
+        out = ops.index(base, elts, lambda e: evaluate(e, self.pyenv))
+        return Val(out.expr, _shape(node) or out.shape, out.perm)
+
+    def getattr(self, base: Val, attr: Any, node: dict[str, Any]) -> Val:
+        if attr == "shape" and base.kind == "tensor":
+            return Val(f"keras.ops.shape({base.expr})", kind="py", info={"shape_of": base})
+        raise Unsupp(node["line"], f".{attr}", "attribute of a tensor not supported")
+
+    def size(self, tensor: Val, axis: Any, node: ast.AST) -> Val:
+        """``x.size(axis)``: its runtime size, as ``keras.ops.shape`` where code needs it."""
+        if not isinstance(axis, int) or tensor.shape is None:
+            raise Unsupp(getattr(node, "lineno", 0), "size", "size axis must be an integer")
+        return Val(f"keras.ops.shape({tensor.expr})[{target_axis(tensor, axis)}]", kind="py",
+                   info={"value": tensor.shape[axis], "dynamic": True})
+
+    def ex(self, node: ast.expr) -> Val:
+        if isinstance(node, ast.Name):
+            return self.env[node.id]
+        if isinstance(node, ast.Constant):
+            return Val(repr(node.value), kind="py", info={"value": node.value})
+        if isinstance(node, ast.UnaryOp):
+            value = evaluate(node, {})
+            return Val(repr(value), kind="py", info={"value": value})
+        if isinstance(node, ast.Tuple | ast.List):
+            items = [self.ex(e) for e in node.elts]
+            text = ", ".join(i.expr for i in items)
+            if all(i.kind == "py" for i in items):
+                return Val(f"({text})", kind="py",
+                           info={"value": tuple(i.info.get("value") for i in items)})
+            return Val(f"({text})" if isinstance(node, ast.Tuple) else f"[{text}]",
+                       kind="tuple", items=items)
+        raise Unsupp(0, ast.unparse(node)[:60], "argument not supported")
+
+    def binop(self, node: ast.BinOp) -> Val:
+        left, right = self.ex(node.left), self.ex(node.right)
+        sym = _SYMBOLS[type(node.op)]
+        if left.kind == "py" and right.kind == "py":
+            value = evaluate(node, self.pyenv)
+            return Val(repr(value), kind="py", info={"value": value})
+        tensor = left if left.kind == "tensor" else right
+        if tensor.kind != "tensor":
+            raise Unsupp(0, f"{left.expr} {sym} {right.expr}", "operands are not tensors")
+        other = right if tensor is left else left
+        text = other.expr
+        if other.kind == "tensor":
+            if other.rank != tensor.rank and (other.perm or tensor.perm):
+                raise Unsupp(0, f"{left.expr} {sym} {right.expr}",
+                             "broadcasting between channels-last tensors of different rank")
+            text = ops.to_layout(other, tensor.perm) if other.rank == tensor.rank else text
+        lt, rt = (tensor.expr, text) if tensor is left else (text, tensor.expr)
+        return Val(f"{_paren(lt)} {sym} {_paren(rt)}", tensor.shape, tensor.perm)
+
+
+_OPS: dict[str, ast.operator] = {"+": ast.Add(), "-": ast.Sub(), "*": ast.Mult(),
+                                 "/": ast.Div()}
+_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+def _refs(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        if "node" in value:
+            return [value["node"]]
+        return [r for v in value.values() for r in _refs(v)]
+    if isinstance(value, list):
+        return [r for v in value for r in _refs(v)]
+    return []
+
+
+def _item(node: dict[str, Any]) -> int | None:
+    """The index a ``getitem`` node takes (None for other nodes)."""
+    if node["target"] == "operator.getitem" and isinstance(node["args"][1], int):
+        return int(node["args"][1])
+    return None
+
+
+def _shape(node: dict[str, Any]) -> tuple[int, ...] | None:
+    value = node.get("value") or {}
+    return tuple(value["shape"]) if "shape" in value else None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict) and "tuple" in value:
+        return tuple(_plain(v) for v in value["tuple"])
+    return value
+
+
+def _is_name(text: str) -> bool:
+    return text.isidentifier()
+
+
+def _paren(text: str) -> str:
+    """``text`` as an operand: parenthesised when it has an operator outside brackets."""
+    depth = 0
+    for char in text:
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if char == " " and depth == 0:
+            return f"({text})"
+    return text
+
+
+def _describe(node: dict[str, Any]) -> str:
+    target = node["target"]
+    if node["op"] == "call_method":
+        return f".{target}(...)"
+    return f"{target}(...)"
