@@ -48,6 +48,7 @@ class ModelResult:
     agree: int = 0
     disagree: list[str] = field(default_factory=list)  # "line 12 x: (N, 3) != [2, 4]"
     gaps: list[str] = field(default_factory=list)  # statements with a tensor and no hint
+    params: int = 0  # parameter-count hints checked against the built layer
     error: str | None = None
 
     @property
@@ -184,11 +185,22 @@ def compare(path: Path, hints: list[Any], records: list[dict[str, Any]],
     text = path.read_text(encoding="utf-8")
     result = ModelResult(path, _framework(text), error=error)
     static: dict[tuple[int, int], dict[str, Any]] = {}
+    counts: dict[tuple[int, int], int] = {}
     for hint in hints:
         if hint.shapes:
             static.setdefault((hint.range[0] + 1, hint.range[1]), {}).update(hint.shapes)
+        if hint.params is not None and not hint.total:
+            counts[(hint.range[0] + 1, hint.range[1])] = hint.params
     by_key: dict[tuple[int, int], list[dict[str, Any]]] = {}
     for record in records:
+        if record["context"] == "params":  # a built layer's parameters
+            key = (record["key"][0], record["key"][1])
+            if key in counts and len(record["shapes"]) == 1:
+                result.params += 1
+                if counts[key] != record["shapes"][0]:
+                    result.disagree.append(f"line {key[0]} params: {counts[key]} != "
+                                           f"{record['shapes'][0]}")
+            continue
         by_key.setdefault(tuple(record["key"]), []).append(record)  # type: ignore[arg-type]
     for key, group in sorted(by_key.items()):
         result.runtime += 1
@@ -249,6 +261,7 @@ def table(results: list[ModelResult], gaps: bool = False) -> str:
              f"{agree:>7}{disagree:>10}", "",
              f"coverage: {hinted} / {runtime} statements with a runtime tensor have a hint "
              f"({100 * hinted / max(runtime, 1):.1f}%); {disagree} disagreements; "
+             f"{sum(r.params for r in results)} parameter counts checked; "
              f"{sum(r.error is not None for r in results)} runs failed.",
              "runtime: statements (forward/call and their helpers, module-level and builder "
              "assignments, Sequential elements) that bound or returned a tensor in the run;",

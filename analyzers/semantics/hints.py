@@ -132,7 +132,8 @@ def chunk_hints(parse: ParsedVersion, chunk: TopChunk, offset: int) -> list[Hint
     for cls in classes:  # nn.Module subclasses: layers in __init__, shapes in forward
         if cls.total is not None:
             out.append(place(cls.node.name, params=cls.total, total=True))
-        out.extend(place(node, params=params) for node, params in cls.layers.values() if params)
+        out.extend(place(node.value if isinstance(node, cst.Assign) else node, params=params)
+                   for node, params in cls.layers.values() if params)
         out.extend(place(fact.node, shapes=fact.names or _statement_shapes(fact.node, fact.shape))
                    for fact in cls.statements)
     out.extend(place(fact.node, shapes=fact.shapes) for fact in toplevel)

@@ -56,6 +56,8 @@ def _conv(rank: int) -> Layer:
             return None, None
         strides = args.ints("strides", 2, rank, 1)
         padding = args.get("padding", 3, "valid")
+        if padding == "causal" and rank == 1:  # left-padded: the length of "same"
+            padding = "same"
         dilation = args.ints("dilation_rate", 5, rank, 1)
         groups, bias = args.get("groups", 6, 1), args.get("use_bias", 8, True)
         channels = shape[-1]
@@ -233,3 +235,70 @@ def input_shape(args: Args) -> Shape | None:
         return None
     names = iter(("L", "H", "W", "C") if len(shape) != 3 else ("H", "W", "C"))
     return ("N", *(d if d is not None else next(names, "D") for d in shape))
+
+
+@_layer("ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D")
+def _zero_padding(args: Args, shape: Shape | None) -> Out:
+    padding = args.get("padding", 0, 1)
+    if shape is None or len(shape) < 3:
+        return None, 0
+    rank = len(shape) - 2
+    if isinstance(padding, int):
+        pads = [(padding, padding)] * rank
+    elif isinstance(padding, tuple) and len(padding) == rank:
+        pads = [(p, p) if isinstance(p, int) else p for p in padding]
+    else:
+        return None, 0
+    if not all(isinstance(p, tuple) and len(p) == 2 and all(isinstance(v, int) for v in p)
+               for p in pads) or args.get("data_format", 1, None) not in (None, "channels_last"):
+        return None, 0
+    return (shape[0], *(plus(d, a + b) for d, (a, b) in zip(shape[1:-1], pads, strict=True)),
+            shape[-1]), 0
+
+
+@_layer("DepthwiseConv2D")
+def _depthwise(args: Args, shape: Shape | None) -> Out:
+    kernel = args.ints("kernel_size", 0, 2)
+    multiplier = _int(args.get("depth_multiplier", 3, 1))
+    bias = args.get("use_bias", 7, True)
+    if shape is None or len(shape) != 4 or kernel is None or multiplier is None \
+            or args.get("data_format", 4, None) not in (None, "channels_last"):
+        return None, None
+    channels = shape[-1]
+    params = math.prod(kernel) * channels * multiplier + (channels * multiplier if bias else 0) \
+        if isinstance(channels, int) and isinstance(bias, bool) else None
+    strides = args.ints("strides", 1, 2, 1)
+    padding = args.get("padding", 2, "valid")
+    dilation = args.ints("dilation_rate", 5, 2, 1)
+    if strides is None or dilation is None or padding not in ("valid", "same"):
+        return None, params
+    if padding == "same":
+        spatial = tuple(same(d, s) for d, s in zip(shape[1:3], strides, strict=True))
+    else:
+        spatial = tuple(window(d, k, s, 0, dl) for d, k, s, dl in zip(
+            shape[1:3], kernel, strides, dilation, strict=True))
+    out = channels * multiplier if isinstance(channels, int) else times(channels, multiplier)
+    return (shape[0], *spatial, out), params
+
+
+def apply(name: str, call: Any, resolve: Any, env: Any, shape: Shape | None) -> Out:
+    """The layer ``call`` (a libcst Call of ``name``) on ``shape``; wrappers such as
+    ``Bidirectional(LSTM(16))`` see their inner layer. Raises ShapeError as the table does."""
+    args = Args(call, env)
+    if name == "keras.layers.Bidirectional":
+        first = call.args[0].value if call.args and call.args[0].keyword is None else None
+        inner_name = resolve(first.func) if first is not None and hasattr(first, "func") \
+            else None
+        merge = args.get("merge_mode", 1, "concat")
+        if inner_name not in LAYERS or merge not in ("concat", "sum", "mul", "ave") \
+                or args.get("backward_layer", 3, None) is not None:
+            return None, None
+        out, params = LAYERS[inner_name](Args(first, env), shape)
+        if out is None:
+            return None, 2 * params if params is not None else None
+        last = out[-1]
+        if merge == "concat":
+            last = 2 * last if isinstance(last, int) else times(last, 2)
+        return (*out[:-1], last), 2 * params if params is not None else None
+    layer = LAYERS.get(name)
+    return layer(args, shape) if layer is not None else (None, None)

@@ -191,13 +191,13 @@ def _keras(call: cst.Call, resolve: Resolve, given: Shape | None) -> ModelFact |
         if name in KERAS_INPUTS:
             facts.append(LayerFact(element, shape, 0, is_input=True))
             continue
-        layer = keras.LAYERS.get(name) if name else None
-        if layer is None or not isinstance(element, cst.Call):
+        if not isinstance(element, cst.Call) or name is None or (
+                name not in keras.LAYERS and name != "keras.layers.Bidirectional"):
             facts.append(LayerFact(element, None, None))
             shape = None
             continue
         try:
-            shape, params = layer(Args(element), shape)
+            shape, params = keras.apply(name, element, resolve, None, shape)
         except ShapeError as err:
             facts.append(LayerFact(element, None, None, str(err)))
             shape = None

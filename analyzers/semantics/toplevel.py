@@ -198,7 +198,7 @@ class _Walk:
             if name in KERAS_INPUTS:
                 self.sequential[var] = shape
                 return None
-        out = self._layer(name, args, shape)
+        out = self._layer(name, layer, env, shape)
         self.sequential[var] = out
         return BindingFact(layer, (("", out),)) if out is not None else None
 
@@ -265,14 +265,14 @@ class _Walk:
             if shape is None or out is not None:
                 return None
             return shape
-        return self._layer(name, args, self.shape_of(first, env))
+        return self._layer(name, ctor, env, self.shape_of(first, env))
 
-    def _layer(self, name: str | None, args: Args, shape: Shape | None) -> Shape | None:
-        layer = keras.LAYERS.get(name) if name else None
-        if layer is None or shape is None:
+    def _layer(self, name: str | None, call: cst.Call, env: Mapping[str, Any],
+               shape: Shape | None) -> Shape | None:
+        if name is None or shape is None:
             return None
         try:
-            out, _ = layer(args, shape)
+            out, _ = keras.apply(name, call, self.resolve, _constants(env), shape)
         except ShapeError:
             return None
         return out

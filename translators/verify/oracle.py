@@ -141,6 +141,9 @@ class Recorder:
             return
         caller = frame.f_back
         while caller is not None and caller.f_code.co_filename != self.path:
+            if caller.f_code.co_name == "__init__" and caller.f_locals.get("self") is not this \
+                    and isinstance(caller.f_locals.get("self"), _LAYER_TYPES):
+                return  # built inside another layer's constructor (attention's out_proj)
             caller = caller.f_back
         if caller is None:
             return
@@ -156,6 +159,23 @@ class Recorder:
         span = self.constructed.get(id(layer))
         if span is not None:
             self.add((span[0], span[1]), "", shape, span)
+
+    def count_parameters(self) -> None:
+        """Each layer built from the file: its parameter count, under its constructor's span
+        (context ``"params"``); Keras layers once built."""
+        for layer in self.keep:
+            span = self.constructed[id(layer)]
+            if hasattr(layer, "parameters") and callable(layer.parameters):
+                count = sum(p.numel() for p in layer.parameters())
+            elif getattr(layer, "built", False):
+                count = layer.count_params()
+            else:
+                continue
+            key = (span[0], span[1])
+            seen = self.records.setdefault((key, "#params", "params"), [])
+            if count not in seen:
+                seen.append(count)
+            self.spans[key] = span
 
     def result(self) -> list[dict[str, Any]]:
         return [{"key": list(key), "span": self.spans.get(key), "name": name,
@@ -244,6 +264,7 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
             framework = "pytorch" if _is_torch(model) else "keras"
             inputs = _inputs(case["inputs"], framework)
             (_run_torch if framework == "pytorch" else _run_keras)(recorder, model, inputs)
+            recorder.count_parameters()
     except Exception:  # the user's model fails: say where, keep what was recorded
         error = traceback.format_exc(limit=-3)
     return {"path": case["path"], "error": error, "records": recorder.result()}
