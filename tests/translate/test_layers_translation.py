@@ -180,6 +180,34 @@ def test_normalization_with_fixed_statistics_has_no_weights() -> None:
     assert "class Normalization(nn.Module)" in tr.target_code
 
 
+def test_partial_layer_factory_and_computed_input_shape() -> None:
+    # handson-ml3 ch. 14 (functools.partial), DLwP ch. 13 (an Input shape computed from data)
+    source = H + """from functools import partial
+import numpy as np
+
+raw_data = np.zeros((1, 3))
+sequence_length = 10
+DefaultConv = partial(layers.Conv1D, kernel_size=3, padding="same", activation="relu")
+inputs = keras.Input(shape=(sequence_length, raw_data.shape[-1]))
+x = DefaultConv(filters=4)(inputs)
+x = DefaultConv(6, kernel_size=5)(x)
+outputs = layers.GlobalAveragePooling1D()(x)
+model = keras.Model(inputs, outputs)
+"""
+    tr = check(source, "pytorch", input_shape=(10, 3))
+    assert "nn.Conv1d(4, 6, 5, padding=\"same\")" in tr.target_code
+
+
+def test_input_shape_wins_over_none_dims() -> None:
+    source = H + """inputs = keras.Input(shape=(None,), dtype="int64")
+x = layers.Embedding(50, 8)(inputs)
+outputs = layers.GRU(4)(x)
+model = keras.Model(inputs, outputs)
+"""
+    tr = check(source, "pytorch", input_shape=(12,))
+    assert tr.inputs[0].shape == (12,)
+
+
 T = "import torch\nimport torch.nn as nn\n\n\n"
 TORCH = {
     "conv_transpose_dcgan_style": T + """class Generator(nn.Module):

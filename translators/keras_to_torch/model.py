@@ -68,7 +68,7 @@ def trace(found: Found, folder: Folder, input_shape: tuple[int, ...] | None,
     runner: Callable[[dict[str, str]], Traced] = {
         "sequential": lambda lay: _sequential(found, folder, lay, input_shape, build_shapes,
                                               partial),
-        "functional": lambda lay: _functional(found, folder, lay, partial),
+        "functional": lambda lay: _functional(found, folder, lay, partial, input_shape),
         "subclass": lambda lay: _subclass(found, folder, lay, input_shape, build_shapes,
                                           partial, overrides),
     }[found.kind]
@@ -86,15 +86,23 @@ def _shape_arg(value: Any) -> tuple[int | None, ...] | None:
     return None
 
 
-def _input_call_shape(call: ast.Call, folder: Folder) -> tuple[tuple[int | None, ...], str]:
-    """(shape, dtype) of ``keras.Input(shape=..., dtype=...)`` / ``InputLayer(...)``."""
+def _input_call_shape(call: ast.Call, folder: Folder,
+                      given: tuple[int, ...] | None = None) -> tuple[tuple[int | None, ...], str]:
+    """(shape, dtype) of ``keras.Input(shape=..., dtype=...)`` / ``InputLayer(...)``.
+
+    ``given`` (``--input-shape``) wins over a shape that is not known statically or has
+    ``None`` dims (a sequence length): the model is then traced and verified at that size.
+    """
     spec_args = {k.arg: folder.fold(k.value) for k in call.keywords if k.arg}
     shape = spec_args.get("shape", spec_args.get("input_shape"))
     if shape is None and call.args:
         shape = folder.fold(call.args[0])
     got = _shape_arg(shape)
+    if given is not None and (got is None or None in got):
+        got = tuple(given)
     if got is None:
-        raise fail(call, "keras.Input(...)", "input shape must be a literal tuple")
+        raise fail(call, "keras.Input(...)", "the input shape is not known statically (a "
+                   "module-level literal or constant): pass --input-shape")
     dtype = str(spec_args.get("dtype", "float32"))
     return got, "int64" if "int" in dtype else "float32"
 
@@ -135,16 +143,22 @@ def _sequential(found: Found, folder: Folder, layouts: dict[str, str],
                   {id(s): i for i, s in enumerate(specs)})
 
 
-def _functional(found: Found, folder: Folder, layouts: dict[str, str], partial: bool) -> Traced:
+def _functional(found: Found, folder: Folder, layouts: dict[str, str], partial: bool,
+                input_shape: tuple[int, ...] | None = None) -> Traced:
     tracer = Tracer(folder, layouts, partial=partial)
     input_nodes = []
+    names = {ast.unparse(s.targets[0]) for s in found.body if isinstance(s, ast.Assign)
+             and isinstance(s.value, ast.Call) and folder.imports.is_keras(s.value.func, "Input")}
+    given = input_shape if len(names) == 1 else None  # one --input-shape: one model input
     for stmt in found.body:
         if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1 \
                 or not isinstance(stmt.targets[0], ast.Name):
             raise fail(stmt, folder.text(stmt), "statement in a Functional graph not translated")
         name, value = stmt.targets[0].id, stmt.value
+        if folder.imports.partials.get(name) is value:
+            continue  # a layer factory (functools.partial), read where it is called
         if isinstance(value, ast.Call) and folder.imports.is_keras(value.func, "Input"):
-            shape, dtype = _input_call_shape(value, folder)
+            shape, dtype = _input_call_shape(value, folder, given)
             tracer.env[name] = tracer.input(name, shape, dtype)
             input_nodes.append(tracer.env[name].node)
             continue

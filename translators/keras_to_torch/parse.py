@@ -71,6 +71,13 @@ class Imports:
                 for alias in node.names:
                     self.names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
                 self._mark(node, [node.module])
+        # `DefaultConv2D = partial(layers.Conv2D, kernel_size=3, ...)`: a layer factory
+        self.partials: dict[str, ast.Call] = {}
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
+                    stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call) and \
+                    stmt.value.args and self.resolve(stmt.value.func) == "functools.partial":
+                self.partials[stmt.targets[0].id] = stmt.value
 
     def _mark(self, node: ast.stmt, modules: list[str]) -> None:
         if all(m.split(".")[0] in {"keras", "tensorflow", "tf_keras"} for m in modules):
@@ -193,7 +200,9 @@ class Folder:
         return Opaque(self.text(node))
 
     def layer_class(self, func: ast.AST) -> str | None:
-        """``Dense`` when ``func`` names ``keras.layers.Dense``."""
+        """``Dense`` when ``func`` names ``keras.layers.Dense`` (or a ``partial`` of it)."""
+        if isinstance(func, ast.Name) and func.id in self.imports.partials:
+            func = self.imports.partials[func.id].args[0]
         q = self.imports.resolve(func)
         if q and q.startswith("keras.layers.") and q.count(".") == 2:
             return q.rsplit(".", 1)[1]
@@ -204,8 +213,11 @@ class Folder:
         kind = self.layer_class(call.func)
         if kind is None or kind[0].islower():
             return None
-        args = [self.fold(a, env) for a in call.args]
-        kwargs = {k.arg: self.fold(k.value, env) for k in call.keywords if k.arg}
+        factory = self.imports.partials.get(call.func.id) if isinstance(call.func, ast.Name) \
+            else None
+        bound = (factory.args[1:], factory.keywords) if factory is not None else ([], [])
+        args = [self.fold(a, env) for a in [*bound[0], *call.args]]
+        kwargs = {k.arg: self.fold(k.value, env) for k in [*bound[1], *call.keywords] if k.arg}
         return LayerSpec(kind, args, kwargs, call.lineno, call.col_offset)
 
 

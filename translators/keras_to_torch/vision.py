@@ -162,7 +162,7 @@ def upsampling(spec: LayerSpec, ins: list[Sym]) -> Result:
     if mode not in ("nearest", "bilinear") or (mode == "bilinear" and rank != 2):
         raise spec.unsupported(f"{spec.kind}(interpolation={mode!r})", "not translated")
     pre, x = want(ins[0], "cf")
-    scale = fmt_tuple(tuple(float(v) for v in size))
+    scale = str(float(size[0])) if len(set(size)) == 1 else str(tuple(float(v) for v in size))
     extra = ', mode="bilinear", align_corners=False' if mode == "bilinear" else ""
     func = f"F.interpolate({{x}}, scale_factor={scale}{extra})"
     module = f"nn.Upsample(scale_factor={scale}{extra})"

@@ -534,9 +534,9 @@ def _plan_upsample(ctor: str, a: _Args) -> LayerPlan:
     mode = {"UpsamplingNearest2d": "nearest", "UpsamplingBilinear2d": "bilinear"}.get(
         ctor, a["mode"])
     corners = True if ctor == "UpsamplingBilinear2d" else a["align_corners"]
-    scale = S.as_tuple(a["scale_factor"], 2)
-    factors = tuple(int(v) for v in scale) if all(
-        isinstance(v, (int, float)) and float(v).is_integer() for v in scale) else None
+    scale = [v for v in S.as_tuple(a["scale_factor"], 2) if isinstance(v, (int, float))]
+    factors = tuple(int(v) for v in scale) if len(scale) == 2 and all(
+        float(v).is_integer() for v in scale) else None
     if a["size"] is not None or factors is None or mode not in ("nearest", "bilinear") or \
             corners:
         raise LayerError(f"nn.{ctor}: only an integer scale_factor with nearest or bilinear "
