@@ -162,6 +162,8 @@ def _renamer(pairs: tuple[tuple[str, str], ...], to_keras: bool) -> Callable[[Ar
 # ---- recurrent -----------------------------------------------------------------------------
 def _directions(p: dict[str, Any]) -> list[tuple[str, str]]:
     """(torch suffix, keras prefix) per direction."""
+    if p.get("cell"):
+        return [("", "")]  # nn.LSTMCell / nn.GRUCell: weight_ih, bias_hh... without _l0
     layer = int(p.get("layer", 0))
     if p.get("bidirectional"):
         return [(f"_l{layer}", "forward/"), (f"_l{layer}_reverse", "backward/")]

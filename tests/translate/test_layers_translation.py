@@ -286,8 +286,22 @@ class Net(nn.Module):
     def forward(self, x):
         return self.b(self.a(x))
 """,
+    "lstm_cell_gru_cell": T + """class Cells(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm1 = nn.LSTMCell(4, 6)
+        self.gru = nn.GRUCell(6, 5)
+        self.linear = nn.Linear(5, 2)
+
+    def forward(self, x):
+        h_t, c_t = self.lstm1(x[:, 0])
+        h_t, c_t = self.lstm1(x[:, 1], (h_t, c_t))
+        g = self.gru(h_t)
+        g = self.gru(c_t, g)
+        return self.linear(g)
+""",
 }
-SHAPES = {"reflection_pad_per_instance": (3, 8, 8), "conv_transpose_dcgan_style": (8, 1, 1), "instancenorm_reflection_upsample": (3, 9, 8),
+SHAPES = {"lstm_cell_gru_cell": (2, 4), "reflection_pad_per_instance": (3, 8, 8), "conv_transpose_dcgan_style": (8, 1, 1), "instancenorm_reflection_upsample": (3, 9, 8),
           "pixel_shuffle_pool_padding": (2, 4, 6), "conv3d": (2, 4, 6, 6)}
 
 

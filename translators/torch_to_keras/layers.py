@@ -66,6 +66,7 @@ _SIGNATURES: dict[str, tuple[list[str], dict[str, Any]]] = {
     "GroupNorm": (["num_groups", "num_channels", "eps", "affine"], {"eps": 1e-5, "affine": True}),
     "Pad": (["padding"], {}),
     "PixelShuffle": (["upscale_factor"], {}),
+    "Cell": (["input_size", "hidden_size", "bias"], {"bias": True}),
     "Upsample": (["size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"],
                  {"size": None, "scale_factor": None, "mode": "nearest", "align_corners": None,
                   "recompute_scale_factor": None}),
@@ -90,7 +91,8 @@ _FAMILY = {"Linear": "Linear", "Conv1d": "Conv", "Conv2d": "Conv", "MaxPool1d": 
            "ReflectionPad1d": "Pad", "ReflectionPad2d": "Pad", "ZeroPad1d": "Pad",
            "ZeroPad2d": "Pad",
            "PixelShuffle": "PixelShuffle", "Upsample": "Upsample",
-           "UpsamplingNearest2d": "Upsample", "UpsamplingBilinear2d": "Upsample"}
+           "UpsamplingNearest2d": "Upsample", "UpsamplingBilinear2d": "Upsample",
+           "LSTMCell": "Cell", "GRUCell": "Cell"}
 
 SUPPORTED_LAYERS = frozenset(_FAMILY)
 
@@ -545,3 +547,19 @@ def _plan_upsample(ctor: str, a: _Args) -> LayerPlan:
     code = f"layers.UpSampling2D({factors if factors[0] != factors[1] else factors[0]}{interp})"
     return LayerPlan(ctor, code, 0, "cl", out_shape=lambda s: s[:2] + tuple(
         None if n is None else n * f for n, f in zip(s[2:], factors, strict=True)))
+
+
+def _plan_cell(ctor: str, a: _Args) -> LayerPlan:
+    hidden = a["hidden_size"]
+    if not isinstance(hidden, int):
+        raise LayerError(f"nn.{ctor}: hidden_size must be known statically")
+    # Same gate order (LSTM i, f, g, o); Keras' GRUCell has reset_after=True like torch.
+    code = f"layers.{ctor}({a.src('hidden_size')}{a.flag('bias', 'use_bias')})"
+
+    def shape(s: S.Shape) -> S.Shape:
+        S.check_dim(s, -1, a["input_size"], f"nn.{ctor} input_size")
+        return s[:-1] + (hidden,)
+    plan = LayerPlan(ctor, code, 0, "same", weight=(ctor[:-4].lower(), {
+        "cell": True, "hidden": hidden}), out_shape=shape)
+    plan.extra["hidden"] = hidden
+    return plan

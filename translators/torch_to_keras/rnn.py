@@ -153,3 +153,41 @@ def attention_call(run: fw.Walker, target: ast.Tuple, name: str, call: ast.Call,
     out_name = target.elts[0].id if isinstance(target.elts[0], ast.Name) else "_"
     run.assign(out_name, val)
     return run.env[out_name]
+
+
+def cell_call(run: fw.Walker, target: ast.expr | None, name: str, call: ast.Call) -> Val | None:
+    """``h, c = self.cell(x, (h, c))`` / ``h = self.gru_cell(x, h)`` -> Keras cells, which take
+    the states as a list and return ``(output, new_states)``; a missing state is zeros."""
+    attr, cattr = run.attrs[name], run.code[name]
+    plan = attr.plan
+    assert plan is not None and cattr.plan is not None
+    lstm, hidden = plan.torch_ctor == "LSTMCell", plan.extra["hidden"]
+    args = ops.bind(call, ["input", "hx"], 0)
+    x = run.ex(args["input"])
+    run.need_tensor(x, args["input"])
+    xin = ops.to_layout(x, None)
+    hx = args.get("hx")
+    if hx is None:
+        states = [f"keras.ops.zeros((keras.ops.shape({xin})[0], {hidden}))"] * (2 if lstm else 1)
+    else:
+        nodes = list(hx.elts) if lstm and isinstance(hx, ast.Tuple) else [hx]
+        if len(nodes) != (2 if lstm else 1):
+            raise Unsupp(call.lineno, ast.unparse(hx)[:60], "pass the state as (h, c)")
+        vals = [run.ex(n) for n in nodes]
+        for v, n in zip(vals, nodes, strict=True):
+            run.need_tensor(v, n)
+        states = [ops.to_layout(v, None) for v in vals]
+    cattr.code = cattr.plan.keras
+    kname = keras_attr_name(name)
+    run.s.add_weight(plan, run.tprefix + name, run.kprefix + kname)
+    text = f"self.{kname}({xin}, [{', '.join(states)}])"
+    if not lstm:
+        return Val(f"{text}[0]", (None, hidden))
+    if target is None:
+        raise Unsupp(call.lineno, ast.unparse(call)[:60], "unpack the state: h, c = cell(...)")
+    names = _names(target, 2, ast.unparse(target), call.lineno)
+    run.lines.append(f"_, ({', '.join(names)}) = {text}")
+    for n in names:
+        if n != "_":
+            run.env[n] = Val(n, (None, hidden))
+    return None

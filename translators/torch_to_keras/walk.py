@@ -13,7 +13,7 @@ from .eval import UNKNOWN, evaluate
 from .functional import tensor_function
 from .layout import Val, relayout, target_axis
 from .model import Attr, ClassInfo, ShapeUnsupp, Unsupp, keras_attr_name, plan_class
-from .rnn import attention_call, rnn_call, rnn_index
+from .rnn import attention_call, cell_call, rnn_call, rnn_index
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
@@ -117,6 +117,9 @@ class ForwardRun:
             ctor = attr[1].plan.torch_ctor
             if ctor in ("LSTM", "GRU"):
                 rnn_call(self, target, attr[0], value, stmt)
+                return
+            if ctor == "LSTMCell":
+                cell_call(self, target, attr[0], value)
                 return
             if ctor == "MultiheadAttention":
                 attention_call(self, target, attr[0], value, stmt)
@@ -254,6 +257,10 @@ class ForwardRun:
         tpath, kpath = self.tprefix + name, self.kprefix + kname
         if attr.kind == "unsupported" and not self.s.partial:
             raise Unsupp(attr.line, attr.call_src[:60], attr.reason)
+        if attr.plan is not None and attr.plan.torch_ctor in ("LSTMCell", "GRUCell"):
+            val = cell_call(self, None, name, node)
+            assert val is not None  # an LSTMCell without a target raised
+            return val
         args = [self.ex(a) for a in node.args]
         for a, n in zip(args, node.args, strict=True):
             self.need_tensor(a, n)
