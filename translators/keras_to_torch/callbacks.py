@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .parse import Folder
 from .schedules import lr_callback_lines
-from .training import TrainState, flat, kw
+from .training import SGD_MOMENTUM_SCHEDULE, TrainState, flat, kw
 
 _MONITORED = {"val_loss": "val_loss.item()", "loss": "epoch_loss"}
 
@@ -133,6 +133,8 @@ def callback_hooks(call: ast.Call, var: str, folder: Folder, state: TrainState,
             why = made if isinstance(made, str) else None
             if not isinstance(made, str):
                 hooks.epoch_start += made
+                if state.sgd_momentum:
+                    hooks.todos.append(f"# TODO(mlsense): {SGD_MOMENTUM_SCHEDULE}")
         if why is not None:
             hooks.todos.append(f"# TODO(mlsense): {flat(folder, cb)}: {why}")
     hooks.epoch_end += hooks.stop

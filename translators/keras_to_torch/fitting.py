@@ -14,11 +14,12 @@ import ast
 import copy
 
 from .callbacks import callback_hooks
+from .losses import class_weight_lines
 from .parse import Folder
 from .training import TrainState, flat, kw, loss_line, metric_expr, tensor
 
 # fit() arguments the loop does not reproduce: each becomes a located TODO line.
-_FIT_UNSUPPORTED = ("class_weight", "sample_weight", "initial_epoch",
+_FIT_UNSUPPORTED = ("sample_weight", "initial_epoch",
                     "steps_per_epoch", "validation_steps", "validation_freq")
 
 
@@ -69,10 +70,14 @@ def fit_lines(call: ast.Call, var: str, folder: Folder, state: TrainState) -> li
         out.append("# TODO(mlsense): fit(validation_data=...) other than an (x, y) tuple is "
                    "not translated")
     setup, dataset, val = _validation(call, folder, state, folder.text(x), folder.text(y))
+    weighted = class_weight_lines(call, folder, state)
+    if weighted is not None and not state.class_weighted:
+        out += weighted  # a TODO: the batch loss stays unweighted
+        weighted = None
     hooks = callback_hooks(call, var, folder, state, val is not None, state.tree or ast.Module())
     how = "shuffled every epoch" if shuffle != "False" else "in order"
     out += [f"# {flat(folder, call)}: batches of {batch}, {how}", *hooks.todos,
-            *setup, *hooks.before,
+            *setup, *(weighted or []), *hooks.before,
             f"loader = DataLoader({dataset}, batch_size={batch}, shuffle={shuffle})",
             f"for epoch in range({epochs}):", *hooks.epoch_start,
             f"    {var}.train()",
@@ -80,7 +85,7 @@ def fit_lines(call: ast.Call, var: str, folder: Folder, state: TrainState) -> li
             "    for xb, yb in loader:",
             "        optimizer.zero_grad()",
             f"        pred = {var}(xb)",
-            f"        {loss_line(state)}",
+            f"        {loss_line(state, train=True)}",
             "        loss.backward()",
             "        optimizer.step()",
             *(["        scheduler.step()"] if state.scheduler else []),

@@ -65,6 +65,8 @@ def trace(found: Found, folder: Folder, input_shape: tuple[int, ...] | None,
         fn = found.stmts[0]
         folder = Folder(folder.source, folder.imports,
                         {**folder.consts, **_defaults(fn.args, folder, 0, overrides)})
+    if found.kind == "functional":
+        _complete_graph(found, folder)
     runner: Callable[[dict[str, str]], Traced] = {
         "sequential": lambda lay: _sequential(found, folder, lay, input_shape, build_shapes,
                                               partial),
@@ -151,18 +153,7 @@ def _functional(found: Found, folder: Folder, layouts: dict[str, str], partial: 
              and isinstance(s.value, ast.Call) and folder.imports.is_keras(s.value.func, "Input")}
     given = input_shape if len(names) == 1 else None  # one --input-shape: one model input
     for stmt in found.body:
-        if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1 \
-                or not isinstance(stmt.targets[0], ast.Name):
-            raise fail(stmt, folder.text(stmt), "statement in a Functional graph not translated")
-        name, value = stmt.targets[0].id, stmt.value
-        if folder.imports.partials.get(name) is value:
-            continue  # a layer factory (functools.partial), read where it is called
-        if isinstance(value, ast.Call) and folder.imports.is_keras(value.func, "Input"):
-            shape, dtype = _input_call_shape(value, folder, given)
-            tracer.env[name] = tracer.input(name, shape, dtype)
-            input_nodes.append(tracer.env[name].node)
-            continue
-        tracer.assign(name, value)
+        _graph_statement(stmt, tracer, folder, given, input_nodes)
     call = found.model_call
     assert call is not None
     kw = {k.arg: k.value for k in call.keywords if k.arg}
@@ -181,6 +172,95 @@ def _functional(found: Found, folder: Folder, layouts: dict[str, str], partial: 
     index = {id(op): i for i, op in enumerate(op for op in order
                                               if isinstance(op, LayerSpec) or _is_input(op))}
     return Traced(tracer, ins, outs, index, is_tuple)
+
+
+def _complete_graph(found: Found, folder: Folder) -> None:
+    """Add the graph's ``for`` loops and ``x += y`` statements (they are replaced by the torch
+    class too) and keep only the statements the model's inputs and outputs depend on."""
+    block = next((body for node in ast.walk(folder.imports.tree)
+                  for body in (getattr(node, "body", None),)
+                  if isinstance(body, list) and any(s is found.node for s in body)), None)
+    if block is None:
+        return
+    before = block[:next(i for i, s in enumerate(block) if s is found.node)]
+    listed = {id(s) for s in found.body}
+    graph_names = {n.id for s in found.body for n in ast.walk(s) if isinstance(n, ast.Name)}
+    extra = [s for s in before if isinstance(s, (ast.For, ast.AugAssign)) and id(s) not in listed
+             and (folder.imports.mentions_framework(s) or _names(s, ast.Load) & graph_names)]
+    found.stmts.extend(s for s in extra if all(s is not t for t in found.stmts))
+    body = sorted([*found.body, *extra], key=lambda s: s.lineno)
+    assert found.model_call is not None
+    live = _names(found.model_call, ast.Load)
+    kept: list[ast.stmt] = []
+    for stmt in reversed(body):
+        writes = _names(stmt, ast.Store)
+        if not writes & live:
+            continue  # dead: an earlier cell's graph, or a layer nothing reads
+        kept.append(stmt)
+        if isinstance(stmt, ast.Assign):
+            live -= writes  # rebinding: what came before is another value
+        live |= _exposed(stmt)
+    found.body = kept[::-1]
+
+
+def _names(node: ast.AST, ctx: type) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ctx)}
+
+
+def _exposed(stmt: ast.stmt) -> set[str]:
+    """Names ``stmt`` reads before assigning them (a loop body's ``residual = x`` reads x)."""
+    if not isinstance(stmt, ast.For):
+        return _names(stmt, ast.Load)
+    defined, exposed = _names(stmt.target, ast.Store), _names(stmt.iter, ast.Load)
+    for inner in stmt.body:
+        exposed |= _exposed(inner) - defined
+        if isinstance(inner, ast.Assign):
+            defined |= _names(inner, ast.Store)
+    return exposed
+
+
+def _graph_statement(stmt: ast.stmt, tracer: Tracer, folder: Folder,
+                     given: tuple[int, ...] | None, input_nodes: list[Any]) -> None:
+    """One statement of a Functional graph: an assignment, ``x += y``, or a ``for`` loop over
+    a literal list (unrolled: DLwP's mini Xception builds its blocks in one)."""
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and \
+            isinstance(stmt.op, (ast.Add, ast.Sub, ast.Mult)):
+        value = ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value)
+        tracer.assign(stmt.target.id, ast.copy_location(value, stmt))
+        return
+    if isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and not stmt.orelse:
+        items = folder.fold(stmt.iter)
+        if not isinstance(items, tuple):
+            raise fail(stmt, f"for {stmt.target.id} in {folder.text(stmt.iter)}", "a loop in a "
+                       "Functional graph must run over a literal list or tuple")
+        saved = folder.consts.get(stmt.target.id, _UNSET)
+        try:
+            for item in items:
+                folder.consts[stmt.target.id] = item  # layer arguments read the loop variable
+                for inner in stmt.body:
+                    _graph_statement(inner, tracer, folder, given, input_nodes)
+        finally:
+            if saved is _UNSET:
+                folder.consts.pop(stmt.target.id, None)
+            else:
+                folder.consts[stmt.target.id] = saved
+        return
+    if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1 \
+            or not isinstance(stmt.targets[0], ast.Name):
+        raise fail(stmt, folder.text(stmt).splitlines()[0], "statement in a Functional graph "
+                   "not translated (assignments, x += y and for loops over literals are)")
+    name, value = stmt.targets[0].id, stmt.value
+    if folder.imports.partials.get(name) is value:
+        return  # a layer factory (functools.partial), read where it is called
+    if isinstance(value, ast.Call) and folder.imports.is_keras(value.func, "Input"):
+        shape, dtype = _input_call_shape(value, folder, given)
+        tracer.env[name] = tracer.input(name, shape, dtype)
+        input_nodes.append(tracer.env[name].node)
+        return
+    tracer.assign(name, value)
+
+
+_UNSET = object()
 
 
 def _is_input(op: Any) -> bool:

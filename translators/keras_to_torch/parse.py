@@ -56,6 +56,7 @@ class Imports:
     """Local name -> fully qualified name, from a module's import statements."""
 
     def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree  # the module the names come from (model.py finds graph blocks in it)
         self.names: dict[str, str] = {}
         self.keras_import_lines: set[int] = set()
         for node in ast.walk(tree):

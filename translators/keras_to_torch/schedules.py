@@ -22,6 +22,8 @@ SCHEDULES = {  # Keras schedule -> its parameters in order
                     "warmup_steps"),
     "PiecewiseConstantDecay": ("boundaries", "values"),
     "InverseTimeDecay": ("initial_learning_rate", "decay_steps", "decay_rate", "staircase"),
+    # the PyTorch -> Keras translation's class for OneCycleLR (its rate, by step)
+    "OneCycleSchedule": ("max_lr", "total_steps", "pct_start", "div_factor", "final_div_factor"),
 }
 _LAMBDA = "scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: {})"
 
@@ -37,6 +39,8 @@ def schedule_kind(node: ast.expr | None, folder: Folder) -> str | None:
     if not isinstance(node, ast.Call):
         return None
     name = (folder.imports.resolve(node.func) or "").rsplit(".", 1)[-1]
+    if isinstance(node.func, ast.Name) and node.func.id == "OneCycleSchedule":
+        return "OneCycleSchedule"
     return name if name in SCHEDULES else None
 
 
@@ -45,6 +49,10 @@ def scheduler_lines(node: ast.Call, folder: Folder) -> tuple[str, list[str]] | s
     is not translated."""
     kind = schedule_kind(node, folder) or ""
     a = _bound(node, SCHEDULES[kind], folder)
+    if kind == "OneCycleSchedule":
+        opts = "".join(f", {k}={v}" for k, v in a.items())
+        return "0.0", [f"scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer{opts}, "
+                       "cycle_momentum=False)  # it sets the rate itself"]
     if kind == "PiecewiseConstantDecay":
         if "boundaries" not in a or "values" not in a:
             return "PiecewiseConstantDecay without boundaries and values"

@@ -16,12 +16,12 @@ from typing import Any
 from .parse import Folder, Opaque
 from .schedules import schedule_kind, scheduler_lines
 
-_LOSS_CLASSES = {"MeanSquaredError": "mse", "MeanAbsoluteError": "mae", "Huber": "huber",
-                 "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
-                 "CategoricalCrossentropy": "categorical_crossentropy",
-                 "BinaryCrossentropy": "binary_crossentropy"}
-_LOSS_ALIASES = {"mean_squared_error": "mse", "mean_absolute_error": "mae"}
-_METRIC_ALIASES = {"mean_squared_error": "mse", "mean_absolute_error": "mae", "acc": "accuracy"}
+SGD_MOMENTUM_SCHEDULE = (
+    "SGD momentum under a changing learning rate: Keras' momentum sums rate-scaled steps, "
+    "torch's buffer sums gradients that the current rate scales, so the updates differ after "
+    "each change of the rate")
+METRIC_ALIASES = {"mean_squared_error": "mse", "mean_absolute_error": "mae", "acc": "accuracy",
+                  "AUC": "auc"}
 # Keras optimizer defaults, spelled out for torch (name -> (torch class, lr, extra kwargs)).
 _OPTIMIZERS = {"adam": ("Adam", 1e-3, "eps=1e-7"), "sgd": ("SGD", 0.01, ""),
                "rmsprop": ("RMSprop", 1e-3, "alpha=0.9, eps=1e-7"),
@@ -42,6 +42,10 @@ class TrainState:
     objects: dict[str, ast.expr] = field(default_factory=dict)  # optimizer, schedule, callbacks
     scheduler: bool = False  # compile() built a per-batch ``scheduler``
     tree: ast.Module | None = None
+    smoothing: str | None = None  # binary crossentropy's label smoothing, applied to the target
+    log_input: bool = False  # the loss takes the log of the (softmax) output
+    sgd_momentum: bool = False  # SGD with momentum: a changing rate acts differently
+    class_weighted: bool = False  # fit(class_weight=): the batch loss is train_loss_fn's mean
 
 
 def kw(call: ast.Call, name: str, pos: int | None = None) -> ast.expr | None:
@@ -58,58 +62,6 @@ def flat(folder: Folder, node: ast.AST) -> str:
     return " ".join(folder.text(node).split())
 
 
-def _loss(node: ast.expr | None, folder: Folder) -> tuple[str | None, bool]:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return _LOSS_ALIASES.get(node.value, node.value), False
-    if isinstance(node, ast.Call):
-        q = folder.imports.resolve(node.func) or ""
-        name = _LOSS_CLASSES.get(q.rsplit(".", 1)[-1])
-        logits = kw(node, "from_logits")
-        return name, bool(logits is not None and folder.fold(logits) is True)
-    return None, False
-
-
-def compile_lines(call: ast.Call, var: str, folder: Folder, state: TrainState) -> list[str]:
-    """Torch statements for ``var.compile(...)`` (loss_fn and optimizer)."""
-    out: list[str] = []
-    loss, logits = _loss(kw(call, "loss", 1), folder)
-    state.loss, state.from_logits = loss, logits
-    if loss == "mse":
-        out.append("loss_fn = nn.MSELoss()")
-    elif loss == "mae":
-        out.append("loss_fn = nn.L1Loss()")
-    elif loss == "huber":
-        out.append("loss_fn = nn.HuberLoss(delta=1.0)")
-    elif loss == "sparse_categorical_crossentropy":
-        if logits or not state.softmax_output:
-            out.append("loss_fn = nn.CrossEntropyLoss()")
-        else:
-            out.append("# the model ends in softmax: Keras' crossentropy of probabilities is the"
-                       " NLL of their log")
-            out.append("loss_fn = nn.NLLLoss()")
-    elif loss == "binary_crossentropy":
-        out.append("loss_fn = nn.BCEWithLogitsLoss()" if logits else "loss_fn = nn.BCELoss()")
-    elif loss == "categorical_crossentropy" and logits:
-        out.append("loss_fn = nn.CrossEntropyLoss()  # one-hot targets as class probabilities")
-    else:
-        out.append(f"# TODO(mlsense): loss {flat(folder, kw(call, 'loss', 1) or call)} is not"
-                   " translated")
-        state.loss = None
-    opt = kw(call, "optimizer", 0)
-    if isinstance(opt, ast.Name) and opt.id in state.objects:
-        opt = state.objects[opt.id]
-    out += _optimizer(opt, var, folder, state)
-    metrics = kw(call, "metrics", 2)
-    if metrics is not None:
-        names = folder.fold(metrics)
-        if isinstance(names, list | tuple) and all(isinstance(n, str) for n in names):
-            state.metrics = [str(_METRIC_ALIASES.get(n, n)) for n in names]
-            out.append(f"# metrics={flat(folder, metrics)}: computed by evaluate(), not per epoch")
-        else:
-            out.append(f"# TODO(mlsense): metrics={flat(folder, metrics)} are not translated")
-    return out
-
-
 def metric_expr(name: str, state: TrainState, pred: str = "pred",
                 target: str = "target") -> str | None:
     """A torch expression for one compiled Keras metric (None: not translated)."""
@@ -117,6 +69,11 @@ def metric_expr(name: str, state: TrainState, pred: str = "pred",
         shaped = f"{target}.view_as({pred})"
         return f"({pred} - {shaped}).abs().mean()" if name == "mae" \
             else f"(({pred} - {shaped}) ** 2).mean()"
+    if name == "auc" and state.loss == "binary_crossentropy":
+        pos, neg = f"{pred}.view(-1)[{target}.view(-1) > 0.5]", f"{pred}.view(-1)[{target}.view(-1) <= 0.5]"
+        # the exact ROC AUC (pairs ranked right); Keras' AUC interpolates over 200 thresholds
+        return (f"(({pos}[:, None] > {neg}[None, :]).float() + 0.5 * ({pos}[:, None] == "
+                f"{neg}[None, :]).float()).mean()")
     if name != "accuracy":
         return None
     if state.loss == "sparse_categorical_crossentropy":
@@ -145,7 +102,7 @@ def _learning_rate(node: ast.Call, folder: Folder, state: TrainState) -> tuple[o
                      "count, so the scheduler steps after every batch", *made[1]]
 
 
-def _optimizer(node: ast.expr | None, var: str, folder: Folder, state: TrainState) -> list[str]:
+def optimizer_lines(node: ast.expr | None, var: str, folder: Folder, state: TrainState) -> list[str]:
     name, lr, kwargs, sched = "adam", None, {}, []
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         name = node.value.lower()
@@ -194,6 +151,9 @@ def _optimizer(node: ast.expr | None, var: str, folder: Folder, state: TrainStat
     if extra:
         args.append(extra)
     note = "  # Keras defaults (epsilon 1e-7)" if "eps=1e-7" in extra else ""
+    state.sgd_momentum = name == "sgd" and kwargs.get("momentum", 0) not in (0, 0.0)
+    if sched and state.sgd_momentum:
+        sched.insert(0, "# TODO(mlsense): " + SGD_MOMENTUM_SCHEDULE)
     return [f"optimizer = torch.optim.{cls}({', '.join(args)}){note}", *sched]
 
 
@@ -219,13 +179,19 @@ def tensor(expr: str, state: TrainState, target: bool = False) -> str:
     return text
 
 
-def loss_line(state: TrainState, pred: str = "pred", target: str = "yb") -> str:
+def loss_line(state: TrainState, pred: str = "pred", target: str = "yb",
+              train: bool = False) -> str:
     """``loss = loss_fn(...)`` with the target shaped like Keras does it."""
+    arg = f"torch.log({pred})" if state.log_input else pred
     if state.loss == "sparse_categorical_crossentropy":
-        arg = f"torch.log({pred})" if not state.from_logits and state.softmax_output else pred
+        if train and state.class_weighted:
+            return f"loss = train_loss_fn({arg}, {target}.reshape(-1)).mean()"
         return f"loss = loss_fn({arg}, {target}.reshape(-1))"
-    if state.loss in ("categorical_crossentropy",):
-        return f"loss = loss_fn({pred}, {target})"
+    if state.loss in ("categorical_crossentropy", "kl_divergence"):
+        return f"loss = loss_fn({arg}, {target})"
+    if state.smoothing:
+        return (f"loss = loss_fn({pred}, {target}.view_as({pred}) * (1 - {state.smoothing}) + "
+                f"{state.smoothing} / 2)  # label_smoothing, as Keras smooths binary targets")
     return (f"loss = loss_fn({pred}, {target}.view_as({pred}))  # Keras matches (N,) targets to "
             "(N, 1) predictions; torch would broadcast")
 

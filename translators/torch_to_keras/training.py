@@ -12,6 +12,7 @@ import ast
 import copy
 from dataclasses import dataclass, field
 
+from .losses import KL_LOSS, SPARSE_LOSS, keras_loss
 from .model import Resolver
 from .schedules import (
     L2_CLASS,
@@ -22,10 +23,6 @@ from .schedules import (
     per_step_schedule,
 )
 
-LOSSES = {"MSELoss": '"mse"', "L1Loss": '"mae"',
-          "CrossEntropyLoss": "keras.losses.SparseCategoricalCrossentropy(from_logits=True)",
-          "BCEWithLogitsLoss": "keras.losses.BinaryCrossentropy(from_logits=True)",
-          "BCELoss": "keras.losses.BinaryCrossentropy()"}
 # torch optimizer -> (Keras class, torch's default epsilon or None when Keras has none)
 OPTIMIZERS = {"Adam": ("Adam", 1e-8), "AdamW": ("AdamW", 1e-8), "RMSprop": ("RMSprop", 1e-8),
               "SGD": ("SGD", None)}
@@ -146,8 +143,13 @@ class TrainingTranslator:
         target, value = ast.unparse(stmt.targets[0]), stmt.value
         qual = self.r.qualname(value.func) if isinstance(value, ast.Call) else None
         name = qual.rsplit(".", 1)[-1] if qual else ""
-        if qual and qual.startswith("torch.nn.") and name in LOSSES:
-            self.loss[target] = LOSSES[name]
+        if qual and qual.startswith("torch.nn.") and name.endswith("Loss") and \
+                isinstance(value, ast.Call):
+            made = keras_loss(name, value)
+            if made.startswith("!"):
+                self.todo(stmt, indent, f"loss not translated: {made[1:]}")
+            else:
+                self.loss[target] = made
         elif qual and qual.startswith("torch.optim.lr_scheduler.") and isinstance(value, ast.Call):
             self.schedulers[target] = (name, value)  # translated where the loop steps it
         elif qual and qual.startswith("torch.optim.") and name in OPTIMIZERS:
@@ -159,6 +161,11 @@ class TrainingTranslator:
             self.ranks[target] = len(value.args)
             self.out.uses_numpy = True
             self.emit(indent, f"{target} = {_NUMPY[name].format(args=args)}")
+        elif (labels := _float_randint(value, self.r)) is not None:  # binary float targets
+            low, high, size = (ast.unparse(a) for a in labels.args)
+            self.out.uses_numpy = True
+            self.emit(indent, f'{target} = np.random.randint({low}, {high}, size={size})'
+                              '.astype("float32")')
         elif qual == "torch.randint" and isinstance(value, ast.Call) and len(value.args) == 3:
             low, high, size = (ast.unparse(a) for a in value.args)
             self.out.uses_numpy = True
@@ -283,6 +290,18 @@ class TrainingTranslator:
         model = ast.unparse(model_call.func)
         target = ast.unparse(loss_call.args[1])
         loss = self.loss[ast.unparse(loss_call.func)]
+        pred = loss_call.args[0]
+        preds = {ast.unparse(n.targets[0]) for n in ast.walk(region) if isinstance(n, ast.Assign)
+                 and n.value is model_call}
+        of_probs = {KL_LOSS: "keras.losses.KLDivergence()",
+                    SPARSE_LOSS: "keras.losses.SparseCategoricalCrossentropy()"}
+        if isinstance(pred, ast.Call) and (self.r.qualname(pred.func) or "") == "torch.log" \
+                and loss in of_probs and len(pred.args) == 1:  # the loss of probabilities
+            pred, loss = pred.args[0], of_probs[loss]
+        if pred is not model_call and ast.unparse(pred) not in preds:
+            self.todo(stmt, indent, f"the loss takes {ast.unparse(loss_call.args[0])}, not the "
+                                    "model's output")
+            return
         if inner is not None and ast.unparse(inner.iter) in self.loaders:
             x_src, y, batch, shuffle = self.loaders[ast.unparse(inner.iter)]
             fit = f"{self._data(ast.parse(x_src, mode='eval').body)}, {y}, epochs={epochs}, " \
@@ -380,6 +399,13 @@ class TrainingTranslator:
         if made.startswith("!"):
             self.todo(ast.Expr(ctor, lineno=ctor.lineno), indent, made[1:])
             return plain
+        if "momentum=" in self.optim[opt] and "momentum=0," not in self.optim[opt] and \
+                self.optim[opt].split("(")[0].endswith(("SGD", "SGDWithL2")):
+            why = ("SGD momentum under a changing learning rate: torch's buffer sums gradients "
+                   "and the current rate scales it, Keras' sums rate-scaled steps, so the updates "
+                   "differ after each change of the rate")
+            self.emit(indent, f"# TODO(mlsense): {why}")
+            self.out.notes.append(f"line {ctor.lineno}: {why}")
         if kind == "OneCycleLR":
             self.out.lines += [indent + line if line else "" for line in
                                ONE_CYCLE_CLASS.splitlines()]
@@ -390,6 +416,16 @@ class TrainingTranslator:
                                   "LearningRateScheduler callback sets the same rate per epoch")
             return plain
         return self.optim[opt].replace("learning_rate=LR", f"learning_rate={made}")
+
+
+def _float_randint(value: ast.expr, resolver: Resolver) -> ast.Call | None:
+    """The ``torch.randint(low, high, size)`` call of ``torch.randint(...).float()``, or None."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "float" and not value.args):
+        return None
+    inner = value.func.value
+    return inner if isinstance(inner, ast.Call) and len(inner.args) == 3 and \
+        resolver.qualname(inner.func) == "torch.randint" else None
 
 
 class _DropItem(ast.NodeTransformer):

@@ -171,7 +171,8 @@ class _Translator:
         args = [a.arg for a in info.forward.args.args[1:]]
         specs = [self._input_spec(info, attrs, a) for a in args]
         session, lines, out = self._walk(info, attrs, code_env, specs)
-        return emit.class_translation(self, session, info, node, specs, lines, out)
+        return _mark_training_gaps(emit.class_translation(self, session, info, node, specs,
+                                                          lines, out), self.tree, self.resolver)
 
     def _walk(self, info: ClassInfo, attrs: dict[str, Attr], code_env: dict[str, Any],
               specs: list[tuple[TensorSpec, bool]]) -> tuple[Session, list[str], Val]:
@@ -249,9 +250,40 @@ class _Translator:
                 if not guessed:
                     raise
                 continue
-            return emit.sequential_translation(self, session, assign, spec, items, out)
+            return _mark_training_gaps(emit.sequential_translation(
+                self, session, assign, spec, items, out), self.tree, self.resolver)
         raise Unsupp(assign.lineno, "input shape", "no image size fits the layers; "
                      "pass --input-shape")
+
+
+LSTM_BIASES = ("torch's LSTM trains two bias vectors (bias_ih, bias_hh) that Keras' LSTM holds as "
+               "one: their sum moves by two updates per step in torch, one in Keras, so the "
+               "training differs from the first step (the forward pass is the same)")
+EMBEDDING_MOMENTS = ("Keras on TensorFlow keeps an Embedding's gradient sparse and squares it per "
+                     "occurrence in Adam/RMSprop's second moment (torch squares the summed "
+                     "gradient): training differs when a token repeats in a batch (SGD is exact)")
+
+
+def _mark_training_gaps(tr: Translation, tree: ast.Module, resolver: Resolver) -> Translation:
+    """A TODO line and a note for each known training gap of a trained model: an LSTM with
+    biases, an Embedding under an optimizer with a second moment."""
+    calls = [(resolver.qualname(n.func) or "", n) for n in ast.walk(tree)
+             if isinstance(n, ast.Call)]
+    gaps = [(n, LSTM_BIASES) for q, n in calls if q == "torch.nn.LSTM"
+            and not any(k.arg == "bias" for k in n.keywords)][:1]
+    if any(q in ("torch.optim.Adam", "torch.optim.AdamW", "torch.optim.RMSprop")
+           for q, _ in calls):
+        gaps += [(n, EMBEDDING_MOMENTS) for q, n in calls if q == "torch.nn.Embedding"][:1]
+    lines = tr.target_code.splitlines()
+    at = next((i for i, line in enumerate(lines) if ".compile(" in line), None)
+    if at is None:
+        return tr
+    indent = lines[at][:len(lines[at]) - len(lines[at].lstrip())]
+    for node, why in gaps:
+        lines.insert(at, f"{indent}# TODO(mlsense): {why}")
+        tr.notes.append(f"line {node.lineno}: {why}")
+    tr.target_code = "\n".join(lines) + "\n"
+    return tr
 
 
 def _parse_class_name(text: str) -> ast.expr:

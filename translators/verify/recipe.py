@@ -30,6 +30,7 @@ class Recipe:
     optimizer_var: str = "optimizer"  # PyTorch: the name the scheduler's expression reads
     per_batch: bool = False  # PyTorch: the scheduler steps with every optimizer step
     untested: str | None = None  # a schedule the few checked steps do not exercise
+    class_weight: str | None = None  # Keras: fit(class_weight=...), given to train_on_batch
 
 
 class RecipeError(ValueError):
@@ -100,9 +101,13 @@ def keras_recipe(tree: ast.Module, model_var: str | None) -> Recipe | None:
     untested = None if callback is None else (
         f"line {callback.lineno}: the LearningRateScheduler callback runs at epoch starts, "
         "which the checked steps do not reach")
+    weights = next((k.value for n in ast.walk(tree) if isinstance(n, ast.Call)
+                    and isinstance(n.func, ast.Attribute) and n.func.attr == "fit"
+                    for k in n.keywords if k.arg == "class_weight"), None)
     return Recipe("keras", ast.unparse(call.func.value),
                   _inline(opt, assigned) if opt is not None else None,
-                  _inline(loss, assigned), call.lineno, untested=untested)
+                  _inline(loss, assigned), call.lineno, untested=untested,
+                  class_weight=_inline(weights, assigned) if weights is not None else None)
 
 
 class _PredSubst(ast.NodeTransformer):
@@ -134,8 +139,15 @@ def torch_recipe(tree: ast.Module) -> Recipe | None:
     if loop is None:
         return None
     where = f"line {loop.lineno}"
-    opt_name, loss_name = _method_owner(loop, "step"), _method_owner(loop, "backward")
     assigned = _assignments(tree)
+    owners = [n.func.value.id for n in ast.walk(loop) if isinstance(n, ast.Call)
+              and isinstance(n.func, ast.Attribute) and n.func.attr == "step"
+              and isinstance(n.func.value, ast.Name)]
+    # the optimizer is the stepped object built over parameters (a scheduler steps too)
+    opt_name = next((o for o in owners if "parameters()" in ast.unparse(assigned.get(o) or
+                                                                      ast.Pass())),
+                    owners[0] if owners else None)
+    loss_name = _method_owner(loop, "backward")
     opt = assigned.get(opt_name or "")
     if not isinstance(opt, ast.Call):
         raise RecipeError(f"{where}: the training loop's optimizer is not built by a call")

@@ -95,8 +95,16 @@ def _batches(models: Models, kind: str, keras_loss: str) -> list[tuple[list[Any]
         xs = [torch.from_numpy(a).to(models.device) for a in t_in]
         with torch.no_grad():
             shape = tuple(flatten_outputs(models.torch_model(*xs))[0].shape)
-        if kind in _CLASS_LOSSES or "sparse" in keras_loss:
+        lowered = keras_loss.lower()
+        if "categorical" in lowered and "sparse" not in lowered and "one_hot" not in lowered:
+            y_t = np.eye(shape[-1], dtype=np.float32)[rng.integers(0, shape[-1], size=shape[:-1])]
+            y_k = y_t
+        elif kind in _CLASS_LOSSES or "sparse" in lowered:
             y_t = rng.integers(0, shape[-1], size=shape[:-1]).astype(np.int64)
+            y_k = y_t
+        elif kind == "KLDivLoss" or "kl_divergence" in lowered or "kldivergence" in lowered:
+            logits = rng.standard_normal(shape)  # targets are probability distributions
+            y_t = (np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)).astype(np.float32)
             y_k = y_t
         else:
             y_t = (rng.integers(0, 2, size=shape) if kind in _BINARY_LOSSES or "binary" in
@@ -182,6 +190,7 @@ def training_check(models: Models, atol: float = 1e-4, rtol: float = 1e-3) -> di
     models.torch_model.train()
     result: dict[str, Any] = {"ran": True, "steps": [], "atol": atol, "rtol": rtol,
                               "notes": notes, "torch_loss": [], "keras_loss": []}
+    class_weight = eval(k_recipe.class_weight, k_ns) if k_recipe.class_weight else None  # noqa: S307
     floor = _eps_floor(optimizer, models.keras_model.optimizer)
     small: dict[int, np.ndarray] = {}  # param -> its elements under the epsilon floor
     start_w = {id(p): p.detach().cpu().numpy().astype(np.float64)
@@ -198,7 +207,7 @@ def training_check(models: Models, atol: float = 1e-4, rtol: float = 1e-3) -> di
         if scheduler is not None:
             scheduler.step()
         k_x = k_in[0] if len(k_in) == 1 else list(k_in)
-        k_loss = models.keras_model.train_on_batch(k_x, y_k)
+        k_loss = models.keras_model.train_on_batch(k_x, y_k, class_weight=class_weight)
         result["torch_loss"].append(float(loss.item()))
         result["keras_loss"].append(float(np.ravel(k_loss)[0]))
         if step in CHECKED:
