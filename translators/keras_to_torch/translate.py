@@ -331,7 +331,12 @@ class _Builder:
             body.extend(self._statement(stmt, state, var))
             prev_end = stmt.end_lineno or stmt.lineno
         code = re.sub(r"\n{4,}", "\n\n\n", "\n".join(body))
-        header += [line for line in self._torch_imports(code) if line not in header]
+        new = [line for line in self._torch_imports(code) if line not in header]
+        stdlib = [line for line in new if line in ("import copy", "import math")]
+        first = next((i for i, line in enumerate(header) if line.startswith(("import ", "from "))),
+                     len(header))
+        header[first:first] = stdlib
+        header += [line for line in new if line not in stdlib]
         code = code.strip("\n")
         gap = "\n\n\n" if code.startswith(("class ", "def ", "#", "@")) else "\n\n"
         return "\n".join(header) + gap + code + "\n"
@@ -376,9 +381,11 @@ class _Builder:
                 or isinstance(i, ast.Name) and i.id in state.objects for i in items):
             return None
         state.objects[stmt.targets[0].id] = value
-        first = " ".join(self.folder.text(stmt).split())
-        return [f"# {first[:60]}{'...' if len(first) > 60 else ''}: translated where "
-                "compile() / fit() uses it"]
+        kinds = ", ".join(dict.fromkeys(
+            (self.folder.imports.resolve(i.func) or "").rsplit(".", 1)[-1]
+            for i in items if isinstance(i, ast.Call)))
+        return [f"# {stmt.targets[0].id} ({kinds or 'callbacks'}): translated where compile() / "
+                "fit() uses it"]
 
     def _translated(self, stmt: ast.stmt, state: TrainState) -> list[str]:
         remembered = self._training_object(stmt, state)
