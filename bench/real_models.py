@@ -38,7 +38,8 @@ from mlsense.translators.verify import VerificationWorker, verify_translation
 ROOT = Path(__file__).resolve().parents[1]
 MIRROR = Path(os.environ.get("MIRROR", "/work/.mirror"))
 WORK = ROOT / "bench" / ".work" / "real"
-DATA_MODULES = ("torchvision", "gymnasium", "gym")  # datasets / transforms / environments
+# datasets / transforms / environments / plots
+DATA_MODULES = ("torchvision", "gymnasium", "gym", "matplotlib")
 DATA_USES = (".fit(", ".evaluate(", ".predict(", "load_model(", "callbacks", "print(",
              ".summary(", "plot_model(", ".adapt(", "set_seed(", "clear_session(",
              "load_data(", "history")
@@ -209,6 +210,10 @@ def extract(model: Model) -> tuple[str, str]:
         where = "imports, classes, functions and literal constants"
     given = f"# given (the dropped data-loading code computed these):\n{model.given}\n\n" \
         if model.given else ""
+    future = [line for line in body.splitlines() if line.startswith("from __future__ ")]
+    if future:  # they must stay the file's first statements
+        body = "\n".join(line for line in body.splitlines() if line not in future)
+        given = "\n".join(future) + "\n" + given
     header = (f"# Extracted by bench/real_models.py from github.com/{model.repo} @ {commit[:12]}\n"
               f"# {model.path}: {where}\n")
     return header + given + body + "\n", commit

@@ -11,6 +11,7 @@ back as ``{"error": {"line", "construct", "reason"}}`` located in the user's fil
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import re
 import traceback
@@ -23,9 +24,6 @@ from torch import fx
 from ..verify.models import BATCH, exec_definitions
 
 _CONTAINERS = (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict)
-# Environment questions a forward may ask (``if input.is_cuda and self.ngpu > 1``): answered as
-# on the CPU the translation is verified on.
-_CPU_ANSWERS = {"is_cuda": False, "is_xpu": False, "is_mps": False, "is_meta": False}
 # torch RNN constructors take ``*args``: their arguments, as the instance stores them.
 _RNN_ARGS = {"input_size": None, "hidden_size": None, "num_layers": 1, "bias": True,
              "batch_first": False, "dropout": 0.0, "bidirectional": False, "proj_size": 0}
@@ -40,20 +38,104 @@ class CaptureError(Exception):
         self.line, self.construct, self.reason = line, construct, reason
 
 
-class _Tracer(fx.Tracer):
-    """Layers of ``torch.nn`` are leaves; the user's own modules are traced through."""
+class _Concrete(fx.Proxy):
+    """A proxy that also knows its value on the example input: sizes, shapes, devices and
+    lengths are answered concretely (``int(C / g)``, ``len(x)``, tuple unpacking and loops over
+    ``x.split(...)`` all work), tensors stay in the graph."""
 
-    def __init__(self) -> None:
+    def __getattr__(self, k: str) -> Any:
+        value = getattr(_value(self), k, None)
+        if value is not None and not callable(value) and not _has_tensor(value):
+            return value
+        return super().__getattr__(k)
+
+    def __len__(self) -> int:
+        return len(_value(self))
+
+    def __iter__(self) -> Any:
+        return iter([self[i] for i in range(len(_value(self)))])
+
+
+def _value(proxy: fx.Proxy) -> Any:
+    tracer = proxy.tracer
+    assert isinstance(tracer, _Tracer)
+    return tracer.values[proxy.node]
+
+
+def _has_tensor(value: Any) -> bool:
+    if isinstance(value, torch.Tensor):
+        return True
+    if isinstance(value, tuple | list):
+        return any(_has_tensor(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_tensor(v) for v in value.values())
+    return False
+
+
+class _Tracer(fx.Tracer):
+    """Layers of ``torch.nn`` are leaves; the user's own modules are traced through, running
+    each node on the example input as it is recorded (Python values become constants)."""
+
+    def __init__(self, root: torch.nn.Module, example: torch.Tensor) -> None:
         super().__init__()
         self.record_stack_traces = True
+        self.model, self.example = root, example
+        self.values: dict[fx.Node, Any] = {}
+        self.running = 0  # > 0 while a node runs concretely: fx's patches must stand aside
+
+    def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict[str, Any]) -> Any:
+        if self.running:
+            return attr_val
+        return super().getattr(attr, attr_val, parameter_proxy_cache)
+
+    def call_module(self, m: torch.nn.Module, forward: Any, args: Any, kwargs: Any) -> Any:
+        if self.running:
+            return forward(*args, **kwargs)
+        return super().call_module(m, forward, args, kwargs)
 
     def is_leaf_module(self, m: torch.nn.Module, module_qualified_name: str) -> bool:
         return type(m).__module__.startswith("torch.nn") and not isinstance(m, _CONTAINERS)
 
+    def proxy(self, node: fx.Node) -> fx.Proxy:
+        return _Concrete(node, self)
+
+    def create_proxy(self, kind: str, target: Any, args: Any, kwargs: Any, name: str | None = None,
+                     type_expr: Any = None, proxy_factory_fn: Any = None) -> Any:
+        proxy = super().create_proxy(kind, target, args, kwargs, name, type_expr,
+                                     proxy_factory_fn)
+        value = self._run(kind, target, args, kwargs)
+        if kind != "placeholder" and not _has_tensor(value):
+            proxy.node.graph.erase_node(proxy.node)  # a Python value: a constant from now on
+            return value
+        self.values[proxy.node] = value
+        return proxy
+
+    def _run(self, kind: str, target: Any, args: Any, kwargs: Any) -> Any:
+        def real(a: Any) -> Any:
+            return self.values[a.node] if isinstance(a, fx.Proxy) else a
+        args = fx.node.map_aggregate(args, real)
+        kwargs = fx.node.map_aggregate(kwargs, real)
+        self.running += 1
+        try:
+            return self._run_concrete(kind, target, args, kwargs)
+        finally:
+            self.running -= 1
+
+    def _run_concrete(self, kind: str, target: Any, args: Any, kwargs: Any) -> Any:
+        with torch.no_grad():
+            if kind == "placeholder":
+                return self.example
+            if kind == "call_module":
+                return self.model.get_submodule(target)(*args, **kwargs)
+            if kind == "call_method":
+                return getattr(args[0], target)(*args[1:], **kwargs)
+            if kind == "get_attr":
+                return functools.reduce(getattr, target.split("."), self.model)
+            return target(*args, **kwargs)
+
     def to_bool(self, obj: fx.Proxy) -> bool:
-        if isinstance(obj, fx.proxy.Attribute) and obj.attr in _CPU_ANSWERS:
-            return _CPU_ANSWERS[obj.attr]
-        return super().to_bool(obj)
+        raise fx.proxy.TraceError("symbolically traced variables cannot be used as inputs to "
+                                  "control flow")
 
 
 def build_model(namespace: dict[str, Any], selection: str) -> tuple[Any, str]:
@@ -172,17 +254,6 @@ def _describe_value(value: Any) -> Any:
     return {"value": _jsonable(value)}
 
 
-class _Recorder(fx.Interpreter):
-    def __init__(self, module: fx.GraphModule) -> None:
-        super().__init__(module)
-        self.values: dict[str, Any] = {}
-
-    def run_node(self, n: fx.Node) -> Any:
-        result = super().run_node(n)
-        self.values[n.name] = _describe_value(result)
-        return result
-
-
 def _target(node: fx.Node) -> str:
     if node.op == "call_function":
         name = fx.node._get_qualified_name(node.target)  # type: ignore[arg-type]
@@ -190,23 +261,42 @@ def _target(node: fx.Node) -> str:
     return str(node.target)
 
 
-def _example_input(graph: fx.Graph, root: torch.nn.Module, shape: tuple[int, ...]) -> tuple[
+def _given_kwargs(node: fx.Node) -> dict[str, Any]:
+    """A call's keywords without those fx filled in with the function's defaults."""
+    kwargs = dict(node.kwargs)
+    if node.op == "call_function":
+        # F.max_pool2d and friends dispatch on return_indices: read the plain variant's defaults
+        dispatched = torch._jit_internal.boolean_dispatched.get(node.target)  # type: ignore
+        try:
+            params = inspect.signature(dispatched["if_false"] if dispatched else
+                                       node.target).parameters  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            params = {}  # type: ignore[assignment]
+        kwargs = {k: v for k, v in kwargs.items() if not (
+            k in params and not isinstance(v, fx.Node) and params[k].default is not
+            inspect.Parameter.empty and _equal(params[k].default, v))}
+    return {k: _jsonable(v) for k, v in kwargs.items()}
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:  # noqa: BLE001 - an odd default that does not compare
+        return False
+
+
+def _example_input(root: torch.nn.Module, shape: tuple[int, ...]) -> tuple[
         torch.Tensor, dict[str, Any]]:
-    """A seeded batch-2 input; token ids below the vocabulary when an Embedding reads it."""
-    first = next(n for n in graph.nodes if n.op == "placeholder")
-    for user in first.users:
-        if user.op == "call_module":
-            layer = root.get_submodule(str(user.target))
-            if isinstance(layer, torch.nn.Embedding):
-                rng = np.random.default_rng(0)
-                ids = rng.integers(0, layer.num_embeddings, size=(BATCH, *shape))
-                return torch.from_numpy(ids.astype(np.int64)), {
-                    "dtype": "int64", "vocab": layer.num_embeddings}
+    """A seeded batch-2 input; token ids below the vocabulary when the model embeds tokens."""
+    vocab = [m.num_embeddings for m in root.modules() if isinstance(m, torch.nn.Embedding)]
+    if vocab:
+        ids = np.random.default_rng(0).integers(0, min(vocab), size=(BATCH, *shape))
+        return torch.from_numpy(ids.astype(np.int64)), {"dtype": "int64", "vocab": min(vocab)}
     gen = torch.Generator().manual_seed(0)
     return torch.randn((BATCH, *shape), generator=gen), {"dtype": "float32", "vocab": None}
 
 
-def _trace(model: torch.nn.Module, filename: str) -> fx.Graph:
+def _trace(model: torch.nn.Module, example: torch.Tensor, filename: str) -> _Tracer:
     forward = inspect.signature(model.forward).parameters
     required = [k for k, p in forward.items() if p.default is p.empty
                 and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
@@ -216,18 +306,20 @@ def _trace(model: torch.nn.Module, filename: str) -> fx.Graph:
         raise CaptureError(line, f"{type(model).__name__}.forward({', '.join(required)})",
                            "the runtime translation feeds the model one input tensor; give the "
                            "other arguments defaults (such as hidden=None) or wrap the model")
+    tracer = _Tracer(model, example)
     try:
-        return _Tracer().trace(model, concrete_args=concrete or None)
+        tracer.graph = tracer.trace(model, concrete_args=concrete or None)
     except Exception as exc:  # noqa: BLE001 - located below: fx names the construct
         where = _user_line(exc, filename)
         text = " ".join(str(exc).split())[:200]
-        if "control flow" in text or "iterated" in text or "TraceError" in type(exc).__name__:
+        if "control flow" in text or "iterated" in text:
             reason = ("forward branches or loops on a tensor's value, which a traced graph "
                       "cannot follow; compute both branches and select with torch.where, or "
                       f"move the decision out of forward ({text})")
         else:
-            reason = f"tracing forward raised {type(exc).__name__}: {text}"
+            reason = f"running forward on a traced input raised {type(exc).__name__}: {text}"
         raise CaptureError(where, f"{type(model).__name__}.forward", reason) from None
+    return tracer
 
 
 def capture(req: dict[str, Any]) -> dict[str, Any]:
@@ -241,20 +333,11 @@ def capture(req: dict[str, Any]) -> dict[str, Any]:
         torch.manual_seed(req.get("seed", 0))
         model, expr = build_model(namespace, req["selection"])
         model.eval()  # dropout off, batch norm on running statistics, as verification runs it
-        graph = _trace(model, filename)
-        gm = fx.GraphModule(model, graph)
-        example, spec = _example_input(graph, model, tuple(req["input_shape"]))
-        recorder = _Recorder(gm)
-        try:
-            with torch.no_grad():
-                recorder.run(example)
-        except Exception as exc:  # noqa: BLE001 - the user's model failed on this input
-            raise CaptureError(_user_line(exc, filename), f"{type(model).__name__}.forward",
-                               f"running it on an input of shape {list(example.shape)} raised "
-                               f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}; "
-                               "check --input-shape") from None
+        example, spec = _example_input(model, tuple(req["input_shape"]))
+        tracer = _trace(model, example, filename)
     except CaptureError as exc:
         return {"error": {"line": exc.line, "construct": exc.construct, "reason": exc.reason}}
+    graph, values = tracer.graph, tracer.values
     modules = {}
     for node in graph.nodes:
         if node.op == "call_module" and str(node.target) not in modules:
@@ -263,8 +346,8 @@ def capture(req: dict[str, Any]) -> dict[str, Any]:
                                          "module": type(layer).__module__,
                                          "args": constructor_args(layer)}
     nodes = [{"name": n.name, "op": n.op, "target": _target(n),
-              "args": _jsonable(list(n.args))["tuple"], "kwargs": _jsonable(dict(n.kwargs))["dict"],
-              "line": _stack_line(n, filename), "value": recorder.values.get(n.name)}
+              "args": _jsonable(list(n.args))["tuple"], "kwargs": _given_kwargs(n),
+              "line": _stack_line(n, filename), "value": _describe_value(values.get(n))}
              for n in graph.nodes]
     return {"class_name": type(model).__name__, "source_model": expr,
             "forward_line": getattr(getattr(type(model).forward, "__code__", None),

@@ -28,6 +28,7 @@ _BINOPS = {"add": "+", "iadd": "+", "sub": "-", "isub": "-", "mul": "*", "imul":
 _IDENTITIES = frozenset({"contiguous", "clone", "detach", "dropout", "dropout1d", "dropout2d",
                          "alpha_dropout", "feature_alpha_dropout"})
 _RNNS = ("LSTM", "GRU")
+_SPATIAL_DROPOUT = {"Dropout1d": 3, "Dropout2d": 4, "Dropout3d": 5}  # ranks they drop channels of
 _DYNAMIC = frozenset({"size", "getattr", "getitem"})  # may read the batch size
 
 
@@ -46,6 +47,8 @@ def to_ast(value: Any) -> ast.expr:
         raise Unsupp(0, str(value.get("repr", value))[:60], "argument of an unsupported type")
     if isinstance(value, list):
         return ast.List([to_ast(v) for v in value], ast.Load())
+    if isinstance(value, tuple):
+        return ast.Tuple([to_ast(v) for v in value], ast.Load())
     if isinstance(value, int) and not isinstance(value, bool) and value < 0:
         return ast.UnaryOp(ast.USub(), ast.Constant(-value))
     return ast.Constant(value)
@@ -136,8 +139,8 @@ class GraphWalk:
     def call(self, node: dict[str, Any]) -> Val:
         target, value = node["target"], node["value"] or {}
         short = target.rsplit(".", 1)[-1]
-        args = [to_ast(a) for a in node["args"]]
-        keywords = [ast.keyword(k, to_ast(v)) for k, v in node["kwargs"].items()]
+        args = [self.inline(to_ast(a)) for a in node["args"]]
+        keywords = [ast.keyword(k, self.inline(to_ast(v))) for k, v in node["kwargs"].items()]
         call = ast.Call(ast.Name(short, ast.Load()), args[1:] if node["op"] == "call_method"
                         else args, keywords)
         call.lineno = node["line"]
@@ -170,11 +173,24 @@ class GraphWalk:
         skip = 0 if node["op"] == "call_method" else 1
         return tensor_function(cast(Walker, self), short, x, call, skip)
 
+    def inline(self, expr: ast.expr) -> ast.expr:
+        """Python values (sizes, their arithmetic) as literals: the ops mapping prints them."""
+        if isinstance(expr, ast.Name) and self.env[expr.id].kind == "py" and \
+                "value" in self.env[expr.id].info:
+            return to_ast(self.env[expr.id].info["value"])
+        if isinstance(expr, ast.Tuple | ast.List):
+            expr.elts = [self.inline(e) for e in expr.elts]
+        return expr
+
     def call_layer(self, node: dict[str, Any]) -> Val:
         path = node["target"]
         module = self.desc["modules"][path]
         ctor = module["type"]
         construct = f"self.{path} (nn.{ctor})"
+        first = self.env.get(_refs(node["args"][:1])[0]) if _refs(node["args"][:1]) else None
+        if ctor in _SPATIAL_DROPOUT and first is not None and \
+                first.rank != _SPATIAL_DROPOUT[ctor]:
+            ctor = "Dropout"  # torch drops single elements of inputs of another rank
         if path not in self.attrs:
             call = ast.Call(ast.Name(ctor, ast.Load()), [], layer_args(module["args"]))
             call.lineno = node["line"]
