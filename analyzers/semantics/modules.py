@@ -12,6 +12,7 @@ equal shapes. A name bound inside a compound statement (``if``, ``for``...) beco
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ import libcst as cst
 from ..aliases import ImportTable
 from ..units import TopChunk
 from ..walk import iter_nodes
-from . import ops, pytorch
+from . import keras, ops, pytorch
 from .args import UNKNOWN, Args, literal
 from .dims import Shape, ShapeError
 from .ops import Value
@@ -84,7 +85,8 @@ def chunk_classes(chunk: TopChunk, imports: ImportTable, bindings: Bindings | No
     """:func:`module_classes` of one top-level statement, memoized on its text, on the
     constructor arguments its classes get (:func:`class_bindings`) and on the other module
     classes it uses (:func:`class_definitions`)."""
-    if chunk.module is None or "Module" not in chunk.text or "class" not in chunk.text:
+    if chunk.module is None or "class" not in chunk.text or not (
+            "Module" in chunk.text or "Model" in chunk.text or "Layer" in chunk.text):
         return []
     names = [s.name.value for s in chunk.module.body if isinstance(s, cst.ClassDef)]
     relevant = sorted((n, sorted((bindings or {}).get(n, {}).items()), (inputs or {}).get(n))
@@ -138,9 +140,16 @@ def module_classes(module: cst.Module, resolve: Resolve, text: str = "",
     return out
 
 
+KERAS_MODEL_BASES = frozenset(("keras.Model", "keras.models.Model", "keras.layers.Layer",
+                               "keras.Layer"))
+
+
 def _is_module_class(stmt: cst.CSTNode, resolve: Resolve) -> bool:
+    """An ``nn.Module`` subclass, or a ``keras.Model`` / ``keras.layers.Layer`` one (its
+    ``call`` walked like ``forward``)."""
     return isinstance(stmt, cst.ClassDef) and any(
-        resolve(base.value) in TORCH_MODULE_BASES for base in stmt.bases)
+        resolve(base.value) in TORCH_MODULE_BASES or resolve(base.value) in KERAS_MODEL_BASES
+        for base in stmt.bases)
 
 
 def _init_params(cls: cst.ClassDef) -> list[cst.Param]:
@@ -190,7 +199,8 @@ def class_bindings(chunks: list[TopChunk], imports: ImportTable) -> dict[str, di
     return out
 
 
-_CREATORS = frozenset(f"torch.{n}" for n in ("randn", "rand", "zeros", "ones", "empty",
+_CREATORS = frozenset(f"{m}.{n}" for m in ("torch", "numpy", "numpy.random")
+                      for n in ("randn", "rand", "zeros", "ones", "empty",
                                              "randint"))
 
 
@@ -216,7 +226,11 @@ def model_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shap
                 continue
             for small in stmt.body:
                 fed = any(f"{name}(" in chunk.text for name in models)  # else nothing to scan
-                for call in _calls_of(small) if fed else ():
+                for call in _calls_of(small) if fed or ".build(" in chunk.text else ():
+                    built = _built(call, models)
+                    if built is not None:
+                        key, shape = built
+                        seen[key] = shape if seen.get(key, shape) == shape else None
                     if isinstance(call.func, cst.Name) and call.func.value in models \
                             and call.args:
                         shape = _tensor_shape(call.args[0].value, tensors, imports)
@@ -268,6 +282,20 @@ def nested_inputs(chunks: list[TopChunk], imports: ImportTable, bindings: Bindin
             break
         found_bindings, found_inputs = new_bindings, new_inputs
     return found_bindings, found_inputs
+
+
+def _built(call: cst.Call, models: Mapping[str, str]) -> tuple[str, Shape] | None:
+    """``model.build((None, 16))`` on a Keras model of the file: (its class, ``(N, 16)``)."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value == "build"
+            and isinstance(func.value, cst.Name) and func.value.value in models
+            and len(call.args) == 1):
+        return None
+    shape = literal(call.args[0].value)
+    if not isinstance(shape, tuple) or len(shape) < 2 or not all(
+            isinstance(d, int) and not isinstance(d, bool) for d in shape[1:]):
+        return None
+    return models[func.value.value], ("N", *shape[1:])
 
 
 def _calls_of(node: cst.CSTNode) -> list[cst.Call]:
@@ -349,11 +377,17 @@ class _ClassWalk:
                             if v[0] is not cls} if depth < MAX_NESTING else {}
         self.depth = depth
         self.fact = ClassFact(cls, None)
+        self.keras = any(resolve(base.value) in KERAS_MODEL_BASES for base in cls.bases)
         self.calls: dict[str, tuple[str, cst.Call]] = {}  # attr -> (layer name, constructor)
         self.ctor_env: dict[str, dict[str, Any]] = {}  # attr -> env at its constructor
+        # helper methods forward calls: name -> (what it was given, its facts, its result)
+        self.helpers: dict[str, tuple[tuple[Value, ...], list[StatementFact], Value]] = {}
+        self.ambiguous: set[str] = set()
+        self.walking: set[str] = set()
 
     def run(self) -> ClassFact:
-        init, forward = _method(self.cls, "__init__"), _method(self.cls, "forward")
+        init = _method(self.cls, "__init__")
+        forward = _method(self.cls, "call" if self.keras else "forward")
         if init is not None:
             self._init(init)
         if forward is not None:
@@ -361,8 +395,17 @@ class _ClassWalk:
         return self.fact
 
     def _init(self, init: cst.FunctionDef) -> None:
-        body = init.body.body if isinstance(init.body, cst.IndentedBlock) else ()
+        self._init_block(init.body)
+
+    def _init_block(self, block: cst.BaseSuite) -> None:
+        body = block.body if isinstance(block, cst.IndentedBlock) else ()
         for stmt in body:
+            if isinstance(stmt, cst.If):
+                branch = _branch(stmt, self.env)
+                if branch is not False:  # the branch the constructor's values take
+                    if branch is not None:
+                        self._init_block(branch)
+                    continue
             if not isinstance(stmt, cst.SimpleStatementLine):
                 for name in assigned_names(stmt):  # set under a branch: not certain
                     self.env[name] = UNKNOWN
@@ -388,6 +431,8 @@ class _ClassWalk:
                     model = torch_model(small.value, self.resolve, None, set(), self.env,
                                         self._class_layer)
                     params = model.total if model is not None else None
+                elif self.keras and (name in keras.LAYERS or name == "keras.layers.Bidirectional"):
+                    params = None  # sized by what flows in: known when call applies it
                 elif name in pytorch.LAYERS or name in pytorch.MULTI:
                     table: Any = pytorch.LAYERS if name in pytorch.LAYERS else pytorch.MULTI
                     try:
@@ -481,6 +526,8 @@ class _ClassWalk:
                 env[name] = None
 
     def _first_layer_input(self, forward: cst.FunctionDef, arg: str) -> Shape | None:
+        if self.keras:
+            return None  # a Keras layer's own arguments do not say what it takes
 
         for node in iter_nodes([forward.body]):
             if isinstance(node, cst.Call) and node.args and isinstance(node.args[0].value, cst.Name) \
@@ -521,6 +568,8 @@ class _ClassWalk:
             return None
         func = expr.func
         attr = _self_attr(func)
+        if attr is not None and attr not in self.calls:
+            return self._helper(attr, expr, env)
         if attr is not None:
             return self._apply(attr, self.shape_of(expr.args[0].value, env)) if expr.args \
                 else None
@@ -531,6 +580,63 @@ class _ClassWalk:
             shape = self.shape_of(func.value, env)
             return ops.method(func.attr.value, shape, expr) if shape is not None else None
         return None
+
+    def _helper(self, name: str, call: cst.Call, env: dict[str, Value]) -> Value:
+        """``self._stem(x)``: a method of the class walked like forward with what it is
+        given; its statements are hinted while every call gives it the same."""
+        method = _method(self.cls, name)
+        if method is None or name in ("forward", "call", "__init__") or name in self.walking \
+                or any(a.star or a.keyword is not None for a in call.args):
+            return None
+        params = [p.name.value for p in method.params.params][1:]
+        given = tuple(self.value_of(a.value, env) for a in call.args)
+        if len(given) > len(params) or method.params.star_arg is not None \
+                and not isinstance(method.params.star_arg, cst.ParamStar):
+            return None
+        seen = self.helpers.get(name)
+        if seen is not None:
+            if seen[0] == given:
+                return seen[2]
+            for fact in seen[1]:  # fed two ways: its hints would hold for one call only
+                if fact in self.fact.statements:
+                    self.fact.statements.remove(fact)
+            self.helpers[name] = (given, [], None)
+            self.ambiguous.add(name)
+        if name in self.ambiguous:
+            return self._walk_helper(method, params, given, keep=False)
+        before = len(self.fact.statements)
+        returns = self.fact.returns
+        out = self._walk_helper(method, params, given, keep=True)
+        self.fact.returns = returns
+        self.helpers[name] = (given, self.fact.statements[before:], out)
+        return out
+
+    def _walk_helper(self, method: cst.FunctionDef, params: list[str], given: tuple[Value, ...],
+                     keep: bool) -> Value:
+        env: dict[str, Value] = dict(zip(params, given, strict=False))
+        saved_statements, saved_returns = self.fact.statements, self.fact.returns
+        self.fact.returns = []
+        if not keep:
+            self.fact.statements = []
+        self.walking.add(method.name.value)
+        try:
+            body = method.body.body if isinstance(method.body, cst.IndentedBlock) else ()
+            for stmt in body:
+                if not isinstance(stmt, cst.SimpleStatementLine):
+                    for node in assigned_names(stmt):
+                        env[node] = None
+                    if any(isinstance(n, cst.Return) for n in iter_nodes([stmt])):
+                        self.fact.returns.append(None)
+                    continue
+                for small in stmt.body:
+                    self._statement(small, env)
+            shapes = set(self.fact.returns)
+            return self.fact.returns[0] if len(shapes) == 1 else None
+        finally:
+            self.walking.discard(method.name.value)
+            self.fact.returns = saved_returns
+            if not keep:
+                self.fact.statements = saved_statements
 
     def _apply(self, attr: str, shape: Shape | None) -> Value:
         if attr not in self.calls:
@@ -552,6 +658,8 @@ class _ClassWalk:
                 if model is not None:
                     self.fact.sequentials.setdefault(id(ctor), []).append(model)
                 out = model.layers[-1].shape if model is not None and model.layers else None
+            elif self.keras:
+                out, _ = keras.apply(name, ctor, self.resolve, env, shape)
             elif name in pytorch.MULTI:
                 out, _ = pytorch.MULTI[name](Args(ctor, env), shape)
             else:
@@ -560,6 +668,51 @@ class _ClassWalk:
             out = None
         self.fact.applied.setdefault(attr, []).append(out if isinstance(out, tuple) else None)
         return out
+
+
+_COMPARE: dict[type, Any] = {
+    cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.LessThan: operator.lt,
+    cst.GreaterThan: operator.gt, cst.LessThanEqual: operator.le,
+    cst.GreaterThanEqual: operator.ge, cst.Is: operator.is_, cst.IsNot: operator.is_not}
+
+
+def truth(expr: cst.BaseExpression, env: Mapping[str, Any]) -> bool | None:
+    """The value of a condition on constructor values (``use_bn``, ``stride != 1 or cin !=
+    cout``, ``pool == "max"``, ``norm is None``), None where it is not certain."""
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+        inner = truth(expr.expression, env)
+        return None if inner is None else not inner
+    if isinstance(expr, cst.BooleanOperation):
+        left, right = truth(expr.left, env), truth(expr.right, env)
+        if isinstance(expr.operator, cst.And):
+            return False if False in (left, right) else (None if None in (left, right) else True)
+        return True if True in (left, right) else (None if None in (left, right) else False)
+    if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1:
+        op = _COMPARE.get(type(expr.comparisons[0].operator))
+        left, right = literal(expr.left, env), literal(expr.comparisons[0].comparator, env)
+        if op is None or left is UNKNOWN or right is UNKNOWN:
+            return None
+        if op in (operator.is_, operator.is_not) and not (left is None or right is None):
+            return None
+        try:
+            return bool(op(left, right))
+        except TypeError:
+            return None
+    value = literal(expr, env)
+    return None if value is UNKNOWN or isinstance(value, float) else bool(value)
+
+
+def _branch(stmt: cst.If, env: Mapping[str, Any]) -> cst.BaseSuite | None | bool:
+    """The block an ``if`` takes with ``env`` (None: neither, no ``else``); False where the
+    condition is not certain."""
+    taken = truth(stmt.test, env)
+    if taken is None:
+        return False
+    if taken:
+        return stmt.body
+    if isinstance(stmt.orelse, cst.If):
+        return _branch(stmt.orelse, env)
+    return stmt.orelse.body if isinstance(stmt.orelse, cst.Else) else None
 
 
 def _destructure(target: cst.BaseExpression, value: Value, out: list[tuple[str, Value]]
