@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from mlsense.translators import Translation, translate
-from mlsense.translators.verify.extract import extract_definitions
 from mlsense.translators.verify.models import resolve_keras_path
 
 np = pytest.importorskip("numpy")
@@ -30,8 +29,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _exec(text: str) -> dict[str, Any]:
+    """Run a file of definitions (the cases have no training code; extract_definitions would
+    also drop the ``for`` loops that build a graph)."""
     ns: dict[str, Any] = {"__name__": "layer_check"}
-    exec(compile(extract_definitions(text, "<t>").module, "<t>", "exec"), ns)  # noqa: S102
+    exec(compile(text, "<t>", "exec"), ns)  # noqa: S102
     return ns
 
 
@@ -165,10 +166,27 @@ model = keras.Model(inputs, outputs)
 """,
 }
 
+KERAS["loop_augassign_earlier_cell"] = H + """inputs = keras.Input(shape=(4, 4, 3))
+x = layers.Conv2D(5, 3)(inputs)
+inputs = keras.Input(shape=(9, 9, 3))
+x = layers.Conv2D(4, 3, use_bias=False)(inputs)
+for size in [4, 8]:
+    residual = x
+    x = layers.BatchNormalization()(x)
+    x = layers.SeparableConv2D(size, 3, padding="same")(x)
+    x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+    residual = layers.Conv2D(size, 1, strides=2, padding="same")(residual)
+    x += residual
+outputs = layers.GlobalAveragePooling2D()(x)
+model = keras.Model(inputs=inputs, outputs=outputs)
+"""
+
 
 @pytest.mark.parametrize("name", sorted(KERAS))
 def test_keras_layer_translates_and_matches(name: str) -> None:
-    check(KERAS[name], "pytorch")
+    tr = check(KERAS[name], "pytorch")
+    assert "for size" not in tr.target_code and "+= residual" not in tr.target_code
+    assert "Conv2d(3, 5" not in tr.target_code  # the earlier cell's graph is not the model
 
 
 def test_normalization_with_fixed_statistics_has_no_weights() -> None:
