@@ -40,7 +40,10 @@ def translate(source: str, to: str, *, class_name: str | None = None, partial: b
     except TranslationError as exc:
         if not (run_code and to == "keras" and runtime_can_help(exc)):
             raise
-        from .traced import translate_traced
+        from .traced import defines, translate_traced
+
+        if class_name and not defines(source, class_name):
+            raise  # nothing of that name to build: the static message lists what there is
 
         return translate_traced(source, class_name=class_name, input_shape=input_shape,
                                 filename=filename, worker=worker, timeout=timeout,

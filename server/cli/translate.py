@@ -18,6 +18,7 @@ from .parser import UsageError, print_error
 
 if TYPE_CHECKING:
     from ...translators.base import Translation
+    from ...translators.verify import VerificationWorker
 
 
 def _check_translate_paths(args: argparse.Namespace) -> tuple[Path, Path | None]:
@@ -47,25 +48,45 @@ def cmd_translate(args: argparse.Namespace) -> int:
     """Run ``mlsense translate``; returns its exit status."""
     source_path, out = _check_translate_paths(args)
     from ...analyzers.engine import decode_source
-    from . import output
 
     name = str(args.file)
     text, problem, pos = decode_source(source_path.read_bytes())
     if text is None:
         line = pos.line + 1 if pos else 1
         return _translate_failed(args, name, [Unsupported(line, "source file", str(problem))])
+    # The user ran the command on their own file: where static reading stops, building and
+    # tracing the model (running the file's code) is allowed unless --static says otherwise.
+    run_code = not getattr(args, "static", False)
+    worker = None
+    if run_code and args.to == "keras":
+        from ...translators.verify import VerificationWorker
+
+        worker = VerificationWorker(idle_timeout=0)  # one warm process for tracing and --verify
+    try:
+        return _translate_and_report(args, name, source_path, out, text, run_code, worker)
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+def _translate_and_report(args: argparse.Namespace, name: str, source_path: Path,
+                          out: Path | None, text: str, run_code: bool,
+                          worker: VerificationWorker | None) -> int:
+    from . import output
+
     try:
         from ...translators import TranslationError, translate
 
         translation = translate(text, args.to, class_name=args.class_name, partial=args.partial,
-                                input_shape=args.input_shape, filename=name)
+                                input_shape=args.input_shape, filename=name, run_code=run_code,
+                                worker=worker, timeout=args.timeout)
     except TranslationError as exc:
         return _translate_failed(args, name, exc.unsupported, str(exc))
     except SyntaxError as exc:
         return _translate_failed(args, name, [Unsupported(exc.lineno or 1, "syntax", exc.msg)])
     except ImportError as exc:
         return _translate_failed(args, name, [], f"no translator to {args.to} available: {exc}")
-    report = _verify(source_path, text, translation, args) if args.verify else None
+    report = _verify(source_path, text, translation, args, worker) if args.verify else None
     if out is not None:
         from .fileio import write_atomically
 
@@ -107,7 +128,7 @@ def _translate_failed(args: argparse.Namespace, name: str, unsupported: Sequence
 
 
 def _verify(source_path: Path, text: str, translation: Translation,
-            args: argparse.Namespace) -> object:
+            args: argparse.Namespace, worker: VerificationWorker | None) -> object:
     """The verifier's report, or a stand-in failure when it cannot run at all."""
     from . import output
 
@@ -119,7 +140,8 @@ def _verify(source_path: Path, text: str, translation: Translation,
         # The decoded text is passed so a file in a declared non-UTF-8 encoding verifies too.
         progress = (lambda msg: print(f"verify: {msg}", file=sys.stderr)) if args.verbose else None
         return verify_translation(str(source_path), translation, device=args.device,
-                                  timeout=args.timeout, source_text=text, progress=progress)
+                                  timeout=args.timeout, source_text=text, progress=progress,
+                                  worker=worker)
     except Exception as exc:  # the verifier's own bug: report it, do not crash the CLI
         if args.verbose:
             traceback.print_exc()

@@ -35,6 +35,25 @@ def default_selection(source: str) -> str | None:
     return roots[-1] if roots else None
 
 
+def defines(source: str, selection: str) -> bool:
+    """Whether the file defines, at its top level, the name the selection starts with."""
+    try:
+        name = ast.parse(selection.strip(), mode="eval").body
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    while isinstance(name, ast.Call | ast.Attribute):
+        name = name.func if isinstance(name, ast.Call) else name.value
+    if not isinstance(name, ast.Name):
+        return False
+    bound = {n.name for n in tree.body if isinstance(n, ast.ClassDef | ast.FunctionDef)}
+    bound |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
+              if isinstance(t, ast.Name)}
+    bound |= {(a.asname or a.name).split(".")[0] for n in tree.body
+              if isinstance(n, ast.Import | ast.ImportFrom) for a in n.names}
+    return name.id in bound
+
+
 def translate_traced(source: str, *, class_name: str | None, input_shape: tuple[int, ...] | None,
                      filename: str = "<source>", worker: VerificationWorker | None = None,
                      timeout: float = 120.0, static_error: str | None = None) -> Translation:
@@ -45,12 +64,8 @@ def translate_traced(source: str, *, class_name: str | None, input_shape: tuple[
     if selection is None:
         raise TranslationError(f"{filename}:1: no nn.Module subclass found; name the model "
                                "with --class", [Unsupported(1, "model", "no model found")])
-    if input_shape is None:
-        raise TranslationError(
-            f"{filename}:1: {selection}: running the model needs an input shape; pass "
-            "--input-shape", [Unsupported(1, selection, "running the model needs an input "
-                                          "shape; pass --input-shape")])
-    desc = capture_model(source, filename, selection, input_shape, timeout, worker)
+    capture_shape = input_shape or ()  # empty: the worker guesses it from the first layer
+    desc = capture_model(source, filename, selection, capture_shape, timeout, worker)
     if "error" in desc:
         err = desc["error"]
         raise TranslationError(f"{filename}:{err['line']}: cannot translate {err['construct']}: "

@@ -285,6 +285,22 @@ def _equal(a: Any, b: Any) -> bool:
         return False
 
 
+def guess_input_shape(root: torch.nn.Module) -> tuple[int, ...]:
+    """An input shape (no batch axis) that fits the model's first layer, as the static
+    translator guesses it: images 32x32, sequences of 16 steps."""
+    for layer in root.modules():
+        if isinstance(layer, torch.nn.Embedding):
+            return (16,)
+        if isinstance(layer, torch.nn.Conv1d | torch.nn.Conv2d | torch.nn.Conv3d):
+            return (layer.in_channels, *(32,) * (len(layer.kernel_size)))
+        if isinstance(layer, torch.nn.Linear):
+            return (layer.in_features,)
+        if isinstance(layer, torch.nn.RNNBase):
+            return (16, layer.input_size) if layer.batch_first else (layer.input_size,)
+    raise CaptureError(1, type(root).__name__, "cannot guess the input shape from the first "
+                       "layer; pass --input-shape")
+
+
 def _example_input(root: torch.nn.Module, shape: tuple[int, ...]) -> tuple[
         torch.Tensor, dict[str, Any]]:
     """A seeded batch-2 input; token ids below the vocabulary when the model embeds tokens."""
@@ -323,7 +339,8 @@ def _trace(model: torch.nn.Module, example: torch.Tensor, filename: str) -> _Tra
 
 
 def capture(req: dict[str, Any]) -> dict[str, Any]:
-    """Build, trace and run the model of ``req`` (source_text, filename, selection, input_shape).
+    """Build, trace and run the model of ``req`` (source_text, filename, selection,
+    input_shape: None to guess it from the first layer).
 
     Returns ``{"class_name", "source_model", "input", "modules", "nodes"}`` or ``{"error"}``.
     """
@@ -333,7 +350,8 @@ def capture(req: dict[str, Any]) -> dict[str, Any]:
         torch.manual_seed(req.get("seed", 0))
         model, expr = build_model(namespace, req["selection"])
         model.eval()  # dropout off, batch norm on running statistics, as verification runs it
-        example, spec = _example_input(model, tuple(req["input_shape"]))
+        shape = tuple(req["input_shape"] or guess_input_shape(model))
+        example, spec = _example_input(model, shape)
         tracer = _trace(model, example, filename)
     except CaptureError as exc:
         return {"error": {"line": exc.line, "construct": exc.construct, "reason": exc.reason}}
@@ -352,5 +370,5 @@ def capture(req: dict[str, Any]) -> dict[str, Any]:
     return {"class_name": type(model).__name__, "source_model": expr,
             "forward_line": getattr(getattr(type(model).forward, "__code__", None),
                                     "co_firstlineno", 0),
-            "input": {"shape": list(req["input_shape"]), **spec}, "modules": modules,
+            "input": {"shape": list(shape), **spec}, "modules": modules,
             "nodes": nodes}

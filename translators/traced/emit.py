@@ -5,6 +5,7 @@ class, with its layers in ``__init__`` (named after their module paths) and a st
 from __future__ import annotations
 
 import ast
+import textwrap
 from typing import Any
 
 from ..base import TensorSpec, Translation, TranslationError, Unsupported
@@ -59,7 +60,8 @@ def _header(desc: dict[str, Any], static_error: str | None) -> list[str]:
              "named",
              "# after its module path in the PyTorch model."]
     if static_error:
-        lines.append(f"# (Read statically, the source stopped at: {static_error})")
+        lines += textwrap.wrap(f"Read statically, the source stopped at {static_error}",
+                               width=96, initial_indent="# ", subsequent_indent="#   ")
     return lines
 
 

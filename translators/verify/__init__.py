@@ -145,7 +145,8 @@ def verify_translation(source_path: str, translation: Translation, device: str =
 def capture_model(source_text: str, filename: str, selection: str,
                   input_shape: tuple[int, ...], timeout: float = 120.0,
                   worker: VerificationWorker | None = None) -> dict[str, Any]:
-    """Build the model ``selection`` names from the file and trace it, in a worker process.
+    """Build the model ``selection`` names from the file and trace it, in a worker process
+    (on a batch of 2 inputs of ``input_shape``; empty: guessed from the first layer).
 
     Returns the JSON description of traced/capture.py, or ``{"error": {"line", "construct",
     "reason"}}``; a worker that dies or times out comes back as such an error too.

@@ -1,0 +1,200 @@
+"""PyTorch -> Keras through the runtime: models built by code, traced in the worker, verified.
+
+Each model here defeats the static reading (layers made in a loop, a builder function, a
+helper method, ``if self.flag:``, an environment check in forward); ``translate(run_code=True)``
+builds it in a verification worker, traces it with torch.fx and emits one flat Keras class, and
+the real verifier runs both models at atol 1e-4. One warm worker serves the whole module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from mlsense.translators import Translation, TranslationError, translate
+from mlsense.translators.verify import VerificationWorker, verify_translation
+
+pytestmark = pytest.mark.slow
+
+HEAD = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"
+
+LOOP = HEAD + '''
+CFG = {"tiny": [8, "M", 16, "M"]}
+
+
+class VGG(nn.Module):
+    def __init__(self, name):
+        super().__init__()
+        self.features = self._make_layers(CFG[name])
+        self.classifier = nn.Linear(16 * 4 * 4, 10)
+
+    def forward(self, x):
+        out = self.features(x)
+        out = out.view(out.size(0), -1)
+        return self.classifier(out)
+
+    def _make_layers(self, cfg):
+        layers, channels = [], 3
+        for v in cfg:
+            if v == "M":
+                layers += [nn.MaxPool2d(2, 2)]
+            else:
+                layers += [nn.Conv2d(channels, v, 3, padding=1), nn.BatchNorm2d(v), nn.ReLU()]
+                channels = v
+        return nn.Sequential(*layers)
+'''
+
+RESIDUAL = HEAD + '''
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                          nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += self.shortcut(x)
+        return F.relu(out)
+
+
+class ResNet(nn.Module):
+    def __init__(self, block, blocks, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, 1, 1, bias=False)
+        self.layer1 = self._make_layer(block, 8, 8, blocks[0], 1)
+        self.layer2 = self._make_layer(block, 8, 16, blocks[1], 2)
+        self.linear = nn.Linear(16, classes)
+
+    def _make_layer(self, block, cin, cout, count, stride):
+        layers = [block(cin, cout, stride)] + [block(cout, cout) for _ in range(count - 1)]
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        out = self.layer2(self.layer1(F.relu(self.conv1(x))))
+        out = F.adaptive_avg_pool2d(out, 1)
+        return self.linear(out.view(out.size(0), -1))
+
+
+def TinyResNet():
+    return ResNet(BasicBlock, [2, 1])
+'''
+
+HELPER_AND_FLAG = HEAD + '''
+class AutoEncoder(nn.Module):
+    def __init__(self, hidden=16, tied=False, ngpu=1):
+        super().__init__()
+        self.ngpu, self.tied = ngpu, tied
+        self.fc1 = nn.Linear(32, hidden)
+        self.fc2 = nn.Linear(hidden, 32)
+        self.extra = nn.Linear(32, 32)
+
+    def encode(self, x):
+        return torch.tanh(self.fc1(x))
+
+    def decode(self, z):
+        return torch.sigmoid(self.fc2(z))
+
+    def forward(self, x):
+        if x.is_cuda and self.ngpu > 1:
+            return nn.parallel.data_parallel(self.fc1, x, range(self.ngpu))
+        out = self.decode(self.encode(x.view(-1, 32)))
+        if not self.tied:
+            out = self.extra(out)
+        return out
+
+
+model = AutoEncoder(hidden=8)
+'''
+
+TENSOR_BRANCH = HEAD + '''
+class Gate(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        out = self.fc(x)
+        if out.sum() > 0:
+            out = out * 2
+        return out
+'''
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[VerificationWorker]:
+    with VerificationWorker(idle_timeout=0) as pool:
+        yield pool
+
+
+def _verified(tmp_path, worker: VerificationWorker, source: str, select: str | None,
+              shape: tuple[int, ...] | None) -> Translation:
+    path = tmp_path / "model.py"
+    path.write_text(source, encoding="utf-8")
+    tr = translate(source, "keras", class_name=select, input_shape=shape, filename=str(path),
+                   run_code=True, worker=worker)
+    report = verify_translation(str(path), tr, source_text=source, worker=worker, onnx=False,
+                                training=False)
+    assert report.verified, report.message
+    assert report.max_abs_error is not None and report.max_abs_error <= 1e-4
+    assert any(n.startswith("traced:") for n in tr.notes)
+    compile(tr.target_code, "emitted.py", "exec")
+    return tr
+
+
+def test_layers_made_in_a_loop(tmp_path, worker) -> None:
+    tr = _verified(tmp_path, worker, LOOP, "VGG('tiny')", (3, 16, 16))
+    code = tr.target_code
+    assert "class VGG(keras.Model):" in code and "self.features_0 = layers.Conv2D(8, 3" in code
+    assert "features_4 = self.features_4(features_3)" in code
+    assert "Traced by mlsense from the built model `VGG('tiny')`" in code
+    assert tr.source_model == "VGG('tiny')" and tr.target_model == "VGG()"
+    assert [w.torch_path for w in tr.weight_map][:2] == ["features.0", "features.1"]
+
+
+def test_builder_function_with_residual_blocks(tmp_path, worker) -> None:
+    tr = _verified(tmp_path, worker, RESIDUAL, "TinyResNet", (3, 16, 16))
+    code = tr.target_code
+    assert tr.source_model == "TinyResNet()" and "class ResNet(keras.Model):" in code
+    assert "self.layer2_0_shortcut_0 = layers.Conv2D(16, 1, strides=2" in code
+    # `out += self.shortcut(x)`: the identity shortcut adds the block input itself
+    assert "add = layer1_0_bn2 + relu" in code
+    assert {w.torch_path for w in tr.weight_map} >= {"layer1.1.conv2", "layer2.0.shortcut.1"}
+
+
+def test_helper_methods_flags_and_environment_checks(tmp_path, worker) -> None:
+    tr = _verified(tmp_path, worker, HELPER_AND_FLAG, "model", None)
+    code = tr.target_code
+    assert tr.source_model == "model" and tr.inputs[0].shape == (32,)
+    assert "self.extra = layers.Dense(32)" in code and "data_parallel" not in code
+    assert "keras.ops.tanh(fc1)" in code and "if " not in code
+    flagged = _verified(tmp_path, worker, HELPER_AND_FLAG, "AutoEncoder(tied=True)", (32,))
+    assert "self.extra" not in flagged.target_code  # `if not self.tied:` skipped it
+
+
+def test_static_translation_is_kept_where_it_works(worker) -> None:
+    source = HEAD + "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n" \
+        "        self.fc = nn.Linear(4, 2)\n\n    def forward(self, x):\n        return self.fc(x)\n"
+    assert translate(source, "keras", run_code=True, worker=worker).target_code == \
+        translate(source, "keras").target_code
+
+
+def test_without_run_code_the_static_error_stands() -> None:
+    with pytest.raises(TranslationError, match="TinyResNet"):
+        translate(RESIDUAL, "keras", class_name="TinyResNet", input_shape=(3, 16, 16))
+
+
+def test_control_flow_on_tensor_values_is_a_located_error(worker) -> None:
+    with pytest.raises(TranslationError) as info:
+        translate(TENSOR_BRANCH, "keras", class_name="Gate", input_shape=(4,),
+                  filename="gate.py", run_code=True, worker=worker)
+    item = info.value.unsupported[0]
+    assert item.line == TENSOR_BRANCH.splitlines().index("        if out.sum() > 0:") + 1
+    assert "torch.where" in item.reason and str(info.value).startswith(f"gate.py:{item.line}:")
