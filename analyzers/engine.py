@@ -124,35 +124,20 @@ class DocumentAnalyzer:
         offsets = [s.start_line for s in spans]
         imports, plans = self._prepare(parsed)
         syntax_error: Finding | None = None
-        if not _all_valid(parsed):
-            syntax_error = self._syntax_error(text, spans, parsed)
-            if syntax_error is None and len(spans) > 1:
-                # Valid Python that the scanner split badly: analyse as one chunk.
-                parsed, offsets = [self._parse(text)], [0]
+        # The statements parsed so far first; the others (no rule asked for their tree) are
+        # checked after the rules ran, by then most are parsed if a module rule walked them.
+        if any(p.parsed and p.module is None for p in parsed):
+            syntax_error, whole = self._recover(text, spans, parsed)
+            if whole is not parsed:
+                parsed, offsets = whole, [0]
                 imports, plans = self._prepare(parsed)
-            if syntax_error is None and parsed[0].module is None:
-                syntax_error = self._libcst_failure(parsed[0])
-        results: dict[tuple[str, int], _ChunkResult] = {}
-        contexts: list[tuple[ChunkContext, int]] = []
-        errors: list[RuleError] = []
-        findings: list[Finding] = []
-        fingerprint, previous = imports.fingerprint, self._results
-        enabled, infos = self._enabled, self._infos
-        for chunk, offset in zip(parsed, offsets, strict=True):
-            if not chunk.valid():
-                continue
-            key = (chunk.text, fingerprint)
-            result = results.get(key) or previous.get(key)
-            if result is None:
-                result = self._run_chunk_rules(chunk, imports, plans.get(chunk.text, ()))
-            results[key] = result
-            if result.errors:
-                errors.extend(result.errors)
-            if result.reports:
-                findings.extend(self._to_finding(r, offset, rng) for r, *rng in result.reports)
-            contexts.append((ChunkContext(chunk, imports, enabled, infos), offset))
-        if self._module_rules and contexts:
-            findings.extend(self._run_module_rules(contexts, imports, errors))
+        findings, errors, results = self._run_rules(parsed, offsets, imports, plans)
+        if syntax_error is None and not _all_valid(parsed):
+            syntax_error, whole = self._recover(text, spans, parsed)
+            if whole is not parsed:
+                parsed, offsets = whole, [0]
+                imports, plans = self._prepare(parsed)
+                findings, errors, results = self._run_rules(parsed, offsets, imports, plans)
         if syntax_error is None:
             late = next((c for c in parsed if c.failed_late), None)
             if late is not None:  # a rule asked for a tree libcst could not give
@@ -167,6 +152,45 @@ class DocumentAnalyzer:
             findings.append(syntax_error)
         findings = self._postprocess(findings, split_lines(text))
         return AnalysisResult(findings, _dedupe(errors), syntax_error)
+
+    def _recover(self, text: str, spans: list, parsed: list[TopChunk]
+                 ) -> tuple[Finding | None, list[TopChunk]]:
+        """A file with a statement libcst cannot parse: Python's message for the first bad
+        one (the others are still analysed), or, if the whole file is valid Python that the
+        scanner split badly, the file as one chunk (MLS003 if libcst cannot parse that)."""
+        syntax_error = self._syntax_error(text, spans, parsed)
+        if syntax_error is None and len(spans) > 1:
+            parsed = [self._parse(text)]
+        if syntax_error is None and parsed[0].module is None:
+            syntax_error = self._libcst_failure(parsed[0])
+        return syntax_error, parsed
+
+    def _run_rules(self, parsed: list[TopChunk], offsets: list[int], imports: ImportTable,
+                   plans: dict[str, tuple[int, ...]]
+                   ) -> tuple[list[Finding], list[RuleError], dict[tuple[str, int], _ChunkResult]]:
+        """Chunk rules (cached per statement text and imports), then module rules."""
+        results: dict[tuple[str, int], _ChunkResult] = {}
+        contexts: list[tuple[ChunkContext, int]] = []
+        errors: list[RuleError] = []
+        findings: list[Finding] = []
+        fingerprint, previous = imports.fingerprint, self._results
+        enabled, infos = self._enabled, self._infos
+        for chunk, offset in zip(parsed, offsets, strict=True):
+            if chunk.parsed and chunk.module is None:
+                continue  # a syntax error: reported once by the caller
+            key = (chunk.text, fingerprint)
+            result = results.get(key) or previous.get(key)
+            if result is None:
+                result = self._run_chunk_rules(chunk, imports, plans.get(chunk.text, ()))
+            results[key] = result
+            if result.errors:
+                errors.extend(result.errors)
+            if result.reports:
+                findings.extend(self._to_finding(r, offset, rng) for r, *rng in result.reports)
+            contexts.append((ChunkContext(chunk, imports, enabled, infos), offset))
+        if self._module_rules and contexts:
+            findings.extend(self._run_module_rules(contexts, imports, errors))
+        return findings, errors, results
 
     # -- memory -------------------------------------------------------------------------
     def state_bytes(self) -> int:
@@ -208,7 +232,7 @@ class DocumentAnalyzer:
         if chunk is None:
             chunk = TopChunk(text, self._parse_unit)
             self._chunks[text] = chunk
-        else:
+        elif chunk.parsed:  # keep its units cached (a statement still text has none)
             for unit, _, _ in chunk.units:
                 self._new_units[unit.text] = unit
         return chunk

@@ -91,8 +91,6 @@ class TopChunk:
         self._inert_names: frozenset[str] | None = None
         self._pending: str | None = None  # the text to parse on first use (None: parsed)
         self._valid: bool | None = None
-        self._words: frozenset[str] | None = None
-        self._expanded: tuple[dict[str, str], frozenset[str]] | None = None
         if self._split(parse):
             return
         stub = _inert_stub(text) if text.count("\n") >= INERT_MIN_LINES else None
@@ -155,22 +153,16 @@ class TopChunk:
         """Valid Python by ``ast`` that libcst could not parse when a rule asked for it."""
         return self._pending is None and self._module is None and self._valid is True
 
-    def words(self, names: dict[str, str]) -> frozenset[str]:
+    def words(self, names: dict[str, str]) -> set[str]:
         """The identifiers and keywords of the statement's text (comments and strings
         included), plus the parts of the qualified name of each imported name it uses
         (``names``: local name -> qualified name), so ``from torch import load as tl`` makes
-        ``tl(...)`` a use of ``load``."""
-        if self._words is None:
-            self._words = frozenset(_WORD.findall(self.text))
-        known = self._expanded
-        if known is not None and known[0] is names:
-            return known[1]
-        words = self._words
-        used = [names[w] for w in words if w in names] if len(names) < len(words) else \
-            [q for w, q in names.items() if w in words]
-        if used:
-            words = words.union(*(q.split(".") for q in used))
-        self._expanded = (names, words)
+        ``tl(...)`` a use of ``load``. Not kept: asked once per statement text."""
+        words = set(_WORD.findall(self.text))
+        used = [q for w, q in names.items() if w in words] if len(names) < len(words) else \
+            [names[w] for w in words if w in names]
+        for qualname in used:
+            words.update(qualname.split("."))
         return words
 
     def imports(self) -> list[tuple[str, str]]:
