@@ -157,3 +157,31 @@ def test_unknown_class_name_is_reported_without_the_partial_hint(model: Path) ->
     assert run.returncode == 2
     assert "model.py:1: Nope:" in run.stderr and "found: Net" in run.stderr
     assert "--partial" not in run.stderr
+
+
+BUILT_BY_CODE = '''import torch.nn as nn
+
+
+class Stack(nn.Module):
+    def __init__(self, widths):
+        super().__init__()
+        self.body = nn.Sequential(*[nn.Linear(a, b) for a, b in zip(widths, widths[1:])])
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def small_stack():
+    return Stack([6, 5, 4])
+'''
+
+
+@pytest.mark.slow
+def test_a_builder_function_is_built_and_traced_then_verified(tmp_path: Path) -> None:
+    (tmp_path / "stack.py").write_text(BUILT_BY_CODE, encoding="utf-8")
+    run = run_cli("translate", "stack.py", "--to", "keras", "--class", "small_stack", "--verify",
+                  "--output-format", "json", cwd=tmp_path, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    data = run.json()
+    assert data["verified"] is True and "class Stack(keras.Model):" in data["target_code"]
+    assert "self.body_1 = layers.Dense(4)" in data["target_code"]
