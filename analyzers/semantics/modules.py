@@ -590,8 +590,7 @@ class _ClassWalk:
             return None
         params = [p.name.value for p in method.params.params][1:]
         given = tuple(self.value_of(a.value, env) for a in call.args)
-        if len(given) > len(params) or method.params.star_arg is not None \
-                and not isinstance(method.params.star_arg, cst.ParamStar):
+        if len(given) > len(params) or isinstance(method.params.star_arg, cst.Param):
             return None
         seen = self.helpers.get(name)
         if seen is not None:

@@ -24,7 +24,8 @@ from .sequential import KERAS_INPUTS, KERAS_SEQUENTIAL, TORCH_SEQUENTIAL, Resolv
 if TYPE_CHECKING:
     from ..engine import ParsedVersion
 
-_TORCH_CREATORS = frozenset(f"torch.{n}" for n in ("randn", "rand", "zeros", "ones", "empty"))
+_CREATORS = frozenset(f"{m}.{n}" for m in ("torch", "numpy", "numpy.random")
+                      for n in ("randn", "rand", "zeros", "ones", "empty", "randint"))
 _MERGE = frozenset(f"keras.layers.{n}" for n in ("Add", "Subtract", "Multiply", "Average",
                                                  "Maximum", "Minimum"))
 _MERGE_FUNCTIONS = frozenset(f"keras.layers.{n}" for n in ("add", "subtract", "multiply",
@@ -226,8 +227,8 @@ class _Walk:
             return _concat(self._list(expr.args[0].value, env), axis)
         if name in _MERGE_FUNCTIONS and expr.args:
             return _same(self._list(expr.args[0].value, env))
-        if name in _TORCH_CREATORS:
-            return _creator(expr, consts)
+        if name in _CREATORS:
+            return _creator(name, expr, consts)
         model = env.get(expr.func.value) if isinstance(expr.func, cst.Name) else None
         if isinstance(model, _Model) and expr.args:
             return self._model_call(model.key, expr.args[0].value, env)
@@ -295,15 +296,25 @@ def _is_number(expr: cst.BaseExpression) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _creator(call: cst.Call, consts: Mapping[str, Any]) -> Shape | None:
+def _creator(name: str, call: cst.Call, consts: Mapping[str, Any]) -> Shape | None:
+    """``torch.randn(8, 3)``, ``np.zeros((8, 3))``, ``torch.randint(0, 10, (8,))``."""
     positional = [a.value for a in call.args if a.keyword is None and not a.star]
     if any(a.star for a in call.args):
         return None
-    if len(positional) == 1 and isinstance(literal(positional[0], consts), tuple):
+    size = next((a.value for a in call.args if a.keyword is not None
+                 and a.keyword.value in ("size", "shape")), None)
+    if name.endswith(".randint"):
+        # torch.randint(low, high, size) / (high, size); np.random.randint(low, high, size)
+        if size is None and positional:
+            size = positional[-1] if len(positional) > 1 else None
+        dims = literal(size, consts) if size is not None else UNKNOWN
+        if isinstance(dims, int) and not isinstance(dims, bool):
+            dims = (dims,)
+    elif len(positional) == 1 and isinstance(literal(positional[0], consts), tuple):
         dims = literal(positional[0], consts)
     else:
         dims = tuple(literal(p, consts) for p in positional)
-    if not dims or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+    if not isinstance(dims, tuple) or not dims or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
                            for d in dims):
         return None
     return dims  # type: ignore[no-any-return]

@@ -153,7 +153,7 @@ def test_module_forward_shapes_match_a_real_run(name: str) -> None:
 
 
 # -- the shape oracle over the model corpus (bench/shape_oracle.py) ----------------------------
-COVERAGE_FLOOR = 0.96  # raised as the static side learns; the target is 0.9
+COVERAGE_FLOOR = 0.97  # raised as the static side learns; the target is 0.9
 
 
 def _oracle_module() -> Any:
