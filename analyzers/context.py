@@ -99,24 +99,49 @@ class ChunkContext:
         self.reports.append(Report(info, message, node, fix))
 
 
+def _has_word(text: str, words: tuple[str, ...]) -> bool:
+    ends = re.compile("(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
+    for match in ends.finditer(text):
+        start = match.start()
+        if start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "_"):
+            return True
+    return False
+
+
 class ModuleContext:
     """What a ModuleRule sees: every chunk of the module in order."""
 
-    def __init__(self, chunks: Sequence[ChunkContext], imports: ImportTable) -> None:
+    def __init__(self, chunks: Sequence[ChunkContext], imports: ImportTable,
+                 text: str | None = None) -> None:
         self.chunks = chunks
         self.imports = imports
+        # The document (None: the chunks' texts are searched instead), for file-level gates.
+        self.text = text
         # Results several module rules ask for in one analysis, computed by the first.
         self.shared: dict[str, Any] = {}
         self._keys: dict[str, str] = {}  # memo key -> key with the import fingerprint
 
-    def mentions(self, pattern: re.Pattern[str]) -> bool:
-        """Whether the text of any statement (comments and strings included) matches
-        ``pattern``: a file-level gate that reads no tree (remembered for this analysis)."""
-        key = f"mentions:{pattern.pattern}"
+    def _texts(self) -> list[str]:
+        return [self.text] if self.text is not None else [c.chunk.text for c in self.chunks]
+
+    def mentions_any(self, *words: str) -> bool:
+        """Whether the file's text (comments and strings included) holds one of ``words``
+        (substrings): a file-level gate that reads no tree."""
+        return any(w in t for t in self._texts() for w in words)
+
+    def mentions_all(self, *words: str) -> bool:
+        """Whether the file's text holds every one of ``words`` (substrings): the file-level
+        form of a per-statement summary that is empty unless its statement holds them all."""
+        texts = self._texts()
+        return all(any(w in t for t in texts) for w in words)
+
+    def mentions_word(self, *words: str) -> bool:
+        """Whether the file's text holds one of ``words`` as a whole word (remembered for
+        this analysis; a regex with ``\\b`` first is many times slower on a big file)."""
+        key = "words:" + ",".join(words)
         found = self.shared.get(key)
         if found is None:
-            search = pattern.search
-            found = self.shared[key] = any(search(c.chunk.text) for c in self.chunks)
+            found = self.shared[key] = any(_has_word(t, words) for t in self._texts())
         return found
 
     def _full_key(self, key: str) -> str:

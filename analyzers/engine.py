@@ -131,13 +131,14 @@ class DocumentAnalyzer:
             if whole is not parsed:
                 parsed, offsets = whole, [0]
                 imports, plans = self._prepare(parsed)
-        findings, errors, results = self._run_rules(parsed, offsets, imports, plans)
+        findings, errors, results = self._run_rules(text, parsed, offsets, imports, plans)
         if syntax_error is None and not _all_valid(parsed):
             syntax_error, whole = self._recover(text, spans, parsed)
             if whole is not parsed:
                 parsed, offsets = whole, [0]
                 imports, plans = self._prepare(parsed)
-                findings, errors, results = self._run_rules(parsed, offsets, imports, plans)
+                findings, errors, results = self._run_rules(text, parsed, offsets, imports,
+                                                            plans)
         if syntax_error is None:
             late = next((c for c in parsed if c.failed_late), None)
             if late is not None:  # a rule asked for a tree libcst could not give
@@ -165,8 +166,8 @@ class DocumentAnalyzer:
             syntax_error = self._libcst_failure(parsed[0])
         return syntax_error, parsed
 
-    def _run_rules(self, parsed: list[TopChunk], offsets: list[int], imports: ImportTable,
-                   plans: dict[str, tuple[int, ...]]
+    def _run_rules(self, text: str, parsed: list[TopChunk], offsets: list[int],
+                   imports: ImportTable, plans: dict[str, tuple[int, ...]]
                    ) -> tuple[list[Finding], list[RuleError], dict[tuple[str, int], _ChunkResult]]:
         """Chunk rules (cached per statement text and imports), then module rules."""
         results: dict[tuple[str, int], _ChunkResult] = {}
@@ -189,7 +190,7 @@ class DocumentAnalyzer:
                 findings.extend(self._to_finding(r, offset, rng) for r, *rng in result.reports)
             contexts.append((ChunkContext(chunk, imports, enabled, infos), offset))
         if self._module_rules and contexts:
-            findings.extend(self._run_module_rules(contexts, imports, errors))
+            findings.extend(self._run_module_rules(text, contexts, imports, errors))
         return findings, errors, results
 
     # -- memory -------------------------------------------------------------------------
@@ -326,9 +327,9 @@ class DocumentAnalyzer:
         self._dispatch.run(chunk.module, visitors, errors)  # type: ignore[arg-type]
         return _ChunkResult(self._ranges(ctx.reports, chunk), errors)
 
-    def _run_module_rules(self, contexts: list[tuple[ChunkContext, int]], imports: ImportTable,
-                          errors: list[RuleError]) -> list[Finding]:
-        mctx = ModuleContext([c for c, _ in contexts], imports)
+    def _run_module_rules(self, text: str, contexts: list[tuple[ChunkContext, int]],
+                          imports: ImportTable, errors: list[RuleError]) -> list[Finding]:
+        mctx = ModuleContext([c for c, _ in contexts], imports, text)
         for family in self._module_rules:
             try:
                 family(mctx).check()

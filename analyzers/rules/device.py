@@ -7,8 +7,6 @@ Values: ``("dev", p)`` a device, ``("t", p)`` a tensor, ``("m", p)`` a torch.nn 
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from ..context import ChunkContext, EditSpec, FixSpec, ModuleContext
@@ -211,12 +209,10 @@ class DeviceFlowRules(ModuleRule):
 
 # Every report needs an accelerator (a string starting with cuda/mps/xpu, perhaps spelled with
 # escapes, or `.cuda()`) or a bare `.to()` / `.cpu()` / `.cuda()`: a file with none of these
-# words is not walked (nor parsed for it).
-_DEVICE_WORDS = re.compile(r"cuda|mps|xpu|\bcpu\b|\bto\b|\\")
-
-
+# is not walked (nor parsed for it).
 def _device_wanted(mctx: ModuleContext) -> bool:
-    return mctx.imports.imports_any("torch") and mctx.mentions(_DEVICE_WORDS)
+    return mctx.imports.imports_any("torch") and (
+        mctx.mentions_any("cuda", "mps", "xpu", "\\") or mctx.mentions_word("cpu", "to"))
 
 
 # One walk serves this analysis and the other shared ones (torch-loss, jax) when enabled.

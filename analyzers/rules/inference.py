@@ -168,6 +168,8 @@ class InferenceWithoutEvalRule(ScopeRule):
             return
         self._mode_classes: dict[str, str] = {}
         for chunk in self.ctx.chunks:
+            if "class" not in chunk.chunk.text:
+                continue  # no class to read (and no tree to parse for it)
             for stmt in chunk.module.body:
                 if isinstance(stmt, cst.ClassDef) and any(
                         isinstance(n, cst.Call) and chunk.call_qualname(n) in _MODE_LAYERS

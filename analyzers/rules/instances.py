@@ -281,7 +281,7 @@ class ModuleInstanceRules(ModuleRule):
         chunks = self.ctx.chunks
         # Both rules need a `.forward` call or a `load` (torch.load, an alias of it) somewhere
         # in the file; the per-statement summaries are skipped for files with neither.
-        if not any("forward" in c.chunk.text or "load" in c.chunk.text for c in chunks):
+        if not (self.ctx.mentions_all("forward") or self.ctx.mentions_all("load")):
             return
         summaries = [self.ctx.memo(c, "torch-instances", functools.partial(_summarize, c))
                      for c in chunks]

@@ -11,7 +11,6 @@ defined in the module. Everything per chunk is memoized; the join at the end is 
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
 
 import libcst as cst
@@ -414,12 +413,11 @@ def _resolve(v: Value, env: Env, classes: dict[str, Kind], depth: int = 0) -> Va
 
 
 # Every report needs a loss, which only these names make: a file that spells none is not walked.
-_LOSS_NAMES = re.compile("|".join(sorted(
-    {re.escape(q.rpartition(".")[2]) for q in (*LOSS_CLASSES, *LOSS_FUNCTIONS)})))
+_LOSS_NAMES = tuple(sorted({q.rpartition(".")[2] for q in (*LOSS_CLASSES, *LOSS_FUNCTIONS)}))
 
 
 def _loss_wanted(mctx: ModuleContext) -> bool:
-    return mctx.imports.imports_any("torch") and mctx.mentions(_LOSS_NAMES)
+    return mctx.imports.imports_any("torch") and mctx.mentions_any(*_LOSS_NAMES)
 
 
 share_flow("loss", LossFlow, (r.code for r in LossShapeRules.rules), _loss_wanted)

@@ -92,7 +92,8 @@ class HardCodedCudaRule(ModuleRule):
     )
 
     def check(self) -> None:
-        if not self.ctx.imports.imports_any("torch"):
+        # Only a hard-coded CUDA call is reported, and only a statement with "cuda" has one.
+        if not self.ctx.imports.imports_any("torch") or not self.ctx.mentions_all("cuda"):
             return
         first: tuple[ChunkContext, cst.Call] | None = None
         script = False
@@ -188,7 +189,7 @@ class ParallelOnCpuRule(ModuleRule):
 
     def check(self) -> None:
         if not self.ctx.imports.imports_any("torch") \
-                or not any("DataParallel" in c.chunk.text for c in self.ctx.chunks):
+                or not self.ctx.mentions_all("DataParallel"):
             return  # the summaries walk every statement: only for a file that wraps a model
         summaries = [(c, self.ctx.memo(c, "parallel-on-cpu",
                                        functools.partial(_parallel_summary, c)))

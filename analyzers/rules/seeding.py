@@ -52,12 +52,16 @@ def _summarize(ctx: ChunkContext) -> tuple[bool, bool, bool, bool]:
     text = ctx.chunk.text
     seeds = "seed" in text.lower()
     trains = any(w in text for w in _TRAINING)
-    body = ctx.module.body
     script = "__main__" in text or "ArgumentParser(" in text \
-        or (trains and bool(body) and isinstance(body[0], cst.For | cst.While))
+        or (trains and _starts_with_loop(ctx))
     draws = any(w in text for w in ("rand", "normal", "choice", "shuffle", "sample", "uniform",
                                      "gauss", "bernoulli", "multinomial"))
     return draws, seeds, trains, script
+
+
+def _starts_with_loop(ctx: ChunkContext) -> bool:
+    body = ctx.module.body  # parses the statement: asked only of one that trains
+    return bool(body) and isinstance(body[0], cst.For | cst.While)
 
 
 @register

@@ -105,7 +105,9 @@ class StepWithoutBackwardRule(ModuleRule):
     )
 
     def check(self) -> None:
-        if not self.ctx.imports.imports_any("torch"):
+        # A candidate needs a statement with both words (_summarize): none without them.
+        if not self.ctx.imports.imports_any("torch") or \
+                not self.ctx.mentions_all("zero_grad", ".step("):
             return
         summaries = [(c, self.ctx.memo(c, "step-without-backward", functools.partial(_summarize, c)))
                      for c in self.ctx.chunks]
@@ -187,7 +189,9 @@ class BackwardWithoutStepRule(ModuleRule):
     )
 
     def check(self) -> None:
-        if not self.ctx.imports.imports_any("torch"):
+        # A candidate needs a statement with both words (_summarize_backward).
+        if not self.ctx.imports.imports_any("torch") or \
+                not self.ctx.mentions_all("zero_grad", "backward"):
             return
         summaries = [(c, self.ctx.memo(c, "backward-without-step",
                                        functools.partial(_summarize_backward, c)))

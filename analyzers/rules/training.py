@@ -505,7 +505,7 @@ class EvalWithoutNoGradRule(ModuleRule):
             return
         # Nothing to say in a file that never mentions eval mode or gradient switches: the
         # per-statement summaries are skipped there.
-        if not any(w in c.chunk.text for c in self.ctx.chunks for w in _EVAL_WORDS):
+        if not any(self.ctx.mentions_all(w) for w in _EVAL_WORDS):
             return
         summaries = [(c, self.ctx.memo(c, "eval-no-grad", functools.partial(_summarize_eval, c)))
                      for c in self.ctx.chunks]
@@ -682,7 +682,9 @@ class TrainModeRule(ModuleRule):
     )
 
     def check(self) -> None:
-        if not self.ctx.imports.imports_any("torch"):
+        # A candidate needs a statement with both (_summarize_train_mode).
+        if not self.ctx.imports.imports_any("torch") or \
+                not self.ctx.mentions_all(".eval()", "backward"):
             return
         summaries = [(c, self.ctx.memo(c, "train-mode", functools.partial(_summarize_train_mode, c)))
                      for c in self.ctx.chunks]
