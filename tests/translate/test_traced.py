@@ -198,3 +198,17 @@ def test_control_flow_on_tensor_values_is_a_located_error(worker) -> None:
     item = info.value.unsupported[0]
     assert item.line == TENSOR_BRANCH.splitlines().index("        if out.sum() > 0:") + 1
     assert "torch.where" in item.reason and str(info.value).startswith(f"gate.py:{item.line}:")
+
+
+def test_verification_fails_an_emitted_file_that_reads_an_undefined_name(tmp_path,
+                                                                          worker) -> None:
+    source = HEAD + "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n" \
+        "        self.fc = nn.Linear(4, 2)\n\n    def forward(self, x):\n        return self.fc(x)\n"
+    path = tmp_path / "net.py"
+    path.write_text(source, encoding="utf-8")
+    tr = translate(source, "keras")
+    tr.target_code += "\nPoint = namedtuple('Point', 'x y')\n"  # the lost import of issue 9
+    report = verify_translation(str(path), tr, source_text=source, worker=worker, onnx=False,
+                                training=False)
+    assert not report.verified
+    assert "reads namedtuple, which the file never defines" in report.message

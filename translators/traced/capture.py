@@ -15,7 +15,7 @@ import functools
 import inspect
 import re
 import traceback
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -53,7 +53,7 @@ class _Concrete(fx.Proxy):
         return len(_value(self))
 
     def __iter__(self) -> Any:
-        return iter([self[i] for i in range(len(_value(self)))])
+        return iter([cast(Any, self)[i] for i in range(len(_value(self)))])
 
 
 def _value(proxy: fx.Proxy) -> Any:

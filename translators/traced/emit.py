@@ -79,7 +79,8 @@ def _class_source(name: str, walk: GraphWalk, sentence: str) -> list[str]:
 
 def _output_specs(out: Val) -> list[TensorSpec]:
     vals = out.items if out.kind == "tuple" else [out]
-    return [TensorSpec(tuple(v.shape[1:]) if v.shape else (), to_target=v.perm) for v in vals]
+    return [TensorSpec(tuple(-1 if d is None else d for d in (v.shape or (None,))[1:]),
+                       to_target=v.perm) for v in vals]
 
 
 def traced_translation(desc: dict[str, Any], filename: str,

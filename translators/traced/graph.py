@@ -195,10 +195,9 @@ class GraphWalk:
             call = ast.Call(ast.Name(ctor, ast.Load()), [], layer_args(module["args"]))
             call.lineno = node["line"]
             try:
-                plan = plan_layer(ctor, call, {})
+                self.attrs[path] = Attr("layer", node["line"], plan=plan_layer(ctor, call, {}))
             except LayerError as exc:
                 raise Unsupp(node["line"], construct, str(exc)) from None
-            self.attrs[path] = Attr("layer", node["line"], plan=plan)
         attr = self.attrs[path]
         plan = attr.plan
         assert plan is not None

@@ -5,6 +5,8 @@ Runs in the worker process only (worker.py), which is the one place torch / Kera
 
 from __future__ import annotations
 
+import ast
+import builtins
 import os
 import traceback
 from collections.abc import Callable
@@ -55,6 +57,35 @@ def exec_definitions(text: str, filename: str) -> tuple[dict[str, Any], list[Any
     namespace: dict[str, Any] = {"__name__": "__mlsense_verify__", "__file__": filename}
     exec(compile(extraction.module, filename, "exec"), namespace)  # noqa: S102 - the point
     return namespace, extraction.dropped
+
+
+def check_defined(text: str, dropped: list[tuple[int, str]]) -> None:
+    """Fail when the emitted file reads a name that nothing in it defines.
+
+    Verification runs the file's definitions, not its training code; a statement it skipped
+    because it reads an undefined name is fine when a skipped loop binds that name, but a
+    name bound nowhere (a lost import, a module-level ``x += residual``) would stop the file
+    when it runs as a whole.
+    """
+    tree = ast.parse(text)
+    bound = set(dir(builtins)) | {"__name__", "__file__"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    for line, why in dropped:
+        if why.startswith("uses undefined "):
+            missing = sorted(set(why[len("uses undefined "):].split(", ")) - bound)
+            if missing:
+                raise StageError("run translated definitions", f"line {line} of the translation "
+                                 f"reads {', '.join(missing)}, which the file never defines")
 
 
 def _is_functional(model: Any) -> bool:
@@ -136,8 +167,9 @@ class Models:
         src_path = self.req.get("source_path") or "<source>"
         src_ns, dropped = _stage("run source definitions", lambda: exec_definitions(
             self.req["source_text"], src_path))
-        tgt_ns, _ = _stage("run translated definitions", lambda: exec_definitions(
+        tgt_ns, tgt_dropped = _stage("run translated definitions", lambda: exec_definitions(
             self.tr["target_code"], f"<mlsense translation of {os.path.basename(src_path)}>"))
+        check_defined(self.tr["target_code"], tgt_dropped)
         self.src_ns, self.tgt_ns = src_ns, tgt_ns  # the training check evaluates in them
         self.source = _stage("build source model", lambda: eval(self.tr["source_model"], src_ns))
         self.target = _stage("build target model", lambda: eval(self.tr["target_model"], tgt_ns))
