@@ -181,6 +181,95 @@ outputs = layers.GlobalAveragePooling2D()(x)
 model = keras.Model(inputs=inputs, outputs=outputs)
 """
 
+KERAS["custom_model_as_layer"] = H + """class Classifier(keras.Model):
+    def __init__(self, num_classes=2):
+        super().__init__()
+        if num_classes == 2:
+            num_units = 1
+            activation = "sigmoid"
+        else:
+            num_units = num_classes
+            activation = "softmax"
+        self.dense = layers.Dense(num_units, activation=activation)
+
+    def call(self, inputs):
+        return self.dense(inputs)
+
+
+inputs = keras.Input(shape=(3,))
+features = layers.Dense(8, activation="relu")(inputs)
+outputs = Classifier(num_classes=4)(features)
+model = keras.Model(inputs=inputs, outputs=outputs)
+"""
+KERAS["custom_residual_unit_in_sequential"] = H + """from functools import partial
+
+DefaultConv2D = partial(layers.Conv2D, kernel_size=3, strides=1, padding="same",
+                        use_bias=False)
+
+
+class ResidualUnit(keras.layers.Layer):
+    def __init__(self, filters, strides=1, activation="relu", **kwargs):
+        super().__init__(**kwargs)
+        self.activation = keras.activations.get(activation)
+        self.main_layers = [
+            DefaultConv2D(filters, strides=strides),
+            layers.BatchNormalization(),
+            self.activation,
+            DefaultConv2D(filters),
+            layers.BatchNormalization()
+        ]
+        self.skip_layers = []
+        if strides > 1:
+            self.skip_layers = [
+                DefaultConv2D(filters, kernel_size=1, strides=strides),
+                layers.BatchNormalization()
+            ]
+
+    def call(self, inputs):
+        Z = inputs
+        for layer in self.main_layers:
+            Z = layer(Z)
+        skip_Z = inputs
+        for layer in self.skip_layers:
+            skip_Z = layer(skip_Z)
+        return self.activation(Z + skip_Z)
+
+
+model = keras.Sequential([
+    DefaultConv2D(4, kernel_size=3, strides=2, input_shape=[12, 12, 3]),
+    ResidualUnit(4),
+    ResidualUnit(6, strides=2),
+    layers.GlobalAvgPool2D(),
+    layers.Dense(2),
+])
+"""
+
+KERAS["custom_layer_in_subclassed_model"] = H + """class Gated(keras.layers.Layer):
+    def __init__(self, units):
+        super().__init__()
+        self.value = layers.Dense(units)
+        self.gate = layers.Dense(units, activation="sigmoid")
+
+    def call(self, x):
+        h = self.value(x)
+        return h * self.gate(x)
+
+
+class Net(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.block = Gated(5)
+        self.out = layers.Dense(2)
+
+    def call(self, x):
+        x = self.block(x)
+        return self.out(x)
+
+
+model = Net()
+model.build((None, 6))
+"""
+
 
 @pytest.mark.parametrize("name", sorted(KERAS))
 def test_keras_layer_translates_and_matches(name: str) -> None:

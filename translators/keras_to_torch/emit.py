@@ -42,7 +42,9 @@ def camel(name: str) -> str:
 
 
 def _pure_chain(traced: Traced) -> bool:
-    for _, steps in traced.tracer.layer_steps:
+    for spec, steps in traced.tracer.layer_steps:
+        if "keras_owner" in spec.extra:
+            return False  # a custom layer's call: its own data flow
         for step in steps:
             if isinstance(step, Mod) and (step.stmt is not None or step.expr != "{m}({x})"):
                 return False
@@ -67,6 +69,11 @@ def io_specs(traced: Traced) -> tuple[list[TensorSpec], list[TensorSpec]]:
 
 
 def _keras_path(found: Found, traced: Traced, spec: LayerSpec, attr: str | None) -> str:
+    owner = spec.extra.get("keras_owner")
+    if owner is not None:  # a layer of a custom layer (custom.py): reached through it
+        base = owner[0].name if found.kind == "subclass" else \
+            f"layers.{traced.keras_index[id(owner[0])]}"
+        return f"attr:{base}.{owner[1]}"
     if found.kind == "subclass":
         return f"attr:{attr}"
     if id(spec) not in traced.keras_index:
@@ -191,8 +198,10 @@ def _subclass_init(cls: ast.ClassDef, folder: Folder) -> tuple[str, list[str]]:
             continue
         if "super(" in text and "__init__" in text:
             continue
-        if folder.imports.mentions_framework(stmt):
-            continue
+        if folder.imports.mentions_framework(stmt) or any(
+                isinstance(n, ast.Name) and n.id in folder.imports.user_classes
+                for n in ast.walk(stmt)):
+            continue  # Keras layers, custom ones included (their modules are inlined)
         kept.extend(text.splitlines())
     return signature(init.args, keep_vararg=True), kept
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..base import TranslationError, Unsupported
-from . import rnn, vision  # noqa: F401  (vision registers its converters)
+from . import custom, rnn, vision  # noqa: F401  (vision registers its converters)
 from .layers import ALIASES, CONVERTERS, LAYOUT_AGNOSTIC, Fn, Mod, Step, want
 from .ops import apply_op, merge
-from .parse import Folder, LayerSpec
+from .parse import Folder, LayerSpec, UserLayer
 from .shapes import Node, Sym
 
 _NONE = re.compile(r"\bNone\b")
@@ -58,6 +58,7 @@ class Tracer:
         self._counts: dict[str, int] = {}
         self._temps = 0
         self.target: str | None = None  # the variable the current statement assigns
+        self.local_prefix = ""  # inside a custom layer's call: its instance name + "_"
 
     # ----- naming -------------------------------------------------------------------------
     def _attr_name(self, spec: LayerSpec, prefix: str) -> str:
@@ -74,7 +75,7 @@ class Tracer:
 
     def temp(self) -> str:
         if self.target and self.target not in self.env:
-            return self.target
+            return self.local_prefix + self.target
         self._temps += 1
         return f"h{self._temps}" if self._temps > 1 else "h"
 
@@ -86,8 +87,11 @@ class Tracer:
         return sym
 
     # ----- layer calls ------------------------------------------------------------------------
-    def call_layer(self, spec: LayerSpec, args: list[Any], kwargs: dict[str, Any]) -> Sym:
+    def call_layer(self, spec: LayerSpec | UserLayer, args: list[Any],
+                   kwargs: dict[str, Any]) -> Sym:
         """Apply ``spec`` to traced inputs; returns the output tensor with its torch expr."""
+        if isinstance(spec, UserLayer):
+            return custom.inline_call(self, spec, args, kwargs)
         spec.kind = ALIASES.get(spec.kind, spec.kind)
         for key, value in kwargs.items():
             if key not in ("training", "query", "value", "key", "inputs") and value not in (
@@ -245,8 +249,13 @@ class Tracer:
         raise _error(node, self.folder.text(node), "expression is not translated")
 
     def _eval_call(self, node: ast.Call) -> Any:
-        spec = self.folder.layer_spec(node.func) if isinstance(node.func, ast.Call) else None
-        func = spec if spec is not None else None
+        if isinstance(node.func, ast.Name) and node.func.id in self.folder.imports.user_classes:
+            values = {k: v for k, v in self.env.items() if not isinstance(v, Sym)}
+            return self.folder.fold(node, values)  # a custom layer instance (custom.py)
+        func: Any = self.folder.layer_spec(node.func) if isinstance(node.func, ast.Call) \
+            else None
+        if func is None and isinstance(node.func, ast.Call):
+            func = self.eval(node.func)  # Custom(...)(x)
         if func is None and not isinstance(node.func, ast.Call):
             q = self.folder.imports.resolve(node.func)
             if q is not None and q.startswith("keras.layers.") and q.rsplit(".", 1)[1][0].isupper():
@@ -257,7 +266,7 @@ class Tracer:
                 kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg}
                 return apply_op(q, args, kwargs, node)
             func = self.eval(node.func)
-        if not isinstance(func, LayerSpec):
+        if not isinstance(func, LayerSpec | UserLayer):
             raise _error(node, self.folder.text(node.func), "call is not a Keras layer or op")
         args = [self.eval(a) for a in node.args]
         kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg}
@@ -270,9 +279,10 @@ class Tracer:
         value = self.eval(value_node)
         self.target = None
         if isinstance(value, Sym):
-            if value.expr != name:
-                self.lines.append(f"{name} = {value.expr}")
-            value = value.with_(expr=name)
+            var = self.local_prefix + name  # a custom layer's locals are prefixed
+            if value.expr != var:
+                self.lines.append(f"{var} = {value.expr}")
+            value = value.with_(expr=var)
         elif isinstance(value, LayerSpec):
             value.attr = value.attr or None
         self.env[name] = value

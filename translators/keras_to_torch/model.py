@@ -15,7 +15,7 @@ from typing import Any
 from ..base import TranslationError, Unsupported
 from .graph import Tracer, keras_layer_order
 from .params import tag
-from .parse import Folder, LayerSpec
+from .parse import Folder, LayerSpec, UserLayer
 from .shapes import Sym
 
 
@@ -122,9 +122,9 @@ def _sequential(found: Found, folder: Folder, layouts: dict[str, str],
             shape, dtype = _input_call_shape(expr, folder) if shape is None else (shape, dtype)
             continue
         spec = folder.fold(expr)
-        if not isinstance(spec, LayerSpec):
+        if not isinstance(spec, LayerSpec | UserLayer):
             raise fail(expr, folder.text(expr), "Sequential element is not a Keras layer")
-        if shape is None and not specs:
+        if shape is None and not specs and isinstance(spec, LayerSpec):
             shape = _shape_arg(spec.kwargs.get("input_shape")) or _shape_arg(
                 spec.kwargs.get("input_dim"))
             if spec.kwargs.get("batch_input_shape"):
@@ -148,7 +148,7 @@ def _sequential(found: Found, folder: Folder, layouts: dict[str, str],
 def _functional(found: Found, folder: Folder, layouts: dict[str, str], partial: bool,
                 input_shape: tuple[int, ...] | None = None) -> Traced:
     tracer = Tracer(folder, layouts, partial=partial)
-    input_nodes = []
+    input_nodes: list[Any] = []
     names = {ast.unparse(s.targets[0]) for s in found.body if isinstance(s, ast.Assign)
              and isinstance(s.value, ast.Call) and folder.imports.is_keras(s.value.func, "Input")}
     given = input_shape if len(names) == 1 else None  # one --input-shape: one model input
@@ -170,7 +170,8 @@ def _functional(found: Found, folder: Folder, layouts: dict[str, str], partial: 
         raise fail(call, "keras.Model(...)", "inputs/outputs must be tensors or lists of them")
     order = keras_layer_order([s.node for s in ins], [s.node for s in outs])
     index = {id(op): i for i, op in enumerate(op for op in order
-                                              if isinstance(op, LayerSpec) or _is_input(op))}
+                                              if isinstance(op, LayerSpec | UserLayer)
+                                              or _is_input(op))}
     return Traced(tracer, ins, outs, index, is_tuple)
 
 
@@ -225,7 +226,7 @@ def _graph_statement(stmt: ast.stmt, tracer: Tracer, folder: Folder,
     a literal list (unrolled: DLwP's mini Xception builds its blocks in one)."""
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and \
             isinstance(stmt.op, (ast.Add, ast.Sub, ast.Mult)):
-        value = ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value)
+        value: ast.expr = ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value)
         tracer.assign(stmt.target.id, ast.copy_location(value, stmt))
         return
     if isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and not stmt.orelse:
@@ -286,6 +287,8 @@ def _subclass(found: Found, folder: Folder, layouts: dict[str, str],
             value = folder.fold(stmt.value, defaults)
             if isinstance(value, LayerSpec):
                 value.attr = stmt.targets[0].attr
+            elif isinstance(value, UserLayer):
+                value.name = stmt.targets[0].attr  # its layers: <attr>_<inner attr>
             tracer.self_attrs[stmt.targets[0].attr] = value
     params = [a.arg for a in call.args.args[1:] if a.arg not in ("training", "mask")]
     shape = tuple(input_shape) if input_shape else build_shapes.get(found.name)

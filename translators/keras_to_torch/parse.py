@@ -79,6 +79,11 @@ class Imports:
                     stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call) and \
                     stmt.value.args and self.resolve(stmt.value.func) == "functools.partial":
                 self.partials[stmt.targets[0].id] = stmt.value
+        # custom layers: subclasses of keras.layers.Layer (or of keras.Model, used as a layer)
+        self.user_classes: dict[str, ast.ClassDef] = {
+            stmt.name: stmt for stmt in tree.body if isinstance(stmt, ast.ClassDef) and any(
+                self.resolve(b) in ("keras.layers.Layer", "keras.Layer", "keras.Model")
+                for b in stmt.bases)}
 
     def _mark(self, node: ast.stmt, modules: list[str]) -> None:
         if all(m.split(".")[0] in {"keras", "tensorflow", "tf_keras"} for m in modules):
@@ -153,6 +158,18 @@ class LayerSpec:
         return TranslationError(f"line {self.line}: {construct}: {reason}", [u])
 
 
+@dataclass(eq=False)
+class UserLayer:
+    """An instance of a custom layer class of the file (see :mod:`.custom`)."""
+
+    cls: ast.ClassDef
+    args: list[Any]
+    kwargs: dict[str, Any]
+    line: int
+    name: str | None = None  # the torch name prefix, set at the first call
+    attrs: dict[str, Any] | None = None  # what its __init__ assigned to self
+
+
 class Folder:
     """Folds argument expressions to Python values; unknown ones become :class:`Opaque`."""
 
@@ -198,6 +215,11 @@ class Folder:
             spec = self.layer_spec(node, env)
             if spec is not None:
                 return spec
+            if isinstance(node.func, ast.Name) and node.func.id in self.imports.user_classes:
+                return UserLayer(self.imports.user_classes[node.func.id],
+                                 [self.fold(a, env) for a in node.args],
+                                 {k.arg: self.fold(k.value, env) for k in node.keywords if k.arg},
+                                 node.lineno)
         return Opaque(self.text(node))
 
     def layer_class(self, func: ast.AST) -> str | None:

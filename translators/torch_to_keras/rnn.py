@@ -185,9 +185,9 @@ def cell_call(run: fw.Walker, target: ast.expr | None, name: str, call: ast.Call
         return Val(f"{text}[0]", (None, hidden))
     if target is None:
         raise Unsupp(call.lineno, ast.unparse(call)[:60], "unpack the state: h, c = cell(...)")
-    names = _names(target, 2, ast.unparse(target), call.lineno)
-    run.lines.append(f"_, ({', '.join(names)}) = {text}")
-    for n in names:
-        if n != "_":
-            run.env[n] = Val(n, (None, hidden))
+    states_out = _names(target, 2, ast.unparse(target), call.lineno)
+    run.lines.append(f"_, ({', '.join(states_out)}) = {text}")
+    for state in states_out:
+        if state != "_":
+            run.env[state] = Val(state, (None, hidden))
     return None

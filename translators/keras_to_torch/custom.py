@@ -1,0 +1,184 @@
+"""Custom Keras layers of the file, inlined into the traced model (issue 9).
+
+``class ResidualUnit(keras.layers.Layer)`` (or a ``keras.Model`` subclass used as a layer) is
+translated like a model's ``call``: its ``__init__`` is read with the constructor arguments of
+each instance (simple ``if`` on them included, lists of layers too), its layers become torch
+modules named ``<instance>_<attribute>``, and its ``call`` is traced in place with its local
+names prefixed by the instance name. The weight map reaches each inner Keras layer through the
+instance (``attr:layers.3.main_layers.0``).
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from typing import Any, Protocol
+
+from ..base import TranslationError, Unsupported
+from .parse import Folder, LayerSpec, Opaque, UserLayer
+from .shapes import Node, Sym
+
+_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Gt: operator.gt,
+            ast.GtE: operator.ge, ast.Lt: operator.lt, ast.LtE: operator.le}
+
+
+class Tracing(Protocol):
+    """What inlining uses of graph.py's Tracer."""
+
+    folder: Folder
+    env: dict[str, Any]
+    self_attrs: dict[str, Any]
+    local_prefix: str
+    modules: list[Any]
+
+    def eval(self, node: ast.AST) -> Any: ...
+
+    def assign(self, name: str, value_node: ast.AST) -> Any: ...
+
+
+def _fail(node: ast.AST, construct: str, reason: str) -> TranslationError:
+    line = getattr(node, "lineno", 0)
+    return TranslationError(f"line {line}: {construct}: {reason}",
+                            [Unsupported(line, construct, reason, getattr(node, "col_offset", 0))])
+
+
+def _method(cls: ast.ClassDef, name: str) -> ast.FunctionDef | None:
+    return next((s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == name), None)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _bind(folder: Folder, obj: UserLayer) -> dict[str, Any]:
+    """The constructor's parameters of this instance: given arguments over folded defaults."""
+    init = _method(obj.cls, "__init__")
+    if init is None:
+        return {}
+    params = [a.arg for a in init.args.args[1:]]
+    defaults = init.args.defaults
+    env = {a: folder.fold(d) for a, d in zip(params[len(params) - len(defaults):], defaults,
+                                             strict=True)}
+    env.update({a.arg: folder.fold(d) for a, d in zip(init.args.kwonlyargs,
+                                                      init.args.kw_defaults, strict=True) if d})
+    env.update(zip(params, obj.args, strict=False))
+    env.update({k: v for k, v in obj.kwargs.items() if k in params or k in env})
+    return env
+
+
+def _truth(folder: Folder, node: ast.expr, env: dict[str, Any]) -> bool:
+    """The value of an ``if`` test on constructor values (comparisons, and/or/not)."""
+    if isinstance(node, ast.BoolOp):
+        values = [_truth(folder, v, env) for v in node.values]
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return not _truth(folder, node.operand, env)
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
+        left, right = folder.fold(node.left, env), folder.fold(node.comparators[0], env)
+        if not isinstance(left, Opaque) and not isinstance(right, Opaque):
+            return bool(_COMPARE[type(node.ops[0])](left, right))
+    value = folder.fold(node, env)
+    if isinstance(value, Opaque):
+        raise _fail(node, f"if {folder.text(node)}", "the condition of a custom layer's __init__ "
+                    "must depend on constructor arguments only")
+    return bool(value)
+
+
+def _layer_value(folder: Folder, node: ast.expr, env: dict[str, Any],
+                 attrs: dict[str, Any]) -> Any:
+    if isinstance(node, ast.List | ast.Tuple):
+        return tuple(_layer_value(folder, e, env, attrs) for e in node.elts)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+            node.value.id == "self" and node.attr in attrs:
+        return attrs[node.attr]  # [..., self.activation, ...]
+    if isinstance(node, ast.Call) and node.args and folder.imports.resolve(node.func) in (
+            "keras.activations.get", "keras.layers.Activation"):
+        return LayerSpec("Activation", [folder.fold(node.args[0], env)], {}, node.lineno,
+                         node.col_offset)
+    return folder.fold(node, env)
+
+
+def _run_init(folder: Folder, body: list[ast.stmt], env: dict[str, Any],
+              attrs: dict[str, Any]) -> None:
+    for stmt in body:
+        if isinstance(stmt, ast.If):
+            _run_init(folder, stmt.body if _truth(folder, stmt.test, env) else stmt.orelse,
+                      env, attrs)
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target = stmt.targets[0]
+            value = _layer_value(folder, stmt.value, env, attrs)
+            if isinstance(target, ast.Name):
+                env[target.id] = value
+            elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
+                    and target.value.id == "self":
+                attrs[target.attr] = value
+
+
+def build(folder: Folder, obj: UserLayer, name: str) -> None:
+    """Read the instance's ``__init__``: its layers, named ``<name>_<attribute>``."""
+    obj.name, obj.attrs = name, {}
+    init = _method(obj.cls, "__init__")
+    if init is not None:
+        _run_init(folder, init.body, _bind(folder, obj), obj.attrs)
+    for attr, value in obj.attrs.items():
+        items = list(enumerate(value)) if isinstance(value, tuple) else [(None, value)]
+        for i, item in items:
+            if isinstance(item, LayerSpec):
+                item.attr = f"{name}_{attr}" + ("" if i is None else str(i))
+                item.extra["keras_owner"] = (obj, attr if i is None else f"{attr}.{i}")
+
+
+def inline_call(tracer: Tracing, obj: UserLayer, args: list[Any], kwargs: dict[str, Any]) -> Sym:
+    """Trace ``obj(x)``: the custom layer's ``call`` in place; returns its output."""
+    call = _method(obj.cls, "call")
+    if call is None:
+        raise _fail(obj.cls, f"class {obj.cls.name}", "custom layer without call()")
+    if obj.attrs is None:
+        taken = {getattr(m, "attr", "") for m in tracer.modules}
+        base, count = _snake(obj.cls.name), 1
+        while any(t.startswith(f"{base}{count}_") for t in taken):
+            count += 1
+        build(tracer.folder, obj, obj.name or f"{base}{count}")
+    params = [a.arg for a in call.args.args[1:] if a.arg not in ("training", "mask")]
+    inputs = [*args, *(kwargs[p] for p in params[len(args):] if p in kwargs)]
+    if not inputs or not all(isinstance(x, Sym) for x in inputs):
+        raise _fail(obj.cls, f"{obj.cls.name}(...)(...)", "a custom layer applied to non-tensors")
+    saved = tracer.env, tracer.self_attrs, tracer.local_prefix
+    tracer.env = dict(zip(params, inputs, strict=False))
+    tracer.self_attrs, tracer.local_prefix = obj.attrs or {}, f"{obj.name}_"
+    try:
+        out = _run_call(tracer, call.body)
+    finally:
+        tracer.env, tracer.self_attrs, tracer.local_prefix = saved
+    if not isinstance(out, Sym):
+        raise _fail(call, f"{obj.cls.name}.call()", "must return one tensor")
+    # One node for the whole layer, as Keras lists it once in model.layers.
+    return out.with_(node=Node(obj, [x.node for x in inputs]), origin=None)
+
+
+def _run_call(tracer: Tracing, body: list[ast.stmt]) -> Any:
+    for stmt in body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
+                stmt.targets[0], ast.Name):
+            tracer.assign(stmt.targets[0].id, stmt.value)
+        elif isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and not stmt.orelse:
+            items = tracer.eval(stmt.iter)
+            if not isinstance(items, (list, tuple)):
+                raise _fail(stmt, f"for {stmt.target.id} in ...", "loops run over a list of "
+                            "layers or literals only")
+            for item in items:
+                tracer.env[stmt.target.id] = item
+                out = _run_call(tracer, stmt.body)
+                if out is not None:
+                    return out
+        elif isinstance(stmt, ast.Return) and stmt.value is not None:
+            return tracer.eval(stmt.value)
+        else:
+            raise _fail(stmt, tracer.folder.text(stmt).splitlines()[0], "statement in a "
+                        "custom layer's call() not translated (assignments, for, return)")
+    return None
+
+
