@@ -13,18 +13,16 @@ import ast
 import gc
 import logging
 import threading
-import traceback
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-
-import libcst as cst
 
 from .aliases import ImportTable
 from .chunks import split_chunks, split_lines
 from .config import Config
 from .context import ChunkContext, ModuleContext, Report, RuleError
+from .dispatch import Dispatch, rule_error
 from .findings import Finding, Fix, Position, Range, Severity, TextEdit
 from .noqa import FILE_NOQA, suppressed
 from .registry import (
@@ -34,10 +32,8 @@ from .registry import (
     all_rules,
     families,
     rule_info,
-    visitor_names,
 )
 from .units import ParsedChunk, TopChunk
-from .walk import is_leaf_type, node_fields
 
 logger = logging.getLogger("mlsense.engine")
 # Analysis state per document is bounded (DocumentAnalyzer._bound), by estimate: libcst trees
@@ -94,7 +90,7 @@ class DocumentAnalyzer:
         )
         self._chunk_rules = [f for f in families() if issubclass(f, ChunkRule)
                              and any(r.code in self._enabled for r in f.rules)]
-        self._dispatch = _Dispatch(self._chunk_rules)  # type: ignore[arg-type]
+        self._dispatch = Dispatch(self._chunk_rules)  # type: ignore[arg-type]
         self._module_rules = [f for f in families() if issubclass(f, ModuleRule)
                               and any(r.code in self._enabled for r in f.rules)]
 
@@ -323,7 +319,7 @@ class DocumentAnalyzer:
             try:
                 visitors[i] = family(ctx)
             except Exception as exc:
-                errors.append(_rule_error(family.family, exc))
+                errors.append(rule_error(family.family, exc))
         self._dispatch.run(chunk.module, visitors, errors)  # type: ignore[arg-type]
         return _ChunkResult(self._ranges(ctx.reports, chunk), errors)
 
@@ -334,7 +330,7 @@ class DocumentAnalyzer:
             try:
                 family(mctx).check()
             except Exception as exc:
-                errors.append(_rule_error(family.family, exc))
+                errors.append(rule_error(family.family, exc))
         out: list[Finding] = []
         for ctx, offset in contexts:
             if ctx.reports:
@@ -410,10 +406,6 @@ def _python_syntax_error(text: str) -> SyntaxError | None:
     return None
 
 
-def _rule_error(family: str, exc: BaseException) -> RuleError:
-    return RuleError(family, f"{type(exc).__name__}: {exc}", traceback.format_exc())
-
-
 def _dedupe(errors: list[RuleError]) -> list[RuleError]:
     seen, out = set(), []
     for e in errors:
@@ -453,99 +445,6 @@ class _GcPause:
 
 
 _GC_PAUSE = _GcPause()
-
-
-Methods = tuple[tuple[int, Callable], ...]  # (family index, unbound visit_/leave_ method)
-
-
-class _Dispatch:
-    """Which chunk-rule methods handle each node type, worked out once per analyzer (not per
-    chunk): a chunk's walk then costs its nodes, not a rebuild of every family's method table.
-
-    Per node type a plan: its visit and leave methods and the fields holding its children, in
-    reverse (they are pushed on a stack). A child of a type that no family handles and that
-    has no children of its own (a name, a number, an operator) is not pushed at all."""
-
-    def __init__(self, families: list[type[ChunkRule]]) -> None:
-        self.families = families
-        self._names = [frozenset(visitor_names(f)) for f in families]
-        self._plans: dict[type, tuple[Methods, Methods, tuple[str, ...]]] = {}
-        self._walked: dict[type, bool] = {}  # push nodes of this type? (False: not a node too)
-
-    def _methods(self, prefix: str, tp: type) -> Methods:
-        name = prefix + tp.__name__
-        return tuple((i, getattr(f, name)) for i, f in enumerate(self.families)
-                     if name in self._names[i])
-
-    def _plan(self, tp: type) -> tuple[Methods, Methods, tuple[str, ...]]:
-        plan = self._plans[tp] = (self._methods("visit_", tp), self._methods("leave_", tp),
-                                  tuple(reversed(node_fields(tp))))
-        return plan
-
-    def _walk_type(self, tp: type) -> bool:
-        if not issubclass(tp, cst.CSTNode):
-            walked = False
-        else:
-            visit, leave, _ = self._plans.get(tp) or self._plan(tp)
-            walked = bool(visit or leave) or not is_leaf_type(tp)
-        self._walked[tp] = walked
-        return walked
-
-    def run(self, module: cst.Module, visitors: list[ChunkRule | None],
-            errors: list[RuleError]) -> None:
-        """Walk ``module`` once for every family (``None``: failed to start), calling
-        ``visit_<Node>`` / ``leave_<Node>`` in source order; a visit returning ``False`` skips
-        the node's children. A family that raises is dropped for the rest of the chunk and
-        reported once."""
-        def call(fns: Methods, node: cst.CSTNode) -> bool:
-            descend = True
-            for i, fn in fns:
-                visitor = visitors[i]
-                if visitor is None:
-                    continue
-                try:
-                    if fn(visitor, node) is False:
-                        descend = False
-                except Exception as exc:
-                    visitors[i] = None
-                    errors.append(_rule_error(visitor.family or type(visitor).__name__, exc))
-            return descend
-
-        plans, walked, plan_of, walk_type = self._plans, self._walked, self._plan, self._walk_type
-        stack: list[Any] = list(reversed(module.body))
-        pop, push = stack.pop, stack.append
-        while stack:
-            node = pop()
-            tp = type(node)
-            if tp is tuple:  # leaving a node
-                call(*node)
-                continue
-            plan = plans.get(tp)
-            if plan is None:
-                plan = plan_of(tp)
-            visit, leave, fields = plan
-            if leave:
-                push((leave, node))
-            if visit and not call(visit, node):
-                continue
-            # The children, last first (the stack pops them in source order).
-            for name in fields:
-                value = getattr(node, name)
-                vt = type(value)
-                if vt is tuple or vt is list:
-                    for item in reversed(value):
-                        it = type(item)
-                        w = walked.get(it)
-                        if w is None:
-                            w = walk_type(it)
-                        if w:
-                            push(item)
-                else:
-                    w = walked.get(vt)
-                    if w is None:
-                        w = walk_type(vt)
-                    if w:
-                        push(value)
 
 
 def analyze_text(text: str, path: str | None = None, config: Config | None = None) -> AnalysisResult:

@@ -1,4 +1,4 @@
-"""A fast traversal of libcst trees for batched rule visitors (engine.py ``_Dispatch``).
+"""A fast traversal of libcst trees for batched rule visitors (dispatch.py ``Dispatch``).
 
 libcst's own ``visit`` rebuilds every node on the way back up and costs ~9x more than walking
 the dataclass fields directly (measured: 150 ms vs 17 ms on a 3,000-line module). ``children``
