@@ -98,3 +98,36 @@ class Net(nn.Module):
     code = translate(source, "keras").target_code
     assert "from collections import namedtuple" in code
     assert "import math" not in code  # not used by the output
+
+
+def test_every_unsupported_construct_is_listed_torch_to_keras() -> None:
+    source = T + """class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.act = nn.PReLU()
+        self.norm = nn.RMSNorm(4)
+
+    def forward(self, x):
+        x = self.act(self.fc(x))
+        x = torch.special.erf(x)
+        return self.norm(x)
+"""
+    with pytest.raises(TranslationError) as err:
+        translate(source, "keras")
+    text = str(err.value)
+    assert text.startswith("<source>:9: cannot translate nn.PReLU()")
+    assert "also line 14: torch.special.erf(x)" in text and "line 10: nn.RMSNorm(4)" in text
+
+
+def test_every_unsupported_construct_is_listed_keras_to_torch() -> None:
+    source = """import keras
+from keras import layers
+model = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(4), layers.PReLU(),
+                          layers.Dense(3), layers.ActivityRegularization(), layers.Dense(2)])
+"""
+    with pytest.raises(TranslationError) as err:
+        translate(source, "pytorch")
+    assert [(u.line, u.construct) for u in err.value.unsupported] == [
+        (3, "PReLU"), (4, "ActivityRegularization")]
+    assert "also line 4: ActivityRegularization" in str(err.value)

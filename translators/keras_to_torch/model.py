@@ -67,17 +67,37 @@ def trace(found: Found, folder: Folder, input_shape: tuple[int, ...] | None,
                         {**folder.consts, **_defaults(fn.args, folder, 0, overrides)})
     if found.kind == "functional":
         _complete_graph(found, folder)
-    runner: Callable[[dict[str, str]], Traced] = {
-        "sequential": lambda lay: _sequential(found, folder, lay, input_shape, build_shapes,
-                                              partial),
-        "functional": lambda lay: _functional(found, folder, lay, partial, input_shape),
-        "subclass": lambda lay: _subclass(found, folder, lay, input_shape, build_shapes,
-                                          partial, overrides),
+    runner: Callable[[dict[str, str], bool], Traced] = {
+        "sequential": lambda lay, part: _sequential(found, folder, lay, input_shape,
+                                                    build_shapes, part),
+        "functional": lambda lay, part: _functional(found, folder, lay, part, input_shape),
+        "subclass": lambda lay, part: _subclass(found, folder, lay, input_shape, build_shapes,
+                                                part, overrides),
     }[found.kind]
-    first = runner({})
+    try:
+        first = runner({}, partial)
+    except TranslationError as exc:
+        if partial:
+            raise
+        raise _every_gap(exc, lambda: runner({}, True)) from exc
     if all(v == "keras" for v in first.tracer.requests.values()):
         return first
-    return runner(dict(first.tracer.requests))
+    return runner(dict(first.tracer.requests), partial)
+
+
+def _every_gap(exc: TranslationError, run_partial: Callable[[], Traced]) -> TranslationError:
+    """``exc`` listing every untranslatable construct, not only the first: the trace is run
+    again with placeholders (as ``--partial`` does) to find the others."""
+    try:
+        gaps = run_partial().tracer.unsupported
+    except (TranslationError, ValueError, TypeError, KeyError, IndexError):
+        return exc
+    seen = {(u.line, u.construct) for u in exc.unsupported}
+    more = [u for u in gaps if (u.line, u.construct) not in seen]
+    if not more:
+        return exc
+    also = "; ".join(f"line {u.line}: {u.construct}: {u.reason}" for u in more)
+    return TranslationError(f"{exc}; also {also}", [*exc.unsupported, *more])
 
 
 def _shape_arg(value: Any) -> tuple[int | None, ...] | None:

@@ -25,6 +25,7 @@ class Unsupp(Exception):
     def __init__(self, line: int, construct: str, reason: str) -> None:
         super().__init__(f"line {line}: {construct}: {reason}")
         self.line, self.construct, self.reason = line, construct, reason
+        self.more: list[Any] = []  # the other untranslatable constructs (base.Unsupported)
 
 
 class ShapeUnsupp(Unsupp):

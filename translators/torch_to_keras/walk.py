@@ -33,7 +33,19 @@ class ForwardRun:
                      if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
 
     def run(self, inputs: list[Val]) -> tuple[list[str], Val]:
-        """Walk the body; returns (call body lines, returned value)."""
+        """Walk the body; returns (call body lines, returned value).
+
+        Without ``--partial``, a failure of the root walk lists every untranslatable
+        construct: the walk is run again with placeholders to find the others.
+        """
+        try:
+            return self._run(inputs)
+        except Unsupp as exc:
+            if self.s.partial or self.tprefix or isinstance(exc, ShapeUnsupp):
+                raise
+            raise _every_gap(exc, self, inputs) from exc
+
+    def _run(self, inputs: list[Val]) -> tuple[list[str], Val]:
         for v in inputs:
             self.env[v.expr] = v
         out: Val | None = None
@@ -255,8 +267,10 @@ class ForwardRun:
         attr, cattr = self.attrs[name], self.code[name]
         kname = keras_attr_name(name)
         tpath, kpath = self.tprefix + name, self.kprefix + kname
-        if attr.kind == "unsupported" and not self.s.partial:
-            raise Unsupp(attr.line, attr.call_src[:60], attr.reason)
+        if attr.kind == "unsupported":
+            if not self.s.partial:
+                raise Unsupp(attr.line, attr.call_src[:60], attr.reason)
+            self.s.gap(attr.line, attr.call_src[:60], attr.reason)  # even if its input is one
         if attr.plan is not None and attr.plan.torch_ctor in ("LSTMCell", "GRUCell"):
             val = cell_call(self, None, name, node)
             assert val is not None  # an LSTMCell without a target raised
@@ -381,6 +395,24 @@ def call_module(session: fw.Session, attr: Attr, args: list[Val], torch_path: st
     run = ForwardRun(session, info, attrs, torch_path + ".", keras_path + ".")
     lines, out = run.run(inputs)
     session.call_code.setdefault(info.name, (arg_names, lines))
+    return out
+
+
+def _every_gap(exc: Unsupp, root: ForwardRun, inputs: list[Val]) -> Unsupp:
+    """``exc`` with the other untranslatable constructs of the model (``exc.more``)."""
+    s = root.s
+    session = fw.Session(s.resolver, s.classes, s.code_env, True, s.comments)
+    try:
+        ForwardRun(session, root.info, root.attrs, "", "").run(inputs)
+    except (Unsupp, ValueError, TypeError, KeyError, IndexError):
+        pass  # the gaps found so far are still worth listing
+    more = [u for u in session.unsupported if (u.line, u.construct) != (exc.line, exc.construct)
+            and "untranslated value" not in u.reason]  # not the consequences of a gap
+    if not more:
+        return exc
+    also = "; ".join(f"line {u.line}: {u.construct}: {u.reason}" for u in more)
+    out = Unsupp(exc.line, exc.construct, f"{exc.reason}; also {also}")
+    out.more = more
     return out
 
 
