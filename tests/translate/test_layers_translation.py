@@ -270,6 +270,15 @@ model = Net()
 model.build((None, 6))
 """
 
+KERAS["sequential_add_in_a_loop"] = H + """model = keras.Sequential([keras.Input(shape=(6,)), layers.Dense(8)])
+prev_units = 8
+for units in [8] * 2 + [5]:
+    activation = "relu" if units == prev_units else "tanh"
+    model.add(layers.Dense(units, activation=activation))
+    prev_units = units
+model.add(layers.Dense(2))
+"""
+
 
 @pytest.mark.parametrize("name", sorted(KERAS))
 def test_keras_layer_translates_and_matches(name: str) -> None:

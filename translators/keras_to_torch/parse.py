@@ -191,8 +191,22 @@ class Folder:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             inner = self.fold(node.operand, env)
             return -inner if isinstance(inner, int | float) else Opaque(self.text(node))
+        if isinstance(node, ast.IfExp):
+            test = self.fold(node.test, env)
+            if not isinstance(test, Opaque):
+                return self.fold(node.body if test else node.orelse, env)
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and \
+                isinstance(node.ops[0], ast.Eq | ast.NotEq):
+            left, right = self.fold(node.left, env), self.fold(node.comparators[0], env)
+            if not isinstance(left, Opaque) and not isinstance(right, Opaque):
+                return (left == right) == isinstance(node.ops[0], ast.Eq)
         if isinstance(node, ast.BinOp):
             left, right = self.fold(node.left, env), self.fold(node.right, env)
+            if isinstance(left, tuple) and isinstance(node.op, ast.Add | ast.Mult) and \
+                    isinstance(right, tuple | int) and not isinstance(right, bool):
+                return left + right if isinstance(node.op, ast.Add) and isinstance(
+                    right, tuple) else left * right if isinstance(right, int) else \
+                    Opaque(self.text(node))  # [64] * 3 + [128] * 4
             if isinstance(left, int | float) and isinstance(right, int | float):
                 ops = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
                        ast.Mult: lambda a, b: a * b, ast.FloorDiv: lambda a, b: a // b,
