@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .args import Args
-from .dims import Shape, product, transposed, window
+from .dims import Shape, plus, product, times, transposed, window
 from .ops import Outputs
 
 Out = tuple[Shape | None, int | None]
@@ -291,3 +291,38 @@ def _encoder_layer(args: Args, shape: Shape | None) -> Out:
     if shape is None or not shape or (isinstance(shape[-1], int) and shape[-1] != d):
         return None, params
     return shape, params
+
+
+def _pad(rank: int) -> Layer:
+    def pad(args: Args, shape: Shape | None) -> Out:
+        padding = args.get("padding", 0)
+        pads = (padding,) * (2 * rank) if isinstance(padding, int) \
+            and not isinstance(padding, bool) else padding
+        if shape is None or len(shape) < rank + 1 or not isinstance(pads, tuple) \
+                or len(pads) != 2 * rank or not all(isinstance(p, int) for p in pads):
+            return None, 0
+        # (left, right, top, bottom, front, back): the last axis first
+        grow = [pads[2 * i] + pads[2 * i + 1] for i in range(rank)][::-1]
+        return (*shape[:-rank], *(plus(d, g) for d, g in zip(shape[-rank:], grow,
+                                                               strict=True))), 0
+    return pad
+
+
+for _rank in (1, 2, 3):
+    for _kind in ("Reflection", "Replication", "Zero", "Constant", "Circular"):
+        LAYERS[f"torch.nn.{_kind}Pad{_rank}d"] = _pad(_rank)
+
+
+@_layer("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d")
+def _upsample(args: Args, shape: Shape | None) -> Out:
+    size, factor = args.get("size", 0, None), args.get("scale_factor", 1, None)
+    if shape is None or len(shape) < 3:
+        return None, 0
+    rank = len(shape) - 2
+    if size is None and isinstance(factor, int) and not isinstance(factor, bool):
+        return (*shape[:2], *(times(d, factor) for d in shape[2:])), 0
+    if factor is None and isinstance(size, int) and not isinstance(size, bool):
+        return (*shape[:2], *(size,) * rank), 0
+    if factor is None and isinstance(size, tuple) and len(size) == rank:
+        return (*shape[:2], *size), 0
+    return None, 0
