@@ -137,7 +137,7 @@ def early_stopping(stmt: ast.If, val: str) -> tuple[str, bool] | None:
     (the EarlyStopping call, whether the branch saves a checkpoint); None for other ifs."""
     test = stmt.test
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(
-            test.ops[0], ast.Lt) and ast.unparse(test.left) == val):
+            test.ops[0], ast.Lt) and ast.unparse(test.left) in (val, f"{val}.item()")):
         return None
     best = test.comparators[0]
     delta = "0"

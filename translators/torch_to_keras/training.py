@@ -65,6 +65,8 @@ class TrainingTranslator:
         self.lr: dict[str, str] = {}  # optimizer -> its learning rate (torch's default if unset)
         self.l2: dict[str, str] = {}  # optimizer -> the Keras class name of its L2 subclass
         self.restored: set[str] = set()  # state_dict copies EarlyStopping restores
+        self.datasets: dict[str, ast.Call] = {}  # name -> its TensorDataset(x, y) call
+        self.lost: set[str] = set()  # names bound by statements kept as TODO lines
         self.out = TrainingCode()
 
     def translate(self, stmts: list[ast.stmt]) -> TrainingCode:
@@ -78,6 +80,9 @@ class TrainingTranslator:
         if used and why.startswith("unrecognised"):
             why = f"uses the model ({used[0]}) outside the recognised training patterns"
         first = ast.unparse(stmt).splitlines()[0]
+        if isinstance(stmt, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.For | ast.With):
+            self.lost.update(n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
+                             and isinstance(n.ctx, ast.Store))
         self.out.notes.append(f"line {stmt.lineno}: training code not translated ({why}): {first}")
         for i, text in enumerate(ast.unparse(stmt).splitlines()):
             prefix = f"# TODO(mlsense): {why}: " if i == 0 else "#   "
@@ -87,8 +92,15 @@ class TrainingTranslator:
         self.out.lines.append(indent + text)
 
     def stmt(self, stmt: ast.stmt, indent: str) -> None:
-        stmt = _DropItem(self.scalars).visit(copy.deepcopy(stmt))
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        stmt = _AsArray(self.r).visit(_DropItem(self.scalars).visit(copy.deepcopy(stmt)))
+        reads = sorted({n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
+                        and isinstance(n.ctx, ast.Load)} & self.lost)
+        restore = isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and \
+            isinstance(stmt.value.func, ast.Attribute) and \
+            stmt.value.func.attr == "load_state_dict" and reads == sorted(self.restored & set(reads))
+        if reads and not restore:  # it would fail with a NameError: kept, marked
+            self.todo(stmt, indent, f"reads {reads[0]}, which is not translated")
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             self.assign(stmt, indent)
         elif isinstance(stmt, ast.For):
             self.loop(stmt, indent)
@@ -170,10 +182,17 @@ class TrainingTranslator:
             low, high, size = (ast.unparse(a) for a in value.args)
             self.out.uses_numpy = True
             self.emit(indent, f"{target} = np.random.randint({low}, {high}, size={size})")
+        elif qual and qual.endswith("TensorDataset") and isinstance(value, ast.Call) and \
+                len(value.args) == 2 and not value.keywords:
+            self.datasets[target] = value  # read by the DataLoader over it
         elif qual and qual.endswith("DataLoader") and isinstance(value, ast.Call):
             self.loader(target, value, stmt, indent)
         elif isinstance(value, ast.Call) and ast.unparse(value.func) in self.models:
             self.model_call(target, value, indent)
+        elif self.no_grad and isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                and value.func.attr == "numpy" and isinstance(value.func.value, ast.Call) and \
+                ast.unparse(value.func.value.func) in self.models:
+            self.model_call(target, value.func.value, indent)  # predict() returns NumPy already
         elif isinstance(value, ast.Call) and ast.unparse(value.func) in self.loss and \
                 self.evaluation(target, value, indent):
             pass
@@ -196,7 +215,10 @@ class TrainingTranslator:
         when the model was compiled with the same loss; False when that does not hold."""
         if not self.no_grad or len(call.args) != 2:
             return False
-        pred, y = call.args
+        (pred, loss), y = self._of_output(call), call.args[1]
+        if isinstance(y, ast.Call) and isinstance(y.func, ast.Attribute) and \
+                y.func.attr in ("view_as", "reshape", "view"):
+            y = y.func.value  # Keras matches the target's shape to the output itself
         if isinstance(pred, ast.Call) and ast.unparse(pred.func) in self.models \
                 and len(pred.args) == 1:
             model, x = ast.unparse(pred.func), ast.unparse(pred.args[0])
@@ -204,13 +226,24 @@ class TrainingTranslator:
             model, x = self.predicted[pred.id]
         else:
             return False
-        if self.compiled.get(model) != self.loss[ast.unparse(call.func)]:
+        if self.compiled.get(model) != loss:
             return False  # evaluate() computes the compiled loss only
         x_node = ast.parse(x, mode="eval").body
         self.scalars.add(target)
         self.emit(indent, f"{target} = {model}.evaluate({self._data(x_node)}, "
                           f"{ast.unparse(y)}, batch_size=len({x}), verbose=0)")
         return True
+
+    def _of_output(self, call: ast.Call) -> tuple[ast.expr, str]:
+        """(the prediction a loss call reads, the Keras loss): ``loss_fn(torch.log(p), y)`` is
+        the loss of probabilities ``p`` (NLL -> sparse crossentropy, KLDivLoss -> KLDivergence)."""
+        pred, loss = call.args[0], self.loss[ast.unparse(call.func)]
+        of_probs = {KL_LOSS: "keras.losses.KLDivergence()",
+                    SPARSE_LOSS: "keras.losses.SparseCategoricalCrossentropy()"}
+        if isinstance(pred, ast.Call) and (self.r.qualname(pred.func) or "") == "torch.log" \
+                and loss in of_probs and len(pred.args) == 1:
+            return pred.args[0], of_probs[loss]
+        return pred, loss
 
     def _data(self, node: ast.expr) -> str:
         """A model input array, transposed to channels-last when the model wants it."""
@@ -261,6 +294,8 @@ class TrainingTranslator:
 
     def loader(self, target: str, call: ast.Call, stmt: ast.stmt, indent: str) -> None:
         ds = call.args[0] if call.args else None
+        if isinstance(ds, ast.Name) and ds.id in self.datasets:
+            ds = self.datasets[ds.id]
         if not (isinstance(ds, ast.Call) and (self.r.qualname(ds.func) or "").endswith(
                 "TensorDataset") and len(ds.args) == 2):
             self.todo(stmt, indent, "only DataLoader(TensorDataset(X, Y), ...) is translated")
@@ -289,15 +324,9 @@ class TrainingTranslator:
             return
         model = ast.unparse(model_call.func)
         target = ast.unparse(loss_call.args[1])
-        loss = self.loss[ast.unparse(loss_call.func)]
-        pred = loss_call.args[0]
+        pred, loss = self._of_output(loss_call)
         preds = {ast.unparse(n.targets[0]) for n in ast.walk(region) if isinstance(n, ast.Assign)
                  and n.value is model_call}
-        of_probs = {KL_LOSS: "keras.losses.KLDivergence()",
-                    SPARSE_LOSS: "keras.losses.SparseCategoricalCrossentropy()"}
-        if isinstance(pred, ast.Call) and (self.r.qualname(pred.func) or "") == "torch.log" \
-                and loss in of_probs and len(pred.args) == 1:  # the loss of probabilities
-            pred, loss = pred.args[0], of_probs[loss]
         if pred is not model_call and ast.unparse(pred) not in preds:
             self.todo(stmt, indent, f"the loss takes {ast.unparse(loss_call.args[0])}, not the "
                                     "model's output")
@@ -348,11 +377,18 @@ class TrainingTranslator:
                 if not (isinstance(a, ast.Assign) and isinstance(call, ast.Call) and
                         ast.unparse(call.func) in self.loss and len(call.args) == 2):
                     continue
-                pred, y = call.args
+                (pred, val_loss), y = self._of_output(call), call.args[1]
+                outputs = {ast.unparse(n.targets[0]): n.value for n in ast.walk(s)
+                           if isinstance(n, ast.Assign) and len(n.targets) == 1}
+                if isinstance(pred, ast.Name) and pred.id in outputs:
+                    pred = outputs[pred.id]  # pred = model(x_val); loss_fn(pred, ...)
+                if isinstance(y, ast.Call) and isinstance(y.func, ast.Attribute) and \
+                        y.func.attr in ("view_as", "reshape", "view"):
+                    y = y.func.value
                 if not (isinstance(pred, ast.Call) and ast.unparse(pred.func) in self.models
                         and len(pred.args) == 1):
                     continue
-                if self.loss[ast.unparse(call.func)] != loss:
+                if val_loss != loss:
                     return ""  # validation with another loss: fit() reports the compiled one
                 val = ast.unparse(a.targets[0])
                 self._early_stop(stmt, val, callbacks)
@@ -426,6 +462,21 @@ def _float_randint(value: ast.expr, resolver: Resolver) -> ast.Call | None:
     inner = value.func.value
     return inner if isinstance(inner, ast.Call) and len(inner.args) == 3 and \
         resolver.qualname(inner.func) == "torch.randint" else None
+
+
+class _AsArray(ast.NodeTransformer):
+    """``torch.as_tensor(a, dtype=...)`` / ``torch.from_numpy(a)`` -> ``a``: Keras takes the
+    NumPy array itself (the Keras -> PyTorch translation writes these around every array)."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self.r = resolver
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if self.r.qualname(node.func) in ("torch.as_tensor", "torch.from_numpy") and \
+                len(node.args) == 1 and all(k.arg == "dtype" for k in node.keywords):
+            return node.args[0]
+        return node
 
 
 class _DropItem(ast.NodeTransformer):
