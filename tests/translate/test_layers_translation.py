@@ -416,8 +416,27 @@ class Net(nn.Module):
         g = self.gru(c_t, g)
         return self.linear(g)
 """,
+    "functional_resize_pad_squeeze": T + """import torch.nn.functional as F
+
+
+class Decoder(nn.Module):
+    def __init__(self, upsample=2):
+        super().__init__()
+        self.upsample = upsample
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.head = nn.Conv2d(4, 1, 7)
+
+    def forward(self, x):
+        x = F.interpolate(x, mode="nearest", scale_factor=2)
+        x = F.pad(self.conv(x), (1, 0, 2, 1), mode="reflect")
+        x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+        x = F.pad(x, (1, 1, 0, 0), value=0.5)
+        out = self.head(x).mean(dim=(2, 3))
+        out = F.interpolate(out.unsqueeze(2).unsqueeze(3), scale_factor=self.upsample)
+        return out.mean(dim=(2, 3)).squeeze(1).unsqueeze(0).squeeze(0)
+""",
 }
-SHAPES = {"lstm_cell_gru_cell": (2, 4), "reflection_pad_per_instance": (3, 8, 8), "conv_transpose_dcgan_style": (8, 1, 1), "instancenorm_reflection_upsample": (3, 9, 8),
+SHAPES = {"functional_resize_pad_squeeze": (3, 5, 4), "lstm_cell_gru_cell": (2, 4), "reflection_pad_per_instance": (3, 8, 8), "conv_transpose_dcgan_style": (8, 1, 1), "instancenorm_reflection_upsample": (3, 9, 8),
           "pixel_shuffle_pool_padding": (2, 4, 6), "conv3d": (2, 4, 6, 6)}
 
 

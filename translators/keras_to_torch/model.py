@@ -251,7 +251,7 @@ def _add_loops(found: Found, folder: Folder) -> None:
     if block is None or any(isinstance(s, ast.For) for s in found.stmts):
         return
     start = next(i for i, s in enumerate(block) if s is found.node)
-    layers = [e for e in found.layers if e.lineno <= (found.node.end_lineno or 0)]
+    layers = [e for e in found.layers if e.lineno <= (getattr(found.node, "end_lineno", 0) or 0)]
     values: dict[str, Any] = {}
     loops: list[ast.stmt] = []
 

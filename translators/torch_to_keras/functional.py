@@ -9,7 +9,7 @@ from .. import shapes as S
 from . import ops
 from .eval import UNKNOWN, evaluate
 from .forward import Walker
-from .layout import Val, channels_last
+from .layout import Val, after_reduce, channels_last, target_axis
 from .model import ShapeUnsupp, Unsupp
 
 
@@ -52,6 +52,16 @@ def tensor_function(run: Walker, name: str, x: Val, node: ast.Call, skip: int) -
                                                node))
         if name.startswith(("adaptive_avg_pool", "adaptive_max_pool", "max_pool", "avg_pool")):
             return _pool(name, x, node, skip, ev)
+        if name in ("squeeze", "unsqueeze"):
+            args = ops.bind(node, ["dim"], skip)
+            if "dim" not in args:
+                raise ops.OpError(f"{name}() needs its dim")
+            return (_squeeze if name == "squeeze" else _unsqueeze)(x, ev(args["dim"]))
+        if name in ("interpolate", "upsample"):
+            return _interpolate(x, ops.bind(node, ["size", "scale_factor", "mode",
+                                                   "align_corners"], skip), ev)
+        if name == "pad":
+            return _pad(x, ops.bind(node, ["pad", "mode", "value"], skip), ev)
     except ops.OpError as exc:
         raise Unsupp(node.lineno, ast.unparse(node)[:60], str(exc)) from exc
     except S.ShapeMismatch as exc:
@@ -86,3 +96,72 @@ def _pool(name: str, x: Val, node: ast.Call, skip: int, ev: Any) -> Val:
     expr = f"keras.ops.{fn}({src}, {ast.unparse(args['kernel_size'])}"
     expr += f", strides={ast.unparse(args['stride'])})" if "stride" in args else ")"
     return Val(expr, S.spatial_out(x.shape, rank, kernel, stride, 0), perm)
+
+
+def _squeeze(x: Val, dim: Any) -> Val:
+    """``x.squeeze(d)``: drops axis d when its size is 1 (torch leaves other sizes alone)."""
+    assert x.shape is not None and x.rank is not None
+    if not isinstance(dim, int):
+        raise ops.OpError("squeeze dim must be a literal")
+    if x.shape[dim] is None:
+        raise ops.OpError("squeeze of an axis whose size is not known statically")
+    if x.shape[dim] != 1:
+        return x
+    axis = target_axis(x, dim)
+    shape = tuple(d for i, d in enumerate(x.shape) if i != dim % x.rank)
+    return Val(f"keras.ops.squeeze({x.expr}, axis={axis})", shape,
+               after_reduce(x.perm, {dim % x.rank}, x.rank))
+
+
+def _unsqueeze(x: Val, dim: Any) -> Val:
+    assert x.shape is not None and x.rank is not None
+    if not isinstance(dim, int) or x.perm is not None:
+        raise ops.OpError("unsqueeze needs a literal dim on a tensor in PyTorch axis order")
+    axis = dim % (x.rank + 1)
+    return Val(f"keras.ops.expand_dims({x.expr}, {axis})",
+               x.shape[:axis] + (1,) + x.shape[axis:], None)
+
+
+def _interpolate(x: Val, args: dict[str, ast.expr], ev: Any) -> Val:
+    """``F.interpolate`` of an image: nearest (integer scale) or bilinear, half-pixel centres."""
+    assert x.shape is not None
+    mode = ev(args["mode"]) if "mode" in args else "nearest"
+    corners = ev(args["align_corners"]) if "align_corners" in args else None
+    scale = ev(args["scale_factor"]) if "scale_factor" in args else None
+    known = isinstance(scale, int | float) and float(scale).is_integer()
+    if x.rank != 4 or "size" in args or "scale_factor" not in args or \
+            mode not in ("nearest", "bilinear") or corners or (scale is not UNKNOWN and not known):
+        raise ops.OpError("only images with an integer scale_factor, nearest or bilinear "
+                          "(align_corners=False)")
+    # a value the walk does not know (self.upsample) keeps its expression; sizes become unknown
+    factor = str(int(scale)) if known else ast.unparse(args["scale_factor"])
+    src = ops.to_layout(x, channels_last(4))
+    shape = x.shape[:2] + tuple(None if n is None or not known else n * int(scale)
+                                for n in x.shape[2:])
+    if mode == "nearest":
+        expr = f"keras.ops.repeat(keras.ops.repeat({src}, {factor}, axis=1), {factor}, axis=2)"
+    else:
+        if None in shape[2:]:
+            raise ops.OpError("bilinear resizing needs a known image size")
+        expr = (f"keras.ops.image.resize({src}, {shape[2:]}, interpolation=\"bilinear\", "
+                f"antialias=False)")
+    return Val(expr, shape, channels_last(4))
+
+
+def _pad(x: Val, args: dict[str, ast.expr], ev: Any) -> Val:
+    """``F.pad(x, (left, right, top, bottom), mode=..., value=...)`` with the axes remapped."""
+    assert x.shape is not None and x.rank is not None
+    pads, mode = ev(args["pad"]), ev(args["mode"]) if "mode" in args else "constant"
+    value = ev(args["value"]) if "value" in args else 0
+    if not isinstance(pads, tuple) or len(pads) % 2 or not all(isinstance(p, int) for p in pads) \
+            or mode not in ("constant", "reflect") or not isinstance(value, int | float):
+        raise ops.OpError("pad needs literal sizes, mode constant or reflect")
+    widths = [(0, 0)] * x.rank
+    shape = list(x.shape)
+    for i in range(len(pads) // 2):  # torch lists the last axis first
+        axis = x.rank - 1 - i
+        widths[target_axis(x, axis)] = (pads[2 * i], pads[2 * i + 1])
+        shape[axis] = None if shape[axis] is None else shape[axis] + pads[2 * i] + pads[2 * i + 1]
+    extra = ', mode="reflect"' if mode == "reflect" else \
+        (f", constant_values={value!r}" if value else "")
+    return Val(f"keras.ops.pad({x.expr}, {tuple(widths)}{extra})", tuple(shape), x.perm)
