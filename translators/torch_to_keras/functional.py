@@ -127,7 +127,7 @@ def _interpolate(x: Val, args: dict[str, ast.expr], ev: Any) -> Val:
     assert x.shape is not None
     mode = ev(args["mode"]) if "mode" in args else "nearest"
     corners = ev(args["align_corners"]) if "align_corners" in args else None
-    scale = ev(args["scale_factor"]) if "scale_factor" in args else None
+    scale: Any = ev(args["scale_factor"]) if "scale_factor" in args else None
     known = isinstance(scale, int | float) and float(scale).is_integer()
     if x.rank != 4 or "size" in args or "scale_factor" not in args or \
             mode not in ("nearest", "bilinear") or corners or (scale is not UNKNOWN and not known):
