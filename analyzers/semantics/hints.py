@@ -57,7 +57,7 @@ def file_facts(parse: ParsedVersion) -> tuple[Any, Any, Any]:
     return facts
 
 
-def _toplevel(parse: ParsedVersion) -> dict[int, list[Any]]:
+def toplevel_facts(parse: ParsedVersion) -> dict[int, list[Any]]:
     """The tensors bound outside classes, per chunk (``toplevel.file_bindings``), once per
     version; the file's models are applied through their facts."""
     facts = parse.derived.get("semantics:toplevel")
@@ -103,7 +103,7 @@ def chunk_hints(parse: ParsedVersion, chunk: TopChunk, offset: int) -> list[Hint
     bindings, inputs, definitions = file_facts(parse)
     models = chunk_models(chunk, parse.imports, inputs)
     classes = chunk_classes(chunk, parse.imports, bindings, inputs, definitions)
-    toplevel = _toplevel(parse).get(id(chunk), ())
+    toplevel = toplevel_facts(parse).get(id(chunk), ())
     if not models and not classes and not toplevel:
         return []
 

@@ -143,8 +143,28 @@ def hover_at(server: HoverHost, uri: str,
     analyzed = _analysed(state, engine.generation)
     if analyzed is None:
         return None
-    return _diagnostic_hover(analyzed, position) or _layer_hover(state, analyzed, engine.encoder,
-                                                                 position)
+    return _diagnostic_hover(analyzed, position) \
+        or _variable_hover(analyzed, engine.encoder, position) \
+        or _layer_hover(state, analyzed, engine.encoder, position)
+
+
+def _variable_hover(analyzed: AnalyzedVersion, encoder: PositionEncoder,
+                    position: types.Position) -> types.Hover | None:
+    """A variable's shape, dtype, device and kind where the code states them
+    (analyzers/semantics/variables.py): ``x: Tensor (N, 32, 13, 13) float32 · cpu``."""
+    parse = analyzed.parse
+    if parse is None or not 0 <= position.line < len(analyzed.lines):
+        return None
+    from ...analyzers.semantics.variables import variable_at
+
+    column = encoder.from_client(analyzed.lines[position.line], position.character)
+    fact = variable_at(parse, position.line, column)
+    if fact is None:
+        return None
+    l0, c0, l1, c1 = fact.range
+    rng = types.Range(types.Position(l0, encoder.to_client(analyzed.lines[l0], c0)),
+                      types.Position(l1, encoder.to_client(analyzed.lines[l1], c1)))
+    return _markdown(f"```python\n{fact.label()}\n```", rng)
 
 
 def _layer_hover(state: OpenDocument, analyzed: AnalyzedVersion, encoder: PositionEncoder,

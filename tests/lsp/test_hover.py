@@ -121,3 +121,80 @@ async def test_notebook_cell_hover_in_cell_coordinates(client: LanguageClient,
     assert markdown(result).startswith("**MLS301** keras-input-shape-argument")
     assert result is not None and result.range == diag.range
     assert await hover(client, c0, 0, 3) is None
+
+
+VARIABLES = '''import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 32, 3)
+        self.pool = nn.MaxPool2d(2)
+        self.lstm = nn.LSTM(13, 8, batch_first=True)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv(x)))
+        seq, (h, c) = self.lstm(x.flatten(1, 2))
+        out = F.softmax(seq[:, -1], dim=1)
+        return out
+
+
+model = Net()
+batch = torch.randn(64, 1, 28, 28).to("cuda")
+probs = model(batch)
+for step in range(3):
+    batch = batch * 2
+after = batch
+'''
+
+
+def _at(text: str, line: int, word: str, nth: int = 0) -> int:
+    """The column of the ``nth`` occurrence of ``word`` on ``line``."""
+    row = text.splitlines()[line]
+    col = -1
+    for _ in range(nth + 1):
+        col = row.index(word, col + 1)
+    return col
+
+
+async def test_variable_hover_shows_shape_dtype_device_and_kind(client: LanguageClient,
+                                                               tmp_path: Path) -> None:
+    await init(client)
+    uri = uri_for(tmp_path)
+    open_doc(client, uri, VARIABLES)
+    await wait_published(client, uri, 1)
+    lines = VARIABLES.splitlines()
+    # forward's input: as the file's call feeds the class.
+    row = lines.index("    def forward(self, x):")
+    assert markdown(await hover(client, uri, row, _at(VARIABLES, row, "x"))) \
+        == "```python\nx: Tensor (N, 1, 28, 28)\n```"
+    # Bound in forward: the statement's own shape (the target), then what is read later.
+    row = lines.index("        x = self.pool(F.relu(self.conv(x)))")
+    result = await hover(client, uri, row, _at(VARIABLES, row, "x") + 1)
+    assert markdown(result) == "```python\nx: Tensor (N, 32, 13, 13)\n```"
+    assert result is not None and result.range == types.Range(
+        types.Position(row, 8), types.Position(row, 9))
+    # The x read on the right is the input, before this statement binds it.
+    assert "(N, 1, 28, 28)" in markdown(await hover(client, uri, row,
+                                                    _at(VARIABLES, row, "x", 1)))
+    # An LSTM's tuple output, each name its part.
+    row = lines.index("        seq, (h, c) = self.lstm(x.flatten(1, 2))")
+    assert "seq: Tensor (N, 416, 8)" in markdown(await hover(client, uri, row, 8))
+    assert "h: Tensor (1, N, 8)" in markdown(await hover(client, uri, row,
+                                                          _at(VARIABLES, row, "h")))
+    row = lines.index("        return out")
+    assert markdown(await hover(client, uri, row, _at(VARIABLES, row, "out"))) \
+        == "```python\nout: Tensor (N, 8) · probabilities\n```"
+    # Module level: dtype and device from the creator and the move, kind from softmax.
+    row = lines.index('batch = torch.randn(64, 1, 28, 28).to("cuda")')
+    assert markdown(await hover(client, uri, row, 1)) \
+        == "```python\nbatch: Tensor (64, 1, 28, 28) float32 · cuda\n```"
+    row = lines.index("probs = model(batch)")
+    assert markdown(await hover(client, uri, row, 1)) == "```python\nprobs: Tensor (64, 8)\n```"
+    # Rebound in a loop: not certain any more, no hover.
+    row = lines.index("after = batch")
+    assert await hover(client, uri, row, _at(VARIABLES, row, "batch")) is None
+    assert await hover(client, uri, row, 1) is None
