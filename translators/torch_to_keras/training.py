@@ -340,8 +340,10 @@ class TrainingTranslator:
             self.emit(indent, "# The PyTorch loop took one full-batch step per epoch.")
             fit = f"{self._data(x)}, {target}, epochs={epochs}, batch_size=len({ast.unparse(x)})"
         callbacks: list[str] = []
-        fit += self._validation(stmt, loss, callbacks)
+        used: set[int] = {id(inner)}
+        fit += self._validation(stmt, loss, callbacks, used)
         optimizer = self._scheduled(stmt, opt, inner, callbacks, indent)
+        self._leftovers(stmt, used, indent)
         if callbacks:
             fit += f", callbacks=[{', '.join(callbacks)}]"
         if "print(" not in text:
@@ -363,7 +365,37 @@ class TrainingTranslator:
             self.out.notes.append(f"line {stmt.lineno}: prints inside the training loop were "
                                   "replaced by Keras' progress output")
 
-    def _validation(self, stmt: ast.For, loss: str, callbacks: list[str]) -> str:
+    def _leftovers(self, stmt: ast.For, used: set[int], indent: str) -> None:
+        """A TODO line for each statement of the epoch loop that fit() does not carry: not the
+        step, mode switches, scheduler steps, prints, loss bookkeeping or what was translated."""
+        book = {ast.unparse(n.func.value) for n in ast.walk(stmt) if isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute) and n.func.attr == "backward"}
+        book |= set(self.models) | set(self.loss)
+        assigns = [n for n in ast.walk(stmt) if isinstance(n, ast.Assign | ast.AugAssign)]
+        for _ in range(3):  # names fed by the loss (running totals) are Keras' logs too
+            book |= {t.id for n in assigns if {r.id for r in ast.walk(n.value) if isinstance(
+                r, ast.Name)} & book for t in ast.walk(n) if isinstance(t, ast.Name)
+                and isinstance(t.ctx, ast.Store)}
+        inner = [s for s in stmt.body if isinstance(s, ast.For)]
+        for s in stmt.body + [b for loop in inner for b in loop.body]:
+            if id(s) in used:
+                continue
+            if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and (
+                    isinstance(s.value.func, ast.Attribute) and s.value.func.attr in
+                    ("train", "eval", "zero_grad", "step", "backward")
+                    or ast.unparse(s.value.func) == "print"):
+                continue
+            if isinstance(s, ast.Assign | ast.AugAssign) and \
+                    {n.id for n in ast.walk(s) if isinstance(n, ast.Name)} & book:
+                continue  # the step itself, or the running loss Keras logs
+            first = ast.unparse(s).splitlines()[0]
+            self.emit(indent, f"# TODO(mlsense): not carried into fit() (line {s.lineno}): "
+                              f"{first}")
+            self.out.notes.append(f"line {s.lineno}: training code not translated (not carried "
+                                  f"into fit()): {first}")
+
+    def _validation(self, stmt: ast.For, loss: str, callbacks: list[str],
+                    used: set[int]) -> str:
         """``, validation_data=(x, y)`` for a ``no_grad`` loss of the model in the epoch loop, and
         the EarlyStopping / checkpoint callbacks of the standard pattern on it."""
         for s in stmt.body:
@@ -391,11 +423,14 @@ class TrainingTranslator:
                 if val_loss != loss:
                     return ""  # validation with another loss: fit() reports the compiled one
                 val = ast.unparse(a.targets[0])
-                self._early_stop(stmt, val, callbacks)
+                used.add(id(s))
+                used.add(self._early_stop(stmt, val, callbacks))
                 return f", validation_data=({self._data(pred.args[0])}, {ast.unparse(y)})"
         return ""
 
-    def _early_stop(self, stmt: ast.For, val: str, callbacks: list[str]) -> None:
+    def _early_stop(self, stmt: ast.For, val: str, callbacks: list[str]) -> int:
+        """The early-stopping callbacks of the loop's pattern on ``val``; the id of its ``if``
+        (0: none)."""
         for s in stmt.body:
             found = early_stopping(s, val) if isinstance(s, ast.If) else None
             if found is None:
@@ -415,7 +450,8 @@ class TrainingTranslator:
                 self.out.notes.append(f"line {s.lineno}: the best weights are saved by Keras' "
                                       "ModelCheckpoint to best.weights.h5 (Keras needs that "
                                       "suffix), not as a torch state_dict")
-            return
+            return id(s)
+        return 0
 
     def _scheduled(self, stmt: ast.For, opt: str, inner: ast.For | None,
                    callbacks: list[str], indent: str) -> str:
