@@ -104,7 +104,7 @@ class _Tracer(fx.Tracer):
         proxy = super().create_proxy(kind, target, args, kwargs, name, type_expr,
                                      proxy_factory_fn)
         value = self._run(kind, target, args, kwargs)
-        if kind != "placeholder" and not _has_tensor(value):
+        if not _has_tensor(value):
             proxy.node.graph.erase_node(proxy.node)  # a Python value: a constant from now on
             return value
         self.values[proxy.node] = value
@@ -123,8 +123,9 @@ class _Tracer(fx.Tracer):
 
     def _run_concrete(self, kind: str, target: Any, args: Any, kwargs: Any) -> Any:
         with torch.no_grad():
-            if kind == "placeholder":
-                return self.example
+            if kind == "placeholder":  # the input, then the other arguments' defaults
+                first = not any(n.op == "placeholder" for n in self.values)
+                return self.example if first else (args[0] if args else None)
             if kind == "call_module":
                 return self.model.get_submodule(target)(*args, **kwargs)
             if kind == "call_method":
@@ -316,7 +317,6 @@ def _trace(model: torch.nn.Module, example: torch.Tensor, filename: str) -> _Tra
     forward = inspect.signature(model.forward).parameters
     required = [k for k, p in forward.items() if p.default is p.empty
                 and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    concrete = {k: p.default for k, p in forward.items() if p.default is not p.empty}
     line = getattr(getattr(type(model).forward, "__code__", None), "co_firstlineno", 1)
     if len(required) != 1:
         raise CaptureError(line, f"{type(model).__name__}.forward({', '.join(required)})",
@@ -324,7 +324,7 @@ def _trace(model: torch.nn.Module, example: torch.Tensor, filename: str) -> _Tra
                            "other arguments defaults (such as hidden=None) or wrap the model")
     tracer = _Tracer(model, example)
     try:
-        tracer.graph = tracer.trace(model, concrete_args=concrete or None)
+        tracer.graph = tracer.trace(model)
     except Exception as exc:  # noqa: BLE001 - located below: fx names the construct
         where = _user_line(exc, filename)
         text = " ".join(str(exc).split())[:200]
