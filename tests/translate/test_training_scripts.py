@@ -26,7 +26,8 @@ FIXTURES = sorted((ROOT / "tests" / "fixtures" / "translate" / "training").glob(
 ROUND_TRIP_TRAINS = {
     "keras_binary_auc_exponential_decay", "keras_classifier_logits",
     "keras_kl_divergence_targets", "keras_onehot_label_smoothing_adamw",
-    "keras_regression_mae", "keras_softmax_checkpoint_predict", "torch_adam_l2_weight_decay",
+    "keras_regression_mae", "keras_softmax_checkpoint_predict",
+    "keras_tfdata_pipeline_regression", "torch_adam_l2_weight_decay",
     "torch_binary_bce_steplr_epoch", "torch_classifier_ce", "torch_gru_regression_onecycle",
     "torch_gru_text_classifier", "torch_label_smoothing_validation",
     "torch_multiclass_early_stopping", "torch_regression_huber_cosine",
@@ -70,7 +71,7 @@ def emitted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_there_are_enough_scripts_of_each_kind() -> None:
     names = [f.stem for f in FIXTURES]
-    assert len(names) >= 21
+    assert len(names) >= 23
     assert sum(n.startswith("torch_") for n in names) >= 10
     assert sum(n.startswith("keras_") for n in names) >= 10
     texts = [f.read_text() for f in FIXTURES]

@@ -67,22 +67,42 @@ def _bind(folder: Folder, obj: UserLayer) -> dict[str, Any]:
     return env
 
 
-def _truth(folder: Folder, node: ast.expr, env: dict[str, Any]) -> bool:
-    """The value of an ``if`` test on constructor values (comparisons, and/or/not)."""
+def _truth(folder: Folder, node: ast.expr, env: dict[str, Any],
+           value_of: Any = None) -> bool:
+    """The value of an ``if`` test on Python values (comparisons, and/or/not); ``value_of``
+    reads an operand (default: folded with ``env``)."""
+    def value(n: ast.expr) -> Any:
+        return value_of(n) if value_of is not None else folder.fold(n, env)
     if isinstance(node, ast.BoolOp):
-        values = [_truth(folder, v, env) for v in node.values]
+        values = [_truth(folder, v, env, value_of) for v in node.values]
         return all(values) if isinstance(node.op, ast.And) else any(values)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return not _truth(folder, node.operand, env)
+        return not _truth(folder, node.operand, env, value_of)
     if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
-        left, right = folder.fold(node.left, env), folder.fold(node.comparators[0], env)
-        if not isinstance(left, Opaque) and not isinstance(right, Opaque):
+        left, right = value(node.left), value(node.comparators[0])
+        if not isinstance(left, Opaque | Sym) and not isinstance(right, Opaque | Sym):
             return bool(_COMPARE[type(node.ops[0])](left, right))
-    value = folder.fold(node, env)
-    if isinstance(value, Opaque):
-        raise _fail(node, f"if {folder.text(node)}", "the condition of a custom layer's __init__ "
-                    "must depend on constructor arguments only")
-    return bool(value)
+    got = value(node)
+    if isinstance(got, Opaque | Sym):
+        raise _fail(node, f"if {folder.text(node)}", "the condition must depend on arguments "
+                    "and static shapes only")
+    return bool(got)
+
+
+def _python_value(tracer: Tracing, node: ast.expr) -> Any:
+    """An operand of a test in a traced function: ``filters``, ``x.shape[-1]``, literals."""
+    if isinstance(node, ast.Attribute) and node.attr == "shape":
+        base = tracer.eval(node.value)
+        if isinstance(base, Sym):
+            return (None, *base.shape)  # Keras' shape, batch axis first
+    if isinstance(node, ast.Subscript):
+        base, index = _python_value(tracer, node.value), _python_value(tracer, node.slice)
+        if isinstance(base, tuple) and isinstance(index, int):
+            return base[index]
+    if isinstance(node, ast.Name) and node.id in tracer.env:
+        return tracer.env[node.id]
+    values = {k: v for k, v in tracer.env.items() if not isinstance(v, Sym)}
+    return tracer.folder.fold(node, values)
 
 
 def _layer_value(folder: Folder, node: ast.expr, env: dict[str, Any],
@@ -174,11 +194,39 @@ def _run_call(tracer: Tracing, body: list[ast.stmt]) -> Any:
                 out = _run_call(tracer, stmt.body)
                 if out is not None:
                     return out
+        elif isinstance(stmt, ast.If):
+            branch = stmt.body if _truth(tracer.folder, stmt.test, {}, lambda n: _python_value(
+                tracer, n)) else stmt.orelse
+            out = _run_call(tracer, branch)
+            if out is not None:
+                return out
         elif isinstance(stmt, ast.Return) and stmt.value is not None:
             return tracer.eval(stmt.value)
         else:
-            raise _fail(stmt, tracer.folder.text(stmt).splitlines()[0], "statement in a "
-                        "custom layer's call() not translated (assignments, for, return)")
+            raise _fail(stmt, tracer.folder.text(stmt).splitlines()[0], "statement not "
+                        "translated in a custom layer's call() or a block-building function "
+                        "(assignments, for, if on arguments or shapes, return)")
     return None
 
 
+
+
+def inline_function(tracer: Tracing, fn: ast.FunctionDef, args: list[Any],
+                    kwargs: dict[str, Any], count: int) -> Any:
+    """``x = residual_block(x, filters=32, pooling=True)``: a function of the file that builds
+    part of a Functional graph, traced in place (its layers are the model's own)."""
+    params = [a.arg for a in fn.args.args]
+    defaults = fn.args.defaults
+    env: dict[str, Any] = {a: tracer.folder.fold(d) for a, d in
+                           zip(params[len(params) - len(defaults):], defaults, strict=True)}
+    env.update(zip(params, args, strict=False))
+    env.update({k: v for k, v in kwargs.items() if k in params})
+    missing = [p for p in params if p not in env]
+    if missing:
+        raise _fail(fn, f"{fn.name}(...)", f"called without {', '.join(missing)}")
+    saved = tracer.env, tracer.local_prefix
+    tracer.env, tracer.local_prefix = env, f"{fn.name}{count}_"
+    try:
+        return _run_call(tracer, fn.body)
+    finally:
+        tracer.env, tracer.local_prefix = saved

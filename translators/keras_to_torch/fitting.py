@@ -14,6 +14,7 @@ import ast
 import copy
 
 from .callbacks import callback_hooks
+from .datasets import fit_over_arrays
 from .losses import class_weight_lines
 from .parse import Folder
 from .training import TrainState, flat, kw, loss_line, metric_expr, tensor
@@ -54,7 +55,14 @@ def _validation(call: ast.Call, folder: Folder, state: TrainState,
 
 
 def fit_lines(call: ast.Call, var: str, folder: Folder, state: TrainState) -> list[str]:
-    """The DataLoader + epoch loop for ``var.fit(X, y, epochs=..., batch_size=...)``."""
+    """The DataLoader + epoch loop for ``var.fit(X, y, epochs=..., batch_size=...)`` (or a
+    ``tf.data`` pipeline over X and y)."""
+    pipeline = fit_over_arrays(call, folder, state.objects)
+    comments: list[str] = []
+    if pipeline is not None:
+        call, comments = pipeline
+        if any("TODO" in c for c in comments[:1]):
+            return [*comments, f"# TODO(mlsense): fit not translated: {flat(folder, call)}"]
     x, y = kw(call, "x", 0), kw(call, "y", 1)
     if state.loss is None or x is None or y is None or isinstance(x, ast.List | ast.Tuple):
         why = "no translated loss" if state.loss is None else "inputs other than one array"
@@ -63,8 +71,8 @@ def fit_lines(call: ast.Call, var: str, folder: Folder, state: TrainState) -> li
     batch = folder.text(kw(call, "batch_size", 2) or ast.Constant(32))
     shuffle_node = kw(call, "shuffle")
     shuffle = folder.text(shuffle_node) if shuffle_node is not None else "True"
-    out = [f"# TODO(mlsense): fit({key}=...) is not translated" for key in _FIT_UNSUPPORTED
-           if kw(call, key) is not None]
+    out = comments + [f"# TODO(mlsense): fit({key}=...) is not translated"
+                      for key in _FIT_UNSUPPORTED if kw(call, key) is not None]
     data = kw(call, "validation_data")
     if data is not None and not (isinstance(data, ast.Tuple) and len(data.elts) == 2):
         out.append("# TODO(mlsense): fit(validation_data=...) other than an (x, y) tuple is "

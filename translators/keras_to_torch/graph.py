@@ -59,6 +59,7 @@ class Tracer:
         self._temps = 0
         self.target: str | None = None  # the variable the current statement assigns
         self.local_prefix = ""  # inside a custom layer's call: its instance name + "_"
+        self.inlined: dict[str, int] = {}  # function name -> calls traced in place
 
     # ----- naming -------------------------------------------------------------------------
     def _attr_name(self, spec: LayerSpec, prefix: str) -> str:
@@ -249,28 +250,40 @@ class Tracer:
         raise _error(node, self.folder.text(node), "expression is not translated")
 
     def _eval_call(self, node: ast.Call) -> Any:
+        # Python values in scope (a traced function's arguments) fold into layer arguments
+        values = {k: v for k, v in self.env.items() if not isinstance(v, Sym | LayerSpec)}
         if isinstance(node.func, ast.Name) and node.func.id in self.folder.imports.user_classes:
-            values = {k: v for k, v in self.env.items() if not isinstance(v, Sym)}
             return self.folder.fold(node, values)  # a custom layer instance (custom.py)
-        func: Any = self.folder.layer_spec(node.func) if isinstance(node.func, ast.Call) \
-            else None
+        func: Any = self.folder.layer_spec(node.func, values) \
+            if isinstance(node.func, ast.Call) else None
         if func is None and isinstance(node.func, ast.Call):
             func = self.eval(node.func)  # Custom(...)(x)
         if func is None and not isinstance(node.func, ast.Call):
             q = self.folder.imports.resolve(node.func)
             if q is not None and q.startswith("keras.layers.") and q.rsplit(".", 1)[1][0].isupper():
-                return self.folder.layer_spec(node)
+                return self.folder.layer_spec(node, values)
             if q is not None and (q.startswith(("keras.ops.", "keras.activations.",
                                                "keras.layers.", "tensorflow.", "keras.backend."))):
                 args = [self.eval(a) for a in node.args]
                 kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg}
                 return apply_op(q, args, kwargs, node)
+            if isinstance(node.func, ast.Name) and node.func.id not in self.env and \
+                    node.func.id in self.folder.imports.functions:
+                return self._inline(self.folder.imports.functions[node.func.id], node)
             func = self.eval(node.func)
         if not isinstance(func, LayerSpec | UserLayer):
             raise _error(node, self.folder.text(node.func), "call is not a Keras layer or op")
         args = [self.eval(a) for a in node.args]
         kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg}
         return self.call_layer(func, args, kwargs)
+
+    def _inline(self, fn: ast.FunctionDef, node: ast.Call) -> Any:
+        args = [self.eval(a) for a in node.args]
+        kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg}
+        if not any(isinstance(v, Sym) for v in [*args, *kwargs.values()]):
+            raise _error(node, self.folder.text(node.func), "call is not a Keras layer or op")
+        self.inlined[fn.name] = self.inlined.get(fn.name, 0) + 1
+        return custom.inline_function(self, fn, args, kwargs, self.inlined[fn.name])
 
     # ----- statements ----------------------------------------------------------------------
     def assign(self, name: str, value_node: ast.AST) -> Any:

@@ -223,6 +223,10 @@ def _complete_graph(found: Found, folder: Folder) -> None:
             live -= writes  # rebinding: what came before is another value
         live |= _exposed(stmt)
     found.body = kept[::-1]
+    called = _names(ast.Module(found.body, []), ast.Load)
+    found.stmts.extend(s for s in before if isinstance(s, ast.FunctionDef) and s.name in called
+                       and folder.imports.mentions_framework(s)
+                       and all(s is not t for t in found.stmts))  # inlined where called
 
 
 def _block_of(tree: ast.AST, stmt: ast.AST) -> list[ast.stmt] | None:

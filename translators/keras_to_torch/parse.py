@@ -79,6 +79,9 @@ class Imports:
                     stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call) and \
                     stmt.value.args and self.resolve(stmt.value.func) == "functools.partial":
                 self.partials[stmt.targets[0].id] = stmt.value
+        # functions that may build part of a graph (inlined where they are called on tensors)
+        self.functions = {stmt.name: stmt for stmt in tree.body
+                          if isinstance(stmt, ast.FunctionDef)}
         # custom layers: subclasses of keras.layers.Layer (or of keras.Model, used as a layer)
         self.user_classes: dict[str, ast.ClassDef] = {
             stmt.name: stmt for stmt in tree.body if isinstance(stmt, ast.ClassDef) and any(

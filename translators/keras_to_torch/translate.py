@@ -13,6 +13,7 @@ import ast
 import re
 
 from ..base import TensorSpec, Translation, TranslationError, Unsupported
+from .datasets import is_dataset
 from .emit import Emitted, camel, emit_class, emit_sequential, signature
 from .fitting import evaluate_lines, fit_lines, hoist_calls, predict_lines
 from .losses import compile_lines
@@ -378,10 +379,12 @@ class _Builder:
         items = value.elts if isinstance(value, ast.List | ast.Tuple) else [value]
         if not items or not all(isinstance(i, ast.Call) and (self.folder.imports.resolve(
                 i.func) or "").startswith(("keras.optimizers", "keras.callbacks"))
-                or isinstance(i, ast.Name) and i.id in state.objects for i in items):
+                or isinstance(i, ast.Name) and i.id in state.objects
+                or is_dataset(i, self.folder) for i in items):
             return None
         state.objects[stmt.targets[0].id] = value
         kinds = ", ".join(dict.fromkeys(
+            "tf.data pipeline" if is_dataset(i, self.folder) else
             (self.folder.imports.resolve(i.func) or "").rsplit(".", 1)[-1]
             for i in items if isinstance(i, ast.Call)))
         return [f"# {stmt.targets[0].id} ({kinds or 'callbacks'}): translated where compile() / "
