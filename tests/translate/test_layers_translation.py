@@ -279,11 +279,35 @@ for units in [8] * 2 + [5]:
 model.add(layers.Dense(2))
 """
 
+KERAS["function_building_blocks"] = H + """inputs = keras.Input(shape=(8, 8, 3))
+x = layers.Rescaling(1.0 / 255)(inputs)
+
+
+def residual_block(x, filters, pooling=False):
+    residual = x
+    x = layers.Conv2D(filters, 3, activation="relu", padding="same")(x)
+    if pooling:
+        x = layers.MaxPooling2D(2, padding="same")(x)
+        residual = layers.Conv2D(filters, 1, strides=2)(residual)
+    elif filters != residual.shape[-1]:
+        residual = layers.Conv2D(filters, 1)(residual)
+    x = layers.add([x, residual])
+    return x
+
+
+x = residual_block(x, filters=4, pooling=True)
+x = residual_block(x, filters=6)
+x = residual_block(x, filters=6)
+outputs = layers.GlobalAveragePooling2D()(x)
+model = keras.Model(inputs=inputs, outputs=outputs)
+"""
+
 
 @pytest.mark.parametrize("name", sorted(KERAS))
 def test_keras_layer_translates_and_matches(name: str) -> None:
     tr = check(KERAS[name], "pytorch")
     assert "for size" not in tr.target_code and "+= residual" not in tr.target_code
+    assert "def residual_block" not in tr.target_code  # inlined where it is called
     assert "Conv2d(3, 5" not in tr.target_code  # the earlier cell's graph is not the model
 
 
