@@ -82,7 +82,8 @@ def fit_lines(call: ast.Call, var: str, folder: Folder, state: TrainState) -> li
     if weighted is not None and not state.class_weighted:
         out += weighted  # a TODO: the batch loss stays unweighted
         weighted = None
-    hooks = callback_hooks(call, var, folder, state, val is not None, state.tree or ast.Module())
+    hooks = callback_hooks(call, var, folder, state, val is not None,
+                           state.tree or ast.Module([], []))
     how = "shuffled every epoch" if shuffle != "False" else "in order"
     out += [f"# {flat(folder, call)}: batches of {batch}, {how}", *hooks.todos,
             *setup, *(weighted or []), *hooks.before,

@@ -103,7 +103,8 @@ def _learning_rate(node: ast.Call, folder: Folder, state: TrainState) -> tuple[o
 
 
 def optimizer_lines(node: ast.expr | None, var: str, folder: Folder, state: TrainState) -> list[str]:
-    name, lr, kwargs, sched = "adam", None, {}, []
+    name, lr, kwargs = "adam", None, {}
+    sched: list[str] = []
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         name = node.value.lower()
     elif isinstance(node, ast.Call):
@@ -120,8 +121,8 @@ def optimizer_lines(node: ast.expr | None, var: str, folder: Folder, state: Trai
     if "l2" in kwargs:
         kwargs["weight_decay"] = kwargs.pop("l2")
         extra = _OPTIMIZERS.get(name, ("", 0, ""))[2]
-        if name not in _OPTIMIZERS or isinstance(kwargs["weight_decay"], Opaque):
-            return [f"# TODO(mlsense): optimizer {flat(folder, node)} is not translated"]
+        if name not in _OPTIMIZERS or isinstance(kwargs["weight_decay"], Opaque) or node is None:
+            return [f"# TODO(mlsense): optimizer {name} with l2 is not translated"]
         return [f"optimizer = torch.optim.{_OPTIMIZERS[name][0]}({var}.parameters(), "
                 f"lr={lr if lr is not None else _OPTIMIZERS[name][1]}, weight_decay="
                 f"{kwargs['weight_decay']}{', ' + extra if extra else ''})  # L2 on the gradient,"

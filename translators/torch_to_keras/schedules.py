@@ -140,9 +140,8 @@ def early_stopping(stmt: ast.If, val: str) -> tuple[str, bool] | None:
             test.ops[0], ast.Lt) and ast.unparse(test.left) in (val, f"{val}.item()")):
         return None
     best = test.comparators[0]
-    delta = "0"
-    if isinstance(best, ast.BinOp) and isinstance(best.op, ast.Sub):
-        best, delta = best.left, ast.unparse(best.right)
+    delta = ast.unparse(best.right) if isinstance(best, ast.BinOp) and isinstance(
+        best.op, ast.Sub) else "0"
     stop = next((n for n in ast.walk(ast.Module(stmt.orelse, [])) if isinstance(n, ast.If)
                  and any(isinstance(b, ast.Break) for b in n.body)
                  and isinstance(n.test, ast.Compare) and len(n.test.ops) == 1), None)
@@ -156,5 +155,4 @@ def early_stopping(stmt: ast.If, val: str) -> tuple[str, bool] | None:
     saves = any(isinstance(n, ast.Call) and ast.unparse(n.func).endswith("save")
                 for n in ast.walk(ast.Module(stmt.body, [])))
     opts = f"patience={limit}" + (f", min_delta={delta}" if delta != "0" else "")
-    del best
     return f"keras.callbacks.EarlyStopping(monitor=\"val_loss\", {opts})", saves

@@ -433,7 +433,7 @@ class TrainingTranslator:
         (0: none)."""
         for s in stmt.body:
             found = early_stopping(s, val) if isinstance(s, ast.If) else None
-            if found is None:
+            if found is None or not isinstance(s, ast.If):
                 continue
             call, saves = found
             copies = [ast.unparse(n.targets[0]) for n in ast.walk(ast.Module(s.body, []))
