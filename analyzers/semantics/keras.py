@@ -287,8 +287,9 @@ def apply(name: str, call: Any, resolve: Any, env: Any, shape: Shape | None) -> 
     args = Args(call, env)
     if name == "keras.layers.Bidirectional":
         first = call.args[0].value if call.args and call.args[0].keyword is None else None
-        inner_name = resolve(first.func) if first is not None and hasattr(first, "func") \
-            else None
+        if first is None or not hasattr(first, "func"):
+            return None, None
+        inner_name = resolve(first.func)
         merge = args.get("merge_mode", 1, "concat")
         if inner_name not in LAYERS or merge not in ("concat", "sum", "mul", "ave") \
                 or args.get("backward_layer", 3, None) is not None:

@@ -229,8 +229,8 @@ def model_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shap
                 for call in _calls_of(small) if fed or ".build(" in chunk.text else ():
                     built = _built(call, models)
                     if built is not None:
-                        key, shape = built
-                        seen[key] = shape if seen.get(key, shape) == shape else None
+                        key, given = built
+                        seen[key] = given if seen.get(key, given) == given else None
                     if isinstance(call.func, cst.Name) and call.func.value in models \
                             and call.args:
                         shape = _tensor_shape(call.args[0].value, tensors, imports)
@@ -265,16 +265,16 @@ def nested_inputs(chunks: list[TopChunk], imports: ImportTable, bindings: Bindin
     (its forward's hints would hold for one use only)."""
     found_bindings, found_inputs = dict(bindings), dict(inputs)
     for _ in range(MAX_NESTING):
-        fed: dict[str, set[tuple[Shape, tuple[tuple[str, Any], ...]]]] = {}
+        fed: dict[str, set[tuple[Shape, tuple[tuple[str, Any], ...]]]] = {}  # class -> uses
         for chunk in chunks:
             for cls in chunk_classes(chunk, imports, found_bindings, found_inputs, definitions):
                 for name, uses in cls.class_inputs.items():
                     fed.setdefault(name, set()).update(uses)
         new_bindings, new_inputs = dict(bindings), dict(inputs)
-        for name, uses in fed.items():
-            shapes = {shape for shape, _ in uses}
-            if len(uses) == 1 and (name not in inputs or shapes == {inputs[name]}):
-                [(shape, env)] = uses
+        for name, used in fed.items():
+            shapes = {shape for shape, _ in used}
+            if len(used) == 1 and (name not in inputs or shapes == {inputs[name]}):
+                [(shape, env)] = used
                 new_inputs[name], new_bindings[name] = shape, dict(env)
             else:
                 new_inputs.pop(name, None)
@@ -403,7 +403,7 @@ class _ClassWalk:
             if isinstance(stmt, cst.If):
                 branch = _branch(stmt, self.env)
                 if branch is not False:  # the branch the constructor's values take
-                    if branch is not None:
+                    if isinstance(branch, cst.BaseSuite):
                         self._init_block(branch)
                     continue
             if not isinstance(stmt, cst.SimpleStatementLine):

@@ -160,7 +160,8 @@ def index(value: Value, node: cst.Subscript) -> Value:
             if not isinstance(i, int) or isinstance(i, bool):
                 return None
             continue  # an integer index drops the axis
-        if s.lower is not None or s.upper is not None or s.step is not None:
+        if not isinstance(s, cst.Slice) or s.lower is not None or s.upper is not None \
+                or s.step is not None:
             return None
         out.append(d)
     return (*out, *value[len(items):])

@@ -145,11 +145,11 @@ class _Walk:
         target = small.targets[0].target
         if isinstance(target, cst.Tuple):  # EMBED, HEADS = 32, 4
             values = literal(small.value, env)
-            names = [el.value for el in target.elements]
-            for i, name in enumerate(names):
-                if isinstance(name, cst.Name):
-                    env[name.value] = values[i] if isinstance(values, tuple) \
-                        and len(values) == len(names) else UNKNOWN
+            elements = [el.value for el in target.elements]
+            for i, element in enumerate(elements):
+                if isinstance(element, cst.Name):
+                    env[element.value] = values[i] if isinstance(values, tuple) \
+                        and len(values) == len(elements) else UNKNOWN
             return
         if not isinstance(target, cst.Name):
             return

@@ -186,7 +186,7 @@ class Recorder:
 def _inputs(specs: list[dict[str, Any]], framework: str) -> list[Any]:
     import numpy as np
 
-    out = []
+    out: list[Any] = []
     rng = np.random.default_rng(0)
     for spec in specs:
         shape = tuple(spec["shape"])
