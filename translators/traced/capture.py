@@ -2,9 +2,10 @@
 
 Runs only in the verification worker's process (worker.py ``{"op": "capture"}``), the one place
 torch is imported. The file's definitions are executed as verification does, the model is built
-from the selection (:func:`build_model`), traced with every ``torch.nn`` layer as a leaf (so the
-graph keeps the attribute paths: ``layer1.0.conv1``) and run once on an example input (batch 2)
-to record each node's runtime shape. The result is plain JSON (see :func:`capture`); errors come
+from the selection (:func:`build_model`) and traced with every ``torch.nn`` layer as a leaf (so
+the graph keeps the attribute paths: ``layer1.0.conv1``), each node running on an example input
+(batch 2) as it is recorded: its runtime shape is known, and Python values computed from sizes
+(``x.size(0)``, ``int(C / g)``) become constants instead of nodes. The result is plain JSON (see :func:`capture`); errors come
 back as ``{"error": {"line", "construct", "reason"}}`` located in the user's file.
 """
 

@@ -1,8 +1,8 @@
 """Walk a traced graph (traced/capture.py's description) into Keras ``call`` lines.
 
 Each fx node becomes at most one statement named after the node (``layer1_0_conv1 =
-self.layer1_0_conv1(relu)``); nodes that only compute Python values (``x.size(0)``) and
-identities (``contiguous``, dropout in eval mode) are folded into the statements that use them.
+self.layer1_0_conv1(relu)``); identities (``contiguous``, dropout in eval mode) fold into the
+statements that use them (sizes are already constants: capture.py ran them while tracing).
 Layers are planned by the static translator's table (torch_to_keras/layers.py ``plan_layer``)
 from the constructor arguments read off each instance, and functions and tensor methods by its
 ops mapping (torch_to_keras/functional.py), so both translations agree on every layer and op.
@@ -29,7 +29,6 @@ _IDENTITIES = frozenset({"contiguous", "clone", "detach", "dropout", "dropout1d"
                          "alpha_dropout", "feature_alpha_dropout"})
 _RNNS = ("LSTM", "GRU")
 _SPATIAL_DROPOUT = {"Dropout1d": 3, "Dropout2d": 4, "Dropout3d": 5}  # ranks they drop channels of
-_DYNAMIC = frozenset({"size", "getattr", "getitem"})  # may read the batch size
 
 
 def to_ast(value: Any) -> ast.expr:
@@ -128,27 +127,20 @@ class GraphWalk:
             self.emit(name, self.call(node))
 
     def emit(self, name: str, val: Val) -> None:
-        """One statement for a tensor; Python values and identities are folded into users."""
+        """One statement per tensor node; identities (dropout in eval, contiguous) fold away."""
         if val.kind == "tensor" and val.expr != name and not _is_name(val.expr):
             self.lines.append(f"{name} = {val.expr}")
             val = val.renamed(name)
         self.env[name] = val
-        if val.kind == "py":
-            self.pyenv[name] = val.info.get("value")
 
     def call(self, node: dict[str, Any]) -> Val:
-        target, value = node["target"], node["value"] or {}
+        target = node["target"]
         short = target.rsplit(".", 1)[-1]
-        args = [self.inline(to_ast(a)) for a in node["args"]]
-        keywords = [ast.keyword(k, self.inline(to_ast(v))) for k, v in node["kwargs"].items()]
+        args = [to_ast(a) for a in node["args"]]
+        keywords = [ast.keyword(k, to_ast(v)) for k, v in node["kwargs"].items()]
         call = ast.Call(ast.Name(short, ast.Load()), args[1:] if node["op"] == "call_method"
                         else args, keywords)
         call.lineno = node["line"]
-        if "value" in value and short not in _DYNAMIC and not any(
-                self.env[r].kind != "py" or self.env[r].info.get("dynamic")
-                for r in _refs(node["args"])):
-            result = _plain(value["value"])  # computed from constants only: a constant
-            return Val(repr(result), kind="py", info={"value": result})
         if short in _BINOPS and target.startswith(("operator.", "torch.")) or \
                 node["op"] == "call_method" and short in _BINOPS and len(args) == 2:
             return self.binop(ast.BinOp(args[0], _OPS[_BINOPS[short]], args[1]))
@@ -166,21 +158,8 @@ class GraphWalk:
         x = self.ex(args[0])
         if short in _IDENTITIES and not node["kwargs"].get("training", False):
             return x
-        if short == "size":
-            if len(args) == 1:
-                return Val(f"keras.ops.shape({x.expr})", kind="py", info={"shape_of": x})
-            return self.size(x, evaluate(args[1], self.pyenv), call)
         skip = 0 if node["op"] == "call_method" else 1
         return tensor_function(cast(Walker, self), short, x, call, skip)
-
-    def inline(self, expr: ast.expr) -> ast.expr:
-        """Python values (sizes, their arithmetic) as literals: the ops mapping prints them."""
-        if isinstance(expr, ast.Name) and self.env[expr.id].kind == "py" and \
-                "value" in self.env[expr.id].info:
-            return to_ast(self.env[expr.id].info["value"])
-        if isinstance(expr, ast.Tuple | ast.List):
-            expr.elts = [self.inline(e) for e in expr.elts]
-        return expr
 
     def call_layer(self, node: dict[str, Any]) -> Val:
         path = node["target"]
@@ -266,8 +245,6 @@ class GraphWalk:
             if not isinstance(pos, int):
                 raise Unsupp(node["line"], _describe(node), "tuple index must be an integer")
             return base.items[pos]
-        if base.kind == "py" and "shape_of" in base.info:
-            return self.size(base.info["shape_of"], evaluate(index, self.pyenv), index)
         if base.kind != "tensor":
             raise Unsupp(node["line"], _describe(node), "indexing not supported here")
         elts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
@@ -275,12 +252,11 @@ class GraphWalk:
         return Val(out.expr, _shape(node) or out.shape, out.perm)
 
     def getattr(self, base: Val, attr: Any, node: dict[str, Any]) -> Val:
-        if attr == "shape" and base.kind == "tensor":
-            return Val(f"keras.ops.shape({base.expr})", kind="py", info={"shape_of": base})
-        raise Unsupp(node["line"], f".{attr}", "attribute of a tensor not supported")
+        raise Unsupp(node["line"], f".{attr}", "this attribute of a tensor has no Keras "
+                     "translation")
 
     def size(self, tensor: Val, axis: Any, node: ast.AST) -> Val:
-        """``x.size(axis)``: its runtime size, as ``keras.ops.shape`` where code needs it."""
+        """``x.size(axis)`` for the ops mapping (tracing already made sizes constants)."""
         if not isinstance(axis, int) or tensor.shape is None:
             raise Unsupp(getattr(node, "lineno", 0), "size", "size axis must be an integer")
         return Val(f"keras.ops.shape({tensor.expr})[{target_axis(tensor, axis)}]", kind="py",
@@ -307,9 +283,6 @@ class GraphWalk:
     def binop(self, node: ast.BinOp) -> Val:
         left, right = self.ex(node.left), self.ex(node.right)
         sym = _SYMBOLS[type(node.op)]
-        if left.kind == "py" and right.kind == "py":
-            value = evaluate(node, self.pyenv)
-            return Val(repr(value), kind="py", info={"value": value})
         tensor = left if left.kind == "tensor" else right
         if tensor.kind != "tensor":
             raise Unsupp(0, f"{left.expr} {sym} {right.expr}", "operands are not tensors")
@@ -349,12 +322,6 @@ def _item(node: dict[str, Any]) -> int | None:
 def _shape(node: dict[str, Any]) -> tuple[int, ...] | None:
     value = node.get("value") or {}
     return tuple(value["shape"]) if "shape" in value else None
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict) and "tuple" in value:
-        return tuple(_plain(v) for v in value["tuple"])
-    return value
 
 
 def _is_name(text: str) -> bool:
