@@ -16,19 +16,12 @@ from ..base import TensorSpec, Translation, TranslationError, Unsupported
 from .datasets import is_dataset
 from .emit import Emitted, camel, emit_class, emit_sequential, signature
 from .fitting import evaluate_lines, fit_lines, hoist_calls, predict_lines
+from .gaps import training_gaps
 from .losses import compile_lines
 from .model import Found, Traced, fail, init_params_without_defaults, param_defaults, trace
 from .params import fixed_reason, plain, render, unmark, used_names
 from .parse import Folder, Imports, module_constants
 from .training import TrainState, l2_optimizer, method_call, other_call_lines
-
-_LSTM_BIASES = ("torch's LSTM trains two bias vectors (bias_ih, bias_hh) where Keras' has one: "
-                "their sum moves by two updates per step, so the training differs from the "
-                "first step (the forward pass is the same)")
-_EMBEDDING_MOMENTS = ("Keras on TensorFlow keeps an Embedding's gradient sparse and squares it "
-                      "per occurrence in Adam/RMSprop's second moment (torch squares the summed "
-                      "gradient): training differs when a token repeats in a batch (SGD is "
-                      "exact)")
 
 
 def translate_keras_to_pytorch(source: str, *, class_name: str | None = None,
@@ -186,27 +179,12 @@ class _Builder:
         emitted = self._emit(traced)
         self._pin_params(emitted)
         code = self._assemble(emitted)
-        code = self._mark_training_gaps(code)
+        code, gaps = training_gaps(code, self.tree, self.folder.imports)
+        self.notes += gaps
         source_model, target_model = self._model_exprs(found, emitted)
         return Translation("keras", "pytorch", code, source_model, target_model,
                            emitted.inputs, emitted.outputs, emitted.weight_map,
                            self.unsupported, self.notes)
-
-    def _mark_training_gaps(self, code: str) -> str:
-        """A TODO line and a note for each known training gap: an LSTM with biases, an
-        Embedding under an optimizer with a second moment."""
-        if "loss.backward()" not in code:
-            return code
-        calls = [n for n in ast.walk(self.tree) if isinstance(n, ast.Call)]
-        gaps = [(n, _LSTM_BIASES) for n in calls if self.folder.imports.is_keras(
-            n.func, "layers.LSTM") and not any(k.arg == "use_bias" for k in n.keywords)][:1]
-        if re.search(r"torch\.optim\.(Adam|AdamW|RMSprop)\(", code):
-            gaps += [(n, _EMBEDDING_MOMENTS) for n in calls
-                     if self.folder.imports.is_keras(n.func, "layers.Embedding")][:1]
-        for node, why in gaps:
-            code = code.replace("loss_fn = ", f"# TODO(mlsense): {why}\nloss_fn = ", 1)
-            self.notes.append(f"line {node.lineno}: {why}")
-        return code
 
     def _builder_fn(self) -> ast.FunctionDef | None:
         found = self.chosen

@@ -12,8 +12,10 @@ import ast
 import copy
 from dataclasses import dataclass, field
 
+from .arrays import AsArray, DropItem, float_randint, not_carried
 from .losses import KL_LOSS, SPARSE_LOSS, keras_loss
 from .model import Resolver
+from .optimizers import OPTIMIZERS, keras_optimizer
 from .schedules import (
     L2_CLASS,
     ONE_CYCLE_CLASS,
@@ -23,11 +25,6 @@ from .schedules import (
     per_step_schedule,
 )
 
-# torch optimizer -> (Keras class, torch's default epsilon or None when Keras has none)
-OPTIMIZERS = {"Adam": ("Adam", 1e-8), "AdamW": ("AdamW", 1e-8), "RMSprop": ("RMSprop", 1e-8),
-              "SGD": ("SGD", None)}
-# torch's default learning rates (Keras' differ for SGD, 0.01, and RMSprop, 0.001)
-_TORCH_LR = {"Adam": "0.001", "AdamW": "0.001", "RMSprop": "0.01", "SGD": "0.001"}
 # Tensor methods NumPy arrays lack (or that mean training): a statement using one is marked.
 _TENSOR_METHODS = frozenset({"backward", "parameters", "to", "cuda", "cpu", "item", "detach",
                              "numpy", "float", "long", "half", "view", "unsqueeze", "size",
@@ -92,7 +89,7 @@ class TrainingTranslator:
         self.out.lines.append(indent + text)
 
     def stmt(self, stmt: ast.stmt, indent: str) -> None:
-        stmt = _AsArray(self.r).visit(_DropItem(self.scalars).visit(copy.deepcopy(stmt)))
+        stmt = AsArray(self.r).visit(DropItem(self.scalars).visit(copy.deepcopy(stmt)))
         reads = sorted({n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
                         and isinstance(n.ctx, ast.Load)} & self.lost)
         restore = isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and \
@@ -173,7 +170,7 @@ class TrainingTranslator:
             self.ranks[target] = len(value.args)
             self.out.uses_numpy = True
             self.emit(indent, f"{target} = {_NUMPY[name].format(args=args)}")
-        elif (labels := _float_randint(value, self.r)) is not None:  # binary float targets
+        elif (labels := float_randint(value, self.r)) is not None:  # binary float targets
             low, high, size = (ast.unparse(a) for a in labels.args)
             self.out.uses_numpy = True
             self.emit(indent, f'{target} = np.random.randint({low}, {high}, size={size})'
@@ -253,44 +250,12 @@ class TrainingTranslator:
         return f"np.transpose({text}, {self.perm})"
 
     def optimizer(self, name: str, call: ast.Call, target: str) -> str:
-        keras_name, eps = OPTIMIZERS[name]
-        lr = next((ast.unparse(k.value) for k in call.keywords if k.arg == "lr"),
-                  ast.unparse(call.args[1]) if len(call.args) > 1 else _TORCH_LR[name])
-        self.lr[target] = lr
-        opts = ["learning_rate=LR"]
-        has_eps = False
-        for kw in call.keywords:
-            if kw.arg == "lr":
-                continue
-            if kw.arg == "weight_decay" and name != "AdamW":
-                # torch adds weight_decay * w to the gradient (L2); Keras' is decoupled
-                self.l2[target] = f"{keras_name}WithL2"
-                opts.insert(0, f"l2={ast.unparse(kw.value)}")
-            elif kw.arg == "eps":
-                value = ast.unparse(kw.value)
-                # RMSprop: torch adds eps after the square root, Keras inside it (sqrt(v + eps)):
-                # eps**2 inside gives the same denominator wherever it matters.
-                opts.append(f"epsilon=({value}) ** 2" if name == "RMSprop" else f"epsilon={value}")
-                has_eps = True
-            elif kw.arg in ("momentum", "weight_decay", "nesterov", "amsgrad", "centered"):
-                opts.append(f"{kw.arg}={ast.unparse(kw.value)}")
-            elif kw.arg == "betas":  # torch's (beta1, beta2) are Keras' beta_1 / beta_2
-                if isinstance(kw.value, ast.Tuple) and len(kw.value.elts) == 2:
-                    b1, b2 = (ast.unparse(e) for e in kw.value.elts)
-                else:
-                    b1, b2 = (f"{ast.unparse(kw.value)}[{i}]" for i in (0, 1))
-                opts += [f"beta_1={b1}", f"beta_2={b2}"]
-            elif kw.arg == "alpha" and name == "RMSprop":
-                opts.append(f"rho={ast.unparse(kw.value)}")
-        if name == "RMSprop" and not any(kw.arg == "alpha" for kw in call.keywords):
-            opts.append("rho=0.99")  # torch's smoothing constant; Keras' RMSprop uses 0.9
-        if name == "AdamW" and not any(kw.arg == "weight_decay" for kw in call.keywords):
-            opts.append("weight_decay=0.01")  # torch's default; Keras' AdamW uses 0.004
-        if eps is not None and not has_eps:
-            # Keras defaults to 1e-7, torch to 1e-8; RMSprop's goes inside the root in Keras.
-            opts.append(f"epsilon={eps ** 2:g}" if name == "RMSprop" else f"epsilon={eps}")
-        cls = self.l2.get(target, f"keras.optimizers.{keras_name}")
-        return f"{cls}({', '.join(o for o in opts if o)})"
+        """The Keras optimizer for ``torch.optim.<name>(...)`` (``learning_rate=LR`` stands for
+        the rate or the schedule the loop decides)."""
+        text, self.lr[target], l2_class = keras_optimizer(name, call)
+        if l2_class:
+            self.l2[target] = l2_class
+        return text
 
     def loader(self, target: str, call: ast.Call, stmt: ast.stmt, indent: str) -> None:
         ds = call.args[0] if call.args else None
@@ -366,28 +331,8 @@ class TrainingTranslator:
                                   "replaced by Keras' progress output")
 
     def _leftovers(self, stmt: ast.For, used: set[int], indent: str) -> None:
-        """A TODO line for each statement of the epoch loop that fit() does not carry: not the
-        step, mode switches, scheduler steps, prints, loss bookkeeping or what was translated."""
-        book = {ast.unparse(n.func.value) for n in ast.walk(stmt) if isinstance(n, ast.Call)
-                and isinstance(n.func, ast.Attribute) and n.func.attr == "backward"}
-        book |= set(self.models) | set(self.loss)
-        assigns = [n for n in ast.walk(stmt) if isinstance(n, ast.Assign | ast.AugAssign)]
-        for _ in range(3):  # names fed by the loss (running totals) are Keras' logs too
-            book |= {t.id for n in assigns if {r.id for r in ast.walk(n.value) if isinstance(
-                r, ast.Name)} & book for t in ast.walk(n) if isinstance(t, ast.Name)
-                and isinstance(t.ctx, ast.Store)}
-        inner = [s for s in stmt.body if isinstance(s, ast.For)]
-        for s in stmt.body + [b for loop in inner for b in loop.body]:
-            if id(s) in used:
-                continue
-            if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and (
-                    isinstance(s.value.func, ast.Attribute) and s.value.func.attr in
-                    ("train", "eval", "zero_grad", "step", "backward")
-                    or ast.unparse(s.value.func) == "print"):
-                continue
-            if isinstance(s, ast.Assign | ast.AugAssign) and \
-                    {n.id for n in ast.walk(s) if isinstance(n, ast.Name)} & book:
-                continue  # the step itself, or the running loss Keras logs
+        """A TODO line and a note for each statement of the loop that fit() does not carry."""
+        for s in not_carried(stmt, used, set(self.models) | set(self.loss)):
             first = ast.unparse(s).splitlines()[0]
             self.emit(indent, f"# TODO(mlsense): not carried into fit() (line {s.lineno}): "
                               f"{first}")
@@ -488,43 +433,3 @@ class TrainingTranslator:
                                   "LearningRateScheduler callback sets the same rate per epoch")
             return plain
         return self.optim[opt].replace("learning_rate=LR", f"learning_rate={made}")
-
-
-def _float_randint(value: ast.expr, resolver: Resolver) -> ast.Call | None:
-    """The ``torch.randint(low, high, size)`` call of ``torch.randint(...).float()``, or None."""
-    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
-            and value.func.attr == "float" and not value.args):
-        return None
-    inner = value.func.value
-    return inner if isinstance(inner, ast.Call) and len(inner.args) == 3 and \
-        resolver.qualname(inner.func) == "torch.randint" else None
-
-
-class _AsArray(ast.NodeTransformer):
-    """``torch.as_tensor(a, dtype=...)`` / ``torch.from_numpy(a)`` -> ``a``: Keras takes the
-    NumPy array itself (the Keras -> PyTorch translation writes these around every array)."""
-
-    def __init__(self, resolver: Resolver) -> None:
-        self.r = resolver
-
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
-        if self.r.qualname(node.func) in ("torch.as_tensor", "torch.from_numpy") and \
-                len(node.args) == 1 and all(k.arg == "dtype" for k in node.keywords):
-            return node.args[0]
-        return node
-
-
-class _DropItem(ast.NodeTransformer):
-    """``loss.item()`` -> ``loss`` for names that already hold a Python float on the Keras side."""
-
-    def __init__(self, scalars: set[str]) -> None:
-        self.scalars = scalars
-
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr == "item" and not node.args and \
-                isinstance(func.value, ast.Name) and func.value.id in self.scalars:
-            return func.value
-        return node
