@@ -40,14 +40,20 @@ NORMALIZATION_HELPER = '''class Normalization(nn.Module):
         return (x - self.mean) / self.variance.sqrt().clamp(min=1e-7)'''
 
 
-def _window(spec: LayerSpec, rank: int, names: dict[str, int]) -> tuple[tuple[int, ...], ...]:
+def _conv_window(spec: LayerSpec, rank: int, names: list[str]) -> tuple[
+        dict[str, int], tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Check a convolution's arguments (positional ``names``); (positions, kernel, strides,
+    dilation)."""
+    channels_last(spec)
+    check_args(spec, {*names, "activation", "use_bias"}, len(names))
+    pos = {n: i for i, n in enumerate(names)}
     try:
-        k = as_tuple(spec.get("kernel_size", names["kernel_size"]), rank)
-        s = as_tuple(spec.get("strides", names["strides"], 1), rank)
-        d = as_tuple(spec.get("dilation_rate", names.get("dilation_rate"), 1), rank)
+        k = as_tuple(spec.get("kernel_size", pos["kernel_size"]), rank)
+        s = as_tuple(spec.get("strides", pos["strides"], 1), rank)
+        d = as_tuple(spec.get("dilation_rate", pos.get("dilation_rate"), 1), rank)
     except ValueError as exc:
         raise spec.unsupported(f"{spec.kind}(...)", str(exc)) from None
-    return k, s, d
+    return pos, k, s, d
 
 
 def rescaling(spec: LayerSpec, ins: list[Sym]) -> Result:
@@ -82,12 +88,8 @@ def normalization(spec: LayerSpec, ins: list[Sym]) -> Result:
 def conv_transpose(spec: LayerSpec, ins: list[Sym]) -> Result:
     """Conv1DTranspose / Conv2DTranspose -> nn.ConvTranspose1d/2d (+ the odd 'same' crop)."""
     rank = int(spec.kind[-11])
-    channels_last(spec)
-    names = ["filters", "kernel_size", "strides", "padding", "output_padding", "data_format",
-             "dilation_rate"]
-    check_args(spec, {*names, "activation", "use_bias"}, len(names))
-    pos = {n: i for i, n in enumerate(names)}
-    k, s, d = _window(spec, rank, pos)
+    _, k, s, d = _conv_window(spec, rank, ["filters", "kernel_size", "strides", "padding",
+                                           "output_padding", "data_format", "dilation_rate"])
     if any(v != 1 for v in d) or spec.get("output_padding", 4) is not None:
         raise spec.unsupported(f"{spec.kind}(dilation_rate/output_padding)", "not translated")
     pre, x = want(ins[0], "cf")
@@ -126,12 +128,8 @@ def conv_transpose(spec: LayerSpec, ins: list[Sym]) -> Result:
 def separable_conv(spec: LayerSpec, ins: list[Sym]) -> Result:
     """SeparableConv1D/2D -> nn.Sequential(depthwise nn.ConvNd, pointwise nn.ConvNd)."""
     rank = int(spec.kind[-2])
-    channels_last(spec)
-    names = ["filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate",
-             "depth_multiplier"]
-    check_args(spec, {*names, "activation", "use_bias"}, len(names))
-    pos = {n: i for i, n in enumerate(names)}
-    k, s, d = _window(spec, rank, pos)
+    pos, k, s, d = _conv_window(spec, rank, ["filters", "kernel_size", "strides", "padding",
+                                             "data_format", "dilation_rate", "depth_multiplier"])
     pre, x = want(ins[0], "cf")
     cin, cout = x.shape[-1], spec.get("filters", 0)
     if cin is None:
