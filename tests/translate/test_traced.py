@@ -114,6 +114,20 @@ class AutoEncoder(nn.Module):
 model = AutoEncoder(hidden=8)
 '''
 
+RNN_STATE = HEAD + '''
+class Tagger(nn.Module):
+    def __init__(self, rnn_type="LSTM"):
+        super().__init__()
+        self.rnn = getattr(nn, rnn_type)(6, 8, batch_first=True)
+        self.fc = nn.Linear(8, 3)
+        self.has_cell = rnn_type == "LSTM"
+
+    def forward(self, x, hidden=None):
+        out, state = self.rnn(x, hidden)
+        h = state[0] if self.has_cell else state
+        return self.fc(out[:, -1, :]) + self.fc(h[-1])
+'''
+
 TENSOR_BRANCH = HEAD + '''
 class Gate(nn.Module):
     def __init__(self):
@@ -177,6 +191,13 @@ def test_helper_methods_flags_and_environment_checks(tmp_path, worker) -> None:
     assert "keras.ops.tanh(fc1)" in code and "if " not in code
     flagged = _verified(tmp_path, worker, HELPER_AND_FLAG, "AutoEncoder(tied=True)", (32,))
     assert "self.extra" not in flagged.target_code  # `if not self.tied:` skipped it
+
+
+@pytest.mark.parametrize("rnn", ["LSTM", "GRU"])
+def test_rnn_factory_with_a_state_argument_and_the_final_state(tmp_path, worker, rnn) -> None:
+    tr = _verified(tmp_path, worker, RNN_STATE, f"Tagger('{rnn}')", (5, 6))
+    assert f"layers.{rnn}(8, return_sequences=True, return_state=True)" in tr.target_code
+    assert "keras.ops.stack([rnn[1]])" in tr.target_code  # torch's h: (layers, batch, hidden)
 
 
 def test_static_translation_is_kept_where_it_works(worker) -> None:

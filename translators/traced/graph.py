@@ -181,6 +181,8 @@ class GraphWalk:
         plan = attr.plan
         assert plan is not None
         args = [self.ex(to_ast(a)) for a in node["args"]]
+        while len(args) > 1 and args[-1].kind == "py" and args[-1].info.get("value") is None:
+            args.pop()  # an RNN's state=None: it starts from zeros, as a Keras RNN does
         if not args or any(a.kind != "tensor" for a in args):
             raise Unsupp(node["line"], construct, "expected tensor arguments")
         taken = {v[0] for v in self.layers.values()}
