@@ -44,7 +44,7 @@ def file_facts(parse: ParsedVersion) -> tuple[Any, Any, Any]:
     version for hints, hovers and completions alike."""
     facts = parse.derived.get("semantics:file")
     if facts is None:
-        from .modules import class_bindings, class_definitions, model_inputs, nested_inputs
+        from .inputs import class_bindings, class_definitions, model_inputs, nested_inputs
 
         chunks = [c for c, _ in parse.chunks]
         definitions = class_definitions(chunks, parse.imports)

@@ -12,7 +12,6 @@ equal shapes. A name bound inside a compound statement (``if``, ``for``...) beco
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +33,7 @@ from .sequential import (
     input_comment,
     torch_model,
 )
+from .statements import assigned_names, branch, destructure
 
 
 @dataclass(frozen=True)
@@ -101,27 +101,6 @@ def chunk_classes(chunk: TopChunk, imports: ImportTable, bindings: Bindings | No
     return found  # type: ignore[return-value]
 
 
-def class_definitions(chunks: list[TopChunk], imports: ImportTable) -> dict[str, tuple[cst.ClassDef, str]]:
-    """The file's top-level ``nn.Module`` subclasses by name (a name defined twice: neither)."""
-    import hashlib
-
-    out: dict[str, tuple[cst.ClassDef, str]] = {}
-    twice: set[str] = set()
-    for chunk in chunks:
-        if chunk.module is None or "class" not in chunk.text:
-            continue
-        for stmt in chunk.module.body:
-            if _is_module_class(stmt, imports.resolve):
-                assert isinstance(stmt, cst.ClassDef)
-                name = stmt.name.value
-                if name in out:
-                    twice.add(name)
-                digest = hashlib.blake2b(chunk.text.encode("utf-8", "surrogatepass"),
-                                         digest_size=8).hexdigest()
-                out[name] = (stmt, digest)
-    return {k: v for k, v in out.items() if k not in twice}
-
-
 def module_classes(module: cst.Module, resolve: Resolve, text: str = "",
                    bindings: Bindings | None = None,
                    inputs: Mapping[str, Shape] | None = None,
@@ -132,9 +111,9 @@ def module_classes(module: cst.Module, resolve: Resolve, text: str = "",
     out = []
     comment = input_comment(text)
     for stmt in module.body:
-        if _is_module_class(stmt, resolve):
+        if is_model_class(stmt, resolve):
             assert isinstance(stmt, cst.ClassDef)
-            env = _init_env(stmt, (bindings or {}).get(stmt.name.value))
+            env = init_env(stmt, (bindings or {}).get(stmt.name.value))
             given = (inputs or {}).get(stmt.name.value) or comment
             out.append(_ClassWalk(stmt, resolve, given, env, definitions).run())
     return out
@@ -144,7 +123,7 @@ KERAS_MODEL_BASES = frozenset(("keras.Model", "keras.models.Model", "keras.layer
                                "keras.Layer"))
 
 
-def _is_module_class(stmt: cst.CSTNode, resolve: Resolve) -> bool:
+def is_model_class(stmt: cst.CSTNode, resolve: Resolve) -> bool:
     """An ``nn.Module`` subclass, or a ``keras.Model`` / ``keras.layers.Layer`` one (its
     ``call`` walked like ``forward``)."""
     return isinstance(stmt, cst.ClassDef) and any(
@@ -160,7 +139,7 @@ def _init_params(cls: cst.ClassDef) -> list[cst.Param]:
     return [*p.posonly_params, *p.params][1:] + list(p.kwonly_params)
 
 
-def _init_env(cls: cst.ClassDef, bound: Mapping[str, Any] | None) -> dict[str, Any]:
+def init_env(cls: cst.ClassDef, bound: Mapping[str, Any] | None) -> dict[str, Any]:
     """``__init__``'s parameters: the value the file's calls give (the same at every call),
     else the default, else UNKNOWN."""
     env: dict[str, Any] = {}
@@ -173,170 +152,7 @@ def _init_env(cls: cst.ClassDef, bound: Mapping[str, Any] | None) -> dict[str, A
     return env
 
 
-def class_bindings(chunks: list[TopChunk], imports: ImportTable) -> dict[str, dict[str, Any]]:
-    """Constructor arguments of the file's ``nn.Module`` subclasses, from the file's calls
-    ``Net(13, hidden=64)``: per parameter, the value every call gives (UNKNOWN where calls
-    differ or a value is not stated). Classes never called in the file are left out."""
-    classes = {s.name.value: s for c in chunks if c.module is not None
-               for s in c.module.body
-               if isinstance(s, cst.ClassDef) and _is_module_class(s, imports.resolve)}
-    if not classes:
-        return {}
-
-    out: dict[str, dict[str, Any]] = {}
-    for chunk in chunks:
-        if chunk.module is None or not any(f"{n}(" in chunk.text for n in classes):
-            continue
-        for node in iter_nodes([chunk.module]):
-            if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
-                    and node.func.value in classes):
-                continue
-            cls = classes[node.func.value]
-            site = _init_env(cls, _bind(cls, node))
-            seen = out.get(node.func.value)
-            out[node.func.value] = site if seen is None else {
-                k: v if seen.get(k, UNKNOWN) == v else UNKNOWN for k, v in site.items()}
-    return out
-
-
-_CREATORS = frozenset(f"{m}.{n}" for m in ("torch", "numpy", "numpy.random")
-                      for n in ("randn", "rand", "zeros", "ones", "empty",
-                                             "randint"))
-
-
-def model_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shape]:
-    """What the file feeds its models at the top level: ``model = Net()`` then
-    ``model(torch.randn(64, 1, 28, 28))`` (directly or through a name bound to such a tensor)
-    gives class ``Net`` the input ``(N, 1, 28, 28)``; ``net = nn.Sequential(...)`` then
-    ``net(x)`` gives the entry ``"=net"``. A model fed two different shapes, and a name bound
-    to two Sequential models, get none."""
-    classes = {s.name.value for c in chunks if c.module is not None for s in c.module.body
-               if isinstance(s, cst.ClassDef) and _is_module_class(s, imports.resolve)}
-    if not classes and not any("Sequential" in c.text for c in chunks):
-        return {}
-    models: dict[str, str] = {}  # variable -> class name, or "=variable" for a Sequential
-    tensors: dict[str, Shape] = {}  # variable -> shape of the tensor it holds
-    seen: dict[str, Shape | None] = {}
-    sequential_bindings: dict[str, int] = {}
-    for chunk in chunks:
-        if chunk.module is None:
-            continue
-        for stmt in chunk.module.body:
-            if not isinstance(stmt, cst.SimpleStatementLine):
-                continue
-            for small in stmt.body:
-                fed = any(f"{name}(" in chunk.text for name in models)  # else nothing to scan
-                for call in _calls_of(small) if fed or ".build(" in chunk.text else ():
-                    built = _built(call, models)
-                    if built is not None:
-                        key, given = built
-                        seen[key] = given if seen.get(key, given) == given else None
-                    if isinstance(call.func, cst.Name) and call.func.value in models \
-                            and call.args:
-                        shape = _tensor_shape(call.args[0].value, tensors, imports)
-                        key = models[call.func.value]
-                        if shape is not None:
-                            seen[key] = shape if seen.get(key, shape) == shape else None
-                if isinstance(small, cst.Assign) and len(small.targets) == 1 \
-                        and isinstance(small.targets[0].target, cst.Name):
-                    target = small.targets[0].target.value
-                    models.pop(target, None)
-                    tensors.pop(target, None)
-                    value = _unwrap_moves(small.value)
-                    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) \
-                            and value.func.value in classes:
-                        models[target] = value.func.value
-                    elif isinstance(value, cst.Call) \
-                            and imports.resolve(value.func) in TORCH_SEQUENTIAL:
-                        models[target] = f"={target}"
-                        sequential_bindings[target] = sequential_bindings.get(target, 0) + 1
-                    elif (shape := _tensor_shape(value, tensors, imports)) is not None:
-                        tensors[target] = shape
-    return {key: shape for key, shape in seen.items() if shape is not None
-            and not (key.startswith("=") and sequential_bindings.get(key[1:], 0) > 1)}
-
-
-def nested_inputs(chunks: list[TopChunk], imports: ImportTable, bindings: Bindings,
-                  inputs: Mapping[str, Shape], definitions: Definitions
-                  ) -> tuple[dict[str, Any], dict[str, Shape]]:
-    """Bindings and inputs completed with what other module classes feed the file's classes
-    (``self.block = Block(64)`` applied to ``(N, 64, H, W)``): a class fed one shape with one
-    set of constructor arguments everywhere gets them; one fed several gets no input at all
-    (its forward's hints would hold for one use only)."""
-    found_bindings, found_inputs = dict(bindings), dict(inputs)
-    for _ in range(MAX_NESTING):
-        fed: dict[str, set[tuple[Shape, tuple[tuple[str, Any], ...]]]] = {}  # class -> uses
-        for chunk in chunks:
-            for cls in chunk_classes(chunk, imports, found_bindings, found_inputs, definitions):
-                for name, uses in cls.class_inputs.items():
-                    fed.setdefault(name, set()).update(uses)
-        new_bindings, new_inputs = dict(bindings), dict(inputs)
-        for name, used in fed.items():
-            shapes = {shape for shape, _ in used}
-            if len(used) == 1 and (name not in inputs or shapes == {inputs[name]}):
-                [(shape, env)] = used
-                new_inputs[name], new_bindings[name] = shape, dict(env)
-            else:
-                new_inputs.pop(name, None)
-        if new_inputs == found_inputs and new_bindings == found_bindings:
-            break
-        found_bindings, found_inputs = new_bindings, new_inputs
-    return found_bindings, found_inputs
-
-
-def _built(call: cst.Call, models: Mapping[str, str]) -> tuple[str, Shape] | None:
-    """``model.build((None, 16))`` on a Keras model of the file: (its class, ``(N, 16)``)."""
-    func = call.func
-    if not (isinstance(func, cst.Attribute) and func.attr.value == "build"
-            and isinstance(func.value, cst.Name) and func.value.value in models
-            and len(call.args) == 1):
-        return None
-    shape = literal(call.args[0].value)
-    if not isinstance(shape, tuple) or len(shape) < 2 or not all(
-            isinstance(d, int) and not isinstance(d, bool) for d in shape[1:]):
-        return None
-    return models[func.value.value], ("N", *shape[1:])
-
-
-def _calls_of(node: cst.CSTNode) -> list[cst.Call]:
-
-    return [n for n in iter_nodes([node]) if isinstance(n, cst.Call)]
-
-
-def _unwrap_moves(expr: cst.BaseExpression) -> cst.BaseExpression:
-    """``Net().to(device)``, ``x.cuda()``, ``x.float()``: what is moved or cast."""
-    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) \
-            and expr.func.attr.value in ("to", "cuda", "cpu", "float", "double", "eval", "train"):
-        expr = expr.func.value
-    return expr
-
-
-def _tensor_shape(expr: cst.BaseExpression, tensors: Mapping[str, Shape],
-                  imports: ImportTable) -> Shape | None:
-    expr = _unwrap_moves(expr)
-    if isinstance(expr, cst.Name):
-        return tensors.get(expr.value)
-    if not isinstance(expr, cst.Call) or imports.resolve(expr.func) not in _CREATORS:
-        return None
-    name = imports.resolve(expr.func)
-    positional = [a.value for a in expr.args if a.keyword is None and not a.star]
-    if name == "torch.randint":  # randint(low, high, size) / randint(high, size)
-        size = next((literal(a.value) for a in expr.args
-                     if a.keyword is not None and a.keyword.value == "size"), None)
-        if size is None and positional:
-            size = literal(positional[-1])
-        dims = size
-    elif len(positional) == 1 and isinstance(literal(positional[0]), tuple):
-        dims = literal(positional[0])
-    else:
-        dims = tuple(literal(p) for p in positional)
-    if not isinstance(dims, tuple) or not dims or not all(
-            isinstance(d, int) and not isinstance(d, bool) for d in dims):
-        return None
-    return ("N", *dims[1:])
-
-
-def _bind(cls: cst.ClassDef, call: cst.Call, env: Mapping[str, Any] | None = None
+def bind_arguments(cls: cst.ClassDef, call: cst.Call, env: Mapping[str, Any] | None = None
           ) -> dict[str, Any]:
     """``call``'s arguments by ``__init__`` parameter, evaluated in ``env`` (the caller's)."""
     params = [p.name.value for p in _init_params(cls)]
@@ -401,10 +217,10 @@ class _ClassWalk:
         body = block.body if isinstance(block, cst.IndentedBlock) else ()
         for stmt in body:
             if isinstance(stmt, cst.If):
-                branch = _branch(stmt, self.env)
-                if branch is not False:  # the branch the constructor's values take
-                    if isinstance(branch, cst.BaseSuite):
-                        self._init_block(branch)
+                taken = branch(stmt, self.env)
+                if taken is not False:  # the branch the constructor's values take
+                    if isinstance(taken, cst.BaseSuite):
+                        self._init_block(taken)
                     continue
             if not isinstance(stmt, cst.SimpleStatementLine):
                 for name in assigned_names(stmt):  # set under a branch: not certain
@@ -454,7 +270,7 @@ class _ClassWalk:
         if not (isinstance(call.func, cst.Name) and call.func.value in self.definitions):
             return False
         inner, _ = self.definitions[call.func.value]
-        env = _init_env(inner, _bind(inner, call, self.env))
+        env = init_env(inner, bind_arguments(inner, call, self.env))
         params = self._inner(inner, None, env).total
         self.calls[attr] = (f"class:{call.func.value}", call)
         self.fact.constructors[attr] = call
@@ -469,7 +285,7 @@ class _ClassWalk:
         if not (isinstance(call.func, cst.Name) and call.func.value in self.definitions):
             return None
         inner, _ = self.definitions[call.func.value]
-        env = _init_env(inner, _bind(inner, call, self.env))
+        env = init_env(inner, bind_arguments(inner, call, self.env))
         fact = self._inner(inner, shape, env)
         if shape is not None:
             self._fed_class(call.func.value, shape, env)
@@ -490,8 +306,12 @@ class _ClassWalk:
         arg = params[1]
         start = self.given if self.given is not None else self._first_layer_input(forward, arg)
         self.fact.input = start
-        env: dict[str, Value] = {arg: start}
-        body = forward.body.body if isinstance(forward.body, cst.IndentedBlock) else ()
+        self._body(forward, {arg: start})
+
+    def _body(self, fn: cst.FunctionDef, env: dict[str, Value]) -> None:
+        """The top-level statements of ``fn`` in order; a name bound in a compound
+        statement becomes unknown, a return under one gives no single shape."""
+        body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else ()
         for stmt in body:
             if not isinstance(stmt, cst.SimpleStatementLine):
                 for node in assigned_names(stmt):
@@ -507,7 +327,7 @@ class _ClassWalk:
                 and isinstance(small.targets[0].target, cst.Name | cst.Tuple):
             value = self.value_of(small.value, env)
             bound: list[tuple[str, Value]] = []
-            _destructure(small.targets[0].target, value, bound)
+            destructure(small.targets[0].target, value, bound)
             env.update(bound)
             named = tuple((n, v) for n, v in bound if isinstance(v, tuple) and n != "_")
             if isinstance(small.targets[0].target, cst.Name):
@@ -619,16 +439,7 @@ class _ClassWalk:
             self.fact.statements = []
         self.walking.add(method.name.value)
         try:
-            body = method.body.body if isinstance(method.body, cst.IndentedBlock) else ()
-            for stmt in body:
-                if not isinstance(stmt, cst.SimpleStatementLine):
-                    for node in assigned_names(stmt):
-                        env[node] = None
-                    if any(isinstance(n, cst.Return) for n in iter_nodes([stmt])):
-                        self.fact.returns.append(None)
-                    continue
-                for small in stmt.body:
-                    self._statement(small, env)
+            self._body(method, env)
             shapes = set(self.fact.returns)
             return self.fact.returns[0] if len(shapes) == 1 else None
         finally:
@@ -667,76 +478,3 @@ class _ClassWalk:
             out = None
         self.fact.applied.setdefault(attr, []).append(out if isinstance(out, tuple) else None)
         return out
-
-
-_COMPARE: dict[type, Any] = {
-    cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.LessThan: operator.lt,
-    cst.GreaterThan: operator.gt, cst.LessThanEqual: operator.le,
-    cst.GreaterThanEqual: operator.ge, cst.Is: operator.is_, cst.IsNot: operator.is_not}
-
-
-def truth(expr: cst.BaseExpression, env: Mapping[str, Any]) -> bool | None:
-    """The value of a condition on constructor values (``use_bn``, ``stride != 1 or cin !=
-    cout``, ``pool == "max"``, ``norm is None``), None where it is not certain."""
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
-        inner = truth(expr.expression, env)
-        return None if inner is None else not inner
-    if isinstance(expr, cst.BooleanOperation):
-        left, right = truth(expr.left, env), truth(expr.right, env)
-        if isinstance(expr.operator, cst.And):
-            return False if False in (left, right) else (None if None in (left, right) else True)
-        return True if True in (left, right) else (None if None in (left, right) else False)
-    if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1:
-        op = _COMPARE.get(type(expr.comparisons[0].operator))
-        left, right = literal(expr.left, env), literal(expr.comparisons[0].comparator, env)
-        if op is None or left is UNKNOWN or right is UNKNOWN:
-            return None
-        if op in (operator.is_, operator.is_not) and not (left is None or right is None):
-            return None
-        try:
-            return bool(op(left, right))
-        except TypeError:
-            return None
-    value = literal(expr, env)
-    return None if value is UNKNOWN or isinstance(value, float) else bool(value)
-
-
-def _branch(stmt: cst.If, env: Mapping[str, Any]) -> cst.BaseSuite | None | bool:
-    """The block an ``if`` takes with ``env`` (None: neither, no ``else``); False where the
-    condition is not certain."""
-    taken = truth(stmt.test, env)
-    if taken is None:
-        return False
-    if taken:
-        return stmt.body
-    if isinstance(stmt.orelse, cst.If):
-        return _branch(stmt.orelse, env)
-    return stmt.orelse.body if isinstance(stmt.orelse, cst.Else) else None
-
-
-def _destructure(target: cst.BaseExpression, value: Value, out: list[tuple[str, Value]]
-                 ) -> None:
-    """``out, (h, c) = <an LSTM's outputs>``: each name with its part (None where unknown)."""
-    if isinstance(target, cst.Name):
-        out.append((target.value, value))
-    elif isinstance(target, cst.Tuple | cst.List):
-        items = value.items if isinstance(value, ops.Outputs) \
-            and len(value.items) == len(target.elements) else None
-        for i, element in enumerate(target.elements):
-            _destructure(element.value, items[i] if items is not None else None, out)
-    elif isinstance(target, cst.StarredElement):
-        _destructure(target.value, None, out)
-
-
-def assigned_names(node: cst.CSTNode) -> list[str]:
-
-    names = []
-    for n in iter_nodes([node]):
-        if isinstance(n, cst.AssignTarget | cst.AugAssign | cst.AnnAssign | cst.For):
-            target = n.target
-            names += [t.value for t in iter_nodes([target]) if isinstance(t, cst.Name)]
-        elif isinstance(n, cst.NamedExpr) and isinstance(n.target, cst.Name):
-            names.append(n.target.value)
-        elif isinstance(n, cst.WithItem) and n.asname is not None:
-            names += [t.value for t in iter_nodes([n.asname.name]) if isinstance(t, cst.Name)]
-    return names

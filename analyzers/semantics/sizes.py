@@ -20,14 +20,8 @@ from ..aliases import ImportTable
 from ..units import ParsedChunk, TopChunk
 from ..walk import iter_nodes
 from .dims import Shape, fmt_shape
-from .modules import (
-    Bindings,
-    Definitions,
-    chunk_classes,
-    class_bindings,
-    class_definitions,
-    model_inputs,
-)
+from .inputs import class_bindings, class_definitions, model_inputs
+from .modules import Bindings, Definitions, chunk_classes
 from .sequential import chunk_models
 
 # layer -> (parameter, its positional index, the input dimension it must equal)

@@ -108,7 +108,7 @@ class _Walk:
             env.pop(stmt.name.value, None)
             return
         if not isinstance(stmt, cst.SimpleStatementLine):
-            from .modules import assigned_names
+            from .statements import assigned_names
 
             for name in assigned_names(stmt):
                 env.pop(name, None)
@@ -135,7 +135,7 @@ class _Walk:
                 yield fact
             return
         if not isinstance(small, cst.Assign):
-            from .modules import assigned_names
+            from .statements import assigned_names
 
             for name in assigned_names(small):
                 env.pop(name, None)

@@ -7,6 +7,7 @@ float32 on the cpu, ``.to(device)`` moves it, ``softmax`` gives probabilities)."
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -101,32 +102,44 @@ def _contains(node: cst.CSTNode, target: cst.CSTNode) -> bool:
 
 
 def _binds(small: cst.CSTNode, name: str) -> bool:
-    from .modules import assigned_names
+    from .statements import assigned_names
 
     return name in assigned_names(small)
 
 
-def _in_function(parse: ParsedVersion, chunk: TopChunk, offset: int, fn: cst.FunctionDef,
-                 node: cst.Name, where: Range4) -> VariableFact | None:
-    hints = {id(h.node): h for h in chunk_hints(parse, chunk, offset) if h.shapes}
+State = tuple[Shape | None, cst.CSTNode | None]  # the shape a name holds, its binding
+
+
+def _follow(statements: Sequence[cst.BaseStatement], node: cst.Name,
+            shapes: Mapping[int, Mapping[str, Shape]], state: State) -> tuple[State, bool]:
+    """``state`` carried through ``statements`` in order up to the one holding ``node``
+    (a binding gives the shape its hint states, else unknown); whether ``node`` was met.
+    ``node`` read by a statement sees the value before it, as a target the value after."""
     name = node.value
-    state: tuple[Shape | None, cst.CSTNode | None] = (_parameter(parse, chunk, fn, name), None)
-    if _contains(fn.params, node):
-        return _fact(parse, name, state, where)
-    body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else ()
-    for stmt in body:
+    for stmt in statements:
         smalls = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else [stmt]
         for small in smalls:
             here = _contains(small, node)
             if here and not (isinstance(small, cst.Assign) and any(
                     _contains(t, node) for t in small.targets)):
-                return _fact(parse, name, state, where)
+                return state, True
             if _binds(small, name):
-                hint = hints.get(id(small))
-                state = (dict(hint.shapes).get(name) if hint else None, small)
+                state = (shapes.get(id(small), {}).get(name), small)
             if here:
-                return _fact(parse, name, state, where)
-    return None
+                return state, True
+    return state, False
+
+
+def _in_function(parse: ParsedVersion, chunk: TopChunk, offset: int, fn: cst.FunctionDef,
+                 node: cst.Name, where: Range4) -> VariableFact | None:
+    shapes = {id(h.node): dict(h.shapes) for h in chunk_hints(parse, chunk, offset)
+              if h.shapes}
+    state: State = (_parameter(parse, chunk, fn, node.value), None)
+    if _contains(fn.params, node):
+        return _fact(parse, node.value, state, where)
+    body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else ()
+    state, met = _follow(body, node, shapes, state)
+    return _fact(parse, node.value, state, where) if met else None
 
 
 def _parameter(parse: ParsedVersion, chunk: TopChunk, fn: cst.FunctionDef, name: str
@@ -149,28 +162,18 @@ def _at_module_level(parse: ParsedVersion, index: int, node: cst.Name, where: Ra
     from .hints import toplevel_facts
 
     facts = toplevel_facts(parse)
-    name = node.value
-    state: tuple[Shape | None, cst.CSTNode | None] = (None, None)
+    state: State = (None, None)
     for chunk, _ in parse.chunks[:index + 1]:
-        if chunk.module is None or name not in chunk.text:
+        if chunk.module is None or node.value not in chunk.text:
             continue
         shapes = {id(f.node): dict(f.shapes) for f in facts.get(id(chunk), ())}
-        for stmt in chunk.module.body:
-            smalls = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else [stmt]
-            for small in smalls:
-                here = _contains(small, node)
-                if here and not (isinstance(small, cst.Assign) and any(
-                        _contains(t, node) for t in small.targets)):
-                    return _fact(parse, name, state, where)
-                if _binds(small, name):
-                    state = (shapes.get(id(small), {}).get(name), small)
-                if here:
-                    return _fact(parse, name, state, where)
+        state, met = _follow(chunk.module.body, node, shapes, state)
+        if met:
+            return _fact(parse, node.value, state, where)
     return None
 
 
-def _fact(parse: ParsedVersion, name: str, state: tuple[Shape | None, cst.CSTNode | None],
-          where: Range4) -> VariableFact | None:
+def _fact(parse: ParsedVersion, name: str, state: State, where: Range4) -> VariableFact | None:
     shape, binding = state
     if shape is None:
         return None

@@ -22,7 +22,7 @@ def static_model(text: str) -> ModelFact:
     """The first Sequential model, read as the server reads the file: per statement, with what
     the file feeds it."""
     from mlsense.analyzers.engine import DocumentAnalyzer
-    from mlsense.analyzers.semantics.modules import model_inputs
+    from mlsense.analyzers.semantics.inputs import model_inputs
     from mlsense.analyzers.semantics.sequential import chunk_models
 
     analyzer = DocumentAnalyzer()
@@ -115,12 +115,12 @@ def test_module_forward_shapes_match_a_real_run(name: str) -> None:
     import torch
 
     from mlsense.analyzers.engine import DocumentAnalyzer
-    from mlsense.analyzers.semantics.modules import (
-        chunk_classes,
+    from mlsense.analyzers.semantics.inputs import (
         class_bindings,
         class_definitions,
         model_inputs,
     )
+    from mlsense.analyzers.semantics.modules import chunk_classes
 
     text = (FIXTURES / name).read_text(encoding="utf-8")
     analyzer = DocumentAnalyzer()  # as the server reads it: per statement, calls across them

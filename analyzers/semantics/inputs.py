@@ -1,0 +1,211 @@
+"""What the file as a whole says of its model classes: which classes it defines
+(``class_definitions``), the constructor arguments its calls give them (``class_bindings``),
+what it feeds its models (``model_inputs``: ``model = Net()`` then ``model(torch.randn(64, 1,
+28, 28))``, ``model.build((None, 16))``) and what its classes feed one another
+(``nested_inputs``). Computed once per analysed version (``hints.file_facts``)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import libcst as cst
+
+from ..aliases import ImportTable
+from ..units import TopChunk
+from ..walk import iter_nodes
+from .args import UNKNOWN, literal
+from .dims import Shape
+from .modules import (
+    MAX_NESTING,
+    Bindings,
+    Definitions,
+    bind_arguments,
+    chunk_classes,
+    init_env,
+    is_model_class,
+)
+from .sequential import TORCH_SEQUENTIAL
+
+
+def class_definitions(chunks: list[TopChunk], imports: ImportTable) -> dict[str, tuple[cst.ClassDef, str]]:
+    """The file's top-level ``nn.Module`` subclasses by name (a name defined twice: neither)."""
+    out: dict[str, tuple[cst.ClassDef, str]] = {}
+    twice: set[str] = set()
+    for chunk in chunks:
+        if chunk.module is None or "class" not in chunk.text:
+            continue
+        for stmt in chunk.module.body:
+            if is_model_class(stmt, imports.resolve):
+                assert isinstance(stmt, cst.ClassDef)
+                name = stmt.name.value
+                if name in out:
+                    twice.add(name)
+                digest = hashlib.blake2b(chunk.text.encode("utf-8", "surrogatepass"),
+                                         digest_size=8).hexdigest()
+                out[name] = (stmt, digest)
+    return {k: v for k, v in out.items() if k not in twice}
+
+
+def class_bindings(chunks: list[TopChunk], imports: ImportTable) -> dict[str, dict[str, Any]]:
+    """Constructor arguments of the file's ``nn.Module`` subclasses, from the file's calls
+    ``Net(13, hidden=64)``: per parameter, the value every call gives (UNKNOWN where calls
+    differ or a value is not stated). Classes never called in the file are left out."""
+    classes = {s.name.value: s for c in chunks if c.module is not None
+               for s in c.module.body
+               if isinstance(s, cst.ClassDef) and is_model_class(s, imports.resolve)}
+    if not classes:
+        return {}
+
+    out: dict[str, dict[str, Any]] = {}
+    for chunk in chunks:
+        if chunk.module is None or not any(f"{n}(" in chunk.text for n in classes):
+            continue
+        for node in iter_nodes([chunk.module]):
+            if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
+                    and node.func.value in classes):
+                continue
+            cls = classes[node.func.value]
+            site = init_env(cls, bind_arguments(cls, node))
+            seen = out.get(node.func.value)
+            out[node.func.value] = site if seen is None else {
+                k: v if seen.get(k, UNKNOWN) == v else UNKNOWN for k, v in site.items()}
+    return out
+
+
+_CREATORS = frozenset(f"{m}.{n}" for m in ("torch", "numpy", "numpy.random")
+                      for n in ("randn", "rand", "zeros", "ones", "empty",
+                                             "randint"))
+
+
+def model_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shape]:
+    """What the file feeds its models at the top level: ``model = Net()`` then
+    ``model(torch.randn(64, 1, 28, 28))`` (directly or through a name bound to such a tensor)
+    gives class ``Net`` the input ``(N, 1, 28, 28)``; ``net = nn.Sequential(...)`` then
+    ``net(x)`` gives the entry ``"=net"``. A model fed two different shapes, and a name bound
+    to two Sequential models, get none."""
+    classes = {s.name.value for c in chunks if c.module is not None for s in c.module.body
+               if isinstance(s, cst.ClassDef) and is_model_class(s, imports.resolve)}
+    if not classes and not any("Sequential" in c.text for c in chunks):
+        return {}
+    models: dict[str, str] = {}  # variable -> class name, or "=variable" for a Sequential
+    tensors: dict[str, Shape] = {}  # variable -> shape of the tensor it holds
+    seen: dict[str, Shape | None] = {}
+    sequential_bindings: dict[str, int] = {}
+    for chunk in chunks:
+        if chunk.module is None:
+            continue
+        for stmt in chunk.module.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                fed = any(f"{name}(" in chunk.text for name in models)  # else nothing to scan
+                for call in _calls_of(small) if fed or ".build(" in chunk.text else ():
+                    built = _built(call, models)
+                    if built is not None:
+                        key, given = built
+                        seen[key] = given if seen.get(key, given) == given else None
+                    if isinstance(call.func, cst.Name) and call.func.value in models \
+                            and call.args:
+                        shape = _tensor_shape(call.args[0].value, tensors, imports)
+                        key = models[call.func.value]
+                        if shape is not None:
+                            seen[key] = shape if seen.get(key, shape) == shape else None
+                if isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                        and isinstance(small.targets[0].target, cst.Name):
+                    target = small.targets[0].target.value
+                    models.pop(target, None)
+                    tensors.pop(target, None)
+                    value = _unwrap_moves(small.value)
+                    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) \
+                            and value.func.value in classes:
+                        models[target] = value.func.value
+                    elif isinstance(value, cst.Call) \
+                            and imports.resolve(value.func) in TORCH_SEQUENTIAL:
+                        models[target] = f"={target}"
+                        sequential_bindings[target] = sequential_bindings.get(target, 0) + 1
+                    elif (shape := _tensor_shape(value, tensors, imports)) is not None:
+                        tensors[target] = shape
+    return {key: shape for key, shape in seen.items() if shape is not None
+            and not (key.startswith("=") and sequential_bindings.get(key[1:], 0) > 1)}
+
+
+def nested_inputs(chunks: list[TopChunk], imports: ImportTable, bindings: Bindings,
+                  inputs: Mapping[str, Shape], definitions: Definitions
+                  ) -> tuple[dict[str, Any], dict[str, Shape]]:
+    """Bindings and inputs completed with what other module classes feed the file's classes
+    (``self.block = Block(64)`` applied to ``(N, 64, H, W)``): a class fed one shape with one
+    set of constructor arguments everywhere gets them; one fed several gets no input at all
+    (its forward's hints would hold for one use only)."""
+    found_bindings, found_inputs = dict(bindings), dict(inputs)
+    for _ in range(MAX_NESTING):
+        fed: dict[str, set[tuple[Shape, tuple[tuple[str, Any], ...]]]] = {}  # class -> uses
+        for chunk in chunks:
+            for cls in chunk_classes(chunk, imports, found_bindings, found_inputs, definitions):
+                for name, uses in cls.class_inputs.items():
+                    fed.setdefault(name, set()).update(uses)
+        new_bindings, new_inputs = dict(bindings), dict(inputs)
+        for name, used in fed.items():
+            shapes = {shape for shape, _ in used}
+            if len(used) == 1 and (name not in inputs or shapes == {inputs[name]}):
+                [(shape, env)] = used
+                new_inputs[name], new_bindings[name] = shape, dict(env)
+            else:
+                new_inputs.pop(name, None)
+        if new_inputs == found_inputs and new_bindings == found_bindings:
+            break
+        found_bindings, found_inputs = new_bindings, new_inputs
+    return found_bindings, found_inputs
+
+
+def _built(call: cst.Call, models: Mapping[str, str]) -> tuple[str, Shape] | None:
+    """``model.build((None, 16))`` on a Keras model of the file: (its class, ``(N, 16)``)."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value == "build"
+            and isinstance(func.value, cst.Name) and func.value.value in models
+            and len(call.args) == 1):
+        return None
+    shape = literal(call.args[0].value)
+    if not isinstance(shape, tuple) or len(shape) < 2 or not all(
+            isinstance(d, int) and not isinstance(d, bool) for d in shape[1:]):
+        return None
+    return models[func.value.value], ("N", *shape[1:])
+
+
+def _calls_of(node: cst.CSTNode) -> list[cst.Call]:
+
+    return [n for n in iter_nodes([node]) if isinstance(n, cst.Call)]
+
+
+def _unwrap_moves(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``Net().to(device)``, ``x.cuda()``, ``x.float()``: what is moved or cast."""
+    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) \
+            and expr.func.attr.value in ("to", "cuda", "cpu", "float", "double", "eval", "train"):
+        expr = expr.func.value
+    return expr
+
+
+def _tensor_shape(expr: cst.BaseExpression, tensors: Mapping[str, Shape],
+                  imports: ImportTable) -> Shape | None:
+    expr = _unwrap_moves(expr)
+    if isinstance(expr, cst.Name):
+        return tensors.get(expr.value)
+    if not isinstance(expr, cst.Call) or imports.resolve(expr.func) not in _CREATORS:
+        return None
+    name = imports.resolve(expr.func)
+    positional = [a.value for a in expr.args if a.keyword is None and not a.star]
+    if name == "torch.randint":  # randint(low, high, size) / randint(high, size)
+        size = next((literal(a.value) for a in expr.args
+                     if a.keyword is not None and a.keyword.value == "size"), None)
+        if size is None and positional:
+            size = literal(positional[-1])
+        dims = size
+    elif len(positional) == 1 and isinstance(literal(positional[0]), tuple):
+        dims = literal(positional[0])
+    else:
+        dims = tuple(literal(p) for p in positional)
+    if not isinstance(dims, tuple) or not dims or not all(
+            isinstance(d, int) and not isinstance(d, bool) for d in dims):
+        return None
+    return ("N", *dims[1:])
