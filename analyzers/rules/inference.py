@@ -9,6 +9,7 @@ the file), and their inference calls (under ``no_grad`` / ``inference_mode``, or
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 
 import libcst as cst
@@ -85,6 +86,17 @@ def _header_calls(stmt: cst.CSTNode) -> list[cst.Call]:
         elif isinstance(value, Sequence):
             heads.extend(v for v in value if isinstance(v, cst.CSTNode))
     return [n for n in iter_nodes(heads) if isinstance(n, cst.Call)]
+
+
+def _mode_classes(chunk: ChunkContext) -> tuple[str, ...]:
+    """The classes the statement defines that hold dropout / batch-norm layers (memoized per
+    statement: walking every class body on each analysis cost most of an edit's time)."""
+    if "class" not in chunk.chunk.text:
+        return ()  # no class to read (and no tree to parse for it)
+    return tuple(stmt.name.value for stmt in chunk.module.body
+                 if isinstance(stmt, cst.ClassDef) and any(
+                     isinstance(n, cst.Call) and chunk.call_qualname(n) in _MODE_LAYERS
+                     for n in iter_nodes([stmt.body])))
 
 
 @register
@@ -168,13 +180,9 @@ class InferenceWithoutEvalRule(ScopeRule):
             return
         self._mode_classes: dict[str, str] = {}
         for chunk in self.ctx.chunks:
-            if "class" not in chunk.chunk.text:
-                continue  # no class to read (and no tree to parse for it)
-            for stmt in chunk.module.body:
-                if isinstance(stmt, cst.ClassDef) and any(
-                        isinstance(n, cst.Call) and chunk.call_qualname(n) in _MODE_LAYERS
-                        for n in iter_nodes([stmt.body])):
-                    self._mode_classes[stmt.name.value] = stmt.name.value
+            for name in self.ctx.memo(chunk, "mode-classes",
+                                      functools.partial(_mode_classes, chunk)):
+                self._mode_classes[name] = name
         if self._mode_classes:
             super().check()
 
