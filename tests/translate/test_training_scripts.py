@@ -108,9 +108,9 @@ def test_script_trains_the_same_both_ways(fixture: Path, emitted: dict[str, Path
         assert fixture.stem not in ROUND_TRIP_TRAINS, exc
         assert str(exc).startswith("<source>:"), exc  # refused with a located message
         return
+    if fixture.stem not in ROUND_TRIP_TRAINS:  # the way back marks what it could not follow
+        assert any("TODO(mlsense)" in line for line in again.target_code.splitlines())
+        return
     round_trip = verify_translation(str(emitted[fixture.stem]), again, worker=worker,
                                     onnx=False)
-    if fixture.stem in ROUND_TRIP_TRAINS:
-        assert round_trip.verified, round_trip.message
-    else:  # the way back marks what it could not follow (a schedule, class weights...)
-        assert any("TODO(mlsense)" in line for line in again.target_code.splitlines())
+    assert round_trip.verified, round_trip.message
