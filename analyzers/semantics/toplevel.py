@@ -107,6 +107,9 @@ class _Walk:
                 yield from self._function(stmt)
             env.pop(stmt.name.value, None)
             return
+        if isinstance(stmt, cst.ClassDef):  # binds its name only: its body is not walked
+            env.pop(stmt.name.value, None)
+            return
         if not isinstance(stmt, cst.SimpleStatementLine):
             from .statements import assigned_names
 
