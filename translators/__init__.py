@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .base import TensorSpec, Translation, TranslationError, Unsupported, WeightTransfer
 
@@ -35,8 +36,8 @@ def translate(source: str, to: str, *, class_name: str | None = None, partial: b
     else:
         raise ValueError(f"unknown target framework {to!r} (use keras or pytorch)")
     try:
-        return run(source, class_name=class_name, partial=partial, input_shape=input_shape,
-                   filename=filename)
+        return _static(run, source, class_name=class_name, partial=partial,
+                       input_shape=input_shape, filename=filename)
     except TranslationError as exc:
         if not (run_code and to == "keras" and runtime_can_help(exc)):
             raise
@@ -48,6 +49,16 @@ def translate(source: str, to: str, *, class_name: str | None = None, partial: b
         return translate_traced(source, class_name=class_name, input_shape=input_shape,
                                 filename=filename, worker=worker, timeout=timeout,
                                 static_error=_first_reason(exc))
+
+
+def _static(run: Callable[..., Translation], source: str, **options: Any) -> Translation:
+    """The static translator's result; its own bug on this input is a located failure too."""
+    try:
+        return run(source, **options)
+    except (AssertionError, ArithmeticError, LookupError, TypeError, ValueError) as bug:
+        reason = f"the translator failed unexpectedly ({type(bug).__name__}: {bug})"
+        raise TranslationError(f"{options['filename']}:1: cannot translate: {reason}",
+                               [Unsupported(1, "model", reason)]) from bug
 
 
 _CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict"})
