@@ -136,6 +136,9 @@ def chunk_hints(parse: ParsedVersion, chunk: TopChunk, offset: int) -> list[Hint
                    for node, params in cls.layers.values() if params)
         out.extend(place(fact.node, shapes=fact.names or _statement_shapes(fact.node, fact.shape))
                    for fact in cls.statements)
+        out.extend(place(element, shapes=(("", next(iter(shapes))),))  # type: ignore[arg-type]
+                   for element, shapes in cls.repeated.values()
+                   if len(shapes) == 1 and None not in shapes)
     out.extend(place(fact.node, shapes=fact.shapes) for fact in toplevel)
     return out
 

@@ -55,6 +55,8 @@ class ClassFact:
     returns: list[Shape | None] = field(default_factory=list)  # what forward's returns give
     # id(an nn.Sequential call of __init__) -> its facts where forward applies it
     sequentials: dict[int, list[ModelFact]] = field(default_factory=dict)
+    # the element of a repeated nn.Sequential(*[E for ...]) -> what each pass gives
+    repeated: dict[int, tuple[cst.Call, set[Shape | None]]] = field(default_factory=dict)
     # a module class of the file used here -> (what it is fed, its constructor's arguments)
     class_inputs: dict[str, list[tuple[Shape, tuple[tuple[str, Any], ...]]]] = field(
         default_factory=dict)
@@ -200,6 +202,8 @@ class _ClassWalk:
         self.helpers: dict[str, tuple[tuple[Value, ...], list[StatementFact], Value]] = {}
         self.ambiguous: set[str] = set()
         self.walking: set[str] = set()
+        self.repeats: dict[str, int | None] = {}  # repeated-element containers: how many
+        self.loop_vars: dict[str, str] = {}  # `for blk in self.blocks`: blk -> "blocks"
 
     def run(self) -> ClassFact:
         init = _method(self.cls, "__init__")
@@ -243,7 +247,18 @@ class _ClassWalk:
                 if attr is None or layer is None:
                     continue
                 name = layer
-                if name in TORCH_SEQUENTIAL:
+                repeated = _repeated(small.value) \
+                    if name in TORCH_SEQUENTIAL or name == "torch.nn.ModuleList" else None
+                if repeated is not None:  # nn.ModuleList([Block(64) for _ in range(n)])
+                    element, count = repeated
+                    times = literal(count, self.env) if count is not None else None
+                    self.repeats[attr] = times if isinstance(times, int) else None
+                    each = self._element(element, None)[1]
+                    params = each * times if isinstance(times, int) and each is not None \
+                        else None
+                    name = "repeat:" + ("list" if name == "torch.nn.ModuleList" else "seq")
+                    small_value: cst.Call = element
+                elif name in TORCH_SEQUENTIAL:
                     model = torch_model(small.value, self.resolve, None, set(), self.env,
                                         self._class_layer)
                     params = model.total if model is not None else None
@@ -257,7 +272,9 @@ class _ClassWalk:
                         params = None
                 else:
                     continue
-                self.calls[attr] = (name, small.value)
+                if repeated is None:
+                    small_value = small.value
+                self.calls[attr] = (name, small_value)
                 self.fact.constructors[attr] = small.value
                 self.ctor_env[attr] = dict(self.env)  # the values as they were here
                 self.fact.layers[attr] = (small, params)
@@ -313,6 +330,8 @@ class _ClassWalk:
         statement becomes unknown, a return under one gives no single shape."""
         body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else ()
         for stmt in body:
+            if isinstance(stmt, cst.For) and self._loop(stmt, env):
+                continue
             if not isinstance(stmt, cst.SimpleStatementLine):
                 for node in assigned_names(stmt):
                     env[node] = None
@@ -321,6 +340,66 @@ class _ClassWalk:
                 continue
             for small in stmt.body:
                 self._statement(small, env)
+
+    def _loop(self, loop: cst.For, env: dict[str, Value]) -> bool:
+        """``for blk in self.blocks: x = blk(x)`` over identical layers: the body is walked
+        once; its hints stand when it gives back what it was given (every pass is the same
+        pass). False: not such a loop (the caller forgets what it binds)."""
+        attr = _self_attr(loop.iter)
+        if attr is None or self.calls.get(attr, ("",))[0] != "repeat:list" \
+                or not isinstance(loop.target, cst.Name) or loop.orelse is not None \
+                or not isinstance(loop.body, cst.IndentedBlock) \
+                or not all(isinstance(s, cst.SimpleStatementLine) for s in loop.body.body) \
+                or any(isinstance(n, cst.Return) for n in iter_nodes([loop.body])):
+            return False
+        var = loop.target.value
+        before, start = dict(env), len(self.fact.statements)
+        self.loop_vars[var] = attr
+        try:
+            for stmt in loop.body.body:
+                for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+                    self._statement(small, env)
+        finally:
+            del self.loop_vars[var]
+        bound = set(assigned_names(loop.body))
+        if any(env.get(n) != before.get(n) for n in bound if n in before) \
+                or any(before.get(n) is None for n in bound if n in before):
+            del self.fact.statements[start:]
+            env.update(dict.fromkeys(bound))
+        env[var] = None
+        return True
+
+    def _repeat(self, attr: str, element: cst.Call, shape: Shape | None) -> Shape | None:
+        """``nn.Sequential(*[Block(64) for _ in range(n)])`` applied: the element's output
+        when it gives back its input's shape, else n times over where n is known."""
+        seen = self.fact.repeated.setdefault(id(element), (element, set()))[1]
+        out, _ = self._element(element, shape)
+        if not isinstance(out, tuple) or out == shape:
+            seen.add(out if isinstance(out, tuple) else None)
+            return out if isinstance(out, tuple) else None
+        count = self.repeats.get(attr)
+        seen.add(None)  # passes differ: no one shape for the element
+        if count is None or count < 1:
+            return None
+        for _ in range(count - 1):
+            out, _ = self._element(element, out)
+            if not isinstance(out, tuple):
+                return None
+        return out
+
+    def _element(self, element: cst.Call, shape: Shape | None) -> tuple[Value, int | None]:
+        """One element of a repeated container (a layer or a module class of the file)."""
+        own = self._class_layer(element, shape)
+        if own is not None:
+            return own
+        name = self.resolve(element.func)
+        layer = pytorch.LAYERS.get(name) if name else None
+        if layer is None:
+            return None, None
+        try:
+            return layer(Args(element, self.env), shape)
+        except ShapeError:
+            return None, None
 
     def _statement(self, small: cst.BaseSmallStatement, env: dict[str, Value]) -> None:
         if isinstance(small, cst.Assign) and len(small.targets) == 1 \
@@ -387,6 +466,10 @@ class _ClassWalk:
         if not isinstance(expr, cst.Call):
             return None
         func = expr.func
+        if isinstance(func, cst.Name) and func.value in self.loop_vars and expr.args:
+            out, _ = self._element(self.calls[self.loop_vars[func.value]][1],
+                                   self.shape_of(expr.args[0].value, env))
+            return out
         attr = _self_attr(func)
         if attr is not None and attr not in self.calls:
             return self._helper(attr, expr, env)
@@ -455,6 +538,10 @@ class _ClassWalk:
         env = self.ctor_env.get(attr)
         self.fact.fed.setdefault(attr, []).append(shape)
         out: Value
+        if name.startswith("repeat:"):
+            out = self._repeat(attr, ctor, shape) if name == "repeat:seq" else None
+            self.fact.applied.setdefault(attr, []).append(out)
+            return out
         if name.startswith("class:"):
             inner, _ = self.definitions[name[6:]]
             out = self._inner(inner, shape, env or {}).output if shape is not None else None
@@ -478,3 +565,22 @@ class _ClassWalk:
             out = None
         self.fact.applied.setdefault(attr, []).append(out if isinstance(out, tuple) else None)
         return out
+
+
+def _repeated(call: cst.Call) -> tuple[cst.Call, cst.BaseExpression | None] | None:
+    """``nn.ModuleList([E for _ in range(n)])`` / ``nn.Sequential(*[E for ...])`` with one
+    layer call E that does not use the loop variable: (E, n or None)."""
+    if len(call.args) != 1:
+        return None
+    comp = call.args[0].value
+    if not isinstance(comp, cst.ListComp) or not isinstance(comp.elt, cst.Call) \
+            or comp.for_in.ifs or comp.for_in.inner_for_in is not None:
+        return None
+    target = comp.for_in.target
+    names = {n.value for n in iter_nodes([target]) if isinstance(n, cst.Name)}
+    if any(isinstance(n, cst.Name) and n.value in names for n in iter_nodes([comp.elt])):
+        return None  # each element differs
+    it = comp.for_in.iter
+    count = it.args[0].value if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) \
+        and it.func.value == "range" and len(it.args) == 1 else None
+    return comp.elt, count
