@@ -1,6 +1,10 @@
 """Static facts about tensor values, read from the code (no framework is imported).
 
-So far: shapes and parameter counts through ``nn.Sequential`` / ``keras.Sequential`` models
-(:mod:`.sequential`), layer by layer from one table per framework (:mod:`.pytorch`,
-:mod:`.keras`), with dimensions that are numbers or symbols (:mod:`.dims`).
+Dims are numbers or symbols (:mod:`.dims`); one layer table per framework (:mod:`.pytorch`,
+:mod:`.keras`) and tensor operations (:mod:`.ops`) give shapes and parameter counts; the walks
+are ``nn.Sequential`` / ``keras.Sequential`` (:mod:`.sequential`), ``nn.Module`` /
+``keras.Model`` subclasses through ``forward`` / ``call`` (:mod:`.modules`, with the file-level
+facts of :mod:`.inputs`), and tensors bound outside classes (:mod:`.toplevel`: Keras functional
+models, creators, model calls). :mod:`.hints` is what the editor shows (inlay hints, checked by
+the shape oracle ``bench/shape_oracle.py``), :mod:`.variables` what a hover on a name shows.
 """
