@@ -83,8 +83,12 @@ def sibling_path(source: Path, target: str) -> Path:
 
 
 def run_translation(text: str, target: str, class_name: str | None, filename: str,
-                    input_shape: tuple[int, ...] | None = None) -> Any:
-    """Translate ``text`` (worker thread); a TranslationError becomes a located RequestFailed."""
+                    input_shape: tuple[int, ...] | None = None, worker: Any = None) -> Any:
+    """Translate ``text`` (worker thread); a TranslationError becomes a located RequestFailed.
+
+    With a verification ``worker`` (the workspace is trusted and verification enabled), a model
+    the static reading cannot follow is built and traced in it, as ``mlsense translate`` does;
+    without one the source is only read."""
     try:
         from ...translators import TranslationError, translate
     except ImportError as exc:
@@ -92,7 +96,7 @@ def run_translation(text: str, target: str, class_name: str | None, filename: st
             from exc
     try:
         return translate(text, target, class_name=class_name, filename=filename,
-                         input_shape=input_shape)
+                         input_shape=input_shape, run_code=worker is not None, worker=worker)
     except TranslationError as exc:
         located = "; ".join(f"{filename}:{u.line}:{u.column + 1}: {u.construct}: {u.reason}"
                             for u in exc.unsupported)
@@ -130,8 +134,11 @@ async def translate_document(server: Any, uri: str, text: str, target: str,
         raise JsonRpcInvalidParams(f"{TRANSLATE_COMMAND}: not a file URI: {uri}")
     src_path = Path(source)
     loop = asyncio.get_running_loop()
+    # Running the file's code to build and trace its model is verification's privilege: the
+    # same settings gate it (trusted workspace, verification enabled), and the same warm worker.
+    worker = server.verifier.worker() if server.verifier.refusal() is None else None
     translation = await loop.run_in_executor(
-        None, run_translation, text, target, class_name, src_path.name, input_shape)
+        None, run_translation, text, target, class_name, src_path.name, input_shape, worker)
     target_path = sibling_path(src_path, target)
     target_uri = from_fs_path(str(target_path)) or target_path.as_uri()
     result: dict[str, Any] = {

@@ -3,6 +3,7 @@ reports untranslatable code as a located error."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,49 @@ async def test_untranslatable_source_is_a_located_error(client: LanguageClient,
         await _translate(client, uri=uri, target="jax")
     assert "keras or pytorch" in str(bad.value)
     assert client.applied_edits == []  # type: ignore[attr-defined]
+
+
+BUILT_BY_CODE = '''import torch.nn as nn
+
+
+class Stack(nn.Module):
+    def __init__(self, widths):
+        super().__init__()
+        layers, width = [], 8
+        for w in widths:
+            layers += [nn.Linear(width, w), nn.ReLU()]
+            width = w
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def make_stack():
+    return Stack([16, 4])
+'''
+
+
+@pytest.mark.slow
+async def test_a_model_built_by_code_is_traced_only_in_a_trusted_workspace(
+        client: LanguageClient, tmp_path: Path) -> None:
+    """The static reading stops at the builder function; a trusted workspace lets the server
+    build and trace the model in its verification worker, an untrusted one gets the located
+    static error and nothing runs."""
+    await init(client, {"workspaceTrusted": False})
+    uri = uri_for(tmp_path, "stack.py")
+    open_doc(client, uri, BUILT_BY_CODE)
+    with pytest.raises(JsonRpcException) as err:
+        await _translate(client, uri=uri, target="keras", className="make_stack",
+                         inputShape=[8])
+    assert "stack.py" in str(err.value) and "make_stack" in str(err.value)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"mlsense": {"workspaceTrusted": True}}))
+    await asyncio.sleep(0.5)  # the server pulls workspace/configuration before it applies them
+    result = await _translate(client, uri=uri, target="keras", className="make_stack",
+                              inputShape=[8])
+    code = result["targetCode"]
+    assert "keras.Model" in code and "layers.Dense(16" in code and "layers.Dense(4" in code
+    compile(code, "stack_keras.py", "exec")
+    info = await debug_info(client)
+    assert info["heavyModules"] == []  # the tracing ran in the worker, not in the server
