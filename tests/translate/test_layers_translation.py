@@ -459,8 +459,21 @@ class Decoder(nn.Module):
         out = F.interpolate(out.unsqueeze(2).unsqueeze(3), scale_factor=self.upsample)
         return out.mean(dim=(2, 3)).squeeze(1).unsqueeze(0).squeeze(0)
 """,
+    "functional_pool_padding_math": T + """import torch.nn.functional as F
+
+
+class Cell(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 3, padding=1)
+
+    def forward(self, x):
+        y = F.max_pool2d(x - 2.0, kernel_size=3, stride=1, padding=1)
+        z = torch.exp(0.5 * self.conv(x)) + y.abs().sqrt()
+        return torch.log1p(F.max_pool2d(z, 3, stride=2, padding=1))
+""",
 }
-SHAPES = {"functional_resize_pad_squeeze": (3, 5, 4), "lstm_cell_gru_cell": (2, 4), "reflection_pad_per_instance": (3, 8, 8), "conv_transpose_dcgan_style": (8, 1, 1), "instancenorm_reflection_upsample": (3, 9, 8),
+SHAPES = {"functional_pool_padding_math": (3, 7, 6), "functional_resize_pad_squeeze": (3, 5, 4), "lstm_cell_gru_cell": (2, 4), "reflection_pad_per_instance": (3, 8, 8), "conv_transpose_dcgan_style": (8, 1, 1), "instancenorm_reflection_upsample": (3, 9, 8),
           "pixel_shuffle_pool_padding": (2, 4, 6), "conv3d": (2, 4, 6, 6)}
 
 

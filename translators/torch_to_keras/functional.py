@@ -62,6 +62,8 @@ def tensor_function(run: Walker, name: str, x: Val, node: ast.Call, skip: int) -
                                                    "align_corners"], skip), ev)
         if name == "pad":
             return _pad(x, ops.bind(node, ["pad", "mode", "value"], skip), ev)
+        if name in _ELEMENTWISE and not node.args[skip:] and not node.keywords:
+            return Val(f"keras.ops.{_ELEMENTWISE[name]}({x.expr})", x.shape, x.perm)
     except ops.OpError as exc:
         raise Unsupp(node.lineno, ast.unparse(node)[:60], str(exc)) from exc
     except S.ShapeMismatch as exc:
@@ -85,17 +87,29 @@ def _pool(name: str, x: Val, node: ast.Call, skip: int, ev: Any) -> Val:
         return Val(f"keras.ops.{fn}({src}, axis={axes}, keepdims=True)",
                    x.shape[:2] + (1,) * rank, perm)
     args = ops.bind(node, ["kernel_size", "stride", "padding"], skip)
-    if "padding" in args and ev(args["padding"]) != 0:
-        raise ops.OpError("pooling with padding is not supported")
+    pad = ev(args["padding"]) if "padding" in args else 0
+    pads = S.all_ints(S.as_tuple(pad, rank))
+    if pads is None or (any(pads) and not name.startswith("max")):
+        raise ops.OpError("pooling padding must be known (and max pooling)")
     kernel = ev(args["kernel_size"])
     stride = ev(args["stride"]) if "stride" in args else None
     stride = kernel if stride is None else stride
     if kernel is UNKNOWN or stride is UNKNOWN:
         raise ops.OpError("pool size and stride must be known")
+    if any(pads):  # torch pads max pooling with -inf
+        widths = ((0, 0), *((p, p) for p in pads), (0, 0))
+        src = f"keras.ops.pad({src}, {widths}, constant_values=float(\"-inf\"))"
     fn = "max_pool" if name.startswith("max") else "average_pool"
     expr = f"keras.ops.{fn}({src}, {ast.unparse(args['kernel_size'])}"
     expr += f", strides={ast.unparse(args['stride'])})" if "stride" in args else ")"
-    return Val(expr, S.spatial_out(x.shape, rank, kernel, stride, 0), perm)
+    return Val(expr, S.spatial_out(x.shape, rank, kernel, stride, pads), perm)
+
+
+# element-wise functions of one tensor: torch name -> keras.ops name
+_ELEMENTWISE = {"exp": "exp", "log": "log", "sqrt": "sqrt", "rsqrt": "rsqrt", "abs": "abs",
+                "neg": "negative", "sin": "sin", "cos": "cos", "square": "square",
+                "log1p": "log1p", "expm1": "expm1", "floor": "floor", "ceil": "ceil",
+                "sign": "sign", "erf": "erf", "reciprocal": "reciprocal"}
 
 
 def _squeeze(x: Val, dim: Any) -> Val:
