@@ -110,14 +110,15 @@ def test_every_unsupported_construct_is_listed_torch_to_keras() -> None:
 
     def forward(self, x):
         x = self.act(self.fc(x))
-        x = torch.special.erf(x)
+        x = torch.special.bessel_j0(x)
         return self.norm(x)
 """
     with pytest.raises(TranslationError) as err:
         translate(source, "keras")
     text = str(err.value)
     assert text.startswith("<source>:9: cannot translate nn.PReLU()")
-    assert "also line 14: torch.special.erf(x)" in text and "line 10: nn.RMSNorm(4)" in text
+    assert "also line 14: torch.special.bessel_j0(x)" in text and "line 10: nn.RMSNorm(4)" in text
+    assert [u.line for u in err.value.unsupported] == [9, 14, 10]  # each one located
 
 
 def test_every_unsupported_construct_is_listed_keras_to_torch() -> None:

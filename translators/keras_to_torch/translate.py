@@ -129,7 +129,7 @@ def _graph_statements(before: list[ast.stmt], folder: Folder, taken: list[Found]
 
 def _choose(models: list[Found], class_name: str | None, tree: ast.Module) -> Found:
     if class_name:
-        for f in models:
+        for f in reversed(models):  # a name bound twice (notebook cells): the last one, as Python
             if class_name in (f.name, f.builder):
                 return f
         names = ", ".join(sorted({f.builder or f.name for f in models}))
@@ -137,7 +137,7 @@ def _choose(models: list[Found], class_name: str | None, tree: ast.Module) -> Fo
         raise TranslationError(reason, [Unsupported(1, class_name, reason)])
     fitted = {c[0] for s in ast.walk(tree) if isinstance(s, ast.stmt)
               and (c := method_call(s)) and c[1] in ("fit", "compile")}
-    for f in models:
+    for f in reversed(models):
         if f.name in fitted:
             return f
     return models[-1]

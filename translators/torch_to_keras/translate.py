@@ -56,9 +56,9 @@ def translate_pytorch_to_keras(source: str, *, class_name: str | None = None,
         return _Translator(tree, source, class_name, partial, input_shape).run()
     except Unsupp as exc:
         line = exc.line or 1
+        first = Unsupported(line, exc.construct, exc.reason.split("; also ")[0])
         raise TranslationError(f"{filename}:{line}: cannot translate {exc.construct}: "
-                               f"{exc.reason}", [Unsupported(line, exc.construct, exc.reason)]
-                               ) from exc
+                               f"{exc.reason}", [first, *getattr(exc, "more", [])]) from exc
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
         # A construct the translator did not anticipate: still a located, clean failure.
         reason = f"unexpected construct ({type(exc).__name__}: {exc})"
