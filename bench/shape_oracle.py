@@ -18,6 +18,7 @@ coverage = statements with a hint / statements with a runtime tensor.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import re
 import subprocess
@@ -126,6 +127,12 @@ def _case(path: Path, parse: Any) -> tuple[dict[str, Any], dict[str, int]]:
     except Exception:  # noqa: BLE001 - not translatable: the file's `model`, the static input
         if re.search(r"^model\s*=", text, re.M):
             expr = "model"
+    stated = _oracle_lines(text)
+    if "model" in stated:
+        expr = stated["model"]
+    if "input" in stated:  # `# oracle: input (2, 3, 64, 64)`: what the run feeds
+        specs = [{"shape": list(ast.literal_eval(stated["input"]))[1:], "dtype": "float32",
+                  "vocab": None}]
     static = _model_input(parse, expr) if expr else None
     bound: dict[str, int] = {"N": BATCH}
     if static is not None:
@@ -148,6 +155,13 @@ def _case(path: Path, parse: Any) -> tuple[dict[str, Any], dict[str, int]]:
     elif specs is not None:
         specs = [{**s, "shape": [BATCH, *s["shape"]]} for s in specs]
     return {"path": str(path), "model": expr, "inputs": specs}, bound
+
+
+def _oracle_lines(text: str) -> dict[str, str]:
+    """``# oracle: model Net(in_chans=3)`` / ``# oracle: input (2, 3, 64, 64)``: how to run a
+    file whose input nothing else states (the static side never reads these lines)."""
+    return {m.group(1): m.group(2).strip()
+            for m in re.finditer(r"^# oracle: (model|input) (.+)$", text, re.M)}
 
 
 # -- comparison -------------------------------------------------------------------------------
@@ -242,7 +256,8 @@ def run_oracle(files: list[Path] | None = None) -> list[ModelResult]:
     if proc.returncode != 0:
         raise RuntimeError(f"the oracle failed:\n{proc.stderr[-3000:]}")
     runs = json.loads(proc.stdout.strip().splitlines()[-1])
-    return [compare(p, hints, run["records"], bound, run["error"])
+    # The run's constructor arguments give the parameter names of symbolic hints their values.
+    return [compare(p, hints, run["records"], {**run.get("arguments", {}), **bound}, run["error"])
             for p, (_, hints), run, bound in zip(files, statics, runs, bounds, strict=True)]
 
 

@@ -9,7 +9,33 @@ from typing import Any
 
 import libcst as cst
 
+from .dims import over, plus, product, times
+
 UNKNOWN: Any = type("Unknown", (), {"__repr__": lambda self: "UNKNOWN"})()
+
+
+class Symbol(str):
+    """A constructor parameter's value where no call in the file states it, written by the
+    parameter's name (``in_chans``) or an expression of such names (``2*width``): a size a
+    shape can carry, never a certain truth value or a window's arithmetic."""
+
+
+def _symbolic(op: type, left: Any, right: Any) -> Any:
+    """``width * 2``, ``dim + 1``, ``dim // 2`` with a :class:`Symbol`: the expression."""
+    ints = [isinstance(v, int) and not isinstance(v, bool) for v in (left, right)]
+    if not all(i or isinstance(v, Symbol) for i, v in zip(ints, (left, right), strict=True)):
+        return UNKNOWN
+    if op is cst.Multiply:
+        dim = product((left, right)) if not any(ints) else \
+            times(right, left) if ints[0] else times(left, right)
+    elif op in (cst.Add, cst.Subtract) and any(ints):
+        sign = -1 if op is cst.Subtract else 1
+        dim = plus(left, sign * right) if ints[1] else UNKNOWN if sign < 0 else plus(right, left)
+    elif op is cst.FloorDivide and ints[1] and right > 0:
+        dim = over(left, right)
+    else:
+        return UNKNOWN
+    return Symbol(dim) if isinstance(dim, str) else dim
 _ARITHMETIC: dict[type, Any] = {cst.Add: operator.add, cst.Subtract: operator.sub,
                                 cst.Multiply: operator.mul, cst.FloorDivide: operator.floordiv}
 
@@ -34,6 +60,8 @@ def literal(node: cst.BaseExpression, env: Mapping[str, Any] | None = None) -> A
     if isinstance(node, cst.BinaryOperation):  # 32 * 13 * 13, 64 // 2
         left, right = literal(node.left, env), literal(node.right, env)
         op = _ARITHMETIC.get(type(node.operator))
+        if isinstance(left, Symbol) or isinstance(right, Symbol):
+            return _symbolic(type(node.operator), left, right)
         if op is not None and all(isinstance(v, int) and not isinstance(v, bool)
                                   for v in (left, right)):
             try:

@@ -61,6 +61,8 @@ def product(dims: Sequence[Dim]) -> Dim:
     symbols = [d if re.fullmatch(r"\w+", d) else f"({d})" for d in dims if isinstance(d, str)]
     if not symbols:
         return known
+    if known == 1 and len(symbols) == 1:
+        return next(d for d in dims if isinstance(d, str))
     return "*".join(([str(known)] if known != 1 else []) + symbols)
 
 

@@ -2,7 +2,11 @@
 ``self`` (constructor arguments as the code states them) applied statement by statement.
 
 The input comes from a ``# mlsense: input (N, 1, 28, 28)`` comment in the class, else from the
-first layer ``forward`` applies to its input (``self.fc1 = nn.Linear(13, 64)`` -> ``(N, 13)``).
+first layer ``forward`` (or a helper it calls) applies to its input (``self.fc1 =
+nn.Linear(13, 64)`` -> ``(N, 13)``). A class no call of the file builds (public code) keeps its
+constructor's parameters as symbols (``symbolic_env``): ``nn.Conv2d(in_chans, width, 7, 2, 3)``
+takes ``(N, in_chans, H, W)`` and gives ``(N, width, (H-1)/2+1, (W-1)/2+1)``; a default is
+what one caller gets, so it is never shown as the value.
 Understood in ``forward``: ``x = <expression>`` and ``return <expression>`` at its top level,
 with layer calls (``self.conv1(x)``, an ``nn.Sequential`` attribute), activations and dropout
 (``F.relu``, ``torch.sigmoid``, ``x.relu()``...), ``F.max_pool2d`` / ``F.avg_pool2d``,
@@ -13,7 +17,7 @@ equal shapes. A name bound inside a compound statement (``if``, ``for``...) beco
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import libcst as cst
@@ -22,12 +26,13 @@ from ..aliases import ImportTable
 from ..units import TopChunk
 from ..walk import iter_nodes
 from . import keras, ops, pytorch
-from .args import UNKNOWN, Args, literal
+from .args import UNKNOWN, Args, Symbol, literal
 from .dims import Shape, ShapeError
 from .ops import Value
 from .sequential import (
     TORCH_MODULE_BASES,
     TORCH_SEQUENTIAL,
+    LayerFact,
     ModelFact,
     Resolve,
     input_comment,
@@ -108,15 +113,17 @@ def module_classes(module: cst.Module, resolve: Resolve, text: str = "",
                    inputs: Mapping[str, Shape] | None = None,
                    definitions: Definitions | None = None) -> list[ClassFact]:
     """Every top-level ``nn.Module`` subclass of ``module`` with what its forward shows;
-    ``bindings`` gives constructor arguments (else the ``__init__`` defaults are used) and
+    ``bindings`` gives constructor arguments (a class without any: :func:`symbolic_env`) and
     ``inputs`` what the file feeds each class (:func:`class_inputs`; before a comment)."""
     out = []
     comment = input_comment(text)
     for stmt in module.body:
         if is_model_class(stmt, resolve):
             assert isinstance(stmt, cst.ClassDef)
-            env = init_env(stmt, (bindings or {}).get(stmt.name.value))
+            bound = (bindings or {}).get(stmt.name.value)
             given = (inputs or {}).get(stmt.name.value) or comment
+            # No call of the file builds it (public code): its parameters stay symbols.
+            env = init_env(stmt, bound) if bound is not None else symbolic_env(stmt)
             out.append(_ClassWalk(stmt, resolve, given, env, definitions).run())
     return out
 
@@ -152,6 +159,16 @@ def init_env(cls: cst.ClassDef, bound: Mapping[str, Any] | None) -> dict[str, An
         else:
             env[name] = literal(param.default) if param.default is not None else UNKNOWN
     return env
+
+
+_INPUT_SYMBOLS = frozenset(("N", "C", "D", "H", "W", "L", "T"))
+
+
+def symbolic_env(cls: cst.ClassDef) -> dict[str, Any]:
+    """``__init__``'s parameters as :class:`Symbol` s (``in_chans``), for a class no call of
+    the file builds: a default is what one caller gets, not what the class computes."""
+    return {name: Symbol(name) if name not in _INPUT_SYMBOLS else UNKNOWN
+            for name in (p.name.value for p in _init_params(cls))}
 
 
 def bind_arguments(cls: cst.ClassDef, call: cst.Call, env: Mapping[str, Any] | None = None
@@ -424,7 +441,10 @@ class _ClassWalk:
             for name in assigned_names(small):
                 env[name] = None
 
-    def _first_layer_input(self, forward: cst.FunctionDef, arg: str) -> Shape | None:
+    def _first_layer_input(self, forward: cst.FunctionDef, arg: str,
+                           seen: frozenset[str] = frozenset()) -> Shape | None:
+        """What the first layer applied to ``arg`` takes, through helper methods
+        (``x = self.forward_features(x)``)."""
         if self.keras:
             return None  # a Keras layer's own arguments do not say what it takes
 
@@ -432,6 +452,11 @@ class _ClassWalk:
             if isinstance(node, cst.Call) and node.args and isinstance(node.args[0].value, cst.Name) \
                     and node.args[0].value.value == arg:
                 attr = _self_attr(node.func)
+                helper = _method(self.cls, attr) if attr is not None and attr not in self.calls \
+                    and attr not in seen else None
+                if helper is not None and len(helper.params.params) > 1:
+                    return self._first_layer_input(helper, helper.params.params[1].name.value,
+                                                   seen | {attr})  # type: ignore[operator]
                 if attr in self.calls:
                     name, ctor = self.calls[attr]
                     env = self.ctor_env.get(attr)
@@ -552,6 +577,10 @@ class _ClassWalk:
         try:
             if name in TORCH_SEQUENTIAL:
                 model = torch_model(ctor, self.resolve, shape, set(), env, self._class_layer)
+                if model is not None and shape is None:
+                    # Not its own first layer's input (whose H would not be the model's H).
+                    model = replace(model, layers=_unsized(model.layers),
+                                    inner=_unsized(model.inner))
                 if model is not None:
                     self.fact.sequentials.setdefault(id(ctor), []).append(model)
                 out = model.layers[-1].shape if model is not None and model.layers else None
@@ -565,6 +594,10 @@ class _ClassWalk:
             out = None
         self.fact.applied.setdefault(attr, []).append(out if isinstance(out, tuple) else None)
         return out
+
+
+def _unsized(layers: tuple[LayerFact, ...]) -> tuple[LayerFact, ...]:
+    return tuple(replace(layer, shape=None) for layer in layers)
 
 
 def _repeated(call: cst.Call) -> tuple[cst.Call, cst.BaseExpression | None] | None:

@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .args import Args
+from .args import Args, Symbol
 from .dims import Shape, plus, product, times, transposed, window
 from .ops import Outputs
 
@@ -24,6 +24,11 @@ _SAME_SHAPE = (
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _size(value: Any) -> int | str | None:
+    """A size a shape can carry: a number, or a constructor parameter's :class:`Symbol`."""
+    return value if isinstance(value, Symbol) else _int(value)
 
 
 def _layer(*names: str) -> Callable[[Layer], Layer]:
@@ -49,7 +54,8 @@ def _linear(args: Args, shape: Shape | None) -> Out:
     bias = args.get("bias", 2, True)
     params = n_in * n_out + (n_out if bias else 0) \
         if n_in is not None and n_out is not None and isinstance(bias, bool) else None
-    out = (*shape[:-1], n_out) if shape is not None and n_out is not None and shape else None
+    size = _size(args.get("out_features", 1))
+    out = (*shape[:-1], size) if shape is not None and size is not None and shape else None
     return out, params
 
 
@@ -63,7 +69,8 @@ def _conv(rank: int, transpose: bool = False) -> Layer:
                 and isinstance(groups, int) and groups and isinstance(bias, bool):
             fan = (c_out // groups if transpose else c_in // groups) * math.prod(kernel)
             params = (c_in if transpose else c_out) * fan + (c_out if bias else 0)
-        if shape is None or len(shape) != rank + 2 or c_out is None or kernel is None:
+        size = _size(args.get("out_channels", 1))
+        if shape is None or len(shape) != rank + 2 or size is None or kernel is None:
             return None, params
         stride = args.ints("stride", 3, rank, 1)
         padding_arg = args.get("padding", 4, 0)
@@ -85,7 +92,7 @@ def _conv(rank: int, transpose: bool = False) -> Layer:
                 return None, params
             spatial = tuple(window(d, k, s, p, dl) for d, k, s, p, dl in zip(
                 shape[2:], kernel, stride, padding, dilation, strict=True))
-        return (shape[0], c_out, *spatial), params
+        return (shape[0], size, *spatial), params
     return conv
 
 
@@ -192,7 +199,8 @@ def _unflatten(args: Args, shape: Shape | None) -> Out:
 def _embedding(args: Args, shape: Shape | None) -> Out:
     num, dim = _int(args.get("num_embeddings", 0)), _int(args.get("embedding_dim", 1))
     params = num * dim if num is not None and dim is not None else None
-    return ((*shape, dim) if shape is not None and dim is not None else None), params
+    size = _size(args.get("embedding_dim", 1))
+    return ((*shape, size) if shape is not None and size is not None else None), params
 
 
 def input_shape(name: str, args: Args) -> Shape | None:
@@ -200,22 +208,22 @@ def input_shape(name: str, args: Args) -> Shape | None:
     -> ``(N, 13)``, ``Conv2d(3, ...)`` -> ``(N, 3, H, W)``, ``Embedding`` -> ``(N, L)``."""
     short = name.rpartition(".")[2]
     if short == "Linear":
-        n = _int(args.get("in_features", 0))
+        n = _size(args.get("in_features", 0))
         return ("N", n) if n is not None else None
     for rank, spatial in ((1, ("L",)), (2, ("H", "W")), (3, ("D", "H", "W"))):
         if short in (f"Conv{rank}d", f"ConvTranspose{rank}d"):
-            c = _int(args.get("in_channels", 0))
+            c = _size(args.get("in_channels", 0))
             return ("N", c, *spatial) if c is not None else None
         if short in (f"BatchNorm{rank}d", f"InstanceNorm{rank}d") and rank > 1:
-            c = _int(args.get("num_features", 0))
+            c = _size(args.get("num_features", 0))
             return ("N", c, *spatial) if c is not None else None
     if short == "BatchNorm1d":
-        c = _int(args.get("num_features", 0))
+        c = _size(args.get("num_features", 0))
         return ("N", c) if c is not None else None
     if short == "Embedding":
         return ("N", "L")
     if short in ("RNN", "GRU", "LSTM", "MultiheadAttention"):
-        n = _int(args.get("embed_dim", 0) if short == "MultiheadAttention"
+        n = _size(args.get("embed_dim", 0) if short == "MultiheadAttention"
                  else args.get("input_size", 0))
         first = args.get("batch_first", 8 if short == "MultiheadAttention" else None, False)
         if n is None or not isinstance(first, bool):
@@ -234,7 +242,7 @@ def _recurrent(gates: int, kind: str) -> Callable[[Args, Shape | None], tuple[An
     shift = 1 if kind == "RNN" else 0  # nn.RNN(input, hidden, layers, nonlinearity, bias...)
 
     def rnn(args: Args, shape: Shape | None) -> tuple[Any, int | None]:
-        n_in, hidden = _int(args.get("input_size", 0)), _int(args.get("hidden_size", 1))
+        n_in, hidden = _size(args.get("input_size", 0)), _size(args.get("hidden_size", 1))
         layers = _int(args.get("num_layers", 2, 1))
         bias = args.get("bias", 3 + shift, True)
         batch_first = args.get("batch_first", 4 + shift, False)
@@ -244,16 +252,16 @@ def _recurrent(gates: int, kind: str) -> Callable[[Args, Shape | None], tuple[An
             return None, None
         d = 2 if directions else 1
         params = None
-        if isinstance(bias, bool):
+        if isinstance(bias, bool) and isinstance(n_in, int) and isinstance(hidden, int):
             per = [gates * hidden * ((n_in if i == 0 else d * hidden) + hidden)
                    + (2 * gates * hidden if bias else 0) for i in range(layers)]
             params = d * sum(per)
         if shape is None or len(shape) != 3 or not isinstance(batch_first, bool) \
-                or (isinstance(shape[-1], int) and shape[-1] != n_in):
+                or (isinstance(shape[-1], int) and isinstance(n_in, int) and shape[-1] != n_in):
             return None, params
         batch = shape[0] if batch_first else shape[1]
         state = (d * layers, batch, hidden)
-        out = (*shape[:2], d * hidden)
+        out = (*shape[:2], times(hidden, d))
         second = Outputs((state, state)) if kind == "LSTM" else state
         return Outputs((out, second)), params
     return rnn
@@ -267,12 +275,12 @@ MULTI["torch.nn.LSTM"] = _recurrent(4, "LSTM")
 def _attention(args: Args, shape: Shape | None) -> tuple[Any, int | None]:
     """``nn.MultiheadAttention`` on (query, key, value): the output has the query's shape
     with ``embed_dim`` last; the averaged weights are not stated."""
-    embed = _int(args.get("embed_dim", 0))
+    embed = _size(args.get("embed_dim", 0))
     bias = args.get("bias", 3, True)
     separate = args.get("kdim", 6, None) is not None or args.get("vdim", 7, None) is not None
     extra = args.get("add_bias_kv", 4, False)
     params = 4 * embed * embed + (4 * embed if bias else 0) + (2 * embed if extra else 0) \
-        if embed is not None and isinstance(bias, bool) and isinstance(extra, bool) \
+        if isinstance(embed, int) and isinstance(bias, bool) and isinstance(extra, bool) \
         and not separate else None
     if shape is None or embed is None or len(shape) != 3 or shape[-1] not in (embed,):
         return None, params
@@ -284,10 +292,10 @@ MULTI["torch.nn.MultiheadAttention"] = _attention
 
 @_layer("TransformerEncoderLayer")
 def _encoder_layer(args: Args, shape: Shape | None) -> Out:
-    d, ff = _int(args.get("d_model", 0)), _int(args.get("dim_feedforward", 2, 2048))
+    d, ff = _size(args.get("d_model", 0)), _size(args.get("dim_feedforward", 2, 2048))
     bias = args.get("bias", None, True)
     params = 4 * d * d + 4 * d + 2 * d * ff + ff + d + 4 * d \
-        if d is not None and ff is not None and bias is True else None
+        if isinstance(d, int) and isinstance(ff, int) and bias is True else None
     if shape is None or not shape or (isinstance(shape[-1], int) and shape[-1] != d):
         return None, params
     return shape, params

@@ -12,7 +12,7 @@ import libcst as cst
 
 from ..walk import iter_nodes
 from . import ops
-from .args import UNKNOWN, literal
+from .args import UNKNOWN, Symbol, literal
 from .ops import Value
 
 _COMPARE: dict[type, Any] = {
@@ -35,7 +35,8 @@ def truth(expr: cst.BaseExpression, env: Mapping[str, Any]) -> bool | None:
     if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1:
         op = _COMPARE.get(type(expr.comparisons[0].operator))
         left, right = literal(expr.left, env), literal(expr.comparisons[0].comparator, env)
-        if op is None or left is UNKNOWN or right is UNKNOWN:
+        if op is None or left is UNKNOWN or right is UNKNOWN \
+                or isinstance(left, Symbol) or isinstance(right, Symbol):
             return None
         if op in (operator.is_, operator.is_not) and not (left is None or right is None):
             return None
@@ -44,7 +45,7 @@ def truth(expr: cst.BaseExpression, env: Mapping[str, Any]) -> bool | None:
         except TypeError:
             return None
     value = literal(expr, env)
-    return None if value is UNKNOWN or isinstance(value, float) else bool(value)
+    return None if value is UNKNOWN or isinstance(value, float | Symbol) else bool(value)
 
 
 def branch(stmt: cst.If, env: Mapping[str, Any]) -> cst.BaseSuite | None | bool:
@@ -79,10 +80,21 @@ def assigned_names(node: cst.CSTNode) -> list[str]:
     names = []
     for n in iter_nodes([node]):
         if isinstance(n, cst.AssignTarget | cst.AugAssign | cst.AnnAssign | cst.For):
-            target = n.target
-            names += [t.value for t in iter_nodes([target]) if isinstance(t, cst.Name)]
+            names += _target_names(n.target)
         elif isinstance(n, cst.NamedExpr) and isinstance(n.target, cst.Name):
             names.append(n.target.value)
         elif isinstance(n, cst.WithItem) and n.asname is not None:
-            names += [t.value for t in iter_nodes([n.asname.name]) if isinstance(t, cst.Name)]
+            names += _target_names(n.asname.name)
     return names
+
+
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    """The names a target binds: ``a, (b, *c)``; ``self.num_classes = ...`` and ``x[0] =
+    ...`` bind none."""
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, cst.Tuple | cst.List):
+        return [n for el in target.elements for n in _target_names(el.value)]
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    return []

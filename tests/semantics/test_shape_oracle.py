@@ -207,3 +207,41 @@ def test_the_oracle_catches_a_wrong_hint() -> None:
     assert not matches(("N", 10), [3, 10], {"N": 2})
     assert matches(("N", 10), [None, 10], {})
     assert not matches(("N", 10), [None, None], {})
+    # a constructor parameter takes the value the run built the model with
+    assert matches(("N", "num_classes"), [2, 7], {"N": 2, "num_classes": 7})
+    assert not matches(("N", "num_classes"), [2, 7], {"N": 2, "num_classes": 10})
+    assert not matches(("N", "2*width", "H/2"), [2, 32, 8], {"N": 2, "width": 8, "H": 16})
+
+
+def test_the_oracle_reports_the_constructor_arguments_of_the_run() -> None:
+    """What a symbolic hint's parameter names stand for: the arguments of the model
+    expression, defaults included, integers only (a float rate is no size)."""
+    import json
+    import subprocess
+    import sys
+
+    head = FIXTURES / "oracle_symbolic_head.py"
+    case = {"path": str(head), "model": "ClassifierHead(96, 7)",
+            "inputs": [{"shape": [2, 96], "dtype": "float32", "vocab": None}]}
+    proc = subprocess.run([sys.executable, "-m", "mlsense.translators.verify.oracle"],
+                          input=json.dumps([case]), capture_output=True, text=True,
+                          timeout=300, check=True)
+    [run] = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert run["error"] is None
+    assert run["arguments"] == {"in_features": 96, "num_classes": 7, "hidden_dim": 256}
+
+
+def test_a_class_nothing_builds_is_hinted_with_its_parameters_as_symbols() -> None:
+    """Public code: no call states the input or the constructor's arguments, so the hints
+    start from (N, in_chans, H, W) and keep parameters as names, never their defaults."""
+    from mlsense.analyzers.engine import DocumentAnalyzer
+    from mlsense.analyzers.semantics.hints import file_hints
+
+    analyzer = DocumentAnalyzer()
+    analyzer.analyze((FIXTURES / "oracle_symbolic_resnet_stem.py").read_text(encoding="utf-8"))
+    assert analyzer.last_parse is not None
+    labels = {h.range[0] + 1: h.shape_label() for h in file_hints(analyzer.last_parse)
+              if h.shapes}
+    assert labels[31] == "→ (N, stem_width, (H-1)/2+1, (W-1)/2+1)"
+    assert labels[42] == "→ (N, num_classes)"
+    assert not any("1000" in label or "64" in label for label in labels.values())

@@ -250,7 +250,7 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
         source = f.read()
     recorder = Recorder(path, source)
     namespace: dict[str, Any] = {"__name__": "__oracle__", "__file__": path}
-    error = None
+    error, model = None, None
     try:
         code = compile(source, path, "exec")
         sys.settrace(recorder.tracer(methods=False))
@@ -267,7 +267,35 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
             recorder.count_parameters()
     except Exception:  # the user's model fails: say where, keep what was recorded
         error = traceback.format_exc(limit=-3)
-    return {"path": case["path"], "error": error, "records": recorder.result()}
+    arguments = _arguments(case.get("model"), namespace, model) if error is None else {}
+    return {"path": case["path"], "error": error, "records": recorder.result(),
+            "arguments": arguments}
+
+
+def _arguments(expr: str | None, namespace: dict[str, Any], model: Any) -> dict[str, int]:
+    """The integer constructor arguments ``expr`` (``Net(3, num_classes=10)``) builds the
+    model with, defaults included, by ``__init__`` parameter: what a symbolic hint's
+    parameter names (``(N, num_classes)``) stand for in this run."""
+    import inspect
+
+    try:
+        call = ast.parse(expr or "", mode="eval").body
+    except SyntaxError:
+        return {}
+    if not isinstance(call, ast.Call) or model is None:
+        return {}
+    def value(node: ast.expr) -> Any:
+        return eval(compile(ast.Expression(node), "<model>", "eval"), namespace)  # noqa: S307
+
+    try:
+        bound = inspect.signature(type(model)).bind(
+            *(value(a) for a in call.args if not isinstance(a, ast.Starred)),
+            **{k.arg: value(k.value) for k in call.keywords if k.arg is not None})
+    except Exception:  # noqa: BLE001 - arguments the oracle cannot restate: none known
+        return {}
+    bound.apply_defaults()
+    return {k: v for k, v in bound.arguments.items()
+            if isinstance(v, int) and not isinstance(v, bool)}
 
 
 def _is_torch(model: Any) -> bool:
