@@ -120,6 +120,10 @@ class GraphWalk:
             self.output = out
         elif op == "call_module":
             self.emit(name, self.call_layer(node))
+        elif op == "get_attr" and node["target"].startswith("_tensor_constant"):
+            raise Unsupp(node["line"], "a tensor built in forward", "a tensor made from "
+                         "constants (a mask such as torch.tril(torch.ones(n, n))) has no Keras "
+                         "translation yet; only layers and tensor operations are translated")
         elif op == "get_attr":
             raise Unsupp(node["line"], f"self.{node['target']}", "a parameter or buffer used "
                          "directly in forward has no Keras layer to hold it; wrap it in a layer")
