@@ -54,11 +54,10 @@ def input_perm(desc: dict[str, Any]) -> tuple[int, ...] | None:
 
 def _header(desc: dict[str, Any], static_error: str | None) -> list[str]:
     shape = ", ".join(str(d) for d in [2, *desc["input"]["shape"]])
-    lines = [f"# Traced by mlsense from the built model `{desc['source_model']}` on an input of "
-             f"shape ({shape}):",
-             "# loops, helper methods and builder code ran and are unrolled below; each layer is "
-             "named",
-             "# after its module path in the PyTorch model."]
+    text = (f"Traced by mlsense from the built model `{desc['source_model']}` on an input of "
+            f"shape ({shape}): loops, helper methods and builder code ran and are unrolled "
+            "below; each layer is named after its module path in the PyTorch model.")
+    lines = textwrap.wrap(text, width=96, initial_indent="# ", subsequent_indent="# ")
     if static_error:
         lines += textwrap.wrap(f"Read statically, the source stopped at {static_error}",
                                width=96, initial_indent="# ", subsequent_indent="#   ")
