@@ -171,6 +171,8 @@ def matches(static: tuple[Any, ...], runtime: list[int | None], bound: dict[str,
         return False
     env = dict(bound)
     for s, r in zip(static, runtime, strict=True):
+        if s == "?":  # the hint says this size is not known
+            continue
         if isinstance(s, int):
             if r != s:
                 return False
@@ -178,7 +180,7 @@ def matches(static: tuple[Any, ...], runtime: list[int | None], bound: dict[str,
             if env.setdefault(s, r) != r:
                 return False
     for s, r in zip(static, runtime, strict=True):
-        if isinstance(s, str) and not _BARE.fullmatch(s):
+        if isinstance(s, str) and s != "?" and not _BARE.fullmatch(s):
             if r is None:
                 continue
             try:

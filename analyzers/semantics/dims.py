@@ -10,6 +10,7 @@ from collections.abc import Sequence
 Dim = int | str
 Shape = tuple[Dim, ...]
 _OFFSET = re.compile(r"^(.*?)([+-]\d+)$")
+UNKNOWN_DIM = "?"  # a size nothing states (a conv's out_channels computed in __init__)
 
 
 class ShapeError(ValueError):
@@ -17,10 +18,19 @@ class ShapeError(ValueError):
 
 
 def fmt_shape(shape: Shape) -> str:
-    """``(N, 32, 26, 26)``; a one-element shape keeps its comma: ``(N,)``."""
-    if len(shape) == 1:
-        return f"({shape[0]},)"
-    return "(" + ", ".join(str(d) for d in shape) + ")"
+    """``(N, 32, 26, 26)``; a one-element shape keeps its comma: ``(N,)``; a dim that
+    depends on an unknown size is ``?``."""
+    shown = [UNKNOWN_DIM if isinstance(d, str) and UNKNOWN_DIM in d else str(d) for d in shape]
+    if len(shown) == 1:
+        return f"({shown[0]},)"
+    return "(" + ", ".join(shown) + ")"
+
+
+def known_part(shape: Shape) -> Shape | None:
+    """``shape`` with each dim that depends on an unknown size written ``?``; None when
+    nothing past the batch axis is known (no hint says only that)."""
+    out = tuple(UNKNOWN_DIM if isinstance(d, str) and UNKNOWN_DIM in d else d for d in shape)
+    return None if out and all(d == UNKNOWN_DIM for d in out[1:]) else out
 
 
 def plus(d: Dim, n: int) -> Dim:

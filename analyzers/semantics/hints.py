@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from .dims import Shape, fmt_shape
+from .dims import Shape, fmt_shape, known_part
 
 if TYPE_CHECKING:
     from ..engine import ParsedVersion
@@ -111,6 +111,11 @@ def chunk_hints(parse: ParsedVersion, chunk: TopChunk, offset: int) -> list[Hint
         l0, c0, l1, c1 = chunk.range_of(node)
         return Hint(node, (offset + l0, c0, offset + l1, c1), **kw)
 
+    def shown(shapes: tuple[tuple[str, Shape], ...]) -> tuple[tuple[str, Shape], ...] | None:
+        """The shapes as hinted (unknown sizes as ``?``); None when one says nothing."""
+        out = tuple((name, known_part(shape)) for name, shape in shapes)
+        return None if any(s is None for _, s in out) else out  # type: ignore[return-value]
+
     applied: dict[int, list[Any]] = {}
     for cls in classes:
         for key, facts in cls.sequentials.items():
@@ -124,9 +129,10 @@ def chunk_hints(parse: ParsedVersion, chunk: TopChunk, offset: int) -> list[Hint
                 model = replace(model, layers=tuple(replace(la, shape=None)
                                                      for la in model.layers), inner=())
         for layer in (*model.layers, *model.inner):
-            if layer.shape is not None or layer.params:
-                out.append(place(layer.node, shapes=(("", layer.shape),) if layer.shape
-                                 is not None else (), params=layer.params or None))
+            layer_shapes = shown((("", layer.shape),)) if layer.shape is not None else None
+            if layer_shapes or layer.params:
+                out.append(place(layer.node, shapes=layer_shapes or (),
+                                 params=layer.params or None))
         if model.total is not None:
             out.append(place(model.node, params=model.total, total=True))
     for cls in classes:  # nn.Module subclasses: layers in __init__, shapes in forward
@@ -134,12 +140,14 @@ def chunk_hints(parse: ParsedVersion, chunk: TopChunk, offset: int) -> list[Hint
             out.append(place(cls.node.name, params=cls.total, total=True))
         out.extend(place(node.value if isinstance(node, cst.Assign) else node, params=params)
                    for node, params in cls.layers.values() if params)
-        out.extend(place(fact.node, shapes=fact.names or _statement_shapes(fact.node, fact.shape))
-                   for fact in cls.statements)
-        out.extend(place(element, shapes=(("", next(iter(shapes))),))  # type: ignore[arg-type]
+        out.extend(place(fact.node, shapes=stated) for fact in cls.statements
+                   if (stated := shown(fact.names or _statement_shapes(fact.node, fact.shape))))
+        out.extend(place(element, shapes=stated)
                    for element, shapes in cls.repeated.values()
-                   if len(shapes) == 1 and None not in shapes)
-    out.extend(place(fact.node, shapes=fact.shapes) for fact in toplevel)
+                   if len(shapes) == 1 and None not in shapes
+                   and (stated := shown((("", next(iter(shapes))),))))  # type: ignore[arg-type]
+    out.extend(place(fact.node, shapes=stated) for fact in toplevel
+               if (stated := shown(fact.shapes)))
     return out
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .args import Args, Symbol
-from .dims import Shape, plus, product, times, transposed, window
+from .dims import UNKNOWN_DIM, Shape, plus, product, times, transposed, window
 from .ops import Outputs
 
 Out = tuple[Shape | None, int | None]
@@ -55,7 +55,7 @@ def _linear(args: Args, shape: Shape | None) -> Out:
     params = n_in * n_out + (n_out if bias else 0) \
         if n_in is not None and n_out is not None and isinstance(bias, bool) else None
     size = _size(args.get("out_features", 1))
-    out = (*shape[:-1], size) if shape is not None and size is not None and shape else None
+    out = (*shape[:-1], UNKNOWN_DIM if size is None else size) if shape else None
     return out, params
 
 
@@ -70,30 +70,38 @@ def _conv(rank: int, transpose: bool = False) -> Layer:
             fan = (c_out // groups if transpose else c_in // groups) * math.prod(kernel)
             params = (c_in if transpose else c_out) * fan + (c_out if bias else 0)
         size = _size(args.get("out_channels", 1))
-        if shape is None or len(shape) != rank + 2 or size is None or kernel is None:
+        if shape is None or len(shape) != rank + 2:
             return None, params
-        stride = args.ints("stride", 3, rank, 1)
-        padding_arg = args.get("padding", 4, 0)
-        dilation = args.ints("dilation", None if transpose else 5, rank, 1)
-        if stride is None or dilation is None:
-            return None, params
-        if transpose:
-            padding = args.ints("padding", 4, rank, 0)
-            extra = args.ints("output_padding", 5, rank, 0)
-            if padding is None or extra is None:
-                return None, params
-            spatial = tuple(transposed(d, k, s, p, dl, e) for d, k, s, p, dl, e in zip(
-                shape[2:], kernel, stride, padding, dilation, extra, strict=True))
-        elif padding_arg == "same":
-            spatial = tuple(shape[2:])
-        else:
-            padding = (0,) * rank if padding_arg == "valid" else args.ints("padding", 4, rank, 0)
-            if padding is None:
-                return None, params
-            spatial = tuple(window(d, k, s, p, dl) for d, k, s, p, dl in zip(
-                shape[2:], kernel, stride, padding, dilation, strict=True))
-        return (shape[0], size, *spatial), params
+        spatial = _conv_spatial(args, shape[2:], kernel, transpose) \
+            if kernel is not None else None  # a window the code does not state: ? each
+        return (shape[0], UNKNOWN_DIM if size is None else size,
+                *(spatial or (UNKNOWN_DIM,) * rank)), params
     return conv
+
+
+def _conv_spatial(args: Args, dims: Shape, kernel: tuple[int, ...], transpose: bool
+                  ) -> Shape | None:
+    """A convolution's output lengths (None where stride, padding or dilation is unknown)."""
+    rank = len(dims)
+    stride = args.ints("stride", 3, rank, 1)
+    padding_arg = args.get("padding", 4, 0)
+    dilation = args.ints("dilation", None if transpose else 5, rank, 1)
+    if stride is None or dilation is None:
+        return None
+    if transpose:
+        padding = args.ints("padding", 4, rank, 0)
+        extra = args.ints("output_padding", 5, rank, 0)
+        if padding is None or extra is None:
+            return None
+        return tuple(transposed(d, k, s, p, dl, e) for d, k, s, p, dl, e in zip(
+            dims, kernel, stride, padding, dilation, extra, strict=True))
+    if padding_arg == "same":
+        return dims
+    padding = (0,) * rank if padding_arg == "valid" else args.ints("padding", 4, rank, 0)
+    if padding is None:
+        return None
+    return tuple(window(d, k, s, p, dl) for d, k, s, p, dl in zip(
+        dims, kernel, stride, padding, dilation, strict=True))
 
 
 for _rank in (1, 2, 3):
@@ -207,8 +215,8 @@ def input_shape(name: str, args: Args) -> Shape | None:
     """What the first layer of a model takes, from its own arguments: ``Linear(13, ...)``
     -> ``(N, 13)``, ``Conv2d(3, ...)`` -> ``(N, 3, H, W)``, ``Embedding`` -> ``(N, L)``."""
     short = name.rpartition(".")[2]
-    if short == "Linear":
-        n = _size(args.get("in_features", 0))
+    if short == "Linear":  # (*, in_features): (N, 13) from a literal, the issue's reading;
+        n = _int(args.get("in_features", 0))  # a parameter's rank is anyone's guess
         return ("N", n) if n is not None else None
     for rank, spatial in ((1, ("L",)), (2, ("H", "W")), (3, ("D", "H", "W"))):
         if short in (f"Conv{rank}d", f"ConvTranspose{rank}d"):
@@ -217,8 +225,8 @@ def input_shape(name: str, args: Args) -> Shape | None:
         if short in (f"BatchNorm{rank}d", f"InstanceNorm{rank}d") and rank > 1:
             c = _size(args.get("num_features", 0))
             return ("N", c, *spatial) if c is not None else None
-    if short == "BatchNorm1d":
-        c = _size(args.get("num_features", 0))
+    if short == "BatchNorm1d":  # (N, C) or (N, C, L): as for Linear
+        c = _int(args.get("num_features", 0))
         return ("N", c) if c is not None else None
     if short == "Embedding":
         return ("N", "L")

@@ -211,6 +211,9 @@ def test_the_oracle_catches_a_wrong_hint() -> None:
     assert matches(("N", "num_classes"), [2, 7], {"N": 2, "num_classes": 7})
     assert not matches(("N", "num_classes"), [2, 7], {"N": 2, "num_classes": 10})
     assert not matches(("N", "2*width", "H/2"), [2, 32, 8], {"N": 2, "width": 8, "H": 16})
+    # an unknown size (?) is not compared; the dims around it still are
+    assert matches(("N", "?", "H/2"), [2, 48, 8], {"N": 2, "H": 16})
+    assert not matches(("N", "?", "H/2"), [2, 48, 9], {"N": 2, "H": 16})
 
 
 def test_the_oracle_reports_the_constructor_arguments_of_the_run() -> None:
@@ -222,13 +225,13 @@ def test_the_oracle_reports_the_constructor_arguments_of_the_run() -> None:
 
     head = FIXTURES / "oracle_symbolic_head.py"
     case = {"path": str(head), "model": "ClassifierHead(96, 7)",
-            "inputs": [{"shape": [2, 96], "dtype": "float32", "vocab": None}]}
+            "inputs": [{"shape": [2, 96, 5, 6], "dtype": "float32", "vocab": None}]}
     proc = subprocess.run([sys.executable, "-m", "mlsense.translators.verify.oracle"],
                           input=json.dumps([case]), capture_output=True, text=True,
                           timeout=300, check=True)
     [run] = json.loads(proc.stdout.strip().splitlines()[-1])
     assert run["error"] is None
-    assert run["arguments"] == {"in_features": 96, "num_classes": 7, "hidden_dim": 256}
+    assert run["arguments"] == {"in_chs": 96, "num_classes": 7, "hidden_dim": 256}
 
 
 def test_a_class_nothing_builds_is_hinted_with_its_parameters_as_symbols() -> None:
@@ -245,3 +248,35 @@ def test_a_class_nothing_builds_is_hinted_with_its_parameters_as_symbols() -> No
     assert labels[31] == "→ (N, stem_width, (H-1)/2+1, (W-1)/2+1)"
     assert labels[42] == "→ (N, num_classes)"
     assert not any("1000" in label or "64" in label for label in labels.values())
+
+
+def test_a_size_nothing_states_is_a_question_mark_and_an_unknown_shape_no_hint() -> None:
+    """``self.inplanes`` changed in a loop is not a size the hints may use: the conv it
+    sizes gives ``(N, ?, H', W')``; its flattened ``(N, ?)`` says nothing: no hint."""
+    from mlsense.analyzers.engine import DocumentAnalyzer
+    from mlsense.analyzers.semantics.hints import file_hints
+
+    text = (
+        "import torch.nn as nn\n\n\n"
+        "class Stem(nn.Module):\n"
+        "    def __init__(self, in_chans=3, num_classes=1000):\n"
+        "        super().__init__()\n"
+        "        self.inplanes = 64\n"
+        "        for _ in range(2):\n"
+        "            self.inplanes *= 2\n"
+        "        width = self.inplanes\n"
+        "        self.conv = nn.Conv2d(in_chans, width, 3, stride=2, padding=1)\n"
+        "        self.fc = nn.Linear(width, num_classes)\n\n"
+        "    def forward(self, x):\n"
+        "        x = self.conv(x)\n"
+        "        y = self.fc(x.mean((2, 3)))\n"
+        "        z = x.flatten(1)\n"
+        "        return y\n")
+    analyzer = DocumentAnalyzer()
+    analyzer.analyze(text)
+    assert analyzer.last_parse is not None
+    labels = {h.range[0] + 1: h.shape_label() for h in file_hints(analyzer.last_parse)
+              if h.shapes}
+    assert labels[15] == "→ (N, ?, (H-1)/2+1, (W-1)/2+1)"
+    assert labels[16] == "→ (N, num_classes)"
+    assert 17 not in labels
