@@ -148,6 +148,17 @@ class TopChunk:
                 return self._module is not None
         return self._valid
 
+    def syntax_tree(self) -> ast.Module | None:
+        """Python's own tree of the statement (not kept), or None where ``ast`` rejects it;
+        an accepted text also answers :meth:`valid` without a second compile."""
+        try:
+            tree = ast.parse(self.text)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return None
+        if self._pending is not None and self._valid is None:
+            self._valid = True
+        return tree
+
     @property
     def failed_late(self) -> bool:
         """Valid Python by ``ast`` that libcst could not parse when a rule asked for it."""

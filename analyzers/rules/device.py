@@ -56,6 +56,13 @@ def _device_of_string(node: cst.BaseExpression) -> Value:
 class DeviceFlow(FlowAnalysis):
     """Tracks devices; reports mismatches, `.numpy()` on GPU tensors, discarded `.to()`."""
 
+    # A statement without these words (nor a backslash) makes only CPU values, unknown
+    # values, or values read from names it mentions; its reports need an accelerator value
+    # (from these words or a name), a bare `.to()`/`.cuda()`/`.cpu()`, or a model bound to a
+    # name, and the only read of the whole environment (`_device_name`) looks for devices.
+    defer_words = frozenset(("cpu", "to", "numpy", "device"))
+    defer_substrings = _ACCEL  # a string starting with one is a device ("cuda:0", "mps")
+
     def evaluate(self, expr: cst.BaseExpression, env: Env) -> Value:
         if isinstance(expr, cst.Name):
             return self.lookup(expr.value, env)

@@ -126,7 +126,8 @@ def test_memory_limit_drops_memos_oldest_first_never_results(caplog) -> None:
 
     from mlsense.analyzers.engine import MEMO_BYTES_PER_ENTRY, TREE_BYTES_PER_CHAR
 
-    body = "".join(f"x{i} = torch.zeros({i % 5 + 1})\n" for i in range(2000))
+    # `device=` makes the device-flow walk (and memoize) every statement: none is deferred.
+    body = "".join(f'x{i} = torch.zeros({i % 5 + 1}, device="cpu")\n' for i in range(2000))
     text = "import torch\nimport torch.nn as nn\nmodel = nn.Linear(3, 1).cuda()\n" + body \
         + "model(x7)\n"
     trees = len(text) * TREE_BYTES_PER_CHAR
@@ -144,5 +145,5 @@ def test_memory_limit_drops_memos_oldest_first_never_results(caplog) -> None:
     # The newest statements keep their memos; an edit still gives what a fresh analysis does.
     chunks = sorted(bounded._chunks.values(), key=lambda c: c.serial)
     assert not chunks[0].memo and chunks[-1].memo
-    edited = text.replace("x7 = torch.zeros(3)", "x7 = torch.zeros(3).cuda()")
+    edited = text.replace('x7 = torch.zeros(3, device="cpu")', "x7 = torch.zeros(3).cuda()")
     assert bounded.analyze(edited).findings == analyze_text(edited).findings == []

@@ -17,6 +17,7 @@ import libcst as cst
 
 from ...context import ChunkContext, ModuleContext
 from .env import EMPTY, UNKNOWN, Delta, Env, Frozen, apply_delta
+from .relevance import Deferral, bound_names
 from .walker import FlowAnalysis, FlowWalker, function_defs, param_names
 
 AnalysisFactory = Callable[[ChunkContext], FlowAnalysis]
@@ -70,11 +71,24 @@ def run_flows(mctx: ModuleContext, key: str, makes: Sequence[AnalysisFactory]) -
     binding, never rehashed whole). A statement's memo keeps what it changed (a delta), and a
     whole environment only every ``CHECKPOINT_EVERY`` statements: an edit re-walks from the
     statement it touched, rebuilding what flows in from the checkpoint before it."""
-    outs: list[list[tuple[ChunkContext, list[Any]]]] = [[] for _ in makes]
+    outs: list[list[tuple[int, ChunkContext, list[Any]]]] = [[] for _ in makes]
     state = _TopState(tuple(EMPTY for _ in makes))
-    defs_key, top_key = f"{key}:defs", f"{key}:top"
+    defs_key, top_key, alone_key = f"{key}:defs", f"{key}:top", f"{key}:alone"
     no_defs: tuple[list[Any], ...] = tuple([] for _ in makes)
+    deferral = _deferral(makes)
+    names = mctx.imports.names
     for index, chunk in enumerate(mctx.chunks):
+        if deferral is not None:
+            words = chunk.chunk.words(names)
+            for due in deferral.due(words):  # deferred statements binding a name it mentions
+                late = mctx.chunks[due]
+                emitted, deltas = mctx.memo(late, alone_key,
+                                            functools.partial(_alone, late, makes))
+                state.apply(deltas)
+                _collect(outs, due, late, no_defs, emitted)
+            if deferral.defer(index, chunk.chunk.text, words, state.roots(),
+                              functools.partial(_bound, mctx, chunk)):
+                continue
         body = chunk.module.body
         if len(body) == 1 and type(body[0]) is cst.SimpleStatementLine:
             defs = no_defs  # no def in a simple statement: nothing to walk or memoize
@@ -83,10 +97,49 @@ def run_flows(mctx: ModuleContext, key: str, makes: Sequence[AnalysisFactory]) -
         step: _Step = mctx.memo_for(chunk, top_key, state.fingerprint,
                                     functools.partial(_top, chunk, makes, state, index))
         state.follow(step)
-        for out, def_items, top_items in zip(outs, defs, step.emitted, strict=True):
-            if def_items or top_items:
-                out.append((chunk, [*def_items, *top_items]))
-    return [(out, Env(root)) for out, root in zip(outs, state.roots(), strict=True)]
+        _collect(outs, index, chunk, defs, step.emitted)
+    return [([(c, items) for _, c, items in sorted(out, key=_first)], Env(root))
+            for out, root in zip(outs, state.roots(), strict=True)]
+
+
+def _first(entry: tuple[int, ChunkContext, list[Any]]) -> int:
+    return entry[0]
+
+
+def _collect(outs: list[list[tuple[int, ChunkContext, list[Any]]]], index: int,
+             chunk: ChunkContext, defs: tuple[list[Any], ...],
+             top: tuple[list[Any], ...]) -> None:
+    for out, def_items, top_items in zip(outs, defs, top, strict=True):
+        if def_items or top_items:
+            out.append((index, chunk, [*def_items, *top_items]))
+
+
+def _deferral(makes: Sequence[AnalysisFactory]) -> Deferral | None:
+    """Deferral (:mod:`.relevance`) for a walk whose analyses all declare their trigger words."""
+    words: set[str] = set()
+    for make in makes:
+        declared: frozenset[str] | None = getattr(make, "defer_words", None)
+        if declared is None:
+            return None
+        words.update(declared)
+    substrings = ("\\", *(s for make in makes for s in getattr(make, "defer_substrings", ())))
+    return Deferral(frozenset(words), substrings) if makes else None
+
+
+def _bound(mctx: ModuleContext, chunk: ChunkContext) -> frozenset[str] | None:
+    def compute() -> frozenset[str] | None:
+        tree = chunk.chunk.syntax_tree()
+        return None if tree is None else bound_names(tree)
+    return mctx.memo(chunk, "flow:bound", compute)
+
+
+def _alone(chunk: ChunkContext, makes: Sequence[AnalysisFactory]
+           ) -> tuple[tuple[list[Any], ...], tuple[Delta, ...]]:
+    """A deferred statement walked in an empty environment: its reports (none, by the trigger
+    words) and what it binds (deltas from the empty environment, one per analysis)."""
+    analyses = [make(chunk) for make in makes]
+    walked = FlowWalker(*analyses).block(chunk.module.body, tuple(Env(EMPTY) for _ in makes))
+    return tuple(a.emitted for a in analyses), tuple(env.settle(EMPTY)[1] for env in walked)
 
 
 CHECKPOINT_EVERY = 32
@@ -119,6 +172,14 @@ class _TopState:
                 roots = [apply_delta(r, d) for r, d in zip(roots, deltas, strict=True)]
             self._roots, self._pending = tuple(roots), []
         return self._roots
+
+    def apply(self, deltas: tuple[Delta, ...]) -> None:
+        """Apply a deferred statement's bindings (names no walked statement has mentioned)."""
+        if any(deltas):
+            self._roots = tuple(apply_delta(r, d)
+                                for r, d in zip(self.roots(), deltas, strict=True))
+            self.fingerprint = tuple(r.fingerprint for r in self._roots)
+        self.computed = None
 
     def follow(self, step: _Step) -> None:
         known = step.checkpoint if self.computed is None else self.computed

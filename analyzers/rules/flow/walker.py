@@ -14,7 +14,7 @@ families, are in :mod:`.run`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import libcst as cst
 
@@ -30,6 +30,11 @@ Emitted = tuple[cst.CSTNode, str, FixSpec | None, dict[str, Any]]
 
 class FlowAnalysis:
     """Base class: override ``evaluate`` and ``on_statement`` (and ``join_values`` if needed)."""
+
+    # Words without which a statement that mentions no bound name reports nothing and reads
+    # nothing but its own names (see :mod:`.relevance`); None: every statement is walked.
+    defer_words: ClassVar[frozenset[str] | None] = None
+    defer_substrings: ClassVar[tuple[str, ...]] = ()  # the same, anywhere in the text
 
     def __init__(self, ctx: ChunkContext) -> None:
         self.ctx = ctx
