@@ -7,6 +7,7 @@ import sys
 from typing import NoReturn
 
 from ... import __version__
+from ...translators import MODEL_SELECTION_HELP
 
 
 class UsageError(Exception):
@@ -126,7 +127,7 @@ def _add_other_parsers(sub: argparse._SubParsersAction) -> None:
                         usage_exit=3)
     tr.add_argument("file", metavar="FILE")
     tr.add_argument("--to", required=True, choices=("keras", "pytorch"))
-    tr.add_argument("--class", dest="class_name", metavar="NAME", help="the model to translate")
+    tr.add_argument("--class", dest="class_name", metavar="MODEL", help=MODEL_SELECTION_HELP)
     tr.add_argument("-o", "--output", metavar="OUT", help="write the translation to OUT")
     tr.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     tr.add_argument("--verify", action="store_true", help="run both models and compare outputs")
@@ -135,6 +136,10 @@ def _add_other_parsers(sub: argparse._SubParsersAction) -> None:
                     help="input shape without the batch axis")
     tr.add_argument("--partial", action="store_true",
                     help="translate what is supported, leave stubs for the rest")
+    tr.add_argument("--static", action="store_true",
+                    help="never run the file's code: translate by reading it only (default: "
+                         "where reading stops, build and trace the model in the verification "
+                         "worker)")
     tr.add_argument("--output-format", choices=("text", "json"), default="text")
     tr.add_argument("--timeout", type=float, default=120.0, metavar="S",
                     help="verification time limit in seconds")

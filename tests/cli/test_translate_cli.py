@@ -185,3 +185,18 @@ def test_a_builder_function_is_built_and_traced_then_verified(tmp_path: Path) ->
     data = run.json()
     assert data["verified"] is True and "class Stack(keras.Model):" in data["target_code"]
     assert "self.body_1 = layers.Dense(4)" in data["target_code"]
+
+
+def test_static_never_runs_the_files_code(tmp_path: Path) -> None:
+    """With --static the builder function is where reading stops: a located error, exit 2, and
+    the file's code never ran (it would have written a marker file)."""
+    marker = tmp_path / "ran.txt"
+    source = BUILT_BY_CODE.replace(
+        "def small_stack():\n",
+        f"def small_stack():\n    open({str(marker)!r}, 'w').close()\n")
+    (tmp_path / "stack.py").write_text(source, encoding="utf-8")
+    run = run_cli("translate", "stack.py", "--to", "keras", "--class", "small_stack", "--static",
+                  cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "stack.py:" in run.stderr and "small_stack" in run.stderr
+    assert not marker.exists()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from mlsense.translators import translate
 from mlsense.translators.base import TensorSpec, Translation, WeightTransfer
 from mlsense.translators.verify import (
     VerificationReport,
@@ -424,3 +425,30 @@ def test_parent_imports_no_framework() -> None:
         assert not loaded, loaded
         """)
     subprocess.run([sys.executable, "-c", code], check=True, timeout=240)
+
+
+def test_per_layer_probe_is_not_rewritten_by_an_inplace_op(tmp_path: Path,
+                                                           worker: VerificationWorker) -> None:
+    """A BatchNorm followed by ReLU(inplace=True): the probe keeps the BatchNorm's own output
+    (the in-place ReLU used to rewrite it), and with 8 channels on an 8x8 image, where NCHW and
+    NHWC have the same shape, the layouts are still matched: no layer is reported off."""
+    source = _write(tmp_path, "block.py", """
+        import torch
+        from torch import nn
+
+
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 8, 3, padding=1)
+                self.bn = nn.BatchNorm2d(8)
+                self.relu = nn.ReLU(inplace=True)
+
+            def forward(self, x):
+                return self.relu(self.bn(self.conv(x)))
+    """)
+    translation = translate(source.read_text(), "keras", input_shape=(3, 8, 8))
+    report = verify_translation(str(source), translation, worker=worker, onnx=False)
+    assert report.verified, report.message
+    for row in report.per_layer:
+        assert row.max_abs_error is not None and row.max_abs_error < 1e-4, row

@@ -28,6 +28,10 @@ def compare(ref: np.ndarray, got: np.ndarray, atol: float, rtol: float) -> dict[
 def _to_keras_layout(torch_out: np.ndarray, keras_out: np.ndarray) -> np.ndarray | None:
     """The torch layer output arranged like the Keras one, or None when they cannot be matched."""
     if keras_out.shape == torch_out.shape:
+        last = np.moveaxis(torch_out, 1, -1) if torch_out.ndim >= 3 else torch_out
+        if last.shape == keras_out.shape and last is not torch_out:
+            # (N, 8, 8, 8): channels-first and -last look alike; the closer one is the layout
+            return min((torch_out, last), key=lambda t: float(np.abs(t - keras_out).max()))
         return torch_out
     if keras_out.ndim == torch_out.ndim >= 3:
         last = np.moveaxis(torch_out, 1, -1)  # channels-first -> channels-last
@@ -49,8 +53,10 @@ def per_layer_errors(models: Models) -> list[dict[str, Any]]:
 
     def grab(out: Any) -> np.ndarray:
         first = flatten_outputs(out)[0]
-        return (first.detach().cpu().numpy() if hasattr(first, "detach")
-                else np.asarray(models.keras.ops.convert_to_numpy(first)))
+        # A copy: the array may share the tensor's memory, and a later in-place op (a
+        # ReLU(inplace=True) after a BatchNorm) would rewrite what was grabbed.
+        return (first.detach().cpu().numpy().copy() if hasattr(first, "detach")
+                else np.array(models.keras.ops.convert_to_numpy(first), copy=True))
 
     for wt in models.tr["weight_map"]:
         key = wt["torch_path"]
