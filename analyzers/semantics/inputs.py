@@ -7,6 +7,7 @@ what it feeds its models (``model_inputs``: ``model = Net()`` then ``model(torch
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -136,20 +137,22 @@ def nested_inputs(chunks: list[TopChunk], imports: ImportTable, bindings: Bindin
                   ) -> tuple[dict[str, Any], dict[str, Shape]]:
     """Bindings and inputs completed with what other module classes feed the file's classes
     (``self.block = Block(64)`` applied to ``(N, 64, H, W)``): a class fed one shape with one
-    set of constructor arguments everywhere gets them; one fed several gets no input at all
-    (its forward's hints would hold for one use only)."""
+    set of constructor arguments everywhere gets them; one fed several, or also something
+    unknown, gets no input at all (its forward's hints would hold for one use only)."""
     found_bindings, found_inputs = dict(bindings), dict(inputs)
     for _ in range(MAX_NESTING):
-        fed: dict[str, set[tuple[Shape, tuple[tuple[str, Any], ...]]]] = {}  # class -> uses
+        fed: dict[str, set[tuple[Shape | None, tuple[tuple[str, Any], ...]]]] = {}  # uses
         for chunk in chunks:
             for cls in chunk_classes(chunk, imports, found_bindings, found_inputs, definitions):
                 for name, uses in cls.class_inputs.items():
                     fed.setdefault(name, set()).update(uses)
         new_bindings, new_inputs = dict(bindings), dict(inputs)
         for name, used in fed.items():
-            shapes = {shape for shape, _ in used}
-            if len(used) == 1 and (name not in inputs or shapes == {inputs[name]}):
+            shapes = {_own(shape) for shape, _ in used}
+            if len(used) == 1 and None not in shapes \
+                    and (name not in inputs or shapes == {inputs[name]}):
                 [(shape, env)] = used
+                assert shape is not None
                 new_inputs[name], new_bindings[name] = shape, dict(env)
             else:
                 new_inputs.pop(name, None)
@@ -157,6 +160,19 @@ def nested_inputs(chunks: list[TopChunk], imports: ImportTable, bindings: Bindin
             break
         found_bindings, found_inputs = new_bindings, new_inputs
     return found_bindings, found_inputs
+
+
+def _own(shape: Shape | None) -> Shape | None:
+    """A shape another class may be given: None where it is unknown or written in the
+    feeding class's own parameters (``(N, planes, ?, ?)`` means nothing inside the block)."""
+    if shape is None or any(isinstance(d, str) and not set(_NAME.findall(d)) <= _INPUT_NAMES
+                            for d in shape):
+        return None
+    return shape
+
+
+_NAME = re.compile(r"[A-Za-z_]\w*|\?")
+_INPUT_NAMES = frozenset(("N", "C", "D", "H", "W", "L", "T"))
 
 
 def _built(call: cst.Call, models: Mapping[str, str]) -> tuple[str, Shape] | None:

@@ -63,7 +63,7 @@ class ClassFact:
     # the element of a repeated nn.Sequential(*[E for ...]) -> what each pass gives
     repeated: dict[int, tuple[cst.Call, set[Shape | None]]] = field(default_factory=dict)
     # a module class of the file used here -> (what it is fed, its constructor's arguments)
-    class_inputs: dict[str, list[tuple[Shape, tuple[tuple[str, Any], ...]]]] = field(
+    class_inputs: dict[str, list[tuple[Shape | None, tuple[tuple[str, Any], ...]]]] = field(
         default_factory=dict)
 
     @property
@@ -325,7 +325,7 @@ class _ClassWalk:
             self._fed_class(call.func.value, shape, env)
         return (fact.output if shape is not None else None), fact.total
 
-    def _fed_class(self, name: str, shape: Shape, env: Mapping[str, Any]) -> None:
+    def _fed_class(self, name: str, shape: Shape | None, env: Mapping[str, Any]) -> None:
         self.fact.class_inputs.setdefault(name, []).append(
             (shape, tuple(sorted(env.items()))))
 
@@ -570,8 +570,7 @@ class _ClassWalk:
         if name.startswith("class:"):
             inner, _ = self.definitions[name[6:]]
             out = self._inner(inner, shape, env or {}).output if shape is not None else None
-            if shape is not None:
-                self._fed_class(name[6:], shape, env or {})
+            self._fed_class(name[6:], shape, env or {})  # unknown too: it makes uses differ
             self.fact.applied.setdefault(attr, []).append(out)
             return out
         try:

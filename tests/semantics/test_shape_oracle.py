@@ -280,3 +280,36 @@ def test_a_size_nothing_states_is_a_question_mark_and_an_unknown_shape_no_hint()
     assert labels[15] == "→ (N, ?, (H-1)/2+1, (W-1)/2+1)"
     assert labels[16] == "→ (N, num_classes)"
     assert 17 not in labels
+
+
+def test_a_block_fed_in_its_users_parameters_gets_no_input_from_them() -> None:
+    """``SEModule`` fed ``(N, planes, ?, ?)`` by a block nothing builds: ``planes`` is the
+    block's parameter, meaningless inside SEModule (and another user may feed it something
+    else), so SEModule's forward is not hinted from that use."""
+    from mlsense.analyzers.engine import DocumentAnalyzer
+    from mlsense.analyzers.semantics.hints import file_hints
+
+    text = (
+        "import torch.nn as nn\n\n\n"
+        "class SE(nn.Module):\n"
+        "    def __init__(self, channels):\n"
+        "        super().__init__()\n"
+        "        self.fc = nn.Conv2d(channels, channels, 1)\n\n"
+        "    def forward(self, x):\n"
+        "        y = x.mean((2, 3), keepdim=True)\n"
+        "        return x * self.fc(y)\n\n\n"
+        "class Block(nn.Module):\n"
+        "    def __init__(self, inplanes, planes):\n"
+        "        super().__init__()\n"
+        "        self.conv = nn.Conv2d(inplanes, planes, 3, padding=1)\n"
+        "        self.se = SE(planes)\n\n"
+        "    def forward(self, x):\n"
+        "        out = self.conv(x)\n"
+        "        return self.se(out)\n")
+    analyzer = DocumentAnalyzer()
+    analyzer.analyze(text)
+    assert analyzer.last_parse is not None
+    labels = {h.range[0] + 1: h.shape_label() for h in file_hints(analyzer.last_parse)
+              if h.shapes}
+    assert labels[21] == "→ (N, planes, H, W)"
+    assert 10 not in labels and 11 not in labels
