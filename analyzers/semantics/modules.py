@@ -454,9 +454,9 @@ class _ClassWalk:
                 attr = _self_attr(node.func)
                 helper = _method(self.cls, attr) if attr is not None and attr not in self.calls \
                     and attr not in seen else None
-                if helper is not None and len(helper.params.params) > 1:
+                if attr is not None and helper is not None and len(helper.params.params) > 1:
                     return self._first_layer_input(helper, helper.params.params[1].name.value,
-                                                   seen | {attr})  # type: ignore[operator]
+                                                   seen | {attr})
                 if attr in self.calls:
                     name, ctor = self.calls[attr]
                     env = self.ctor_env.get(attr)

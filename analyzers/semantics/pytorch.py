@@ -231,12 +231,12 @@ def input_shape(name: str, args: Args) -> Shape | None:
     if short == "Embedding":
         return ("N", "L")
     if short in ("RNN", "GRU", "LSTM", "MultiheadAttention"):
-        n = _size(args.get("embed_dim", 0) if short == "MultiheadAttention"
-                 else args.get("input_size", 0))
+        size = _size(args.get("embed_dim", 0) if short == "MultiheadAttention"
+                     else args.get("input_size", 0))
         first = args.get("batch_first", 8 if short == "MultiheadAttention" else None, False)
-        if n is None or not isinstance(first, bool):
+        if size is None or not isinstance(first, bool):
             return None
-        return ("N", "L", n) if first else ("L", "N", n)
+        return ("N", "L", size) if first else ("L", "N", size)
     return None
 
 

@@ -234,17 +234,23 @@ def test_the_oracle_reports_the_constructor_arguments_of_the_run() -> None:
     assert run["arguments"] == {"in_chs": 96, "num_classes": 7, "hidden_dim": 256}
 
 
-def test_a_class_nothing_builds_is_hinted_with_its_parameters_as_symbols() -> None:
-    """Public code: no call states the input or the constructor's arguments, so the hints
-    start from (N, in_chans, H, W) and keep parameters as names, never their defaults."""
+def _hint_labels(text: str) -> dict[int, str]:
+    """The shape hints of ``text`` as the editor shows them, by 1-based line."""
     from mlsense.analyzers.engine import DocumentAnalyzer
     from mlsense.analyzers.semantics.hints import file_hints
 
     analyzer = DocumentAnalyzer()
-    analyzer.analyze((FIXTURES / "oracle_symbolic_resnet_stem.py").read_text(encoding="utf-8"))
+    analyzer.analyze(text)
     assert analyzer.last_parse is not None
-    labels = {h.range[0] + 1: h.shape_label() for h in file_hints(analyzer.last_parse)
-              if h.shapes}
+    return {h.range[0] + 1: h.shape_label() for h in file_hints(analyzer.last_parse)
+            if h.shapes}
+
+
+def test_a_class_nothing_builds_is_hinted_with_its_parameters_as_symbols() -> None:
+    """Public code: no call states the input or the constructor's arguments, so the hints
+    start from (N, in_chans, H, W) and keep parameters as names, never their defaults."""
+    labels = _hint_labels((FIXTURES / "oracle_symbolic_resnet_stem.py").read_text(
+        encoding="utf-8"))
     assert labels[31] == "→ (N, stem_width, (H-1)/2+1, (W-1)/2+1)"
     assert labels[42] == "→ (N, num_classes)"
     assert not any("1000" in label or "64" in label for label in labels.values())
@@ -253,9 +259,6 @@ def test_a_class_nothing_builds_is_hinted_with_its_parameters_as_symbols() -> No
 def test_a_size_nothing_states_is_a_question_mark_and_an_unknown_shape_no_hint() -> None:
     """``self.inplanes`` changed in a loop is not a size the hints may use: the conv it
     sizes gives ``(N, ?, H', W')``; its flattened ``(N, ?)`` says nothing: no hint."""
-    from mlsense.analyzers.engine import DocumentAnalyzer
-    from mlsense.analyzers.semantics.hints import file_hints
-
     text = (
         "import torch.nn as nn\n\n\n"
         "class Stem(nn.Module):\n"
@@ -272,11 +275,7 @@ def test_a_size_nothing_states_is_a_question_mark_and_an_unknown_shape_no_hint()
         "        y = self.fc(x.mean((2, 3)))\n"
         "        z = x.flatten(1)\n"
         "        return y\n")
-    analyzer = DocumentAnalyzer()
-    analyzer.analyze(text)
-    assert analyzer.last_parse is not None
-    labels = {h.range[0] + 1: h.shape_label() for h in file_hints(analyzer.last_parse)
-              if h.shapes}
+    labels = _hint_labels(text)
     assert labels[15] == "→ (N, ?, (H-1)/2+1, (W-1)/2+1)"
     assert labels[16] == "→ (N, num_classes)"
     assert 17 not in labels
@@ -286,9 +285,6 @@ def test_a_block_fed_in_its_users_parameters_gets_no_input_from_them() -> None:
     """``SEModule`` fed ``(N, planes, ?, ?)`` by a block nothing builds: ``planes`` is the
     block's parameter, meaningless inside SEModule (and another user may feed it something
     else), so SEModule's forward is not hinted from that use."""
-    from mlsense.analyzers.engine import DocumentAnalyzer
-    from mlsense.analyzers.semantics.hints import file_hints
-
     text = (
         "import torch.nn as nn\n\n\n"
         "class SE(nn.Module):\n"
@@ -306,10 +302,6 @@ def test_a_block_fed_in_its_users_parameters_gets_no_input_from_them() -> None:
         "    def forward(self, x):\n"
         "        out = self.conv(x)\n"
         "        return self.se(out)\n")
-    analyzer = DocumentAnalyzer()
-    analyzer.analyze(text)
-    assert analyzer.last_parse is not None
-    labels = {h.range[0] + 1: h.shape_label() for h in file_hints(analyzer.last_parse)
-              if h.shapes}
+    labels = _hint_labels(text)
     assert labels[21] == "→ (N, planes, H, W)"
     assert 10 not in labels and 11 not in labels
