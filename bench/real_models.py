@@ -111,7 +111,7 @@ MODELS = [
     Model("dlwp/ch04_housing", DLWP, "chapter04_classification-and-regression.ipynb", "pytorch",
           "get_model", (13,), cells=(12, 55)),
     Model("dlwp/ch07_ticket_multi_io", DLWP, "chapter07_deep-dive-keras.ipynb", "pytorch",
-          "model", (10000,), cells=(20,)),
+          "model", (10000,), cells=(3, 20)),
     Model("dlwp/ch07_subclassed", DLWP, "chapter07_deep-dive-keras.ipynb", "pytorch", "model",
           (3,), cells=(3, 33)),
     Model("dlwp/ch07_mnist_builder", DLWP, "chapter07_deep-dive-keras.ipynb", "pytorch",
@@ -193,11 +193,14 @@ def extract(model: Model) -> tuple[str, str]:
             lines = src.splitlines()
             for stmt in tree.body:
                 seg = "\n".join(lines[stmt.lineno - 1:stmt.end_lineno])
-                used = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
-                if any(use in seg for use in DATA_USES) or used & tainted:
-                    tainted |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
-                                and isinstance(n.ctx, ast.Store)}
+                read = {n.id for n in ast.walk(stmt)
+                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+                bound = {n.id for n in ast.walk(stmt)
+                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                if any(use in seg for use in DATA_USES) or read & tainted:
+                    tainted |= bound
                 else:
+                    tainted -= bound  # rebound by a kept statement (the next cell's model)
                     parts.append(seg)
         body = "\n".join(parts)
         where = f"code cells {', '.join(map(str, model.cells))}"
