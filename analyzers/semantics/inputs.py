@@ -17,16 +17,9 @@ from ..aliases import ImportTable
 from ..units import TopChunk
 from ..walk import iter_nodes
 from .args import UNKNOWN, literal
+from .constructor import bind_arguments, init_env
 from .dims import Shape
-from .modules import (
-    MAX_NESTING,
-    Bindings,
-    Definitions,
-    bind_arguments,
-    chunk_classes,
-    init_env,
-    is_model_class,
-)
+from .modules import MAX_NESTING, Bindings, Definitions, chunk_classes, is_model_class
 from .sequential import TORCH_SEQUENTIAL
 
 

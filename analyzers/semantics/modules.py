@@ -26,7 +26,8 @@ from ..aliases import ImportTable
 from ..units import TopChunk
 from ..walk import iter_nodes
 from . import keras, ops, pytorch
-from .args import UNKNOWN, Args, Symbol, literal
+from .args import UNKNOWN, Args, literal
+from .constructor import bind_arguments, init_env, method_of, symbolic_env
 from .dims import Shape, ShapeError
 from .ops import Value
 from .sequential import (
@@ -140,59 +141,6 @@ def is_model_class(stmt: cst.CSTNode, resolve: Resolve) -> bool:
         for base in stmt.bases)
 
 
-def _init_params(cls: cst.ClassDef) -> list[cst.Param]:
-    init = _method(cls, "__init__")
-    if init is None:
-        return []
-    p = init.params
-    return [*p.posonly_params, *p.params][1:] + list(p.kwonly_params)
-
-
-def init_env(cls: cst.ClassDef, bound: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``__init__``'s parameters: the value the file's calls give (the same at every call),
-    else the default, else UNKNOWN."""
-    env: dict[str, Any] = {}
-    for param in _init_params(cls):
-        name = param.name.value
-        if bound is not None and name in bound:
-            env[name] = bound[name]
-        else:
-            env[name] = literal(param.default) if param.default is not None else UNKNOWN
-    return env
-
-
-_INPUT_SYMBOLS = frozenset(("N", "C", "D", "H", "W", "L", "T"))
-
-
-def symbolic_env(cls: cst.ClassDef) -> dict[str, Any]:
-    """``__init__``'s parameters as :class:`Symbol` s (``in_chans``), for a class no call of
-    the file builds: a default is what one caller gets, not what the class computes."""
-    return {name: Symbol(name) if name not in _INPUT_SYMBOLS else UNKNOWN
-            for name in (p.name.value for p in _init_params(cls))}
-
-
-def bind_arguments(cls: cst.ClassDef, call: cst.Call, env: Mapping[str, Any] | None = None
-          ) -> dict[str, Any]:
-    """``call``'s arguments by ``__init__`` parameter, evaluated in ``env`` (the caller's)."""
-    params = [p.name.value for p in _init_params(cls)]
-    bound: dict[str, Any] = {}
-    position = 0
-    for arg in call.args:
-        if arg.star:
-            return dict.fromkeys(params, UNKNOWN)  # *args / **kwargs: nothing is certain
-        if arg.keyword is not None:
-            bound[arg.keyword.value] = literal(arg.value, env)
-        elif position < len(params):
-            bound[params[position]] = literal(arg.value, env)
-            position += 1
-    return bound
-
-
-def _method(cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
-    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
-    return next((s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == name),
-                None)
-
 
 def _self_attr(node: cst.BaseExpression) -> str | None:
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) \
@@ -223,8 +171,8 @@ class _ClassWalk:
         self.loop_vars: dict[str, str] = {}  # `for blk in self.blocks`: blk -> "blocks"
 
     def run(self) -> ClassFact:
-        init = _method(self.cls, "__init__")
-        forward = _method(self.cls, "call" if self.keras else "forward")
+        init = method_of(self.cls, "__init__")
+        forward = method_of(self.cls, "call" if self.keras else "forward")
         if init is not None:
             self._init(init)
         if forward is not None:
@@ -452,7 +400,7 @@ class _ClassWalk:
             if isinstance(node, cst.Call) and node.args and isinstance(node.args[0].value, cst.Name) \
                     and node.args[0].value.value == arg:
                 attr = _self_attr(node.func)
-                helper = _method(self.cls, attr) if attr is not None and attr not in self.calls \
+                helper = method_of(self.cls, attr) if attr is not None and attr not in self.calls \
                     and attr not in seen else None
                 if attr is not None and helper is not None and len(helper.params.params) > 1:
                     return self._first_layer_input(helper, helper.params.params[1].name.value,
@@ -512,7 +460,7 @@ class _ClassWalk:
     def _helper(self, name: str, call: cst.Call, env: dict[str, Value]) -> Value:
         """``self._stem(x)``: a method of the class walked like forward with what it is
         given; its statements are hinted while every call gives it the same."""
-        method = _method(self.cls, name)
+        method = method_of(self.cls, name)
         if method is None or name in ("forward", "call", "__init__") or name in self.walking \
                 or any(a.star or a.keyword is not None for a in call.args):
             return None
