@@ -8,8 +8,8 @@ written to ``bench/.work/scale/``. For each N, on one core (``taskset -c 0``), i
 process: ``mlsense check`` (default rules) and the anchors ``ast.parse`` and ``libcst`` parse
 of the same file; wall and CPU seconds and peak RSS of the process (``wait4``); ratios use CPU
 time, which other work on a shared machine inflates least. Then the same at the largest N for
-two other files: the generated one ending in a device move (the device-flow walk then needs every
-statement's tree) and real code (``generate_real``: pytorch/examples mnist, needs
+two other files: the generated one ending in a device move (the device-flow walk then runs; it
+parses only the statements it can need, rules/flow/relevance.py) and real code (``generate_real``: pytorch/examples mnist, needs
 ``bash bench/public_corpus.sh``). Then over LSP, a
 5,000-statement document: open -> diagnostics, 20 edits of the first statement -> diagnostics
 (p50 / p95, the server's 50 ms debounce included), server RSS after the edits.
@@ -65,8 +65,8 @@ MNIST = ROOT / "bench" / ".work" / "public" / "pytorch+examples" / "mnist" / "ma
 
 
 def generate_moved(n: int) -> Path:
-    """The generated file ending in a device move: the device-flow walk then needs every
-    statement (a file without such a word is not walked at all)."""
+    """The generated file ending in a device move: the device-flow walk then runs (a file
+    without such a word is not walked at all), deferring the statements nothing mentions."""
     path = WORK / f"gen{n}_moved.py"
     if not path.exists():
         path.write_text(generate(n).read_text(encoding="utf-8") + "x0.cuda()\n",
@@ -211,7 +211,7 @@ def main() -> int:
               ("mnist main() copies", generate_real(big))]
     out += ["", f"Other files of {big:,} statements (what a long notebook may hold):",
             "  gen + a device move: the same file ending in `x0.cuda()`, so the device-flow "
-            "walk needs every statement's tree",
+            "walk runs (it parses x0's statement and the move: rules/flow/relevance.py)",
             "  mnist main() copies: real code, pytorch/examples mnist/main.py, its main() body "
             "repeated at top level with renamed variables (generate_real)"]
     for label, path in others:
