@@ -42,7 +42,7 @@ WORK = ROOT / "bench" / ".work" / "real"
 DATA_MODULES = ("torchvision", "gymnasium", "gym", "matplotlib")
 DATA_USES = (".fit(", ".evaluate(", ".predict(", "load_model(", "callbacks", "print(",
              ".summary(", "plot_model(", ".adapt(", "set_seed(", "clear_session(",
-             "load_data(", "history")
+             "load_data(", "history", "disable_traceback_filtering(")
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class Model:
     select: str | None  # what the user would pass to --class: a class, a call, a builder
     input_shape: tuple[int, ...]  # without the batch axis
     cells: tuple[int, ...] = ()  # a notebook's code cells (0-based, code cells only)
+    script: bool = False  # a .py script building its model at module level: read like a cell
     given: str = ""  # values the dropped data-loading code computed
 
 
@@ -61,6 +62,7 @@ CIFAR = "kuangliu/pytorch-cifar"
 EXAMPLES = "pytorch/examples"
 DLWP = "fchollet/deep-learning-with-python-notebooks"
 HOML = "ageron/handson-ml3"
+KERAS = "keras-team/keras"
 C32 = (3, 32, 32)
 
 MODELS = [
@@ -134,6 +136,15 @@ MODELS = [
           "pytorch", "model", (100,), cells=(10,),
           given="import keras\nfrom keras import layers\nsequence_length = 100\n"
           "vocabulary_size = 1000"),
+    # keras-team/keras: the examples shipped with Keras 3
+    Model("keras/demo_functional", KERAS, "examples/demo_functional.py", "pytorch", "model",
+          (100,), script=True),
+    Model("keras/demo_mnist_convnet", KERAS, "examples/demo_mnist_convnet.py", "pytorch",
+          "model", (28, 28, 1), script=True),
+    Model("keras/demo_subclass", KERAS, "examples/demo_subclass.py", "pytorch", "model", (128,),
+          script=True),
+    Model("keras/demo_custom_layer", KERAS, "examples/demo_custom_layer_backend_agnostic.py",
+          "pytorch", "model", (128,), script=True),
     # Hands-On Machine Learning (3rd edition notebooks)
     Model("homl/ch10_mlp", HOML, "10_neural_nets_with_keras.ipynb", "pytorch", "model",
           (28, 28), cells=(24,), given="import tensorflow as tf"),
@@ -182,10 +193,11 @@ def extract(model: Model) -> tuple[str, str]:
     """The model's code as published minus data loading, and a header naming its origin."""
     git_dir, commit = snapshot(model.repo)
     text = blob(git_dir, model.path)
-    if model.path.endswith(".ipynb"):
-        code = [c for c in json.loads(text)["cells"] if c["cell_type"] == "code"]
+    if model.path.endswith(".ipynb") or model.script:
+        code = [{"source": text}] if model.script else \
+            [c for c in json.loads(text)["cells"] if c["cell_type"] == "code"]
         parts, tainted = [], set()  # names the dropped statements bound: data
-        for index in model.cells:
+        for index in model.cells or (0,):
             src = "".join(code[index]["source"])
             src = "\n".join(line for line in src.splitlines()
                             if not line.lstrip().startswith(("%", "!")))
@@ -203,7 +215,8 @@ def extract(model: Model) -> tuple[str, str]:
                     tainted -= bound  # rebound by a kept statement (the next cell's model)
                     parts.append(seg)
         body = "\n".join(parts)
-        where = f"code cells {', '.join(map(str, model.cells))}"
+        where = "its statements" if model.script else \
+            f"code cells {', '.join(map(str, model.cells))}"
     else:
         tree = ast.parse(text)
         lines = text.splitlines()

@@ -134,7 +134,17 @@ def _choose(models: list[Found], class_name: str | None, tree: ast.Module) -> Fo
                 return f
         names = ", ".join(sorted({f.builder or f.name for f in models}))
         reason = f"no model named {class_name!r} (found: {names})"
-        raise TranslationError(reason, [Unsupported(1, class_name, reason)])
+        line = 1
+        for stmt in tree.body:  # `model = MyModel(256, 16)`: say what to select instead
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call) and any(
+                    isinstance(t, ast.Name) and t.id == class_name for t in stmt.targets) \
+                    and isinstance(stmt.value.func, ast.Name) \
+                    and stmt.value.func.id in {f.name for f in models}:
+                line, call = stmt.lineno, ast.unparse(stmt.value)
+                reason = (f"{class_name} is {call}: Keras -> PyTorch reads the class, not an "
+                          f"instance; select --class {stmt.value.func.id} and give its "
+                          f"constructor parameters these values as defaults")
+        raise TranslationError(reason, [Unsupported(line, class_name, reason)])
     fitted = {c[0] for s in ast.walk(tree) if isinstance(s, ast.stmt)
               and (c := method_call(s)) and c[1] in ("fit", "compile")}
     for f in reversed(models):
