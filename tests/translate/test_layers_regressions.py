@@ -154,3 +154,27 @@ model = MyModel(hidden=8)
         translate(source, "pytorch", class_name="model")
     [gap] = err.value.unsupported
     assert gap.line == 14 and "--class MyModel" in gap.reason and "hidden=8" in gap.reason
+
+
+def test_training_calls_on_an_earlier_model_of_the_same_name_are_marked() -> None:
+    """Two notebook cells bind `model`; only the last is translated, and the first cell's
+    compile() is marked instead of becoming an optimizer over a model not yet defined."""
+    source = """import keras
+from keras import layers
+
+inputs = keras.Input(shape=(4,))
+outputs = layers.Dense(1)(inputs)
+model = keras.Model(inputs, outputs)
+model.compile(optimizer="adam", loss="mse")
+inputs = keras.Input(shape=(4,))
+x = layers.Dense(8, activation="relu")(inputs)
+outputs = layers.Dense(1)(x)
+model = keras.Model(inputs, outputs)
+model.compile(optimizer="adam", loss="mse")
+"""
+    code = translate(source, "pytorch").target_code
+    assert "# TODO(mlsense): model.compile() is on an earlier model" in code
+    assert code.index("model = ") < code.index("model.parameters()")
+    namespace: dict = {}
+    exec(compile(code, "emitted.py", "exec"), namespace)  # runs: no NameError
+    assert namespace["model"](__import__("torch").zeros(2, 4)).shape == (2, 1)

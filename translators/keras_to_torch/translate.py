@@ -164,6 +164,7 @@ class _Builder:
         self.notes: list[str] = []
         self.model_vars: dict[str, str] = {}  # variable -> class for subclass instances
         self.derived: set[str] = set()  # names bound to Keras-only results (a fit History)
+        self._placed = False  # the translated model has been written out
         self.build_shapes = self._build_shapes()
 
     def _build_shapes(self) -> dict[str, tuple[int | None, ...]]:
@@ -312,7 +313,7 @@ class _Builder:
             if id(stmt) in model_stmts:
                 if not placed:
                     body.extend(["", *self._model_code(emitted), ""])
-                    placed = True
+                    placed = self._placed = True
                 prev_end = stmt.end_lineno or stmt.lineno
                 continue
             if body and body[-1] and stmt.lineno - prev_end > 1:
@@ -395,6 +396,12 @@ class _Builder:
                 self.folder.imports.resolve(stmt.value.func) == "keras.utils.set_random_seed":
             return [f"torch.manual_seed({', '.join(map(self.folder.text, stmt.value.args))})"]
         call = method_call(stmt)
+        if call is not None and self._is_model(call[0]) and not self._placed \
+                and self.chosen.kind != "subclass":
+            # `model` rebound later (notebook cells): this call is on an earlier object
+            return [f"# TODO(mlsense): {call[0]}.{call[1]}() is on an earlier model bound to "
+                    f"the name {call[0]}; only the last one is translated: "
+                    f"{self.folder.text(stmt)}"]
         if call is not None and self._is_model(call[0]):
             obj, method, node, target = call
             made: list[str] | None = None
