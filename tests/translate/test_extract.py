@@ -147,3 +147,28 @@ def test_extraction_imports_no_framework() -> None:
 
     subprocess.run([sys.executable, "-c", code, str(EXAMPLES / "keras_regression.py")],
                    check=True)
+
+
+def test_a_for_loop_that_only_builds_is_kept_and_a_training_loop_is_not() -> None:
+    result = extract_definitions(textwrap.dedent("""
+        import keras
+        from keras import layers
+
+        model = keras.Sequential([keras.Input((8,))])
+        for units in [16, 16, 4]:
+            model.add(layers.Dense(units))
+        inputs = keras.Input((8,))
+        x = inputs
+        for size in [32, 64]:
+            residual = x
+            x = layers.Dense(size)(x)
+        for epoch in range(3):
+            model.fit(x_train, y_train)
+            last = epoch
+        y = last
+    """))
+    code = result.code
+    assert "for units in [16, 16, 4]:" in code and "model.add(layers.Dense(units))" in code
+    assert "for size in [32, 64]:" in code and "x = layers.Dense(size)(x)" in code
+    assert "for epoch" not in code and "y = last" not in code  # nothing binds `last` now
+    assert (13, "loop") in result.dropped

@@ -3,7 +3,8 @@ training it, loading data or printing.
 
 Kept: imports, ``def``/``class``, module-level assignments that build things (``model =
 keras.Sequential([...])``, ``criterion = nn.MSELoss()``), and ``if``/``try`` blocks filtered the same
-way. Dropped: loops, ``with`` blocks, ``if __name__ == "__main__":``, bare expression statements
+way, and ``for`` loops whose whole body is kept (``for f in [64, 128]: model.add(...)``, layers
+applied to a graph's tensors). Dropped: other loops, ``with`` blocks, ``if __name__ == "__main__":``, bare expression statements
 (``model.fit(...)``, ``print(...)``) except model-building calls (``model.add(layer)``,
 ``nn.init.zeros_(w)``), assignments whose value calls a training / evaluation / I/O
 function (``history = model.fit(...)``, ``df = pd.read_csv(...)``), and assignments that use a name
@@ -167,11 +168,27 @@ class _Filter:
             return None
         if isinstance(stmt, ast.Expr):
             return self._expression(stmt)
-        if isinstance(stmt, ast.For | ast.AsyncFor | ast.While):
+        if isinstance(stmt, ast.For):
+            return self._for(stmt)
+        if isinstance(stmt, ast.AsyncFor | ast.While):
             return "loop"
         if isinstance(stmt, ast.With | ast.AsyncWith):
             return "with block"
         return f"{type(stmt).__name__.lower()} statement"
+
+    def _for(self, stmt: ast.For) -> str | None:
+        """A ``for`` loop that only builds (``model.add(...)``, layers applied to a graph's
+        tensors, assignments) is kept whole; one with anything else (training) is dropped."""
+        if stmt.orelse or _free_names(stmt.iter) - self.defined:
+            return "loop"
+        defined, dropped = set(self.defined), list(self.dropped)
+        self.defined |= _target_names([stmt.target])
+        body = self.block(stmt.body)
+        builds = any(isinstance(n, ast.Call) for kept in body for n in ast.walk(kept))
+        if len(body) != len(stmt.body) or not builds:
+            self.defined, self.dropped = defined, dropped
+            return "loop"
+        return None
 
     def _if(self, stmt: ast.If) -> str | None:
         if _is_main_guard(stmt.test):
