@@ -92,3 +92,24 @@ match w:
     assert bound_names(ast.parse(source)) == {
         "a", "d", "g", "h", "i", "k", "l", "m", "p", "q", "r", "s", "t", "U", "v", "x", "y",
         "z", "bb", "cc"}
+
+
+def test_a_def_or_class_binds_its_name_and_an_assignment_its_targets() -> None:
+    """The cheap readings of what a top-level statement binds (a big class's whole tree was
+    walked on each edit for its methods' locals): sound where no global/nonlocal or := can
+    reach the module, and left to the full walk otherwise."""
+    import ast
+
+    from mlsense.analyzers.rules.flow.relevance import assigned_names, defined_name
+
+    cls = "# a comment\n@register\nclass Net(nn.Module):\n    def forward(self, x):\n        y = x\n"
+    assert defined_name(cls) == {"Net"}
+    assert defined_name("async def f():\n    pass\n") == {"f"}
+    assert defined_name("def f():\n    global g\n    g = 1\n") is None
+    assert defined_name("def f(a=(b := 2)):\n    pass\n") is None
+    assert defined_name("x = 1\n") is None
+    table = "cfg = {'a': [i for i in range(3)], 'f': lambda k: k}\n"
+    assert assigned_names(ast.parse(table), table) == {"cfg"}
+    pair = "a, (b, c) = 1, (2, 3)\n"
+    assert assigned_names(ast.parse(pair), pair) == {"a", "b", "c"}
+    assert assigned_names(ast.parse("for i in x: pass\n"), "for i in x: pass\n") is None

@@ -17,7 +17,7 @@ import libcst as cst
 
 from ...context import ChunkContext, ModuleContext
 from .env import EMPTY, UNKNOWN, Delta, Env, Frozen, apply_delta
-from .relevance import Deferral, bound_names
+from .relevance import Deferral, assigned_names, bound_names, defined_name
 from .walker import FlowAnalysis, FlowWalker, function_defs, param_names
 
 AnalysisFactory = Callable[[ChunkContext], FlowAnalysis]
@@ -79,7 +79,7 @@ def run_flows(mctx: ModuleContext, key: str, makes: Sequence[AnalysisFactory]) -
     names = mctx.imports.names
     for index, chunk in enumerate(mctx.chunks):
         if deferral is not None:
-            words = chunk.chunk.words(names)
+            words = mctx.memo(chunk, "flow:words", functools.partial(chunk.chunk.words, names))
             for due in deferral.due(words):  # deferred statements binding a name it mentions
                 late = mctx.chunks[due]
                 emitted, deltas = mctx.memo(late, alone_key,
@@ -128,8 +128,14 @@ def _deferral(makes: Sequence[AnalysisFactory]) -> Deferral | None:
 
 def _bound(mctx: ModuleContext, chunk: ChunkContext) -> frozenset[str] | None:
     def compute() -> frozenset[str] | None:
+        own = defined_name(chunk.chunk.text)
+        if own is not None:  # a def / class: it binds its name only (no global, walrus)
+            return own if chunk.chunk.valid() else None  # valid(): no second parse
         tree = chunk.chunk.syntax_tree()
-        return None if tree is None else bound_names(tree)
+        if tree is None:
+            return None
+        assigned = assigned_names(tree, chunk.chunk.text)  # a config table: its targets
+        return assigned if assigned is not None else bound_names(tree)
     return mctx.memo(chunk, "flow:bound", compute)
 
 
