@@ -28,7 +28,7 @@ def class_definitions(chunks: list[TopChunk], imports: ImportTable) -> dict[str,
     out: dict[str, tuple[cst.ClassDef, str]] = {}
     twice: set[str] = set()
     for chunk in chunks:
-        if chunk.module is None or "class" not in chunk.text:
+        if "class" not in chunk.text or chunk.module is None:
             continue
         for stmt in chunk.module.body:
             if is_model_class(stmt, imports.resolve):
@@ -54,7 +54,7 @@ def class_bindings(chunks: list[TopChunk], imports: ImportTable) -> dict[str, di
 
     out: dict[str, dict[str, Any]] = {}
     for chunk in chunks:
-        if chunk.module is None or not any(f"{n}(" in chunk.text for n in classes):
+        if not any(f"{n}(" in chunk.text for n in classes) or chunk.module is None:
             continue
         for node in iter_nodes([chunk.module]):
             if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Name)

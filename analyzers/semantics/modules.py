@@ -93,7 +93,7 @@ def chunk_classes(chunk: TopChunk, imports: ImportTable, bindings: Bindings | No
     """:func:`module_classes` of one top-level statement, memoized on its text, on the
     constructor arguments its classes get (:func:`class_bindings`) and on the other module
     classes it uses (:func:`class_definitions`)."""
-    if chunk.module is None or "class" not in chunk.text or not (
+    if "class" not in chunk.text or chunk.module is None or not (
             "Module" in chunk.text or "Model" in chunk.text or "Layer" in chunk.text):
         return []
     names = [s.name.value for s in chunk.module.body if isinstance(s, cst.ClassDef)]

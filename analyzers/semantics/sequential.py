@@ -63,7 +63,7 @@ def chunk_models(chunk: TopChunk, imports: ImportTable,
                  inputs: Mapping[str, Shape] | None = None) -> list[ModelFact]:
     """:func:`sequential_models` of one top-level statement, memoized on its text (and on
     what the file feeds the models it binds: ``inputs``, see ``modules.model_inputs``)."""
-    if chunk.module is None or "Sequential" not in chunk.text:
+    if "Sequential" not in chunk.text or chunk.module is None:
         return []
     fed = sorted((k, v) for k, v in (inputs or {}).items()
                  if k.startswith("=") and k[1:] in chunk.text)

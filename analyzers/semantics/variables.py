@@ -52,7 +52,7 @@ def variable_at(parse: ParsedVersion, line: int, column: int) -> VariableFact | 
     """The variable under (``line``, ``column``) (0-based, code points) and what it holds."""
     for index, (chunk, offset) in enumerate(parse.chunks):
         last = offset + chunk.text.count("\n") - chunk.text.endswith("\n")
-        if chunk.module is None or not offset <= line <= last:
+        if not offset <= line <= last or chunk.module is None:
             continue
         found = _name_at(chunk, line - offset, column)
         if found is None:
@@ -164,7 +164,7 @@ def _at_module_level(parse: ParsedVersion, index: int, node: cst.Name, where: Ra
     facts = toplevel_facts(parse)
     state: State = (None, None)
     for chunk, _ in parse.chunks[:index + 1]:
-        if chunk.module is None or node.value not in chunk.text:
+        if node.value not in chunk.text or chunk.module is None:
             continue
         shapes = {id(f.node): dict(f.shapes) for f in facts.get(id(chunk), ())}
         state, met = _follow(chunk.module.body, node, shapes, state)
