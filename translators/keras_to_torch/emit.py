@@ -15,6 +15,7 @@ from ..base import TensorSpec, WeightTransfer
 from .layers import Fn, Mod
 from .model import Found, Traced
 from .parse import Folder, LayerSpec
+from .selection import with_defaults
 from .shapes import Sym, to_cf_perm
 
 _CF_NOTE = ("Channels-first: image/sequence-map inputs are N,C,H,W / N,C,L (Keras: N,H,W,C / "
@@ -149,7 +150,7 @@ def emit_class(found: Found, traced: Traced, folder: Folder, class_name: str,
     cls_node = found.node if found.kind == "subclass" else None
     kept, doc = list[str](), None
     if isinstance(cls_node, ast.ClassDef):
-        init_sig, kept = _subclass_init(cls_node, folder)
+        init_sig, kept = _subclass_init(cls_node, folder, found)
         doc = ast.get_docstring(cls_node)
     lines = [f"class {class_name}(nn.Module):"]
     lines += _docstring(traced, "    ", doc)
@@ -185,8 +186,9 @@ def _unflatten(sym: Sym) -> Sym:
     return in_layout(sym, "keras")
 
 
-def _subclass_init(cls: ast.ClassDef, folder: Folder) -> tuple[str, list[str]]:
-    """The torch ``__init__`` signature and the non-layer statements kept from Keras'."""
+def _subclass_init(cls: ast.ClassDef, folder: Folder, found: Found) -> tuple[str, list[str]]:
+    """The torch ``__init__`` signature and the non-layer statements kept from Keras'; the
+    values of a call the file does not make (``--class "MyModel(256, 16)"``) as defaults."""
     init = next((s for s in cls.body if isinstance(s, ast.FunctionDef)
                  and s.name == "__init__"), None)
     if init is None:
@@ -203,7 +205,9 @@ def _subclass_init(cls: ast.ClassDef, folder: Folder) -> tuple[str, list[str]]:
                 for n in ast.walk(stmt)):
             continue  # Keras layers, custom ones included (their modules are inlined)
         kept.extend(text.splitlines())
-    return signature(init.args, keep_vararg=True), kept
+    args = with_defaults(init.args, found.ctor) if found.ctor and not found.ctor_in_file \
+        else init.args
+    return signature(args, keep_vararg=True), kept
 
 
 def signature(args: ast.arguments, keep_vararg: bool = False) -> str:

@@ -33,6 +33,11 @@ class Found:
     model_call: ast.Call | None = None  # keras.Model(inputs, outputs)
     builder: str | None = None  # builder function name
     display_name: str | None = None
+    # built by a call (selection.py): parameter -> value (tagged), the call, whether the file
+    # makes it (else the emitted constructor takes the values as defaults)
+    ctor: dict[str, Any] = field(default_factory=dict)
+    ctor_text: str | None = None
+    ctor_in_file: bool = True
 
 
 @dataclass

@@ -21,6 +21,7 @@ from .losses import compile_lines
 from .model import Found, Traced, fail, init_params_without_defaults, param_defaults, trace
 from .params import fixed_reason, plain, render, unmark, used_names
 from .parse import Folder, Imports, module_constants
+from .selection import choose, with_defaults
 from .training import TrainState, l2_optimizer, method_call, other_call_lines
 
 
@@ -46,7 +47,7 @@ def translate_keras_to_pytorch(source: str, *, class_name: str | None = None,
             reason = "no Keras model found (Sequential, keras.Model(inputs, outputs) or a " \
                      "keras.Model subclass)"
             raise TranslationError(reason, [Unsupported(1, "model", reason)])
-        chosen = _choose(models, class_name, tree)
+        chosen = choose(models, class_name, tree, folder)
         return _Builder(source, tree, folder, chosen, partial, input_shape).run()
     except TranslationError as exc:
         raise _located(exc, filename) from exc
@@ -127,32 +128,6 @@ def _graph_statements(before: list[ast.stmt], folder: Folder, taken: list[Found]
     return graph
 
 
-def _choose(models: list[Found], class_name: str | None, tree: ast.Module) -> Found:
-    if class_name:
-        for f in reversed(models):  # a name bound twice (notebook cells): the last one, as Python
-            if class_name in (f.name, f.builder):
-                return f
-        names = ", ".join(sorted({f.builder or f.name for f in models}))
-        reason = f"no model named {class_name!r} (found: {names})"
-        line = 1
-        for stmt in tree.body:  # `model = MyModel(256, 16)`: say what to select instead
-            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call) and any(
-                    isinstance(t, ast.Name) and t.id == class_name for t in stmt.targets) \
-                    and isinstance(stmt.value.func, ast.Name) \
-                    and stmt.value.func.id in {f.name for f in models}:
-                line, call = stmt.lineno, ast.unparse(stmt.value)
-                reason = (f"{class_name} is {call}: Keras -> PyTorch reads the class, not an "
-                          f"instance; select --class {stmt.value.func.id} and give its "
-                          f"constructor parameters these values as defaults")
-        raise TranslationError(reason, [Unsupported(line, class_name, reason)])
-    fitted = {c[0] for s in ast.walk(tree) if isinstance(s, ast.stmt)
-              and (c := method_call(s)) and c[1] in ("fit", "compile")}
-    for f in reversed(models):
-        if f.name in fitted:
-            return f
-    return models[-1]
-
-
 class _Builder:
     """Assembles the target file around the translated model."""
 
@@ -185,7 +160,9 @@ class _Builder:
 
     def run(self) -> Translation:
         found = self.chosen
-        traced = trace(found, self.folder, self.input_shape, self.build_shapes, self.partial)
+        self._needs_arguments()
+        traced = trace(found, self.folder, self.input_shape, self.build_shapes, self.partial,
+                       found.ctor)
         self.unsupported.extend(_unmarked(traced.tracer.unsupported))
         emitted = self._emit(traced)
         self._pin_params(emitted)
@@ -211,8 +188,8 @@ class _Builder:
         if emitted is None:
             cls_name = found.name if found.kind == "subclass" else camel(found.builder or found.name)
             fn = self._builder_fn()
-            sig = f"self, {signature(fn.args)}" if fn and fn.args.args + fn.args.kwonlyargs \
-                else "self"
+            sig = f"self, {signature(self._emitted_args(fn.args))}" if fn and \
+                fn.args.args + fn.args.kwonlyargs else "self"
             emitted = emit_class(found, traced, self.folder, cls_name, sig)
         emitted.code = render(emitted.code, symbolic=emitted.class_name is not None)
         emitted.inputs = [_plain_spec(s) for s in emitted.inputs]
@@ -220,6 +197,12 @@ class _Builder:
         for w in emitted.weight_map:
             w.params = plain(w.params)
         return emitted
+
+    def _emitted_args(self, args: ast.arguments) -> ast.arguments:
+        """The constructor / builder parameters as emitted: a call the file does not make
+        (``--class "MyModel(256, 16)"``) gives them its values as defaults."""
+        found = self.chosen
+        return args if found.ctor_in_file or not found.ctor else with_defaults(args, found.ctor)
 
     def _params(self) -> tuple[dict[str, object], list[ast.stmt], int]:
         """(defaults of the constructor / builder parameters, the body reading them, line)."""
@@ -233,7 +216,8 @@ class _Builder:
             skip = 0
         if fn is None:
             return {}, [], 1
-        return param_defaults(fn.args, self.folder, skip), fn.body, fn.lineno
+        values = {**param_defaults(fn.args, self.folder, skip), **plain(self.chosen.ctor)}
+        return values, fn.body, fn.lineno
 
     def _pin_params(self, emitted: Emitted) -> None:
         """Comment and note each parameter the torch code cannot follow (fixed at its default)."""
@@ -258,22 +242,31 @@ class _Builder:
         """The model code traced with other parameter values (None: it does not trace)."""
         try:
             traced = trace(self.chosen, self.folder, self.input_shape, self.build_shapes,
-                           self.partial, overrides)
+                           self.partial, {**self.chosen.ctor, **overrides})
             return self._emit(traced).code
         except (TranslationError, ValueError, TypeError, KeyError, IndexError, ZeroDivisionError):
             return None
 
     def _model_exprs(self, found: Found, emitted: Emitted) -> tuple[str, str]:
+        if found.ctor_text:  # the call that builds it: the file's or --class "MyModel(256, 16)"
+            return found.ctor_text, found.ctor_text
         if found.kind == "subclass":
-            assert isinstance(found.node, ast.ClassDef)
-            missing = init_params_without_defaults(found.node)
-            if missing:
-                raise fail(found.node, f"class {found.name}", "constructor needs arguments "
-                           f"{missing}: give them defaults")
             return f"{found.name}()", f"{found.name}()"
         if found.builder:
             return f"{found.builder}()", f"{found.builder}()"
         return found.name, found.name
+
+    def _needs_arguments(self) -> None:
+        """A subclass no call builds cannot be traced when its constructor needs arguments."""
+        found = self.chosen
+        if found.kind != "subclass" or found.ctor_text:
+            return
+        assert isinstance(found.node, ast.ClassDef)
+        missing = init_params_without_defaults(found.node)
+        if missing:
+            raise fail(found.node, f"class {found.name}", f"constructor needs arguments "
+                       f"{missing}: select a call (--class \"{found.name}(...)\") or a variable "
+                       f"the file builds with one, or give them defaults")
 
     def _model_code(self, emitted: Emitted) -> list[str]:
         found = self.chosen
@@ -283,7 +276,7 @@ class _Builder:
                       and s.name == found.builder)
             names = [a.arg for a in fn.args.args + fn.args.kwonlyargs]
             call = ", ".join(f"{n}={n}" for n in names)
-            lines += ["", "", f"def {found.builder}({ast.unparse(fn.args)}):",
+            lines += ["", "", f"def {found.builder}({ast.unparse(self._emitted_args(fn.args))}):",
                       f"    return {emitted.class_name}({call})"]
         elif found.kind != "subclass" and emitted.class_name:
             lines += ["", "", f"{found.name} = {emitted.class_name}()"]
