@@ -62,6 +62,10 @@ def tensor_function(run: Walker, name: str, x: Val, node: ast.Call, skip: int) -
                                                    "align_corners"], skip), ev)
         if name == "pad":
             return _pad(x, ops.bind(node, ["pad", "mode", "value"], skip), ev)
+        if name in RANDOM_LIKE and not node.args[skip:] and not node.keywords:
+            # a draw of x's shape; verification fixes the draws on both sides (models.py)
+            return Val(f"keras.random.{RANDOM_LIKE[name]}(keras.ops.shape({x.expr}))",
+                       x.shape, x.perm)
         if name in _ELEMENTWISE and not node.args[skip:] and not node.keywords:
             return Val(f"keras.ops.{_ELEMENTWISE[name]}({x.expr})", x.shape, x.perm)
     except ops.OpError as exc:
@@ -110,6 +114,10 @@ _ELEMENTWISE = {"exp": "exp", "log": "log", "sqrt": "sqrt", "rsqrt": "rsqrt", "a
                 "neg": "negative", "sin": "sin", "cos": "cos", "square": "square",
                 "log1p": "log1p", "expm1": "expm1", "floor": "floor", "ceil": "ceil",
                 "sign": "sign", "erf": "erf", "reciprocal": "reciprocal"}
+
+
+# random draws shaped like a tensor: torch name -> keras.random name
+RANDOM_LIKE = {"randn_like": "normal", "rand_like": "uniform"}
 
 
 def _squeeze(x: Val, dim: Any) -> Val:

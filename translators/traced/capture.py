@@ -77,10 +77,11 @@ class _Tracer(fx.Tracer):
     """Layers of ``torch.nn`` are leaves; the user's own modules are traced through, running
     each node on the example input as it is recorded (Python values become constants)."""
 
-    def __init__(self, root: torch.nn.Module, example: torch.Tensor) -> None:
+    def __init__(self, root: torch.nn.Module, example: torch.Tensor,
+                 extras: list[Any] | None = None) -> None:
         super().__init__()
         self.record_stack_traces = True
-        self.model, self.example = root, example
+        self.model, self.example, self.extras = root, example, extras or []
         self.values: dict[fx.Node, Any] = {}
         self.running = 0  # > 0 while a node runs concretely: fx's patches must stand aside
 
@@ -124,9 +125,14 @@ class _Tracer(fx.Tracer):
 
     def _run_concrete(self, kind: str, target: Any, args: Any, kwargs: Any) -> Any:
         with torch.no_grad():
-            if kind == "placeholder":  # the input, then the other arguments' defaults
-                first = not any(n.op == "placeholder" for n in self.values)
-                return self.example if first else (args[0] if args else None)
+            if kind == "placeholder":  # the input, the examples of the other required
+                # arguments (an RNN state), then the other arguments' defaults
+                index = sum(n.op == "placeholder" for n in self.values)
+                if index == 0:
+                    return self.example
+                if index <= len(self.extras):
+                    return self.extras[index - 1]
+                return args[0] if args else None
             if kind == "call_module":
                 return self.model.get_submodule(target)(*args, **kwargs)
             if kind == "call_method":
@@ -314,16 +320,35 @@ def _example_input(root: torch.nn.Module, shape: tuple[int, ...]) -> tuple[
     return torch.randn((BATCH, *shape), generator=gen), {"dtype": "float32", "vocab": None}
 
 
-def _trace(model: torch.nn.Module, example: torch.Tensor, filename: str) -> _Tracer:
+def _state_example(model: torch.nn.Module, example: torch.Tensor) -> Any:
+    """The example of a state argument: ``model.init_hidden(batch)`` when the class has one,
+    else zeros of its first RNN's state; None when the model has no RNN."""
+    rnn = next((m for m in model.modules() if isinstance(m, torch.nn.RNNBase)), None)
+    if rnn is None:
+        return None
+    batch = example.shape[0 if rnn.batch_first or example.ndim < 2 else 1]
+    if callable(getattr(model, "init_hidden", None)):
+        return model.init_hidden(batch)
+    shape = (rnn.num_layers * (2 if rnn.bidirectional else 1), batch, rnn.hidden_size)
+    zeros = torch.zeros(shape, dtype=example.dtype if example.is_floating_point() else None)
+    return (zeros, zeros.clone()) if isinstance(rnn, torch.nn.LSTM) else zeros
+
+
+def _trace(model: torch.nn.Module, example: torch.Tensor, filename: str) -> tuple[
+        _Tracer, list[tuple[str, Any]]]:
+    """The traced graph and the examples given to the required arguments after the input."""
     forward = inspect.signature(model.forward).parameters
     required = [k for k, p in forward.items() if p.default is p.empty
                 and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     line = getattr(getattr(type(model).forward, "__code__", None), "co_firstlineno", 1)
-    if len(required) != 1:
+    state = _state_example(model, example) if len(required) == 2 else None
+    if len(required) != 1 and state is None:
         raise CaptureError(line, f"{type(model).__name__}.forward({', '.join(required)})",
-                           "the runtime translation feeds the model one input tensor; give the "
-                           "other arguments defaults (such as hidden=None) or wrap the model")
-    tracer = _Tracer(model, example)
+                           "the runtime translation feeds the model one input tensor, and an "
+                           "RNN's state as a second; give the other arguments defaults (such "
+                           "as hidden=None) or wrap the model")
+    extras = [] if state is None else [(required[1], state)]
+    tracer = _Tracer(model, example, [v for _, v in extras])
     try:
         tracer.graph = tracer.trace(model)
     except Exception as exc:  # noqa: BLE001 - located below: fx names the construct
@@ -336,7 +361,7 @@ def _trace(model: torch.nn.Module, example: torch.Tensor, filename: str) -> _Tra
         else:
             reason = f"running forward on a traced input raised {type(exc).__name__}: {text}"
         raise CaptureError(where, f"{type(model).__name__}.forward", reason) from None
-    return tracer
+    return tracer, extras
 
 
 def capture(req: dict[str, Any]) -> dict[str, Any]:
@@ -353,7 +378,7 @@ def capture(req: dict[str, Any]) -> dict[str, Any]:
         model.eval()  # dropout off, batch norm on running statistics, as verification runs it
         shape = tuple(req["input_shape"] or guess_input_shape(model))
         example, spec = _example_input(model, shape)
-        tracer = _trace(model, example, filename)
+        tracer, extras = _trace(model, example, filename)
     except CaptureError as exc:
         return {"error": {"line": exc.line, "construct": exc.construct, "reason": exc.reason}}
     graph, values = tracer.graph, tracer.values
@@ -372,4 +397,5 @@ def capture(req: dict[str, Any]) -> dict[str, Any]:
             "forward_line": getattr(getattr(type(model).forward, "__code__", None),
                                     "co_firstlineno", 0),
             "input": {"shape": list(shape), **spec}, "modules": modules,
+            "state_inputs": [{"name": k, "value": _describe_value(v)} for k, v in extras],
             "nodes": nodes}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from dataclasses import dataclass
 from typing import Any
 
 from ..base import TensorSpec, Translation, TranslationError, Unsupported
@@ -76,10 +77,31 @@ def _class_source(name: str, walk: GraphWalk, sentence: str) -> list[str]:
     return lines
 
 
+@dataclass
+class WholeSpec(TensorSpec):
+    """An input given whole, batch axis included where the model puts it (an RNN state is
+    ``(layers, N, H)``); consecutive specs of one ``group`` are one tuple argument."""
+
+    group: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "whole": True, "group": self.group}
+
+
+def _state_specs(desc: dict[str, Any]) -> list[TensorSpec]:
+    specs: list[TensorSpec] = []
+    for group, state in enumerate(desc.get("state_inputs", []), start=1):
+        value = state["value"]
+        for item in value.get("items", [value]):
+            specs.append(WholeSpec(tuple(item["shape"]), item["dtype"], group=group))
+    return specs
+
+
 def _output_specs(out: Val) -> list[TensorSpec]:
-    vals = out.items if out.kind == "tuple" else [out]
-    return [TensorSpec(tuple(-1 if d is None else d for d in (v.shape or (None,))[1:]),
-                       to_target=v.perm) for v in vals]
+    if out.kind == "tuple":
+        return [spec for item in out.items for spec in _output_specs(item)]
+    return [TensorSpec(tuple(-1 if d is None else d for d in (out.shape or (None,))[1:]),
+                       to_target=out.perm)]
 
 
 def traced_translation(desc: dict[str, Any], filename: str,
@@ -112,5 +134,6 @@ def traced_translation(desc: dict[str, Any], filename: str,
              f"an input of shape {[2, *spec_in['shape']]}; the Keras class is flat, its layers "
              "named after their module paths"]
     assert walk.output is not None
-    return Translation("pytorch", "keras", text, desc["source_model"], f"{name}()", [spec],
+    return Translation("pytorch", "keras", text, desc["source_model"], f"{name}()",
+                       [spec, *_state_specs(desc)],
                        _output_specs(walk.output), walk.weights, [], notes)

@@ -18,10 +18,11 @@ from ..shapes import ShapeMismatch
 from ..torch_to_keras import ops
 from ..torch_to_keras.eval import evaluate
 from ..torch_to_keras.forward import Walker, layer_input, resolve_code
-from ..torch_to_keras.functional import tensor_function
+from ..torch_to_keras.functional import RANDOM_LIKE, tensor_function
 from ..torch_to_keras.layers import LayerError, LayerPlan, plan_layer
 from ..torch_to_keras.layout import Val, target_axis
-from ..torch_to_keras.model import RESERVED, Attr, Unsupp
+from ..torch_to_keras.model import RESERVED, Attr, ShapeUnsupp, Unsupp
+from .recurrent import CELLS, cell_step, stacked_rnn
 
 _BINOPS = {"add": "+", "iadd": "+", "sub": "-", "isub": "-", "mul": "*", "imul": "*",
            "truediv": "/", "itruediv": "/", "div": "/"}
@@ -110,9 +111,14 @@ class GraphWalk:
         if any(self.env.get(r, Val("")).kind == "unknown" for r in _refs(node["args"])):
             self.env[name] = Val(name, kind="unknown")  # already reported upstream
             return
-        if op == "placeholder":
-            shape = tuple(node["value"]["shape"])
-            self.env[name] = Val(name, shape, self.input_perm)
+        if op == "placeholder":  # the input, then the arguments given examples (an RNN state)
+            value = node["value"]
+            if "items" in value:
+                self.env[name] = Val(name, kind="tuple", items=[
+                    Val(f"{name}[{i}]", tuple(v["shape"])) for i, v in enumerate(value["items"])])
+            else:
+                perm = None if self.inputs else self.input_perm
+                self.env[name] = Val(name, tuple(value["shape"]), perm)
             self.inputs.append(name)
         elif op == "output":
             out = self.ex(to_ast(node["args"][0]))
@@ -162,8 +168,22 @@ class GraphWalk:
         x = self.ex(args[0])
         if short in _IDENTITIES and not node["kwargs"].get("training", False):
             return x
+        if short in RANDOM_LIKE and len(args) == 1 and not keywords:
+            seed = self.layers.setdefault("<noise>", (self.new_name("seed_generator"),
+                                                      "keras.random.SeedGenerator()", None))[0]
+            return Val(f"keras.random.{RANDOM_LIKE[short]}(keras.ops.shape({x.expr}), "
+                       f"seed=self.{seed})", x.shape, x.perm)
         skip = 0 if node["op"] == "call_method" else 1
-        return tensor_function(cast(Walker, self), short, x, call, skip)
+        try:
+            return tensor_function(cast(Walker, self), short, x, call, skip)
+        except ShapeUnsupp:
+            if short not in ("view", "reshape") or _shape(node) is None:
+                raise
+        # the batch axis merged with others (``view(-1, vocab)`` of a sequence-first output):
+        # the traced sizes are those of the example, so the source's own sizes are kept
+        dims = [self.ex(a) for a in args[1:]]
+        sizes = dims[0].expr if len(dims) == 1 else f"({', '.join(d.expr for d in dims)})"
+        return Val(f"keras.ops.reshape({ops.to_layout(x, None)}, {sizes})", _shape(node))
 
     def call_layer(self, node: dict[str, Any]) -> Val:
         path = node["target"]
@@ -174,6 +194,8 @@ class GraphWalk:
         if ctor in _SPATIAL_DROPOUT and first is not None and \
                 first.rank != _SPATIAL_DROPOUT[ctor]:
             ctor = "Dropout"  # torch drops single elements of inputs of another rank
+        if ctor in _RNNS + CELLS:
+            return self.recurrent(node, path, module)
         if path not in self.attrs:
             call = ast.Call(ast.Name(ctor, ast.Load()), [], layer_args(module["args"]))
             call.lineno = node["line"]
@@ -185,14 +207,9 @@ class GraphWalk:
         plan = attr.plan
         assert plan is not None
         args = [self.ex(to_ast(a)) for a in node["args"]]
-        while len(args) > 1 and args[-1].kind == "py" and args[-1].info.get("value") is None:
-            args.pop()  # an RNN's state=None: it starts from zeros, as a Keras RNN does
         if not args or any(a.kind != "tensor" for a in args):
             raise Unsupp(node["line"], construct, "expected tensor arguments")
-        taken = {v[0] for v in self.layers.values()}
-        kname = self.layers[path][0] if path in self.layers else attr_name(path, taken)
-        if ctor in _RNNS:
-            return self.rnn(node, path, kname, attr, args)
+        kname = self.layers[path][0] if path in self.layers else self.new_name(path)
         if len(args) != 1 or node["kwargs"]:
             raise Unsupp(node["line"], construct, "layer called with more than one input")
         axes, out = layer_input(plan, args[0])
@@ -202,6 +219,14 @@ class GraphWalk:
         self.add_layer(path, kname, resolve_code(plan, attr, args[0]), plan)
         shape = _shape(node) or out.shape
         return Val(f"self.{kname}({expr})", shape, out.perm)
+
+    def taken(self) -> set[str]:
+        """The attribute names given to layers so far."""
+        return {v[0] for v in self.layers.values()}
+
+    def new_name(self, base: str) -> str:
+        """An attribute name for a new layer, not yet taken."""
+        return attr_name(base, self.taken())
 
     def add_layer(self, path: str, kname: str, code: str, plan: LayerPlan) -> None:
         if path in self.layers:
@@ -215,34 +240,19 @@ class GraphWalk:
             self.weights.append(WeightTransfer(kind, path, f"attr:{kname}", dict(params),
                                                plan.line))
 
-    def rnn(self, node: dict[str, Any], path: str, kname: str, attr: Attr,
-            args: list[Val]) -> Val:
-        """``out, (h, c) = self.lstm(x)``: Keras returns ``[out, h, c]`` with return_state."""
-        plan = attr.plan
-        assert plan is not None
-        if len(args) != 1:
-            raise Unsupp(node["line"], f"self.{path}(x, state)", "an initial state is not "
-                         "supported (Keras RNNs start from zeros, as torch does without one)")
-        state = any(_item(u) == 1 for u in self.users.get(node["name"], []))
-        attr.rnn = {"return_sequences": True, "return_state": state}
-        self.add_layer(path, kname, resolve_code(plan, attr, args[0]), plan)
-        x = ops.to_layout(args[0], None)
-        name = node["name"]
-        self.lines.append(f"{name} = self.{kname}({x})")
-        items = node["value"]["items"]
-        if not state:
-            return Val(name, kind="tuple", items=[Val(name, tuple(items[0]["shape"]))])
-        count = 2 if plan.torch_ctor == "LSTM" else 1
-        dirs = 2 if plan.extra.get("bidirectional") else 1
-        parts = []
-        for k in range(count):  # Keras: out, then each direction's (h[, c]); torch stacks them
-            picks = [f"{name}[{1 + d * count + k}]" for d in range(dirs)]
-            stacked = f"keras.ops.stack([{', '.join(picks)}])"
-            shape = items[1]["items"][k]["shape"] if count > 1 else items[1]["shape"]
-            parts.append(Val(stacked, tuple(shape)))
-        state_val = Val("", kind="tuple", items=parts) if count > 1 else parts[0]
-        return Val(name, kind="tuple", items=[Val(f"{name}[0]", tuple(items[0]["shape"])),
-                                               state_val])
+    def recurrent(self, node: dict[str, Any], path: str, module: dict[str, Any]) -> Val:
+        """An RNN (recurrent.py): its state arguments may be tuples of tensors."""
+        args = [self.ex(to_ast(a)) for a in node["args"]]
+        while len(args) > 1 and args[-1].kind == "py" and args[-1].info.get("value") is None:
+            args.pop()  # state=None: it starts from zeros, as a Keras RNN does
+        if not args or args[0].kind != "tensor" or node["kwargs"]:
+            raise Unsupp(node["line"], f"self.{path} (nn.{module['type']})",
+                         "expected a tensor and an optional state")
+        args[0] = Val(ops.to_layout(args[0], None), args[0].shape)
+        if module["type"] in CELLS:
+            return cell_step(self, node, path, module, args)
+        used = any(_item(u) == 1 for u in self.users.get(node["name"], []))
+        return stacked_rnn(self, node, path, module, args, used)
 
     # values ---------------------------------------------------------------------------------
     def getitem(self, base: Val, index: ast.expr, node: dict[str, Any]) -> Val:

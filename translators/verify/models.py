@@ -95,6 +95,19 @@ def _is_functional(model: Any) -> bool:
     return any(c.__name__ in ("Functional", "Sequential") for c in type(model).__mro__)
 
 
+def pack(values: list[Any], specs: list[dict[str, Any]]) -> list[Any]:
+    """The model's arguments: consecutive inputs of one spec ``group`` as one tuple (an LSTM
+    state ``(h, c)``)."""
+    args: list[Any] = []
+    for i, (value, spec) in enumerate(zip(values, specs, strict=True)):
+        group = spec.get("group")
+        if group is not None and i and specs[i - 1].get("group") == group:
+            args[-1] = (*args[-1], value)
+        else:
+            args.append((value,) if group is not None else value)
+    return [a[0] if isinstance(a, tuple) and len(a) == 1 else a for a in args]
+
+
 def _call_keras(model: Any, xs: list[Any]) -> Any:
     if len(xs) == 1:
         return model(xs[0], training=False)
@@ -115,7 +128,7 @@ def _make_inputs(specs: list[dict[str, Any]], seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     arrays = []
     for spec in specs:
-        shape = (BATCH, *spec["shape"])
+        shape = tuple(spec["shape"]) if spec.get("whole") else (BATCH, *spec["shape"])
         if spec.get("dtype", "float32").startswith("int"):
             arrays.append(rng.integers(0, int(spec.get("vocab") or 2), size=shape).astype(np.int64))
         else:
@@ -147,6 +160,62 @@ def resolve_keras_path(model: Any, path: str) -> Any:
     raise ValueError(f"bad keras_path {path!r} (use attr:, index: or name:)")
 
 
+class FixedNoise:
+    """Random draws inside forward, made the same on both sides for the comparison.
+
+    ``torch.randn_like`` and ``keras.random.normal`` cannot agree draw for draw; while a model
+    runs, the k-th draw on either side is the k-th seeded array of the requested shape.
+    """
+
+    _TORCH = {"randn_like": "normal", "rand_like": "uniform", "randn": "normal",
+              "rand": "uniform"}
+    _KERAS = ("normal", "uniform")
+
+    def __init__(self, torch: Any, keras: Any, seed: int) -> None:
+        self.torch, self.keras, self.seed = torch, keras, seed
+        self.count, self.used = 0, False
+
+    def draw(self, kind: str, shape: Any) -> np.ndarray:
+        rng = np.random.default_rng(self.seed + 1000 + self.count)
+        self.count += 1
+        self.used = True
+        dims = tuple(int(d) for d in shape)
+        return rng.standard_normal(dims) if kind == "normal" else rng.random(dims)
+
+    def _torch_fn(self, name: str, kind: str) -> Callable[..., Any]:
+        torch = self.torch
+
+        def fixed(*args: Any, **kwargs: Any) -> Any:
+            like = args[0] if name.endswith("_like") else None
+            shape = like.shape if like is not None else (
+                args[0] if len(args) == 1 and not isinstance(args[0], int) else args)
+            dtype = kwargs.get("dtype") or (like.dtype if like is not None else torch.float32)
+            device = like.device if like is not None else kwargs.get("device")
+            return torch.from_numpy(self.draw(kind, shape)).to(dtype=dtype, device=device)
+        return fixed
+
+    def _keras_fn(self, kind: str) -> Callable[..., Any]:
+        def fixed(shape: Any, *args: Any, dtype: Any = None, **kwargs: Any) -> Any:
+            return self.keras.ops.convert_to_tensor(self.draw(kind, shape), dtype=dtype or
+                                                    "float32")
+        return fixed
+
+    def run(self, fn: Callable[[], Any]) -> Any:
+        """``fn()`` with the draws fixed (counted from the first again)."""
+        saved = [(self.torch, n, getattr(self.torch, n)) for n in self._TORCH]
+        saved += [(self.keras.random, n, getattr(self.keras.random, n)) for n in self._KERAS]
+        for name, kind in self._TORCH.items():
+            setattr(self.torch, name, self._torch_fn(name, kind))
+        for kind in self._KERAS:
+            setattr(self.keras.random, kind, self._keras_fn(kind))
+        self.count = 0
+        try:
+            return fn()
+        finally:
+            for owner, name, original in saved:
+                setattr(owner, name, original)
+
+
 class Models:
     """Both models of one verification, with torch/keras roles resolved."""
 
@@ -159,6 +228,7 @@ class Models:
         self.device = "cuda" if req.get("device") == "cuda" else "cpu"
         self.from_torch = self.tr["source_framework"] == "pytorch"
         self.notes: list[str] = []
+        self.noise = FixedNoise(torch, keras, req.get("seed", 0))
 
     def build(self) -> None:
         """Exec both files' definitions, build both models and copy the weights across."""
@@ -220,12 +290,14 @@ class Models:
 
     def run_torch(self) -> list[np.ndarray]:
         with self.torch.no_grad():
-            out = self.torch_model(*self.torch_inputs())
+            args = pack(self.torch_inputs(), self.tr["inputs"])
+            out = self.noise.run(lambda: self.torch_model(*args))
         return [t.detach().cpu().numpy() for t in flatten_outputs(out)]
 
     def run_keras(self) -> list[np.ndarray]:
         arrays = self.tgt_inputs if self.from_torch else self.src_inputs
-        out = _call_keras(self.keras_model, arrays)
+        args = pack(arrays, self.tr["inputs"])
+        out = self.noise.run(lambda: _call_keras(self.keras_model, args))
         return [np.asarray(self.keras.ops.convert_to_numpy(t)) for t in flatten_outputs(out)]
 
     def outputs(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -233,6 +305,10 @@ class Models:
         t_out = _stage("run PyTorch model", self.run_torch)
         k_out = _stage("run Keras model", self.run_keras)
         src, tgt = (t_out, k_out) if self.from_torch else (k_out, t_out)
+        if self.noise.used:
+            self.notes.append("random draws in forward (randn_like, keras.random.normal...) "
+                              "were fixed to the same seeded arrays on both sides for the "
+                              "comparison")
         specs = self.tr.get("outputs") or []
         back = [permute(a, specs[i].get("to_target") if i < len(specs) else None, inverse=True)
                 for i, a in enumerate(tgt)]
