@@ -1,8 +1,9 @@
-"""Layer sizes against what flows in (MLS107), on the tensor facts of analyzers/semantics.
+"""Layer sizes against what flows in (MLS107), on the tensor facts of analyzers/semantics:
+the elements of an ``nn.Sequential`` and the layers a module's ``forward`` applies.
 
 Only certain mismatches are reported: the size that flows in must be a number the code states
-(a Keras ``Input``, a ``# mlsense: input (...)`` comment, the model's first layer and the layers
-between), never a symbol or a guess.
+(the file's calls of the model, a ``# mlsense: input (...)`` comment, the model's first layer
+and the layers between), never a symbol or a guess (``semantics/queries.py``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import libcst as cst
 
 from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
-from ..registry import ChunkRule, RuleInfo, register
+from ..registry import ModuleRule, RuleInfo, register
 from ..semantics.args import literal
-from ..semantics.dims import Shape, fmt_shape
-from ..semantics.sequential import TORCH_SEQUENTIAL, ModelFact, chunk_models
+from ..semantics.dims import fmt_shape
+from ..semantics.queries import Feed, file_version, layer_feeds
 
 # (layer names, the argument that states the size, its position, the axis it must match)
 _CHECKED = (
@@ -26,17 +27,17 @@ _CHECKED = (
     (("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
       "InstanceNorm3d"), "num_features", 0, 1),
     (("GroupNorm",), "num_channels", 1, 1),
-    (("Embedding",), None, None, None),
 )
+# A file that spells none of these has no layer to check.
+_LAYER_WORDS = ("Linear", "Conv", "Norm")
 
 
 @register
-class LayerSizeRules(ChunkRule):
-    """A layer whose input size differs from the size that reaches it in an nn.Sequential."""
+class LayerSizeRules(ModuleRule):
+    """A layer whose input size differs from the size that reaches it: in an nn.Sequential or
+    where a module's ``forward`` applies it."""
 
     family = "torch-shapes"
-    needs = frozenset(("Sequential",))  # every report starts at an nn.Sequential call
-    requires = ("torch",)
     rules = (
         RuleInfo("MLS107", "layer-input-size-mismatch",
                  "{layer} expects {what} {expected}, but {got} reaches it ({shape} from "
@@ -44,49 +45,46 @@ class LayerSizeRules(ChunkRule):
                  fixable=True),
     )
 
-    def __init__(self, ctx: ChunkContext) -> None:
-        super().__init__(ctx)
-        self._done = not ctx.imports.imports_any("torch")
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if self._done or self.ctx.qualname(node.func) not in TORCH_SEQUENTIAL:
+    def check(self) -> None:
+        mctx = self.ctx
+        if not mctx.imports.imports_any("torch") or not mctx.mentions_any(*_LAYER_WORDS) \
+                or not mctx.mentions_any("Sequential", "forward"):
             return
-        self._done = True  # every model of the statement at once, from the shared facts
-        for model in chunk_models(self.ctx.chunk, self.ctx.imports):
-            self._check(model)
+        contexts = {id(c.chunk): c for c in mctx.chunks}
+        done: set[int] = set()
+        for feed in layer_feeds(file_version(mctx)):
+            ctx = contexts.get(id(feed.chunk))
+            if ctx is not None and id(feed.call) not in done and self._compare(ctx, feed):
+                done.add(id(feed.call))
 
-    def _check(self, model: ModelFact) -> None:
-        shape, source = model.input, "the model's input"
-        for layer in model.layers:
-            if isinstance(layer.node, cst.Call) and shape is not None:
-                self._compare(layer.node, shape, source)
-            shape = layer.shape
-            source = f"`{_short(self.ctx.code_for(layer.node))}`"
-
-    def _compare(self, call: cst.Call, shape: Shape, source: str) -> None:
-        name = self.ctx.qualname(call.func) or ""
+    @staticmethod
+    def _compare(ctx: ChunkContext, feed: Feed) -> bool:
+        call = feed.call
+        name = ctx.qualname(call.func) or ""
         short = name.rpartition(".")[2]
-        if not name.startswith("torch.nn."):
-            return
+        if not name.startswith("torch.nn.") or len(feed.shape) < 2:
+            return False
         for names, arg_name, index, axis in _CHECKED:
-            if short not in names or arg_name is None or index is None or axis is None:
+            if short not in names:
                 continue
             arg = _argument(call, arg_name, index)
             expected = literal(arg.value) if arg is not None else None
-            if arg is None or not isinstance(expected, int) or isinstance(expected, bool) \
-                    or len(shape) < 2:
-                return
-            got = shape[axis]
-            if not isinstance(got, int) or got == expected:
-                return
+            if arg is None or not isinstance(expected, int) or isinstance(expected, bool):
+                return False
+            got = feed.size(axis)
+            if got is None or got == expected:
+                return False
             fix = FixSpec(f"Use {arg_name}={got}", (EditSpec(arg.value, str(got)),), safe=False)
-            self.ctx.report(call, "MLS107", fix, layer=f"`{_short(self.ctx.code_for(call))}`",
-                            what=arg_name, expected=expected, got=got, shape=fmt_shape(shape),
-                            source=source)
-            return
+            ctx.report(call, "MLS107", fix, layer=f"`{_short(ctx.code_for(call))}`",
+                       what=arg_name, expected=expected, got=got, shape=fmt_shape(feed.shape),
+                       source=feed.source or f"`{_short(ctx.code_for(feed.before))}`"
+                       if feed.before is not None else feed.source)
+            return True
+        return False
 
 
 def _argument(call: cst.Call, keyword: str, index: int) -> cst.Arg | None:
+    """The argument ``keyword`` of ``call``, given by name or at position ``index``."""
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == keyword:
             return arg

@@ -80,8 +80,16 @@ def toplevel_facts(parse: ParsedVersion) -> dict[int, list[Any]]:
                         layers = fed[id(small.value)].layers
                         models["=" + small.targets[0].target.value] = \
                             layers[-1].shape if layers else None
-        facts = parse.derived["semantics:toplevel"] = file_bindings(parse, models)
+        problems: list[Any] = []
+        facts = parse.derived["semantics:toplevel"] = file_bindings(parse, models, problems)
+        parse.derived["semantics:toplevel-problems"] = problems
     return facts  # type: ignore[no-any-return]
+
+
+def toplevel_problems(parse: ParsedVersion) -> list[tuple[TopChunk, cst.CSTNode, str]]:
+    """The operations outside classes that certainly fail (``toplevel.Problems``)."""
+    toplevel_facts(parse)
+    return parse.derived["semantics:toplevel-problems"]  # type: ignore[no-any-return]
 
 
 def _statement_shapes(node: cst.CSTNode, shape: Shape) -> tuple[tuple[str, Shape], ...]:

@@ -66,6 +66,8 @@ class ClassFact:
     # a module class of the file used here -> (what it is fed, its constructor's arguments)
     class_inputs: dict[str, list[tuple[Shape | None, tuple[tuple[str, Any], ...]]]] = field(
         default_factory=dict)
+    # operations that certainly fail (a matmul's inner sizes, a cat's other sizes differ)
+    problems: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
 
     @property
     def output(self) -> Shape | None:
@@ -431,6 +433,9 @@ class _ClassWalk:
             return ops.index(self.value_of(expr.value, env), expr)
         if isinstance(expr, cst.BinaryOperation):
             left, right = self.shape_of(expr.left, env), self.shape_of(expr.right, env)
+            if isinstance(expr.operator, cst.MatrixMultiply):
+                return ops.matmul(left, right, "@", expr, self._problem) \
+                    if left is not None and right is not None else None
             if left is not None and (right == left or ops.is_number(expr.right)):
                 return left
             if right is not None and ops.is_number(expr.left):
@@ -451,11 +456,16 @@ class _ClassWalk:
                 else None
         name = self.resolve(func)
         if name is not None:
-            return ops.function(name, expr, lambda e: self.value_of(e, env))
+            return ops.function(name, expr, lambda e: self.value_of(e, env), self._problem)
         if isinstance(func, cst.Attribute):
             shape = self.shape_of(func.value, env)
-            return ops.method(func.attr.value, shape, expr) if shape is not None else None
+            return ops.method(func.attr.value, shape, expr, 0, lambda e: self.value_of(e, env),
+                              self._problem) if shape is not None else None
         return None
+
+    def _problem(self, node: cst.CSTNode, message: str) -> None:
+        if all(n is not node for n, _ in self.fact.problems):  # a helper walked twice
+            self.fact.problems.append((node, message))
 
     def _helper(self, name: str, call: cst.Call, env: dict[str, Value]) -> Value:
         """``self._stem(x)``: a method of the class walked like forward with what it is

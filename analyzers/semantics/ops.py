@@ -13,7 +13,7 @@ from typing import Any, Union
 import libcst as cst
 
 from .args import UNKNOWN, literal
-from .dims import Dim, Shape, ShapeError, product, window
+from .dims import Dim, Shape, ShapeError, fmt_shape, product, window
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class Outputs:
 
 
 Value = Union[Shape, Outputs, None]  # noqa: UP007 - a recursive alias needs the string form
+# Where an operation certainly fails (sizes the code states differ): the call, what is wrong.
+Report = Callable[[cst.CSTNode, str], None]
 
 SAME_SHAPE_FUNCTIONS = frozenset(
     f"{prefix}.{name}" for prefix in ("torch.nn.functional", "torch")
@@ -140,6 +142,69 @@ def concat(shapes: Sequence[Shape | None], dim: Any, stack: bool = False) -> Sha
     return None
 
 
+def _differ(a: Dim, b: Dim) -> bool:
+    """Two sizes the code states as numbers, and different (a symbol might be anything)."""
+    return isinstance(a, int) and isinstance(b, int) and a != b
+
+
+def concat_mismatch(shapes: Sequence[Shape], dim: Any, stack: bool) -> str | None:
+    """Why ``torch.cat`` / ``torch.stack`` of ``shapes`` on ``dim`` certainly fails: two
+    tensors of one rank whose sizes off the joined axis (any axis, for stack) are numbers that
+    differ; None where it may work."""
+    first = shapes[0]
+    if any(len(s) != len(first) for s in shapes) or not first:
+        return None
+    i = None if stack else _axis(dim, len(first))
+    if i is None and not stack:
+        return None
+    for other in shapes[1:]:
+        axes = [a for a in range(len(first)) if a != i and _differ(first[a], other[a])]
+        if axes:
+            what = "every size" if stack else f"the sizes off dim {i}"
+            return f"{what} must match, but dim {axes[0]} is {first[axes[0]]} in " \
+                   f"{fmt_shape(first)} and {other[axes[0]]} in {fmt_shape(other)}"
+    return None
+
+
+def _broadcast(a: Shape, b: Shape) -> Shape | None:
+    """The batch axes of a matmul broadcast together; None where not certain."""
+    out: list[Dim] = []
+    for i in range(1, max(len(a), len(b)) + 1):
+        x, y = (a[-i] if i <= len(a) else 1), (b[-i] if i <= len(b) else 1)
+        if x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            return None
+    return tuple(reversed(out))
+
+
+def matmul(a: Shape, b: Shape, op: str, node: cst.CSTNode, report: Report | None = None
+           ) -> Shape | None:
+    """``a @ b`` (``op``: ``@``, ``matmul``, ``mm``, ``bmm``): the result, or None; where the
+    inner sizes are numbers that differ, ``report`` is told and the result is None."""
+    if not a or not b or (op == "mm" and (len(a), len(b)) != (2, 2)) \
+            or (op == "bmm" and (len(a), len(b)) != (3, 3)):
+        return None
+    left, right = a[-1], b[0] if len(b) == 1 else b[-2]
+    if _differ(left, right):
+        if report is not None:
+            report(node, f"`{op}` of {fmt_shape(a)} and {fmt_shape(b)}: the inner sizes "
+                         f"{left} and {right} differ")
+        return None
+    if left != right:
+        return None
+    if len(b) == 1:
+        return a[:-1]
+    if len(a) == 1:
+        return (*b[:-2], b[-1])
+    if op == "bmm":
+        return (a[0], a[1], b[2]) if a[0] == b[0] else None
+    batch = _broadcast(a[:-2], b[:-2])
+    return None if batch is None else (*batch, a[-2], b[-1])
+
+
 def index(value: Value, node: cst.Subscript) -> Value:
     """``x[0]``, ``h[-1]``, ``out[:, -1]``, ``out[:, -1, :]``; a tuple's item."""
     items = node.slice
@@ -176,17 +241,30 @@ def pool2d(shape: Shape, kernel: Any, stride: Any) -> Shape | None:
         return None
 
 
-def function(name: str, call: cst.Call, shape_of: Callable[[cst.BaseExpression], Value]
-             ) -> Value:
-    """A torch function applied to tensors (its first argument, or a list of them)."""
-    if name in ("torch.cat", "torch.concat", "torch.stack") and call.args:
+def function(name: str, call: cst.Call, shape_of: Callable[[cst.BaseExpression], Value],
+             report: Report | None = None) -> Value:
+    """A torch function applied to tensors (its first argument, or a list of them);
+    ``report`` is told where it certainly fails."""
+    if name in ("torch.cat", "torch.concat", "torch.concatenate", "torch.stack") and call.args:
         seq = call.args[0].value
-        if not isinstance(seq, cst.List | cst.Tuple):
+        if not isinstance(seq, cst.List | cst.Tuple) \
+                or any(isinstance(el, cst.StarredElement) for el in seq.elements):
             return None
         shapes = [shape_of(el.value) for el in seq.elements]
         if any(not isinstance(s, tuple) for s in shapes):
             return None
-        return concat(shapes, CallArgs(call, 1).get("dim", 0, 0), name == "torch.stack")  # type: ignore[arg-type]
+        dim, stack = CallArgs(call, 1).get("dim", 0, 0), name == "torch.stack"
+        wrong = concat_mismatch(shapes, dim, stack) if report is not None else None  # type: ignore[arg-type]
+        if wrong is not None:
+            report(call, f"`{name.rpartition('.')[2]}`: {wrong}")  # type: ignore[misc]
+            return None
+        return concat(shapes, dim, stack)  # type: ignore[arg-type]
+    if name in ("torch.matmul", "torch.mm", "torch.bmm") and len(call.args) >= 2:
+        a, b = shape_of(call.args[0].value), shape_of(call.args[1].value)
+        if not isinstance(a, tuple) or not isinstance(b, tuple) \
+                or any(arg.star or arg.keyword is not None for arg in call.args[:2]):
+            return None
+        return matmul(a, b, name.rpartition(".")[2], call, report)
     shape = shape_of(call.args[0].value) if call.args else None
     if not isinstance(shape, tuple):
         return None
@@ -203,10 +281,17 @@ def function(name: str, call: cst.Call, shape_of: Callable[[cst.BaseExpression],
     return None
 
 
-def method(name: str, shape: Shape, call: cst.Call, skip: int = 0) -> Value:
-    """A tensor method (or the torch function of that name, its tensor at ``skip``)."""
+def method(name: str, shape: Shape, call: cst.Call, skip: int = 0,
+           shape_of: Callable[[cst.BaseExpression], Value] | None = None,
+           report: Report | None = None) -> Value:
+    """A tensor method (or the torch function of that name, its tensor at ``skip``);
+    ``shape_of`` gives its tensor arguments (``x.matmul(w)``)."""
     if name in SAME_SHAPE_METHODS:
         return shape
+    if name in ("matmul", "mm", "bmm") and skip == 0 and shape_of is not None \
+            and len(call.args) == 1 and call.args[0].keyword is None and not call.args[0].star:
+        other = shape_of(call.args[0].value)
+        return matmul(shape, other, name, call, report) if isinstance(other, tuple) else None
     args = CallArgs(call, skip)
     if name == "flatten":
         return flatten(shape, args.get("start_dim", 0, 0), args.get("end_dim", 1, -1))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from . import keras
+from . import keras, ops
 from .args import UNKNOWN, Args, literal
 from .dims import Shape, ShapeError
 from .sequential import KERAS_INPUTS, KERAS_SEQUENTIAL, TORCH_SEQUENTIAL, Resolve
@@ -54,15 +54,21 @@ class _Model:
     key: str  # a model class's name, "=variable" for a Sequential, or "keras.Sequential()"
 
 
-def file_bindings(parse: ParsedVersion, models: Mapping[str, Shape | None]) -> Facts:
+Problems = list[tuple[object, cst.CSTNode, str]]  # (chunk, node, what certainly fails)
+
+
+def file_bindings(parse: ParsedVersion, models: Mapping[str, Shape | None],
+                  problems: Problems | None = None) -> Facts:
     """Per top-level statement, the tensors it binds. ``models``: what calling each of the
     file's model classes (by class name) or Sequential variables (``=name``) returns, with the
-    batch axis ``N``."""
+    batch axis ``N``. ``problems`` collects the operations that certainly fail (``ops``)."""
     walk = _Walk(parse.imports.resolve, models, "keras" in parse.text)
     out: Facts = {}
     for chunk, _ in parse.chunks:
         if chunk.module is None:
             continue
+        if problems is not None:
+            walk.report = lambda node, message, at=chunk: problems.append((at, node, message))
         facts: list[BindingFact] = []
         for stmt in chunk.module.body:
             facts.extend(walk.statement(stmt, walk.env, top=True))
@@ -98,6 +104,7 @@ class _Walk:
         self.resolve, self.models, self.functions = resolve, models, functions
         self.env: dict[str, Any] = {}  # name -> _Tensor, _Model or a constant
         self.sequential: dict[str, Shape | None] = {}  # keras.Sequential() variables
+        self.report: ops.Report | None = None
 
     # -- statements ------------------------------------------------------------------------
     def statement(self, stmt: cst.CSTNode, env: dict[str, Any], top: bool
@@ -136,6 +143,8 @@ class _Walk:
             fact = self._add(small.value, env)
             if fact is not None:
                 yield fact
+            elif self.report is not None:
+                self.shape_of(small.value, env)  # what it binds is nothing; what fails counts
             return
         if not isinstance(small, cst.Assign):
             from .statements import assigned_names
@@ -214,6 +223,9 @@ class _Walk:
             return value.shape if isinstance(value, _Tensor) else None
         if isinstance(expr, cst.BinaryOperation):
             left, right = self.shape_of(expr.left, env), self.shape_of(expr.right, env)
+            if isinstance(expr.operator, cst.MatrixMultiply):
+                return ops.matmul(left, right, "@", expr, self.report) \
+                    if left is not None and right is not None else None
             if left is not None and (right == left or _is_number(expr.right)):
                 return left
             return right if right is not None and _is_number(expr.left) else None
@@ -232,6 +244,15 @@ class _Walk:
             return _same(self._list(expr.args[0].value, env))
         if name in _CREATORS:
             return _creator(name, expr, consts)
+        if name is not None and name.startswith("torch."):  # torch.cat, torch.matmul...
+            out = ops.function(name, expr, lambda e: self.shape_of(e, env), self.report)
+            return out if isinstance(out, tuple) else None
+        if name is None and isinstance(expr.func, cst.Attribute):  # x.view(8, -1), x @ w
+            base = self.shape_of(expr.func.value, env)
+            out = ops.method(expr.func.attr.value, base, expr, 0,
+                             lambda e: self.shape_of(e, env), self.report) \
+                if base is not None else None
+            return out if isinstance(out, tuple) else None
         model = env.get(expr.func.value) if isinstance(expr.func, cst.Name) else None
         if isinstance(model, _Model) and expr.args:
             return self._model_call(model.key, expr.args[0].value, env)
