@@ -22,7 +22,7 @@ import numpy as np
 
 Arrays = dict[str, np.ndarray]
 KINDS = ("dense", "conv", "depthwise_conv", "separable_conv", "batchnorm", "layernorm",
-         "normalization", "embedding", "lstm", "gru", "rnn", "mha")
+         "normalization", "embedding", "lstm", "gru", "rnn", "mha", "buffer")
 
 
 class WeightTransferError(ValueError):
@@ -260,13 +260,22 @@ def _mha_to_torch(k: Arrays, p: dict[str, Any]) -> Arrays:
     return out
 
 
+# ---- a buffer or parameter used directly (``self.pe``): one Keras variable -----------------
+def _buffer_to_keras(t: Arrays, p: dict[str, Any]) -> Arrays:
+    return {"value": _need(t, str(p.get("name")), "buffer")}
+
+
+def _buffer_to_torch(k: Arrays, p: dict[str, Any]) -> Arrays:
+    return {str(p.get("name")): _need(k, "value", "buffer")}
+
+
 _TO_KERAS: dict[str, Callable[[Arrays, dict[str, Any]], Arrays]] = {
     "dense": _dense_to_keras, "conv": _conv_to_keras, "depthwise_conv": _depthwise_to_keras,
     "separable_conv": _separable_to_keras, "batchnorm": _renamer(_BN, True),
     "layernorm": _renamer(_LN, True), "normalization": _renamer(_NORM, True),
     "embedding": _renamer(_EMB, True), "lstm": lambda t, p: _rnn_to_keras(t, p, False),
     "gru": lambda t, p: _rnn_to_keras(t, p, True), "mha": _mha_to_keras,
-    "rnn": lambda t, p: _rnn_to_keras(t, p, False, "rnn"),
+    "rnn": lambda t, p: _rnn_to_keras(t, p, False, "rnn"), "buffer": _buffer_to_keras,
 }
 _TO_TORCH: dict[str, Callable[[Arrays, dict[str, Any]], Arrays]] = {
     "dense": _dense_to_torch, "conv": _conv_to_torch, "depthwise_conv": _depthwise_to_torch,
@@ -274,7 +283,7 @@ _TO_TORCH: dict[str, Callable[[Arrays, dict[str, Any]], Arrays]] = {
     "layernorm": _renamer(_LN, False), "normalization": _renamer(_NORM, False),
     "embedding": _renamer(_EMB, False), "lstm": lambda k, p: _rnn_to_torch(k, p, False),
     "gru": lambda k, p: _rnn_to_torch(k, p, True), "mha": _mha_to_torch,
-    "rnn": lambda k, p: _rnn_to_torch(k, p, False, "rnn"),
+    "rnn": lambda k, p: _rnn_to_torch(k, p, False, "rnn"), "buffer": _buffer_to_torch,
 }
 
 
@@ -325,8 +334,13 @@ def copy_weights(torch_module: Any, keras_layer: Any, kind: str, params: dict[st
     """Copy one layer's weights; ``direction`` is ``torch_to_keras`` or ``keras_to_torch``."""
     import torch  # the worker has it loaded already
 
-    t_state = torch_module.state_dict()
-    k_vars = keras_state(keras_layer)
+    if kind == "buffer":  # the module's own tensor, persistent or not; a Keras variable
+        t_state = {**dict(torch_module.named_buffers(recurse=False)),
+                   **dict(torch_module.named_parameters(recurse=False))}
+        k_vars = {"value": keras_layer}
+    else:
+        t_state = torch_module.state_dict()
+        k_vars = keras_state(keras_layer)
     if direction == "torch_to_keras":
         new = to_keras(kind, {k: v.detach().cpu().numpy() for k, v in t_state.items()}, params)
         _check_keys(new, k_vars, "Keras layer")

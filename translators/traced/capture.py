@@ -81,6 +81,7 @@ class _Tracer(fx.Tracer):
                  extras: list[Any] | None = None) -> None:
         super().__init__()
         self.record_stack_traces = True
+        self.proxy_buffer_attributes = True  # self.pe in forward: a get_attr node, not a constant
         self.model, self.example, self.extras = root, example, extras or []
         self.values: dict[fx.Node, Any] = {}
         self.running = 0  # > 0 while a node runs concretely: fx's patches must stand aside
@@ -194,6 +195,54 @@ def _stack_line(node: fx.Node, filename: str) -> int:
     return lines[-1] if lines else 0
 
 
+def _node_value(tracer: _Tracer, node: fx.Node) -> Any:
+    """What a node computed on the example; a tensor constant fx made from a tensor that
+    forward built outside the graph is an attribute of the traced root."""
+    if node in tracer.values or node.op != "get_attr":
+        return tracer.values.get(node)
+    return functools.reduce(getattr, str(node.target).split("."), tracer.root)
+
+
+def _is_buffer(model: torch.nn.Module, node: fx.Node) -> bool:
+    """Whether a ``get_attr`` node reads a buffer or parameter of the model (not a tensor
+    constant that tracing made from a tensor computed outside the graph)."""
+    if node.op != "get_attr":
+        return False
+    owner, _, name = str(node.target).rpartition(".")
+    try:
+        module = model.get_submodule(owner)
+    except AttributeError:
+        return False
+    return name in module._buffers or name in module._parameters
+
+
+def _layer_args(layer: torch.nn.Module) -> dict[str, Any]:
+    """What the translation needs of a layer: its constructor arguments; for the transformer
+    encoder layers, the options their submodules hold."""
+    if isinstance(layer, torch.nn.TransformerEncoder):
+        norm = layer.norm
+        return {"layers": [_encoder_layer_args(m) for m in layer.layers],
+                "norm_eps": norm.eps if isinstance(norm, torch.nn.LayerNorm) else None,
+                "norm_bias": getattr(norm, "bias", None) is not None}
+    if isinstance(layer, torch.nn.TransformerEncoderLayer):
+        return _encoder_layer_args(layer)
+    return constructor_args(layer)
+
+
+def _encoder_layer_args(layer: torch.nn.Module) -> dict[str, Any]:
+    act = getattr(layer, "activation_relu_or_gelu", 0)  # torch: 1 relu, 2 gelu, else other
+    fn = layer.activation
+    activation = {1: "relu", 2: "gelu"}.get(act) or getattr(fn, "__name__", type(fn).__name__)
+    if isinstance(fn, torch.nn.GELU) and fn.approximate != "none":
+        activation = "gelu_tanh"
+    attn = layer.self_attn
+    return {"d_model": attn.embed_dim, "nhead": attn.num_heads,
+            "dim_feedforward": layer.linear1.out_features, "dropout": layer.dropout.p,
+            "activation": activation.lower(), "layer_norm_eps": layer.norm1.eps,
+            "norm_first": layer.norm_first, "bias": layer.linear1.bias is not None,
+            "batch_first": attn.batch_first}
+
+
 def constructor_args(module: torch.nn.Module) -> dict[str, Any]:
     """The constructor arguments that differ from the defaults, read from the instance."""
     out: dict[str, Any] = {}
@@ -253,10 +302,24 @@ def _jsonable(value: Any) -> Any:
     return {"repr": repr(value)}
 
 
-def _describe_value(value: Any) -> Any:
-    """A node's runtime result: a tensor's shape and dtype, or the Python value."""
+_CONSTANT_SIZE = 4096  # a tensor built from constants with more values is not written out
+
+
+def _describe_value(value: Any, constant: bool = False) -> Any:
+    """A node's runtime result: a tensor's shape and dtype (a mask's kind; a small constant's
+    values), or the Python value."""
     if isinstance(value, torch.Tensor):
-        return {"shape": list(value.shape), "dtype": str(value.dtype).replace("torch.", "")}
+        out: dict[str, Any] = {"shape": list(value.shape),
+                               "dtype": str(value.dtype).replace("torch.", "")}
+        if value.dtype == torch.bool:
+            out["mask"] = "bool"
+        elif value.is_floating_point() and value.numel() <= 1 << 16 and bool(
+                ((value == 0) | (value == float("-inf"))).all()):
+            out["mask"] = "additive"  # 0 where attended, -inf where masked
+        if constant and value.numel() <= _CONSTANT_SIZE:
+            out["values"] = [v if np.isfinite(v) else str(v) for v in
+                             value.detach().double().flatten().tolist()]
+        return out
     if isinstance(value, tuple | list):
         return {"items": [_describe_value(v) for v in value]}
     return {"value": _jsonable(value)}
@@ -381,17 +444,18 @@ def capture(req: dict[str, Any]) -> dict[str, Any]:
         tracer, extras = _trace(model, example, filename)
     except CaptureError as exc:
         return {"error": {"line": exc.line, "construct": exc.construct, "reason": exc.reason}}
-    graph, values = tracer.graph, tracer.values
+    graph = tracer.graph
     modules = {}
     for node in graph.nodes:
         if node.op == "call_module" and str(node.target) not in modules:
             layer = model.get_submodule(str(node.target))
             modules[str(node.target)] = {"type": type(layer).__name__,
                                          "module": type(layer).__module__,
-                                         "args": constructor_args(layer)}
+                                         "args": _layer_args(layer)}
     nodes = [{"name": n.name, "op": n.op, "target": _target(n),
               "args": _jsonable(list(n.args))["tuple"], "kwargs": _given_kwargs(n),
-              "line": _stack_line(n, filename), "value": _describe_value(values.get(n))}
+              "line": _stack_line(n, filename), "buffer": _is_buffer(model, n),
+              "value": _describe_value(_node_value(tracer, n), n.op == "get_attr")}
              for n in graph.nodes]
     return {"class_name": type(model).__name__, "source_model": expr,
             "forward_line": getattr(getattr(type(model).forward, "__code__", None),

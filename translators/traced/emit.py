@@ -125,11 +125,14 @@ def traced_translation(desc: dict[str, Any], filename: str,
     if name in ("Sequential", "Model", "Module"):
         name = "TracedModel"
     body = _class_source(name, walk, layout_sentence([spec]))
-    head = _header(desc, static_error) + ["", "import keras"]
-    if any(code.startswith("layers.") or (pre or "").startswith("layers.")
-           for _, code, pre in walk.layers.values()):
+    imports = [walk.helpers.pop("<numpy>")] if "<numpy>" in walk.helpers else []
+    head = _header(desc, static_error) + ["", *imports, "import keras"]
+    if walk.helpers or any(code.startswith("layers.") or (pre or "").startswith("layers.")
+                           for _, code, pre in walk.layers.values()):
         head.append("from keras import layers")
-    text = "\n".join([*head, "", "", *body]) + "\n"
+    helpers = [line for helper in walk.helpers.values() for line in [*helper.splitlines(), "",
+                                                                     ""]]
+    text = "\n".join([*head, "", "", *helpers, *body]) + "\n"
     notes = [f"traced: built `{desc['source_model']}` and traced its forward with torch.fx on "
              f"an input of shape {[2, *spec_in['shape']]}; the Keras class is flat, its layers "
              "named after their module paths"]

@@ -22,7 +22,9 @@ from ..torch_to_keras.functional import RANDOM_LIKE, tensor_function
 from ..torch_to_keras.layers import LayerError, LayerPlan, plan_layer
 from ..torch_to_keras.layout import Val, target_axis
 from ..torch_to_keras.model import RESERVED, Attr, ShapeUnsupp, Unsupp
+from .constants import buffer_weight, constant_expr
 from .recurrent import CELLS, cell_step, stacked_rnn
+from .transformer import TRANSFORMERS, encoder
 
 _BINOPS = {"add": "+", "iadd": "+", "sub": "-", "isub": "-", "mul": "*", "imul": "*",
            "truediv": "/", "itruediv": "/", "div": "/"}
@@ -87,6 +89,7 @@ class GraphWalk:
         self.weights: list[WeightTransfer] = []
         self.unsupported: list[Unsupported] = []
         self.inputs: list[str] = []
+        self.helpers: dict[str, str] = {}  # classes the emitted file defines before the model
         self.output: Val | None = None
         self.users: dict[str, list[dict[str, Any]]] = {}
         for node in desc["nodes"]:
@@ -126,13 +129,9 @@ class GraphWalk:
             self.output = out
         elif op == "call_module":
             self.emit(name, self.call_layer(node))
-        elif op == "get_attr" and node["target"].startswith("_tensor_constant"):
-            raise Unsupp(node["line"], "a tensor built in forward", "a tensor made from "
-                         "constants (a mask such as torch.tril(torch.ones(n, n))) has no Keras "
-                         "translation yet; only layers and tensor operations are translated")
         elif op == "get_attr":
-            raise Unsupp(node["line"], f"self.{node['target']}", "a parameter or buffer used "
-                         "directly in forward has no Keras layer to hold it; wrap it in a layer")
+            self.env[name] = self.tensor_constant(node) if not node.get("buffer") \
+                else self.buffer(node)
         else:
             self.emit(name, self.call(node))
 
@@ -196,6 +195,14 @@ class GraphWalk:
             ctor = "Dropout"  # torch drops single elements of inputs of another rank
         if ctor in _RNNS + CELLS:
             return self.recurrent(node, path, module)
+        if ctor in TRANSFORMERS:
+            x = self.ex(to_ast(node["args"][0]))
+            kwargs = {k: self.ex(to_ast(v)) for k, v in node["kwargs"].items()}
+            for key, value in zip(("mask", "src_key_padding_mask", "is_causal"),
+                                  node["args"][1:], strict=False):
+                kwargs[key] = self.ex(to_ast(value))
+            return encoder(self, node, path, module, Val(ops.to_layout(x, None), x.shape),
+                           kwargs)
         if path not in self.attrs:
             call = ast.Call(ast.Name(ctor, ast.Load()), [], layer_args(module["args"]))
             call.lineno = node["line"]
@@ -219,6 +226,31 @@ class GraphWalk:
         self.add_layer(path, kname, resolve_code(plan, attr, args[0]), plan)
         shape = _shape(node) or out.shape
         return Val(f"self.{kname}({expr})", shape, out.perm)
+
+    def tensor_constant(self, node: dict[str, Any]) -> Val:
+        """A tensor forward built from constants (a causal mask): its expression, computed
+        once in the emitted ``call``."""
+        value = node["value"]
+        expr = constant_expr(value, node["line"])
+        name = "causal_mask" if "tril" in expr else "constant"
+        while name in self.env or any(line.startswith(f"{name} = ") for line in self.lines):
+            name += "_"
+        self.lines.append(f"{name} = {expr}")
+        if "np." in expr:
+            self.helpers.setdefault("<numpy>", "import numpy as np")
+        return Val(name, tuple(value["shape"]), info={"mask": value.get("mask")})
+
+    def buffer(self, node: dict[str, Any]) -> Val:
+        """``self.pe`` (a registered buffer or a parameter used directly): a Keras variable of
+        the model, its value copied with the weights."""
+        target = node["target"]
+        if target not in self.layers:
+            kname = self.new_name(target)
+            code, transfer = buffer_weight(target, kname, node["value"], node["line"])
+            self.layers[target] = (kname, code, None)
+            self.weights.append(transfer)
+        return Val(f"self.{self.layers[target][0]}", tuple(node["value"]["shape"]),
+                   info={"mask": node["value"].get("mask")})
 
     def taken(self) -> set[str]:
         """The attribute names given to layers so far."""

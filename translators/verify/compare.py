@@ -60,6 +60,8 @@ def per_layer_errors(models: Models) -> list[dict[str, Any]]:
 
     for wt in models.tr["weight_map"]:
         key = wt["torch_path"]
+        if wt["kind"] == "buffer":
+            continue  # a variable, not a layer: nothing runs
         if key in modules:
             def hook(_m: Any, _i: Any, out: Any, key: str = key) -> None:
                 t_seen.setdefault(key, grab(out))  # returning a value would replace the output

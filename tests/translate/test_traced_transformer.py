@@ -1,0 +1,140 @@
+"""PyTorch -> Keras through the runtime: ``nn.TransformerEncoder(Layer)`` as an emitted Keras
+layer, a causal mask built from constants in forward, a registered buffer used in forward.
+Real torch and Keras runs, verified at atol 1e-4."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from mlsense.translators import Translation, TranslationError, translate
+from mlsense.translators.verify import VerificationWorker, verify_translation
+
+pytestmark = pytest.mark.slow
+
+HEAD = "import math\nimport torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"
+
+# the shape of pytorch/examples word_language_model's TransformerModel
+ENCODER = HEAD + '''
+class Positions(nn.Module):
+    def __init__(self, d_model, max_len=50):
+        super().__init__()
+        pe = torch.randn(max_len, 1, d_model)
+        self.register_buffer("pe", pe)
+
+    def forward(self, x):
+        return x + self.pe[:x.size(0), :]
+
+
+def encoder_stack(layer, count):
+    return nn.TransformerEncoder(layer, count, norm=nn.LayerNorm(16))
+
+
+class LM(nn.Module):
+    def __init__(self, batch_first=False, norm_first=False, activation="relu", mask="float"):
+        super().__init__()
+        self.batch_first, self.mask = batch_first, mask
+        self.emb = nn.Embedding(30, 16)
+        self.pos = Positions(16)
+        layer = nn.TransformerEncoderLayer(16, 4, 24, dropout=0.2, activation=activation,
+                                           batch_first=batch_first, norm_first=norm_first)
+        self.encoder = encoder_stack(layer, 2)
+        self.head = nn.Linear(16, 30)
+
+    def forward(self, src):
+        n = src.size(1) if self.batch_first else len(src)
+        if self.mask == "float":
+            mask = torch.log(torch.tril(torch.ones(n, n)))
+        else:
+            mask = torch.triu(torch.ones(n, n), diagonal=1).bool()
+        x = self.emb(src) * math.sqrt(16)
+        x = x if self.batch_first else self.pos(x)
+        out = self.encoder(x, mask=mask)
+        return F.log_softmax(self.head(out), dim=-1)
+'''
+
+ONE_LAYER = HEAD + '''
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = self._make(nn.TransformerEncoderLayer)
+
+    def _make(self, kind):
+        return kind(8, 2, 16, batch_first=True, bias=False)
+
+    def forward(self, x):
+        return self.layer(x)
+'''
+
+BIG_CONSTANT = HEAD + '''
+class Bias(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(600, 600)
+
+    def forward(self, x):
+        return self.fc(x) + torch.arange(600.0)
+'''
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[VerificationWorker]:
+    with VerificationWorker(idle_timeout=0) as pool:
+        yield pool
+
+
+def _verified(tmp_path, worker: VerificationWorker, source: str, select: str,
+              shape: tuple[int, ...]) -> Translation:
+    path = tmp_path / "model.py"
+    path.write_text(source, encoding="utf-8")
+    tr = translate(source, "keras", class_name=select, input_shape=shape, filename=str(path),
+                   run_code=True, worker=worker)
+    report = verify_translation(str(path), tr, source_text=source, worker=worker, onnx=False,
+                                training=False)
+    assert report.verified, report.message
+    assert report.max_abs_error is not None and report.max_abs_error <= 1e-4
+    return tr
+
+
+@pytest.mark.parametrize(("batch_first", "norm_first", "activation", "mask"), [
+    (False, False, "relu", "float"), (True, True, "gelu", "bool"), (False, True, "gelu", "bool")])
+def test_transformer_encoder_with_a_causal_mask(tmp_path, worker, batch_first, norm_first,
+                                                activation, mask) -> None:
+    select = f"LM({batch_first}, {norm_first}, {activation!r}, {mask!r})"
+    tr = _verified(tmp_path, worker, ENCODER, select, (5,))
+    code = tr.target_code
+    assert "class TransformerEncoderLayer(layers.Layer):" in code
+    options = ", dropout=0.2" + (", activation='gelu'" if activation == "gelu" else "") + \
+        (", norm_first=True" if norm_first else "")
+    assert f"self.encoder_layers_1 = TransformerEncoderLayer(16, 4, 24{options})" in code
+    assert "self.encoder_norm = layers.LayerNormalization(epsilon=1e-05)" in code
+    n = 5 if batch_first else 2  # sequence-first: the example's first axis is the sequence
+    if mask == "float":
+        assert f"causal_mask = keras.ops.log(keras.ops.tril(keras.ops.ones(({n}, {n}))))" in code
+        assert "attention_mask=keras.ops.equal(causal_mask, 0.0)" in code
+    else:
+        assert f"keras.ops.triu(keras.ops.ones(({n}, {n})), 1) > 0" in code
+        assert "attention_mask=keras.ops.logical_not(" in code
+    assert ("keras.ops.transpose" in code) is not batch_first
+    transfers = {(w.kind, w.torch_path) for w in tr.weight_map}
+    assert ("mha", "encoder.layers.1.self_attn") in transfers
+    assert ("layernorm", "encoder.norm") in transfers
+    if not batch_first:  # the registered buffer is a Keras variable with its value copied
+        assert "self.pos_pe = self.add_weight(shape=(50, 1, 16)" in code
+        assert ("buffer", "pos") in transfers and "self.pos_pe[:2]" in code
+
+
+def test_single_encoder_layer_without_bias(tmp_path, worker) -> None:
+    tr = _verified(tmp_path, worker, ONE_LAYER, "Block", (4, 8))
+    assert "self.layer = TransformerEncoderLayer(8, 2, 16, bias=False)" in tr.target_code
+    assert "keras.ops.transpose" not in tr.target_code
+
+
+def test_a_large_constant_built_in_forward_is_a_located_error(worker) -> None:
+    with pytest.raises(TranslationError) as info:
+        translate(BIG_CONSTANT.replace("self.fc(x)", "self.fc(x.view(-1, 600))"), "keras",
+                  class_name="Bias", input_shape=(600,), filename="bias.py", run_code=True,
+                  worker=worker)
+    item = info.value.unsupported[0]
+    assert "register it as a buffer" in item.reason and item.line > 1

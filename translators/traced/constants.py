@@ -1,0 +1,59 @@
+"""Tensors a traced model reads that are no layer's output: constants forward built from
+Python values (a causal mask ``torch.log(torch.tril(torch.ones(n, n)))``), written as a
+``keras.ops`` expression or a small array literal, and buffers or parameters used directly
+(``self.pe``), which become Keras variables whose values are copied with the weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..base import WeightTransfer
+from ..torch_to_keras.model import Unsupp
+
+_LITERAL_SIZE = 256  # values an array literal may hold in the emitted file
+
+
+def _values(value: dict[str, Any]) -> np.ndarray:
+    return np.array([float(v) for v in value["values"]]).reshape(value["shape"])
+
+
+def constant_expr(value: dict[str, Any], line: int) -> str:
+    """The Keras expression of a tensor forward made from constants."""
+    if "values" not in value:
+        raise Unsupp(line, "a tensor built in forward", f"a constant tensor of shape "
+                     f"{tuple(value['shape'])} is too large to write out; register it as a "
+                     "buffer in __init__ (self.register_buffer) so its value is copied")
+    array, dtype = _values(value), value["dtype"]
+    if array.ndim == 2 and array.shape[0] == array.shape[1]:
+        n = array.shape[0]
+        ones = f"keras.ops.ones(({n}, {n}))"
+        lower, upper = np.tril(np.ones((n, n))), np.triu(np.ones((n, n)))
+        for pattern, expr in ((lower, f"keras.ops.tril({ones})"),
+                              (upper, f"keras.ops.triu({ones})")):
+            if np.array_equal(array, pattern):
+                return expr if dtype != "bool" else f"{expr} > 0"
+            with np.errstate(divide="ignore"):
+                if np.array_equal(array, np.log(pattern)):
+                    return f"keras.ops.log({expr})"  # 0 where attended, -inf where masked
+        if dtype == "bool" and np.array_equal(array, 1 - lower):
+            return f"keras.ops.triu({ones}, 1) > 0"  # True above the diagonal: masked
+    if array.size > _LITERAL_SIZE:
+        raise Unsupp(line, "a tensor built in forward", f"a constant tensor of {array.size} "
+                     "values that is no triangular mask; register it as a buffer in __init__ "
+                     "(self.register_buffer) so its value is copied")
+    text = np.array2string(array, separator=", ", threshold=_LITERAL_SIZE + 1,
+                           max_line_width=10_000).replace("inf", "np.inf")
+    return f"keras.ops.convert_to_tensor(np.array({text}, dtype={dtype!r}))"
+
+
+def buffer_weight(target: str, kname: str, value: dict[str, Any], line: int) -> tuple[
+        str, WeightTransfer]:
+    """A Keras variable standing for the buffer ``target`` (``pos_encoder.pe``) and the
+    transfer that copies its value."""
+    owner, _, name = target.rpartition(".")
+    shape = tuple(value["shape"])
+    code = (f"self.add_weight(shape={shape}, initializer=\"zeros\", trainable=False, "
+            f"name=\"{kname}\")  # PyTorch buffer {target}, copied with the weights")
+    return code, WeightTransfer("buffer", owner, f"attr:{kname}", {"name": name}, line)
