@@ -91,12 +91,15 @@ class TopChunk:
         self._inert_names: frozenset[str] | None = None
         self._pending: str | None = None  # the text to parse on first use (None: parsed)
         self._valid: bool | None = None
+        # The names the statement binds in the module when known without a tree (a stub's
+        # targets, see _inert_stub), else None.
+        self.binds: frozenset[str] | None = None
         if self._split(parse):
             return
-        stub = _inert_stub(text) if text.count("\n") >= INERT_MIN_LINES else None
+        stub = inert_stub(text) if text.count("\n") >= INERT_MIN_LINES else None
         if stub is not None:
-            self._pending, self._inert_names = stub
-            self._valid = True  # _inert_stub parsed it with ast
+            self._pending, self._inert_names, self.binds = stub
+            self._valid = True  # _inert_stub parsed it (or a text that differs in numbers)
         else:
             self._pending = text
 
@@ -240,13 +243,51 @@ class TopChunk:
                 cr.end.line - 1 + line_off, cr.end.column + col_off)
 
 
-def _inert_stub(text: str) -> tuple[str, frozenset[str]] | None:
-    """A stand-in for a long simple statement that no rule can care about, and the names it uses.
+Stub = tuple[str, frozenset[str], frozenset[str]]  # stub text, names used, names bound
+# An integer literal (no leading zero, at most 18 digits: no size limit applies) that is a
+# whole token: not part of a name, a float, a number with a prefix or underscores, an escape.
+_INT_LITERAL = re.compile(r"(?<![\w.\\])(?:0|[1-9][0-9]{0,17})(?![\w.])")
+_STUBS: dict[str, Stub | None] = {}  # by the text with its integer literals masked
+_STUBS_MAX_CHARS = 4 * 2**20
+_STUBS_LOCK = threading.Lock()
+_stubs_chars = 0
+
+
+def inert_stub(text: str) -> Stub | None:
+    """:func:`_inert_stub`, remembered for the texts that differ only in the values of their
+    integer literals (a keystroke in a config table): replacing one such literal by another
+    changes neither the syntax's validity, nor a name, nor a node type. A text spelling a
+    ``\\N{...}`` escape is not remembered (``VARIATION SELECTOR-1`` exists, ``-300`` not)."""
+    global _stubs_chars
+    if "\\N" in text:
+        return _inert_stub(text)
+    key = _INT_LITERAL.sub("0", text)
+    with _STUBS_LOCK:
+        if key in _STUBS:
+            found = _STUBS[key] = _STUBS.pop(key)  # the most recently used last
+            return found
+    found = _inert_stub(text)
+    with _STUBS_LOCK:
+        if key not in _STUBS:
+            _STUBS[key] = found
+            _stubs_chars += len(key)
+            while _stubs_chars > _STUBS_MAX_CHARS and len(_STUBS) > 1:
+                oldest = next(iter(_STUBS))
+                _stubs_chars -= len(oldest)
+                del _STUBS[oldest]
+    return found
+
+
+def _inert_stub(text: str) -> Stub | None:
+    """A stand-in for a long simple statement that no rule can care about, the names it uses
+    and the names it binds in the module.
 
     Big literals (model-config tables, label maps) cost libcst ~100 ms per keystroke but hold no
     attribute access, lambda or import: rules only look at framework APIs, reached through an
     import or an attribute. Such a statement is replaced by ``targets = __mlsense_inert__()``
-    (same bindings for the dataflow) unless one of its names turns out to be imported.
+    (same bindings for the dataflow) unless one of its names turns out to be imported. What it
+    binds is what the flow walk's deferral would read from its ``ast`` (rules/flow/run.py
+    ``_bound``): a single assignment's targets, else every name stored to.
     """
     first = next((ln.lstrip() for ln in text.splitlines()
                   if ln.strip() and not ln.lstrip().startswith("#")), "")
@@ -257,15 +298,18 @@ def _inert_stub(text: str) -> tuple[str, frozenset[str]] | None:
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
     names: set[str] = set()
+    stored: set[str] = set()
+    targets: list[str] = []
     out: list[str] = []
     for stmt in tree.body:
         if isinstance(stmt, ast.Expr):
             out.append(_INERT_CALL)
         elif isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            if not all(isinstance(t, ast.Name) for t in targets):
+            nodes = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if not all(isinstance(t, ast.Name) for t in nodes):
                 return None
-            out.append(" = ".join(t.id for t in targets) + f" = {_INERT_CALL}")  # type: ignore[attr-defined]
+            targets = [t.id for t in nodes]  # type: ignore[attr-defined]
+            out.append(" = ".join(targets) + f" = {_INERT_CALL}")
         else:
             return None
         for node in ast.walk(stmt):
@@ -274,8 +318,12 @@ def _inert_stub(text: str) -> tuple[str, frozenset[str]] | None:
                 return None
             if isinstance(node, ast.Name):
                 names.add(node.id)
+                if not isinstance(node.ctx, ast.Load):
+                    stored.add(node.id)
+    single = len(tree.body) == 1 and targets and ":=" not in text
     leading = text[: len(text) - len(text.lstrip())]
-    return leading + "\n".join(out) + "\n", frozenset(names)
+    return (leading + "\n".join(out) + "\n", frozenset(names),
+            frozenset(targets if single else stored))
 
 
 def _header_end(lines: list[str]) -> tuple[int, str] | None:

@@ -128,6 +128,8 @@ def _deferral(makes: Sequence[AnalysisFactory]) -> Deferral | None:
 
 def _bound(mctx: ModuleContext, chunk: ChunkContext) -> frozenset[str] | None:
     def compute() -> frozenset[str] | None:
+        if chunk.chunk.binds is not None:  # a config table's stub knows its targets
+            return chunk.chunk.binds
         own = defined_name(chunk.chunk.text)
         if own is not None:  # a def / class: it binds its name only (no global, walrus)
             return own if chunk.chunk.valid() else None  # valid(): no second parse
