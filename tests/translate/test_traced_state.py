@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mlsense.translators import Translation, translate
+from mlsense.translators import Translation, TranslationError, translate
 from mlsense.translators.verify import VerificationWorker, verify_translation
 
 pytestmark = pytest.mark.slow
@@ -66,6 +66,28 @@ class VAE(nn.Module):
         mu, logvar = self.encode(x.view(-1, 12))
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) + 0.1 * torch.rand_like(mu)
         return torch.sigmoid(self.fc3(z)), mu, logvar
+'''
+
+# the shape of pytorch/examples time_sequence_prediction: LSTMCells stepped over x.split(1, 1),
+# state zeros made in float64 in forward; the script runs the model as .double()
+CELLS = HEAD + '''
+class Sequence(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm1 = nn.LSTMCell(1, 7)
+        self.lstm2 = nn.GRUCell(7, 7)
+        self.linear = nn.Linear(7, 1)
+
+    def forward(self, input):
+        outputs = []
+        h_t = torch.zeros(input.size(0), 7, dtype=torch.double)
+        c_t = torch.zeros(input.size(0), 7, dtype=torch.double)
+        h_t2 = torch.zeros(input.size(0), 7, dtype=torch.double)
+        for input_t in input.split(1, dim=1):
+            h_t, c_t = self.lstm1(input_t, (h_t, c_t))
+            h_t2 = self.lstm2(h_t, h_t2)
+            outputs += [self.linear(h_t2)]
+        return torch.cat(outputs, dim=1)
 '''
 
 
@@ -136,3 +158,25 @@ def test_random_draws_are_fixed_on_both_sides_for_the_comparison(tmp_path, worke
     assert "keras.random.normal(keras.ops.shape(mu))" in tr.target_code
     assert not any(n.startswith("traced:") for n in tr.notes)
     assert any("fixed to the same seeded arrays on both sides" in n for n in notes)
+
+
+def test_cells_stepped_in_float64(tmp_path, worker) -> None:
+    tr, _ = _verify(tmp_path, worker, CELLS, "Sequence().double()", (5,))
+    code = tr.target_code
+    assert tr.inputs[0].dtype == "float64"
+    assert "self.lstm1 = layers.LSTMCell(7, dtype='float64')" in code
+    assert "self.linear = layers.Dense(1, dtype='float64')" in code
+    assert "split = keras.ops.split(input_1, 5, axis=1)" in code
+    assert "keras.ops.zeros((2, 7), dtype='float64')" in code
+    assert code.count("= self.lstm2(") == 5
+
+
+def test_float64_forward_on_a_float32_model_says_how_to_select_it(worker) -> None:
+    with pytest.raises(TranslationError) as info:
+        translate(CELLS, "keras", class_name="Sequence", input_shape=(5,), filename="seq.py",
+                  run_code=True, worker=worker)
+    item = info.value.unsupported[0]
+    assert 'select the model as the script runs it, in float64: --class "Sequence().double()"' \
+        in item.reason
+    assert item.line == CELLS.splitlines().index("            h_t, c_t = self.lstm1(input_t, "
+                                                  "(h_t, c_t))") + 1

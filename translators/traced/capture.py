@@ -380,7 +380,9 @@ def _example_input(root: torch.nn.Module, shape: tuple[int, ...]) -> tuple[
         ids = np.random.default_rng(0).integers(0, min(vocab), size=(BATCH, *shape))
         return torch.from_numpy(ids.astype(np.int64)), {"dtype": "int64", "vocab": min(vocab)}
     gen = torch.Generator().manual_seed(0)
-    return torch.randn((BATCH, *shape), generator=gen), {"dtype": "float32", "vocab": None}
+    dtype = next((p.dtype for p in root.parameters() if p.is_floating_point()), torch.float32)
+    example = torch.randn((BATCH, *shape), generator=gen).to(dtype)  # the parameters' dtype
+    return example, {"dtype": str(dtype).replace("torch.", ""), "vocab": None}
 
 
 def _state_example(model: torch.nn.Module, example: torch.Tensor) -> Any:
@@ -421,6 +423,10 @@ def _trace(model: torch.nn.Module, example: torch.Tensor, filename: str) -> tupl
             reason = ("forward branches or loops on a tensor's value, which a traced graph "
                       "cannot follow; compute both branches and select with torch.where, or "
                       f"move the decision out of forward ({text})")
+        elif "Double and Float" in text:
+            reason = ("forward makes float64 tensors while the model's parameters are float32; "
+                      "select the model as the script runs it, in float64: "
+                      f"--class \"{type(model).__name__}().double()\" ({text})")
         else:
             reason = f"running forward on a traced input raised {type(exc).__name__}: {text}"
         raise CaptureError(where, f"{type(model).__name__}.forward", reason) from None

@@ -26,6 +26,12 @@ def constant_expr(value: dict[str, Any], line: int) -> str:
                      f"{tuple(value['shape'])} is too large to write out; register it as a "
                      "buffer in __init__ (self.register_buffer) so its value is copied")
     array, dtype = _values(value), value["dtype"]
+    shape = tuple(value["shape"])
+    if array.size and np.all(array == array.flat[0]) and np.isfinite(array.flat[0]):
+        fill = array.flat[0]  # zeros(n, 51): the sizes are the example's, as tracing ran it
+        if fill in (0, 1):
+            return f"keras.ops.{'zeros' if fill == 0 else 'ones'}({shape}, dtype={dtype!r})"
+        return f"keras.ops.full({shape}, {fill!r}, dtype={dtype!r})"
     if array.ndim == 2 and array.shape[0] == array.shape[1]:
         n = array.shape[0]
         ones = f"keras.ops.ones(({n}, {n}))"

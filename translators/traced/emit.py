@@ -104,6 +104,13 @@ def _output_specs(out: Val) -> list[TensorSpec]:
                        to_target=out.perm)]
 
 
+def _with_dtype(code: str, dtype: str) -> str:
+    """A Keras layer constructor with ``dtype=`` added (other code unchanged)."""
+    if not code.startswith(("layers.", "TransformerEncoderLayer(")) or not code.endswith(")"):
+        return code
+    return f"{code[:-1]}{'' if code.endswith('()') else ', '}dtype={dtype!r})"
+
+
 def traced_translation(desc: dict[str, Any], filename: str,
                        static_error: str | None = None) -> Translation:
     """The Translation of a traced model; TranslationError listing every unsupported node."""
@@ -120,6 +127,9 @@ def traced_translation(desc: dict[str, Any], filename: str,
         raise TranslationError(f"{filename}:{first.line}: cannot translate {first.construct}: "
                                f"{first.reason}{more}", found)
     spec_in = desc["input"]
+    if spec_in["dtype"] == "float64":  # a model run as .double(): every layer in float64
+        walk.layers = {k: (kname, _with_dtype(code, "float64"), pre and _with_dtype(pre, "float64"))
+                       for k, (kname, code, pre) in walk.layers.items()}
     spec = TensorSpec(tuple(spec_in["shape"]), spec_in["dtype"], perm, spec_in.get("vocab"))
     name = desc["class_name"] if desc["class_name"].isidentifier() else "TracedModel"
     if name in ("Sequential", "Model", "Module"):

@@ -31,6 +31,7 @@ _BINOPS = {"add": "+", "iadd": "+", "sub": "-", "isub": "-", "mul": "*", "imul":
 _IDENTITIES = frozenset({"contiguous", "clone", "detach", "dropout", "dropout1d", "dropout2d",
                          "alpha_dropout", "feature_alpha_dropout"})
 _RNNS = ("LSTM", "GRU")
+_CREATIONS = frozenset({"torch.zeros", "torch.ones"})
 _SPATIAL_DROPOUT = {"Dropout1d": 3, "Dropout2d": 4, "Dropout3d": 5}  # ranks they drop channels of
 
 
@@ -145,6 +146,12 @@ class GraphWalk:
     def call(self, node: dict[str, Any]) -> Val:
         target = node["target"]
         short = target.rsplit(".", 1)[-1]
+        if target in _CREATIONS and "shape" in node["value"]:
+            value = node["value"]  # sizes are the example's (tracing made them constants)
+            return Val(f"keras.ops.{short}({tuple(value['shape'])}, dtype={value['dtype']!r})",
+                       tuple(value["shape"]))
+        if short in ("split", "chunk") and "items" in node["value"]:
+            return self.split(node)
         args = [to_ast(a) for a in node["args"]]
         keywords = [ast.keyword(k, to_ast(v)) for k, v in node["kwargs"].items()]
         call = ast.Call(ast.Name(short, ast.Load()), args[1:] if node["op"] == "call_method"
@@ -227,14 +234,30 @@ class GraphWalk:
         shape = _shape(node) or out.shape
         return Val(f"self.{kname}({expr})", shape, out.perm)
 
+    def split(self, node: dict[str, Any]) -> Val:
+        """``x.split(size, dim)`` / ``x.chunk(n, dim)`` into equal parts: ``keras.ops.split``."""
+        x = self.ex(to_ast(node["args"][0]))
+        items = [tuple(v["shape"]) for v in node["value"]["items"]]
+        dim = node["kwargs"].get("dim", node["args"][2] if len(node["args"]) > 2 else 0)
+        if not isinstance(dim, int) or x.rank is None or len(set(items)) != 1:
+            raise Unsupp(node["line"], _describe(node), "only a split into equal parts along "
+                         "a literal dim is translated")
+        name = node["name"]
+        self.lines.append(f"{name} = keras.ops.split({x.expr}, {len(items)}, "
+                          f"axis={target_axis(x, dim)})")
+        return Val(name, kind="tuple", items=[Val(f"{name}[{i}]", shape, x.perm)
+                                              for i, shape in enumerate(items)])
+
     def tensor_constant(self, node: dict[str, Any]) -> Val:
         """A tensor forward built from constants (a causal mask): its expression, computed
         once in the emitted ``call``."""
         value = node["value"]
         expr = constant_expr(value, node["line"])
-        name = "causal_mask" if "tril" in expr else "constant"
+        base = "causal_mask" if "tril" in expr else "constant"
+        name, count = base, 0
         while name in self.env or any(line.startswith(f"{name} = ") for line in self.lines):
-            name += "_"
+            count += 1
+            name = f"{base}_{count}"
         self.lines.append(f"{name} = {expr}")
         if "np." in expr:
             self.helpers.setdefault("<numpy>", "import numpy as np")

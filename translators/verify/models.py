@@ -132,7 +132,7 @@ def _make_inputs(specs: list[dict[str, Any]], seed: int) -> list[np.ndarray]:
         if spec.get("dtype", "float32").startswith("int"):
             arrays.append(rng.integers(0, int(spec.get("vocab") or 2), size=shape).astype(np.int64))
         else:
-            arrays.append(rng.standard_normal(shape).astype(np.float32))
+            arrays.append(rng.standard_normal(shape).astype(spec.get("dtype") or "float32"))
     return arrays
 
 
