@@ -200,14 +200,18 @@ class FixedNoise:
                                                     "float32")
         return fixed
 
-    def run(self, fn: Callable[[], Any]) -> Any:
-        """``fn()`` with the draws fixed (counted from the first again)."""
-        saved = [(self.torch, n, getattr(self.torch, n)) for n in self._TORCH]
-        saved += [(self.keras.random, n, getattr(self.keras.random, n)) for n in self._KERAS]
-        for name, kind in self._TORCH.items():
-            setattr(self.torch, name, self._torch_fn(name, kind))
-        for kind in self._KERAS:
-            setattr(self.keras.random, kind, self._keras_fn(kind))
+    def run(self, fn: Callable[[], Any], side: str) -> Any:
+        """``fn()`` with one side's draws fixed (counted from the first again): torch's
+        functions while the torch model runs, ``keras.random``'s while the Keras model runs
+        (Keras's own initializers, torch-backed or not, never see them)."""
+        if side == "torch":
+            saved = [(self.torch, n, getattr(self.torch, n)) for n in self._TORCH]
+            patches = {n: self._torch_fn(n, kind) for n, kind in self._TORCH.items()}
+        else:
+            saved = [(self.keras.random, n, getattr(self.keras.random, n)) for n in self._KERAS]
+            patches = {kind: self._keras_fn(kind) for kind in self._KERAS}
+        for owner, name, _ in saved:
+            setattr(owner, name, patches[name])
         self.count = 0
         try:
             return fn()
@@ -291,13 +295,13 @@ class Models:
     def run_torch(self) -> list[np.ndarray]:
         with self.torch.no_grad():
             args = pack(self.torch_inputs(), self.tr["inputs"])
-            out = self.noise.run(lambda: self.torch_model(*args))
+            out = self.noise.run(lambda: self.torch_model(*args), "torch")
         return [t.detach().cpu().numpy() for t in flatten_outputs(out)]
 
     def run_keras(self) -> list[np.ndarray]:
         arrays = self.tgt_inputs if self.from_torch else self.src_inputs
         args = pack(arrays, self.tr["inputs"])
-        out = self.noise.run(lambda: _call_keras(self.keras_model, args))
+        out = self.noise.run(lambda: _call_keras(self.keras_model, args), "keras")
         return [np.asarray(self.keras.ops.convert_to_numpy(t)) for t in flatten_outputs(out)]
 
     def outputs(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
