@@ -47,6 +47,31 @@ def _located(filename: str, unsupported: Sequence[Unsupported]) -> list[str]:
 def cmd_translate(args: argparse.Namespace) -> int:
     """Run ``mlsense translate``; returns its exit status."""
     source_path, out = _check_translate_paths(args)
+    worker = _start_worker(args)
+    try:
+        return _read_and_translate(args, source_path, out, worker)
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+def _start_worker(args: argparse.Namespace) -> VerificationWorker | None:
+    """One warm worker for tracing and ``--verify``; with ``--verify`` its process starts now,
+    so its framework imports (seconds) overlap reading and translating the file."""
+    # The user ran the command on their own file: where static reading stops, building and
+    # tracing the model (running the file's code) is allowed unless --static says otherwise.
+    if not (args.verify or (args.to == "keras" and not getattr(args, "static", False))):
+        return None
+    from ...translators.verify import VerificationWorker, start_workers
+
+    worker = VerificationWorker(idle_timeout=0)
+    if args.verify:
+        start_workers(worker, args.device)
+    return worker
+
+
+def _read_and_translate(args: argparse.Namespace, source_path: Path, out: Path | None,
+                        worker: VerificationWorker | None) -> int:
     from ...analyzers.engine import decode_source
 
     name = str(args.file)
@@ -54,19 +79,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if text is None:
         line = pos.line + 1 if pos else 1
         return _translate_failed(args, name, [Unsupported(line, "source file", str(problem))])
-    # The user ran the command on their own file: where static reading stops, building and
-    # tracing the model (running the file's code) is allowed unless --static says otherwise.
     run_code = not getattr(args, "static", False)
-    worker = None
-    if run_code and args.to == "keras":
-        from ...translators.verify import VerificationWorker
-
-        worker = VerificationWorker(idle_timeout=0)  # one warm process for tracing and --verify
-    try:
-        return _translate_and_report(args, name, source_path, out, text, run_code, worker)
-    finally:
-        if worker is not None:
-            worker.close()
+    return _translate_and_report(args, name, source_path, out, text, run_code, worker)
 
 
 def _translate_and_report(args: argparse.Namespace, name: str, source_path: Path,

@@ -31,7 +31,7 @@ from .report import (
 
 __all__ = ["DeviceResult", "LayerError", "Progress", "TrainingResult", "VerificationAborted",
            "VerificationReport", "VerificationWorker", "capture_model", "shared_worker",
-           "verify_translation"]
+           "start_workers", "verify_translation"]
 
 
 def _legs(device: str) -> list[tuple[str, str]]:
@@ -47,6 +47,16 @@ def _legs(device: str) -> list[tuple[str, str]]:
         return [(dev, backend)]
     raise ValueError(f"unknown device {device!r} (use cpu, cuda, all or DEVICE/KERAS_BACKEND "
                      f"such as cpu/torch)")
+
+
+def start_workers(worker: VerificationWorker, device: str = "cpu") -> None:
+    """Start the process of the first leg ``device`` runs, without waiting for it.
+
+    A front end that knows a verification is coming (``translate --verify``, the editor's
+    verify command) calls this before translating: the worker's imports (seconds) then overlap
+    the translation and the front end's own imports, on another core.
+    """
+    worker.warm_up(_legs(device)[0][1])
 
 
 @dataclass
@@ -66,6 +76,7 @@ class _Run:
     onnx_result: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     training: TrainingResult | None = None
+    backends: tuple[str, ...] = ()  # the Keras backends of the cuda legs still to run
 
     def leg(self, dev: str, backend: str) -> None:
         """Run one (device, Keras backend) leg and record its row, or why it was skipped."""
@@ -80,6 +91,10 @@ class _Run:
         # process start + imports if cold
         info = self.pool.ready_info(backend, self.deadline, self.cancel)
         t_ready = time.monotonic() - t_ready
+        if dev == "cuda" and info.get("cuda"):  # the other GPU legs import while this one runs
+            for other in self.backends:
+                if other != backend and (other != "jax" or info.get("jax")):
+                    self.pool.warm_up(other)
         cold = {k: info[k] for k in ("import_s", "import_cpu_s") if k in info} \
             if t_ready > 0.2 else {}
         reply = self.pool.request(backend, {**self.payload, "device": dev,
@@ -127,7 +142,9 @@ def verify_translation(source_path: str, translation: Translation, device: str =
                "rtol": rtol, "seed": seed, "training": training}
     run = _Run(pool, payload, start + timeout, cancel, progress, onnx, atol, rtol)
     try:
-        for dev, backend in _legs(device):
+        legs = _legs(device)
+        for i, (dev, backend) in enumerate(legs):
+            run.backends = tuple(b for d, b in legs[i + 1:] if d == "cuda")
             run.leg(dev, backend)
     except VerificationAborted as exc:
         message = {"timeout": f"verification timed out after {timeout:g} s; the worker was "

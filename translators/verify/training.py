@@ -9,7 +9,11 @@ is switched off on both sides: its random masks cannot match.
 
 from __future__ import annotations
 
+import sys
 import time
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -62,7 +66,55 @@ def _torch_side(models: Models, recipe: Recipe,
 def _keras_compile(models: Models, recipe: Recipe, ns: dict[str, Any]) -> None:
     opt = eval(recipe.optimizer, ns) if recipe.optimizer else "rmsprop"  # noqa: S307
     loss = eval(recipe.loss, ns)  # noqa: S307 - the script's own expression
-    models.keras_model.compile(optimizer=opt, loss=loss, jit_compile=False)
+    # Eager steps: the same train_step and ops as fit's; tracing it into a tf.function would
+    # cost 1-2 s per compile (every request) for three steps of a small batch.
+    models.keras_model.compile(optimizer=opt, loss=loss, jit_compile=False, run_eagerly=True)
+
+
+class _NoDynamo(types.ModuleType):
+    """What torch.optim asks of ``torch._dynamo`` outside compilation: two no-ops.
+
+    An optimizer's first ``add_param_group`` / ``step`` imports ``torch._dynamo`` (about 2 s
+    of a cold check, sympy included) only to call ``disable(fn)`` and ``graph_break()``, which
+    change nothing when nothing is compiled. Anything else asked of it loads the real module.
+    """
+
+    def __init__(self, touched: list[Any]) -> None:
+        super().__init__("torch._dynamo")
+        self.touched = touched
+
+    def graph_break(self) -> None:
+        """A no-op outside torch.compile."""
+
+    def disable(self, fn: Any, recursive: bool = True, wrapping: bool = True) -> Any:
+        """``fn`` itself (torch caches it on ``fn``; the cache is removed afterwards)."""
+        self.touched.append(fn)
+        return fn
+
+    def __getattr__(self, name: str) -> Any:
+        if sys.modules.get("torch._dynamo") is self:
+            del sys.modules["torch._dynamo"]
+        import importlib
+
+        return getattr(importlib.import_module("torch._dynamo"), name)
+
+
+@contextmanager
+def _without_dynamo_import() -> Iterator[None]:
+    """Run torch's optimizers without importing ``torch._dynamo`` when it is not loaded yet."""
+    if "torch._dynamo" in sys.modules:
+        yield
+        return
+    touched: list[Any] = []
+    sys.modules["torch._dynamo"] = _NoDynamo(touched)
+    try:
+        yield
+    finally:
+        if isinstance(sys.modules.get("torch._dynamo"), _NoDynamo):
+            del sys.modules["torch._dynamo"]
+        for fn in touched:  # torch._disable_dynamo's per-function cache: the real one next time
+            if fn.__dict__.get("__dynamo_disable") is fn:
+                del fn.__dict__["__dynamo_disable"]
 
 
 def _no_dropout(models: Models) -> bool:
@@ -171,6 +223,11 @@ def _weight_errors(models: Models, atol: float, rtol: float, small: dict[int, np
 
 def training_check(models: Models, atol: float = 1e-4, rtol: float = 1e-3) -> dict[str, Any]:
     """Run the steps on both sides and compare; the result dict goes into the report."""
+    with _without_dynamo_import():
+        return _training_check(models, atol, rtol)
+
+
+def _training_check(models: Models, atol: float, rtol: float) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         src, tgt = _recipes(models)
