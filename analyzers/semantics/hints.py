@@ -57,31 +57,48 @@ def file_facts(parse: ParsedVersion) -> tuple[Any, Any, Any]:
     return facts
 
 
-def toplevel_facts(parse: ParsedVersion) -> dict[int, list[Any]]:
-    """The tensors bound outside classes, per chunk (``toplevel.file_bindings``), once per
-    version; the file's models are applied through their facts."""
-    facts = parse.derived.get("semantics:toplevel")
-    if facts is None:
+def file_models(parse: ParsedVersion) -> tuple[dict[str, Shape | None], dict[str, Any]]:
+    """What calling each of the file's models gives, once per version: its output shape (with
+    the batch axis ``N``) and its kind (``kinds``), by class name or ``=variable`` for an
+    ``nn.Sequential`` bound at the top level."""
+    found = parse.derived.get("semantics:models")
+    if found is None:
+        from .kinds import layer_kind
         from .modules import chunk_classes
         from .sequential import chunk_models
-        from .toplevel import file_bindings
 
         bindings, inputs, definitions = file_facts(parse)
         models: dict[str, Shape | None] = {}
+        kinds: dict[str, Any] = {}
         for chunk, _ in parse.chunks:
             for cls in chunk_classes(chunk, parse.imports, bindings, inputs, definitions):
                 models[cls.node.name.value] = cls.output
+                kinds[cls.node.name.value] = cls.output_kind
             fed = {id(m.node): m for m in chunk_models(chunk, parse.imports, inputs)}
             for stmt in chunk.module.body if fed and chunk.module is not None else ():
                 for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
                     if isinstance(small, cst.Assign) and len(small.targets) == 1 \
                             and isinstance(small.targets[0].target, cst.Name) \
                             and id(small.value) in fed:
+                        key = "=" + small.targets[0].target.value
                         layers = fed[id(small.value)].layers
-                        models["=" + small.targets[0].target.value] = \
-                            layers[-1].shape if layers else None
+                        models[key] = layers[-1].shape if layers else None
+                        kinds[key] = layer_kind(parse.imports.resolve(small.value.func),
+                                                small.value, parse.imports.resolve)
+        found = parse.derived["semantics:models"] = (models, kinds)
+    return found  # type: ignore[no-any-return]
+
+
+def toplevel_facts(parse: ParsedVersion) -> dict[int, list[Any]]:
+    """The tensors bound outside classes, per chunk (``toplevel.file_bindings``), once per
+    version; the file's models are applied through their facts."""
+    facts = parse.derived.get("semantics:toplevel")
+    if facts is None:
+        from .toplevel import file_bindings
+
         problems: list[Any] = []
-        facts = parse.derived["semantics:toplevel"] = file_bindings(parse, models, problems)
+        facts = parse.derived["semantics:toplevel"] = file_bindings(
+            parse, file_models(parse)[0], problems)
         parse.derived["semantics:toplevel-problems"] = problems
     return facts  # type: ignore[no-any-return]
 

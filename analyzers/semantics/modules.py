@@ -25,7 +25,7 @@ import libcst as cst
 from ..aliases import ImportTable
 from ..units import TopChunk
 from ..walk import iter_nodes
-from . import keras, ops, pytorch
+from . import keras, kinds, ops, pytorch
 from .args import UNKNOWN, Args, literal
 from .constructor import bind_arguments, init_env, method_of, symbolic_env
 from .dims import Shape, ShapeError
@@ -68,12 +68,19 @@ class ClassFact:
         default_factory=dict)
     # operations that certainly fail (a matmul's inner sizes, a cat's other sizes differ)
     problems: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
+    return_kinds: list[kinds.Kind] = field(default_factory=list)  # forward's returns' kinds
 
     @property
     def output(self) -> Shape | None:
         """What forward returns, when every return gives the same known shape."""
         shapes = set(self.returns)
         return self.returns[0] if len(shapes) == 1 and self.returns[0] is not None else None
+
+    @property
+    def output_kind(self) -> kinds.Kind:
+        """The kind of what forward returns (``kinds``), when every return gives it."""
+        found = set(self.return_kinds)
+        return self.return_kinds[0] if len(found) == 1 else None
 
     @property
     def total(self) -> int | None:
@@ -171,6 +178,8 @@ class _ClassWalk:
         self.walking: set[str] = set()
         self.repeats: dict[str, int | None] = {}  # repeated-element containers: how many
         self.loop_vars: dict[str, str] = {}  # `for blk in self.blocks`: blk -> "blocks"
+        self.kinds: dict[str, kinds.Kind] = {}  # forward's names: their kinds
+        self.class_kinds: dict[str, kinds.Kind] = {}  # attr of a module class: its kind
 
     def run(self) -> ClassFact:
         init = method_of(self.cls, "__init__")
@@ -302,8 +311,10 @@ class _ClassWalk:
             if not isinstance(stmt, cst.SimpleStatementLine):
                 for node in assigned_names(stmt):
                     env[node] = None
+                    self.kinds[node] = None
                 if any(isinstance(n, cst.Return) for n in iter_nodes([stmt])):
                     self.fact.returns.append(None)  # a return under a branch: not one shape
+                    self.fact.return_kinds.append(None)
                 continue
             for small in stmt.body:
                 self._statement(small, env)
@@ -329,6 +340,7 @@ class _ClassWalk:
         finally:
             del self.loop_vars[var]
         bound = set(assigned_names(loop.body))
+        self.kinds.update(dict.fromkeys(bound))
         if any(env.get(n) != before.get(n) for n in bound if n in before) \
                 or any(before.get(n) is None for n in bound if n in before):
             del self.fact.statements[start:]
@@ -376,6 +388,8 @@ class _ClassWalk:
             destructure(small.targets[0].target, value, bound)
             env.update(bound)
             named = tuple((n, v) for n, v in bound if isinstance(v, tuple) and n != "_")
+            kind = self.kind_of(small.value) if len(bound) == 1 else None
+            self.kinds.update((n, kind) for n, _ in bound)
             if isinstance(small.targets[0].target, cst.Name):
                 if named:
                     self.fact.statements.append(StatementFact(small, named[0][1]))
@@ -385,11 +399,26 @@ class _ClassWalk:
             value = self.value_of(small.value, env)
             shape = value if isinstance(value, tuple) else None
             self.fact.returns.append(shape)
+            self.fact.return_kinds.append(self.kind_of(small.value))
             if shape is not None:
                 self.fact.statements.append(StatementFact(small, shape))
         else:
             for name in assigned_names(small):
                 env[name] = None
+                self.kinds[name] = None
+
+    def kind_of(self, expr: cst.BaseExpression) -> kinds.Kind:
+        return kinds.expression_kind(expr, self.kinds.get, self._layer_kind, self.resolve)
+
+    def _layer_kind(self, call: cst.Call) -> tuple[bool, kinds.Kind]:
+        """``self.fc(x)``: the kind of what the layer (or module class) gives."""
+        attr = _self_attr(call.func)
+        if attr is None:
+            return False, None
+        if attr in self.class_kinds:
+            return True, self.class_kinds[attr]
+        name, ctor = self.calls.get(attr, ("", None))
+        return True, kinds.layer_kind(name, ctor, self.resolve) if ctor is not None else None
 
     def _first_layer_input(self, forward: cst.FunctionDef, arg: str,
                            seen: frozenset[str] = frozenset()) -> Shape | None:
@@ -500,7 +529,8 @@ class _ClassWalk:
                      keep: bool) -> Value:
         env: dict[str, Value] = dict(zip(params, given, strict=False))
         saved_statements, saved_returns = self.fact.statements, self.fact.returns
-        self.fact.returns = []
+        saved_kinds = (self.kinds, self.fact.return_kinds)
+        self.fact.returns, self.kinds, self.fact.return_kinds = [], {}, []
         if not keep:
             self.fact.statements = []
         self.walking.add(method.name.value)
@@ -511,6 +541,7 @@ class _ClassWalk:
         finally:
             self.walking.discard(method.name.value)
             self.fact.returns = saved_returns
+            self.kinds, self.fact.return_kinds = saved_kinds
             if not keep:
                 self.fact.statements = saved_statements
 
@@ -527,7 +558,9 @@ class _ClassWalk:
             return out
         if name.startswith("class:"):
             inner, _ = self.definitions[name[6:]]
-            out = self._inner(inner, shape, env or {}).output if shape is not None else None
+            fact = self._inner(inner, shape, env or {})
+            out = fact.output if shape is not None else None
+            self.class_kinds[attr] = fact.output_kind
             self._fed_class(name[6:], shape, env or {})  # unknown too: it makes uses differ
             self.fact.applied.setdefault(attr, []).append(out)
             return out

@@ -13,7 +13,7 @@ from typing import Any, Union
 import libcst as cst
 
 from .args import UNKNOWN, literal
-from .dims import Dim, Shape, ShapeError, fmt_shape, product, window
+from .dims import UNKNOWN_DIM, Dim, Shape, ShapeError, fmt_shape, product, window
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ SAME_SHAPE_FUNCTIONS = frozenset(
 SAME_SHAPE_METHODS = frozenset((
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "float", "double", "half",
     "contiguous", "clone", "detach", "abs", "exp", "neg", "sqrt", "log", "relu_", "sigmoid_",
-    "tanh_", "to", "cuda", "cpu", "type_as", "clamp", "pow"))
+    "tanh_", "to", "cuda", "cpu", "type_as", "clamp", "pow", "long", "int", "bool"))
 _REDUCTIONS = ("mean", "sum", "amax", "amin", "prod", "std", "var", "logsumexp")
 
 
@@ -225,10 +225,16 @@ def index(value: Value, node: cst.Subscript) -> Value:
             if not isinstance(i, int) or isinstance(i, bool):
                 return None
             continue  # an integer index drops the axis
-        if not isinstance(s, cst.Slice) or s.lower is not None or s.upper is not None \
-                or s.step is not None:
+        if not isinstance(s, cst.Slice):
             return None
-        out.append(d)
+        bounds = [literal(b) if b is not None else None for b in (s.lower, s.upper, s.step)]
+        if any(b is not None and (not isinstance(b, int) or isinstance(b, bool))
+               for b in bounds) or bounds[2] == 0:
+            return None
+        if bounds == [None, None, None]:
+            out.append(d)
+        else:  # x[:50]: the slice's length where the size is known
+            out.append(len(range(d)[slice(*bounds)]) if isinstance(d, int) else UNKNOWN_DIM)
     return (*out, *value[len(items):])
 
 

@@ -16,16 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from . import keras, ops
+from . import keras, kinds, ops
 from .args import UNKNOWN, Args, literal
+from .creators import CREATORS, created
 from .dims import Shape, ShapeError
 from .sequential import KERAS_INPUTS, KERAS_SEQUENTIAL, TORCH_SEQUENTIAL, Resolve
 
 if TYPE_CHECKING:
     from ..engine import ParsedVersion
 
-_CREATORS = frozenset(f"{m}.{n}" for m in ("torch", "numpy", "numpy.random")
-                      for n in ("randn", "rand", "zeros", "ones", "empty", "randint"))
 _MERGE = frozenset(f"keras.layers.{n}" for n in ("Add", "Subtract", "Multiply", "Average",
                                                  "Maximum", "Minimum"))
 _MERGE_FUNCTIONS = frozenset(f"keras.layers.{n}" for n in ("add", "subtract", "multiply",
@@ -45,13 +44,15 @@ Facts = dict[int, list[BindingFact]]  # id(chunk) -> its facts
 
 
 @dataclass(frozen=True)
-class _Tensor:
+class TensorValue:
     shape: Shape
+    kind: kinds.Kind = None  # ``kinds``: logits, probabilities...
 
 
 @dataclass(frozen=True)
-class _Model:
+class ModelValue:
     key: str  # a model class's name, "=variable" for a Sequential, or "keras.Sequential()"
+    layer: cst.Call | None = None  # a torch layer used as a model (``nn.Linear(10, 1)``)
 
 
 Problems = list[tuple[object, cst.CSTNode, str]]  # (chunk, node, what certainly fails)
@@ -62,7 +63,7 @@ def file_bindings(parse: ParsedVersion, models: Mapping[str, Shape | None],
     """Per top-level statement, the tensors it binds. ``models``: what calling each of the
     file's model classes (by class name) or Sequential variables (``=name``) returns, with the
     batch axis ``N``. ``problems`` collects the operations that certainly fail (``ops``)."""
-    walk = _Walk(parse.imports.resolve, models, "keras" in parse.text)
+    walk = Walk(parse.imports.resolve, models, "keras" in parse.text)
     out: Facts = {}
     for chunk, _ in parse.chunks:
         if chunk.module is None:
@@ -98,11 +99,11 @@ def _same(shapes: list[Shape | None]) -> Shape | None:
     return first if first is not None and all(s == first for s in shapes) else None
 
 
-class _Walk:
+class Walk:
     def __init__(self, resolve: Resolve, models: Mapping[str, Shape | None], functions: bool
                  ) -> None:
         self.resolve, self.models, self.functions = resolve, models, functions
-        self.env: dict[str, Any] = {}  # name -> _Tensor, _Model or a constant
+        self.env: dict[str, Any] = {}  # name -> TensorValue, ModelValue or a constant
         self.sequential: dict[str, Shape | None] = {}  # keras.Sequential() variables
         self.report: ops.Report | None = None
 
@@ -129,7 +130,7 @@ class _Walk:
 
     def _function(self, fn: cst.FunctionDef) -> Iterator[BindingFact]:
         """A builder function: its parameters' defaults are its constants."""
-        env = {k: v for k, v in self.env.items() if not isinstance(v, _Model)}
+        env = {k: v for k, v in self.env.items() if not isinstance(v, ModelValue)}
         params = fn.params
         for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
             env[p.name.value] = literal(p.default, env) if p.default is not None else UNKNOWN
@@ -169,25 +170,25 @@ class _Walk:
         self.sequential.pop(name, None)
         value = self._value(name, small.value, env)
         env[name] = value
-        if isinstance(value, _Tensor):
+        if isinstance(value, TensorValue):
             yield BindingFact(small, ((name, value.shape),))
 
     def _value(self, target: str, expr: cst.BaseExpression, env: dict[str, Any]) -> Any:
-        """A _Tensor, a _Model, a constant, or UNKNOWN."""
-        constant = literal(expr, _constants(env))
+        """A TensorValue, a ModelValue, a constant, or UNKNOWN."""
+        constant = literal(expr, constants(env))
         if constant is not UNKNOWN:
             return constant
-        call = _unwrap_moves(expr)
+        call = unwrap_moves(expr)
         if isinstance(call, cst.Call):
             name = self.resolve(call.func)
             if name in KERAS_SEQUENTIAL and not call.args:
-                return _Model("keras.Sequential()")
+                return ModelValue("keras.Sequential()")
             if isinstance(call.func, cst.Name) and call.func.value in self.models:
-                return _Model(call.func.value)
+                return ModelValue(call.func.value)
             if name in TORCH_SEQUENTIAL:
-                return _Model(f"={target}")
+                return ModelValue(f"={target}")
         shape = self.shape_of(expr, env)
-        return _Tensor(shape) if shape is not None else UNKNOWN
+        return TensorValue(shape) if shape is not None else UNKNOWN
 
     # -- keras.Sequential().add -------------------------------------------------------------
     def _add(self, call: cst.Call, env: dict[str, Any]) -> BindingFact | None:
@@ -196,7 +197,7 @@ class _Walk:
                 and isinstance(func.value, cst.Name) and len(call.args) == 1):
             return None
         var = func.value.value
-        if env.get(var) != _Model("keras.Sequential()"):
+        if env.get(var) != ModelValue("keras.Sequential()"):
             return None
         layer = call.args[0].value
         if not isinstance(layer, cst.Call):
@@ -204,7 +205,7 @@ class _Walk:
             return None
         name = self.resolve(layer.func)
         shape = self.sequential.get(var)
-        args = Args(layer, _constants(env))
+        args = Args(layer, constants(env))
         if var not in self.sequential:  # the first layer: an Input or an input_shape
             shape = keras.input_shape(args) if name in KERAS_INPUTS or "input_shape" \
                 in args.keywords else None
@@ -217,10 +218,13 @@ class _Walk:
 
     # -- expressions -----------------------------------------------------------------------
     def shape_of(self, expr: cst.BaseExpression, env: Mapping[str, Any]) -> Shape | None:
-        expr = _unwrap_moves(expr)
+        expr = unwrap_moves(expr)
         if isinstance(expr, cst.Name):
             value = env.get(expr.value)
-            return value.shape if isinstance(value, _Tensor) else None
+            return value.shape if isinstance(value, TensorValue) else None
+        if isinstance(expr, cst.Subscript):
+            out = ops.index(self.shape_of(expr.value, env), expr)
+            return out if isinstance(out, tuple) else None
         if isinstance(expr, cst.BinaryOperation):
             left, right = self.shape_of(expr.left, env), self.shape_of(expr.right, env)
             if isinstance(expr.operator, cst.MatrixMultiply):
@@ -231,7 +235,7 @@ class _Walk:
             return right if right is not None and _is_number(expr.left) else None
         if not isinstance(expr, cst.Call):
             return None
-        consts = _constants(env)
+        consts = constants(env)
         if isinstance(expr.func, cst.Call):  # layers.Dense(64)(x)
             return self._applied(expr.func, expr, env)
         name = self.resolve(expr.func)
@@ -242,8 +246,8 @@ class _Walk:
             return _concat(self._list(expr.args[0].value, env), axis)
         if name in _MERGE_FUNCTIONS and expr.args:
             return _same(self._list(expr.args[0].value, env))
-        if name in _CREATORS:
-            return _creator(name, expr, consts)
+        if name in CREATORS:
+            return created(name, expr, consts, lambda e: self.shape_of(e, env))
         if name is not None and name.startswith("torch."):  # torch.cat, torch.matmul...
             out = ops.function(name, expr, lambda e: self.shape_of(e, env), self.report)
             return out if isinstance(out, tuple) else None
@@ -254,7 +258,7 @@ class _Walk:
                 if base is not None else None
             return out if isinstance(out, tuple) else None
         model = env.get(expr.func.value) if isinstance(expr.func, cst.Name) else None
-        if isinstance(model, _Model) and expr.args:
+        if isinstance(model, ModelValue) and expr.args:
             return self._model_call(model.key, expr.args[0].value, env)
         return None
 
@@ -273,7 +277,7 @@ class _Walk:
 
     def _applied(self, ctor: cst.Call, call: cst.Call, env: Mapping[str, Any]) -> Shape | None:
         name = self.resolve(ctor.func)
-        args = Args(ctor, _constants(env))
+        args = Args(ctor, constants(env))
         if not call.args or name is None:
             return None
         first = call.args[0].value
@@ -297,17 +301,17 @@ class _Walk:
         if name is None or shape is None:
             return None
         try:
-            out, _ = keras.apply(name, call, self.resolve, _constants(env), shape)
+            out, _ = keras.apply(name, call, self.resolve, constants(env), shape)
         except ShapeError:
             return None
         return out
 
 
-def _constants(env: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in env.items() if not isinstance(v, _Tensor | _Model)}
+def constants(env: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in env.items() if not isinstance(v, TensorValue | ModelValue)}
 
 
-def _unwrap_moves(expr: cst.BaseExpression) -> cst.BaseExpression:
+def unwrap_moves(expr: cst.BaseExpression) -> cst.BaseExpression:
     """``Net().to(device)``, ``x.cuda()``, ``x.float()``: what is moved or cast."""
     while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) \
             and expr.func.attr.value in ("to", "cuda", "cpu", "float", "eval", "train"):
@@ -318,27 +322,3 @@ def _unwrap_moves(expr: cst.BaseExpression) -> cst.BaseExpression:
 def _is_number(expr: cst.BaseExpression) -> bool:
     value = literal(expr)
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _creator(name: str, call: cst.Call, consts: Mapping[str, Any]) -> Shape | None:
-    """``torch.randn(8, 3)``, ``np.zeros((8, 3))``, ``torch.randint(0, 10, (8,))``."""
-    positional = [a.value for a in call.args if a.keyword is None and not a.star]
-    if any(a.star for a in call.args):
-        return None
-    size = next((a.value for a in call.args if a.keyword is not None
-                 and a.keyword.value in ("size", "shape")), None)
-    if name.endswith(".randint"):
-        # torch.randint(low, high, size) / (high, size); np.random.randint(low, high, size)
-        if size is None and positional:
-            size = positional[-1] if len(positional) > 1 else None
-        dims = literal(size, consts) if size is not None else UNKNOWN
-        if isinstance(dims, int) and not isinstance(dims, bool):
-            dims = (dims,)
-    elif len(positional) == 1 and isinstance(literal(positional[0], consts), tuple):
-        dims = literal(positional[0], consts)
-    else:
-        dims = tuple(literal(p, consts) for p in positional)
-    if not isinstance(dims, tuple) or not dims or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
-                           for d in dims):
-        return None
-    return dims  # type: ignore[no-any-return]
