@@ -4,7 +4,7 @@ Where the static translator cannot read a model that is built by code (builder f
 layers made in loops, helper methods, control flow on constructor values), the verification
 worker builds it and traces it with torch.fx (capture.py, in the worker process only); the
 graph is printed as one flat ``keras.Model`` subclass (graph.py, emit.py). Nothing in this
-package but capture.py imports torch.
+package but capture.py and describe.py (its JSON description) imports torch.
 """
 
 from __future__ import annotations

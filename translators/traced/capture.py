@@ -23,11 +23,9 @@ import torch
 from torch import fx
 
 from ..verify.models import BATCH, exec_definitions
+from .describe import describe_value, given_kwargs, is_buffer, jsonable, layer_args, target
 
 _CONTAINERS = (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict)
-# torch RNN constructors take ``*args``: their arguments, as the instance stores them.
-_RNN_ARGS = {"input_size": None, "hidden_size": None, "num_layers": 1, "bias": True,
-             "batch_first": False, "dropout": 0.0, "bidirectional": False, "proj_size": 0}
 _FRAME = re.compile(r'File "(?P<file>.+)", line (?P<line>\d+), in (?P<func>\S+)')
 
 
@@ -203,159 +201,6 @@ def _node_value(tracer: _Tracer, node: fx.Node) -> Any:
     return functools.reduce(getattr, str(node.target).split("."), tracer.root)
 
 
-def _is_buffer(model: torch.nn.Module, node: fx.Node) -> bool:
-    """Whether a ``get_attr`` node reads a buffer or parameter of the model (not a tensor
-    constant that tracing made from a tensor computed outside the graph)."""
-    if node.op != "get_attr":
-        return False
-    owner, _, name = str(node.target).rpartition(".")
-    try:
-        module = model.get_submodule(owner)
-    except AttributeError:
-        return False
-    return name in module._buffers or name in module._parameters
-
-
-def _layer_args(layer: torch.nn.Module) -> dict[str, Any]:
-    """What the translation needs of a layer: its constructor arguments; for the transformer
-    encoder layers, the options their submodules hold."""
-    if isinstance(layer, torch.nn.TransformerEncoder):
-        norm = layer.norm
-        return {"layers": [_encoder_layer_args(m) for m in layer.layers],
-                "norm_eps": norm.eps if isinstance(norm, torch.nn.LayerNorm) else None,
-                "norm_bias": getattr(norm, "bias", None) is not None}
-    if isinstance(layer, torch.nn.TransformerEncoderLayer):
-        return _encoder_layer_args(layer)
-    return constructor_args(layer)
-
-
-def _encoder_layer_args(layer: torch.nn.Module) -> dict[str, Any]:
-    act = getattr(layer, "activation_relu_or_gelu", 0)  # torch: 1 relu, 2 gelu, else other
-    fn = layer.activation
-    activation = {1: "relu", 2: "gelu"}.get(act) or getattr(fn, "__name__", type(fn).__name__)
-    if isinstance(fn, torch.nn.GELU) and fn.approximate != "none":
-        activation = "gelu_tanh"
-    attn = layer.self_attn
-    return {"d_model": attn.embed_dim, "nhead": attn.num_heads,
-            "dim_feedforward": layer.linear1.out_features, "dropout": layer.dropout.p,
-            "activation": activation.lower(), "layer_norm_eps": layer.norm1.eps,
-            "norm_first": layer.norm_first, "bias": layer.linear1.bias is not None,
-            "batch_first": attn.batch_first}
-
-
-def constructor_args(module: torch.nn.Module) -> dict[str, Any]:
-    """The constructor arguments that differ from the defaults, read from the instance."""
-    out: dict[str, Any] = {}
-    try:
-        params = inspect.signature(type(module).__init__).parameters
-    except (TypeError, ValueError):
-        params = {}  # type: ignore[assignment]
-    if any(p.kind is p.VAR_POSITIONAL for p in params.values()) and hasattr(module, "hidden_size"):
-        pairs = [(k, d) for k, d in _RNN_ARGS.items()]
-    else:
-        pairs = [(k, p.default) for k, p in params.items() if k != "self"
-                 and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    for key, default in pairs:
-        value = _instance_value(module, key)
-        if value is _MISSING:
-            continue
-        same = isinstance(value, tuple) and len(set(value)) == 1 and value[0] == default
-        if default is inspect.Parameter.empty or default is None or \
-                not (value == default or same):
-            out[key] = _jsonable(value)
-    return out
-
-
-_MISSING = object()
-
-
-def _instance_value(module: torch.nn.Module, key: str) -> Any:
-    if isinstance(module, torch.nn.MultiheadAttention):
-        derived = {"bias": module.in_proj_bias is not None, "add_bias_kv": module.bias_k is not None,
-                   "kdim": None if module._qkv_same_embed_dim else module.kdim,
-                   "vdim": None if module._qkv_same_embed_dim else module.vdim}
-        if key in derived:
-            return derived[key]
-    if key in module._parameters or (key == "bias" and not isinstance(getattr(module, key, 0),
-                                                                      bool)):
-        return getattr(module, key, None) is not None  # a weight: the flag that created it
-    value = getattr(module, key, _MISSING)
-    if isinstance(value, torch.Tensor | torch.nn.Module) or callable(value):
-        return _MISSING
-    return value
-
-
-def _jsonable(value: Any) -> Any:
-    """Constructor values and node arguments as JSON; node references as ``{"node": name}``."""
-    if isinstance(value, fx.Node):
-        return {"node": value.name}
-    if isinstance(value, bool | int | float | str) or value is None:
-        return value
-    if isinstance(value, slice):
-        return {"slice": [_jsonable(value.start), _jsonable(value.stop), _jsonable(value.step)]}
-    if isinstance(value, tuple | list | torch.Size):
-        return {"tuple": [_jsonable(v) for v in value]}
-    if isinstance(value, dict):
-        return {"dict": {str(k): _jsonable(v) for k, v in value.items()}}
-    if value is Ellipsis:
-        return {"ellipsis": True}
-    return {"repr": repr(value)}
-
-
-_CONSTANT_SIZE = 4096  # a tensor built from constants with more values is not written out
-
-
-def _describe_value(value: Any, constant: bool = False) -> Any:
-    """A node's runtime result: a tensor's shape and dtype (a mask's kind; a small constant's
-    values), or the Python value."""
-    if isinstance(value, torch.Tensor):
-        out: dict[str, Any] = {"shape": list(value.shape),
-                               "dtype": str(value.dtype).replace("torch.", "")}
-        if value.dtype == torch.bool:
-            out["mask"] = "bool"
-        elif value.is_floating_point() and value.numel() <= 1 << 16 and bool(
-                ((value == 0) | (value == float("-inf"))).all()):
-            out["mask"] = "additive"  # 0 where attended, -inf where masked
-        if constant and value.numel() <= _CONSTANT_SIZE:
-            out["values"] = [v if np.isfinite(v) else str(v) for v in
-                             value.detach().double().flatten().tolist()]
-        return out
-    if isinstance(value, tuple | list):
-        return {"items": [_describe_value(v) for v in value]}
-    return {"value": _jsonable(value)}
-
-
-def _target(node: fx.Node) -> str:
-    if node.op == "call_function":
-        name = fx.node._get_qualified_name(node.target)  # type: ignore[arg-type]
-        return name.replace("_operator.", "operator.")
-    return str(node.target)
-
-
-def _given_kwargs(node: fx.Node) -> dict[str, Any]:
-    """A call's keywords without those fx filled in with the function's defaults."""
-    kwargs = dict(node.kwargs)
-    if node.op == "call_function":
-        # F.max_pool2d and friends dispatch on return_indices: read the plain variant's defaults
-        dispatched = torch._jit_internal.boolean_dispatched.get(node.target)  # type: ignore
-        try:
-            params = inspect.signature(dispatched["if_false"] if dispatched else
-                                       node.target).parameters  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            params = {}  # type: ignore[assignment]
-        kwargs = {k: v for k, v in kwargs.items() if not (
-            k in params and not isinstance(v, fx.Node) and params[k].default is not
-            inspect.Parameter.empty and _equal(params[k].default, v))}
-    return {k: _jsonable(v) for k, v in kwargs.items()}
-
-
-def _equal(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b) and type(a) is type(b)
-    except Exception:  # noqa: BLE001 - an odd default that does not compare
-        return False
-
-
 def guess_input_shape(root: torch.nn.Module) -> tuple[int, ...]:
     """An input shape (no batch axis) that fits the model's first layer, as the static
     translator guesses it: images 32x32, sequences of 16 steps."""
@@ -393,7 +238,7 @@ def _state_example(model: torch.nn.Module, example: torch.Tensor) -> Any:
         return None
     batch = example.shape[0 if rnn.batch_first or example.ndim < 2 else 1]
     if callable(getattr(model, "init_hidden", None)):
-        return model.init_hidden(batch)
+        return cast(Any, model).init_hidden(batch)
     shape = (rnn.num_layers * (2 if rnn.bidirectional else 1), batch, rnn.hidden_size)
     zeros = torch.zeros(shape, dtype=example.dtype if example.is_floating_point() else None)
     return (zeros, zeros.clone()) if isinstance(rnn, torch.nn.LSTM) else zeros
@@ -457,15 +302,15 @@ def capture(req: dict[str, Any]) -> dict[str, Any]:
             layer = model.get_submodule(str(node.target))
             modules[str(node.target)] = {"type": type(layer).__name__,
                                          "module": type(layer).__module__,
-                                         "args": _layer_args(layer)}
-    nodes = [{"name": n.name, "op": n.op, "target": _target(n),
-              "args": _jsonable(list(n.args))["tuple"], "kwargs": _given_kwargs(n),
-              "line": _stack_line(n, filename), "buffer": _is_buffer(model, n),
-              "value": _describe_value(_node_value(tracer, n), n.op == "get_attr")}
+                                         "args": layer_args(layer)}
+    nodes = [{"name": n.name, "op": n.op, "target": target(n),
+              "args": jsonable(list(n.args))["tuple"], "kwargs": given_kwargs(n),
+              "line": _stack_line(n, filename), "buffer": is_buffer(model, n),
+              "value": describe_value(_node_value(tracer, n), n.op == "get_attr")}
              for n in graph.nodes]
     return {"class_name": type(model).__name__, "source_model": expr,
             "forward_line": getattr(getattr(type(model).forward, "__code__", None),
                                     "co_firstlineno", 0),
             "input": {"shape": list(shape), **spec}, "modules": modules,
-            "state_inputs": [{"name": k, "value": _describe_value(v)} for k, v in extras],
+            "state_inputs": [{"name": k, "value": describe_value(v)} for k, v in extras],
             "nodes": nodes}
