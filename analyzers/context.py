@@ -99,6 +99,16 @@ class ChunkContext:
         self.reports.append(Report(info, message, node, fix))
 
 
+def statement_words(chunk: TopChunk, imports: ImportTable) -> set[str]:
+    """``chunk.words(imports.names)``, kept in the statement's memo: the engine's chunk-rule
+    gates and the flow walk's deferral both read it, once per statement text."""
+    key = f"words@{imports.fingerprint}"
+    found = chunk.memo.get(key)
+    if found is None:
+        found = chunk.memo[key] = chunk.words(imports.names)
+    return found  # type: ignore[return-value]
+
+
 def _has_word(text: str, words: tuple[str, ...]) -> bool:
     ends = re.compile("(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
     for match in ends.finditer(text):
@@ -120,6 +130,14 @@ class ModuleContext:
         # Results several module rules ask for in one analysis, computed by the first.
         self.shared: dict[str, Any] = {}
         self._keys: dict[str, str] = {}  # memo key -> key with the import fingerprint
+
+    def restricted(self, needs: frozenset[str]) -> ModuleContext:
+        """This module as a family with ``needs`` sees it (:attr:`ModuleRule.needs`): only the
+        statements holding one of the words; the same document text for the file gates."""
+        imports = self.imports
+        return ModuleContext([c for c in self.chunks
+                              if not needs.isdisjoint(statement_words(c.chunk, imports))],
+                             imports, self.text)
 
     def _texts(self) -> list[str]:
         return [self.text] if self.text is not None else [c.chunk.text for c in self.chunks]

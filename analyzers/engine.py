@@ -21,7 +21,7 @@ from typing import Any
 from .aliases import ImportTable
 from .chunks import split_chunks, split_lines
 from .config import Config
-from .context import ChunkContext, ModuleContext, Report, RuleError
+from .context import ChunkContext, ModuleContext, Report, RuleError, statement_words
 from .dispatch import Dispatch, rule_error
 from .findings import Finding, Fix, Position, Range, Severity, TextEdit
 from .noqa import FILE_NOQA, suppressed
@@ -147,7 +147,7 @@ class DocumentAnalyzer:
         self._last_parse = ParsedVersion(text, list(zip(parsed, offsets, strict=True)), imports)
         if syntax_error is not None:
             findings.append(syntax_error)
-        findings = self._postprocess(findings, split_lines(text))
+        findings = self._postprocess(findings, text)
         return AnalysisResult(findings, _dedupe(errors), syntax_error)
 
     def _recover(self, text: str, spans: list, parsed: list[TopChunk]
@@ -291,13 +291,13 @@ class DocumentAnalyzer:
         everywhere = tuple(i for i, needs in active if needs is None)
         gated = [(i, needs) for i, needs in active if needs is not None]
         plans: dict[str, tuple[int, ...]] = {}
-        fingerprint, previous, names = imports.fingerprint, self._results, imports.names
+        fingerprint, previous = imports.fingerprint, self._results
         for chunk in parsed:
             if chunk.text in plans or (chunk.text, fingerprint) in previous:
                 continue
             plan = everywhere
             if gated:
-                words = chunk.words(names)
+                words = statement_words(chunk, imports)
                 found = [i for i, needs in gated if not needs.isdisjoint(words)]
                 if found:
                     plan = tuple(sorted((*everywhere, *found)))
@@ -328,7 +328,7 @@ class DocumentAnalyzer:
         mctx = ModuleContext([c for c, _ in contexts], imports, text)
         for family in self._module_rules:
             try:
-                family(mctx).check()
+                family(mctx if family.needs is None else mctx.restricted(family.needs)).check()
             except Exception as exc:
                 errors.append(rule_error(family.family, exc))
         out: list[Finding] = []
@@ -359,7 +359,10 @@ class DocumentAnalyzer:
         )
 
     # -- noqa ---------------------------------------------------------------------------
-    def _postprocess(self, findings: list[Finding], lines: list[str]) -> list[Finding]:
+    def _postprocess(self, findings: list[Finding], text: str) -> list[Finding]:
+        if not findings:
+            return findings
+        lines = split_lines(text)
         kept = []
         for f in findings:
             line = lines[f.range.start.line] if f.range.start.line < len(lines) else ""

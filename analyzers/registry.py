@@ -72,6 +72,13 @@ def visitor_names(cls: type[ChunkRule]) -> tuple[str, ...]:
 class ModuleRule(_RuleFamily):
     """A family of rules over the whole module's sequence of chunks."""
 
+    # Words of which a statement must contain one for the family to read it (as for
+    # ChunkRule.needs): its ``ctx.chunks`` then holds only those statements, in order, so the
+    # others are neither parsed nor visited for it. Sound only for a family whose facts and
+    # findings all come from such statements (never one reading a flow walk: that needs every
+    # statement). None: every statement.
+    needs: ClassVar[frozenset[str] | None] = None
+
     def __init__(self, ctx: ModuleContext) -> None:
         self.ctx = ctx
 

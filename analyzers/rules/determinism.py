@@ -64,6 +64,9 @@ class DeterminismRule(ModuleRule):
     """Deterministic algorithms requested, then cuDNN autotuning switched on."""
 
     family = "torch-reproducibility"
+    # Facts come from `….benchmark = True`, `….deterministic = True` and calls of
+    # torch.use_deterministic_algorithms (an imported alias counts as the name it imports).
+    needs = frozenset({"benchmark", "deterministic", "use_deterministic_algorithms"})
     rules = (
         RuleInfo("MLS113", "cudnn-benchmark-with-determinism",
                  "`cudnn.benchmark = True` lets cuDNN pick its algorithms by timing them, which "

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlsense.analyzers.chunks import split_chunks
+from mlsense.analyzers.chunks import split_chunks, split_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 PY_FILES = sorted(p for p in (ROOT / "examples").rglob("*.py")) + sorted(
@@ -91,3 +91,15 @@ def test_any_text_is_tiled(text: str) -> None:
     assert "".join(c.text for c in chunks) == text
     starts = [c.start_line for c in chunks]
     assert starts == sorted(set(starts))
+
+
+@pytest.mark.parametrize(("text", "lines"), [
+    ("", []),
+    ("a\nb", ["a\n", "b"]),
+    ("a\r\n\r\nb\rc\n", ["a\r\n", "\r\n", "b\r", "c\n"]),
+    # Breaks of str.splitlines that Python and LSP do not count: one line each.
+    ("a\fb\vc\x1cd\x85e\u2028f\u2029g\n", ["a\fb\vc\x1cd\x85e\u2028f\u2029g\n"]),
+    ("x = 1\r\ny = '\x1e'\n", ["x = 1\r\n", "y = '\x1e'\n"]),
+])
+def test_lines_break_where_python_breaks(text: str, lines: list[str]) -> None:
+    assert split_lines(text) == lines

@@ -75,3 +75,19 @@ def test_model_discovery_parses_only_statements_that_can_hold_a_model() -> None:
     assert (model.name, model.kind, model.start_line) == ("net", "sequential", 201)
     assert parsed_lines(analyzer.last_parse) == ["import torch.nn as nn",
                                                  "net = nn.Sequential(nn.Linear(3, 1))"]
+
+
+def test_a_module_rule_with_needs_sees_only_the_statements_holding_its_words() -> None:
+    # MLS113 (determinism.py) declares needs: the 200 fillers are neither parsed nor visited.
+    analyzer = DocumentAnalyzer()
+    text = ("import torch\n" + FILLER + "torch.use_deterministic_algorithms(True)\n"
+            "torch.backends.cudnn.benchmark = True\n")
+    assert [(f.code, f.range.start.line) for f in analyzer.analyze(text).findings] == [
+        ("MLS113", 202)]
+    assert parsed_lines(analyzer.last_parse) == [
+        "import torch", "torch.use_deterministic_algorithms(True)",
+        "torch.backends.cudnn.benchmark = True"]
+    aliased = text.replace("import torch\n", "import torch\nfrom torch import "
+                           "use_deterministic_algorithms as uda\n").replace(
+        "torch.use_deterministic_algorithms(True)", "uda(True)")
+    assert [f.code for f in DocumentAnalyzer().analyze(aliased).findings] == ["MLS113"]

@@ -102,7 +102,9 @@ class Deferral:
     def due(self, words: Iterable[str]) -> list[int]:
         """The deferred statements binding one of ``words``, oldest first, no longer deferred."""
         by_name = self._by_name
-        found = {by_name[w] for w in words if w in by_name}
+        if not by_name:
+            return []
+        found = {by_name[w] for w in by_name.keys() & words}  # C: iterates the smaller
         for index in found:
             for name in self._binds.pop(index):
                 del by_name[name]
@@ -116,9 +118,11 @@ class Deferral:
             return False
         for root in roots:
             names = root.map
-            for w in words:
-                if w in names:
+            if len(names) < len(words):
+                if not words.isdisjoint(names):  # iterates the map's names
                     return False
+            elif any(map(names.__contains__, words)):
+                return False
         bound = binds()
         if bound is None:  # ast rejects it (or newer syntax): walk it as the walker does
             return False

@@ -15,7 +15,7 @@ from typing import Any
 
 import libcst as cst
 
-from ...context import ChunkContext, ModuleContext
+from ...context import ChunkContext, ModuleContext, statement_words
 from .env import EMPTY, UNKNOWN, Delta, Env, Frozen, apply_delta
 from .relevance import Deferral, assigned_names, bound_names, defined_name
 from .walker import FlowAnalysis, FlowWalker, function_defs, param_names
@@ -76,10 +76,10 @@ def run_flows(mctx: ModuleContext, key: str, makes: Sequence[AnalysisFactory]) -
     defs_key, top_key, alone_key = f"{key}:defs", f"{key}:top", f"{key}:alone"
     no_defs: tuple[list[Any], ...] = tuple([] for _ in makes)
     deferral = _deferral(makes)
-    names = mctx.imports.names
+    imports = mctx.imports
     for index, chunk in enumerate(mctx.chunks):
         if deferral is not None:
-            words = mctx.memo(chunk, "flow:words", functools.partial(chunk.chunk.words, names))
+            words = statement_words(chunk.chunk, imports)
             for due in deferral.due(words):  # deferred statements binding a name it mentions
                 late = mctx.chunks[due]
                 emitted, deltas = mctx.memo(late, alone_key,
