@@ -35,20 +35,47 @@ def measure(path: Path, edits: int) -> dict[str, float | int]:
     cpus.sort()
     return {"cold_s": cold, "cold_cpu_s": cold_cpu, "findings": findings,
             "p50_s": statistics.median(times), "p95_s": _p95(times), "max_s": times[-1],
-            "edits": len(times), "p50_cpu_s": statistics.median(cpus), "p95_cpu_s": _p95(cpus)}
+            "edits": len(times), "p50_cpu_s": statistics.median(cpus), "p95_cpu_s": _p95(cpus),
+            "parse_cpu_s": parse_cpu(text)}
+
+
+def parse_cpu(text: str, repeat: int = 3) -> float:
+    """CPU seconds of one libcst parse of the whole file (best of ``repeat``): the anchor the
+    edit times are divided by, since this machine's speed varies from day to day."""
+    import libcst
+
+    best = float("inf")
+    for _ in range(repeat):
+        c0 = time.process_time()
+        libcst.parse_module(text)
+        best = min(best, time.process_time() - c0)
+    return best
 
 
 def _p95(values: list[float]) -> float:
     return values[max(0, min(len(values) - 1, round(0.95 * len(values) + 0.5) - 1))]
 
 
-def report(path: Path, edits: int) -> list[str]:
-    """Lines for the benchmark report."""
+# Session 3 (commit 752a831, 2026-11-21 13:31): edit p50 9.6 ms, libcst parse of the corpus
+# 0.28 s (both wall; that run had no CPU column for edits and did not time the file's parse).
+SESSION3_EDIT_OVER_CORPUS_PARSE = 0.0096 / 0.28
+
+
+def report(path: Path, edits: int, corpus_parse_cpu: float | None = None) -> list[str]:
+    """Lines for the benchmark report; ``corpus_parse_cpu``: libcst parse of the whole corpus
+    measured in the same run (CPU s), for a ratio that compares across days."""
     m = measure(path, edits)
+    ratios = [f"  edit p50 / libcst parse of this file (CPU)      {m['p50_cpu_s'] / m['parse_cpu_s']:7.1%}"
+              f"  (parse {m['parse_cpu_s'] * 1000:.0f} ms CPU)"]
+    if corpus_parse_cpu:
+        ratios.append(f"  edit p50 / libcst parse of the corpus (CPU)    "
+                      f"{m['p50_cpu_s'] / corpus_parse_cpu:7.1%}  (session 3: "
+                      f"{SESSION3_EDIT_OVER_CORPUS_PARSE:.1%}, wall / wall)")
     return [
         f"  cold analysis (first version, {m['findings']} findings)   {m['cold_s'] * 1000:7.0f} ms"
         f"  (CPU {m['cold_cpu_s'] * 1000:.0f} ms)",
         f"  after a one-line edit, p50 / p95 / max      {m['p50_s'] * 1000:7.1f} / "
         f"{m['p95_s'] * 1000:.1f} / {m['max_s'] * 1000:.1f} ms  ({m['edits']} edits; CPU p50 / "
         f"p95 {m['p50_cpu_s'] * 1000:.1f} / {m['p95_cpu_s'] * 1000:.1f} ms)",
+        *ratios,
     ]
