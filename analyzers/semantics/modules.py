@@ -415,9 +415,9 @@ class _ClassWalk:
         attr = _self_attr(call.func)
         if attr is None:
             return False, None
-        if attr in self.class_kinds:
-            return True, self.class_kinds[attr]
         name, ctor = self.calls.get(attr, ("", None))
+        if name.startswith("class:"):
+            return True, self.class_kinds.get(attr)
         return True, kinds.layer_kind(name, ctor, self.resolve) if ctor is not None else None
 
     def _first_layer_input(self, forward: cst.FunctionDef, arg: str,
@@ -558,9 +558,10 @@ class _ClassWalk:
             return out
         if name.startswith("class:"):
             inner, _ = self.definitions[name[6:]]
-            fact = self._inner(inner, shape, env or {})
-            out = fact.output if shape is not None else None
-            self.class_kinds[attr] = fact.output_kind
+            out = None
+            if shape is not None:  # its kind too: a class fed nothing known is not walked
+                fact = self._inner(inner, shape, env or {})
+                out, self.class_kinds[attr] = fact.output, fact.output_kind
             self._fed_class(name[6:], shape, env or {})  # unknown too: it makes uses differ
             self.fact.applied.setdefault(attr, []).append(out)
             return out
