@@ -135,9 +135,12 @@ class ModuleContext:
         """This module as a family with ``needs`` sees it (:attr:`ModuleRule.needs`): only the
         statements holding one of the words; the same document text for the file gates."""
         imports = self.imports
-        return ModuleContext([c for c in self.chunks
-                              if not needs.isdisjoint(statement_words(c.chunk, imports))],
-                             imports, self.text)
+        # Every word of a statement is in the document's text (an imported name's parts are in
+        # its import), so a document without any of them has no such statement.
+        chunks = [c for c in self.chunks
+                  if not needs.isdisjoint(statement_words(c.chunk, imports))] \
+            if self.mentions_any(*needs) else []
+        return ModuleContext(chunks, imports, self.text)
 
     def _texts(self) -> list[str]:
         return [self.text] if self.text is not None else [c.chunk.text for c in self.chunks]

@@ -41,6 +41,10 @@ logger = logging.getLogger("mlsense.engine")
 MEMORY_LIMIT = 512 * 2**20
 TREE_BYTES_PER_CHAR = 150
 MEMO_BYTES_PER_ENTRY = 1024
+# A statement's words are kept in its memo by the gates only above this size: a second scan
+# of a long one (a config table) costs a keystroke more than the set's memory; 50,000 short
+# ones kept would cost memory (the flow walk keeps them where it runs).
+KEEP_WORDS_CHARS = 2000
 
 
 @dataclass
@@ -296,8 +300,9 @@ class DocumentAnalyzer:
             if chunk.text in plans or (chunk.text, fingerprint) in previous:
                 continue
             plan = everywhere
-            if gated:
-                words = statement_words(chunk, imports)
+            if gated:  # kept for a long statement only (the flow walk may read them again)
+                words = statement_words(chunk, imports) if len(chunk.text) > KEEP_WORDS_CHARS \
+                    else chunk.words(imports.names)
                 found = [i for i, needs in gated if not needs.isdisjoint(words)]
                 if found:
                     plan = tuple(sorted((*everywhere, *found)))
