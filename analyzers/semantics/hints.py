@@ -83,8 +83,9 @@ def file_models(parse: ParsedVersion) -> tuple[dict[str, Shape | None], dict[str
                         key = "=" + small.targets[0].target.value
                         layers = fed[id(small.value)].layers
                         models[key] = layers[-1].shape if layers else None
-                        kinds[key] = layer_kind(parse.imports.resolve(small.value.func),
-                                                small.value, parse.imports.resolve)
+                        call = fed[id(small.value)].node
+                        kinds[key] = layer_kind(parse.imports.resolve(call.func), call,
+                                                parse.imports.resolve)
         found = parse.derived["semantics:models"] = (models, kinds)
     return found  # type: ignore[no-any-return]
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from ..walk import iter_nodes
+from ..walk import iter_nodes, suites
 from . import kinds, pytorch
 from .args import UNKNOWN, Args
 from .dims import UNKNOWN_DIM, Shape, ShapeError
@@ -108,7 +108,7 @@ class _UseWalk(Walk):
                   ) -> Iterator[BindingFact]:
         if not isinstance(stmt, cst.SimpleStatementLine | cst.FunctionDef | cst.ClassDef):
             loop = isinstance(stmt, cst.For | cst.While)
-            for suite in _suites(stmt):
+            for suite in suites(stmt):
                 inner = dict(env)
                 for name in assigned_names(stmt) if loop else ():
                     inner.pop(name, None)  # what the last pass bound is not known here
@@ -253,20 +253,3 @@ class _UseWalk(Walk):
         except ShapeError:
             return None
         return out if isinstance(out, tuple) else None
-
-
-def _suites(stmt: cst.CSTNode) -> Iterator[cst.BaseSuite]:
-    """The blocks of a compound statement: body, ``elif`` / ``else``, handlers, finally."""
-    body = getattr(stmt, "body", None)
-    if isinstance(body, cst.BaseSuite):
-        yield body
-    orelse = getattr(stmt, "orelse", None)
-    if isinstance(orelse, cst.If):
-        yield from _suites(orelse)
-    elif isinstance(orelse, cst.Else):
-        yield orelse.body
-    for handler in getattr(stmt, "handlers", ()):
-        yield handler.body
-    final = getattr(stmt, "finalbody", None)
-    if isinstance(final, cst.Finally):
-        yield final.body
