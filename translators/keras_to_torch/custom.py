@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from ..base import TranslationError, Unsupported
 from .parse import Folder, LayerSpec, Opaque, UserLayer
 from .shapes import Node, Sym
+from .variables import run_build
 
 _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Gt: operator.gt,
             ast.GtE: operator.ge, ast.Lt: operator.lt, ast.LtE: operator.le}
@@ -31,10 +32,14 @@ class Tracing(Protocol):
     self_attrs: dict[str, Any]
     local_prefix: str
     modules: list[Any]
+    inlined: dict[str, int]  # functions and custom layer classes traced in place
 
     def eval(self, node: ast.AST) -> Any: ...
 
     def assign(self, name: str, value_node: ast.AST) -> Any: ...
+
+    def add_module(self, attr: str, ctor: str, spec: LayerSpec,
+                   weight: tuple[str, dict[str, Any]], helper: str) -> None: ...
 
 
 def _fail(node: ast.AST, construct: str, reason: str) -> TranslationError:
@@ -164,6 +169,12 @@ def inline_call(tracer: Tracing, obj: UserLayer, args: list[Any], kwargs: dict[s
     inputs = [*args, *(kwargs[p] for p in params[len(args):] if p in kwargs)]
     if not inputs or not all(isinstance(x, Sym) for x in inputs):
         raise _fail(obj.cls, f"{obj.cls.name}(...)(...)", "a custom layer applied to non-tensors")
+    tracer.inlined.setdefault(obj.cls.name, 0)
+    if obj.attrs is not None and not obj.built:  # its own weights (add_weight in build)
+        obj.built = True
+        weights = run_build(tracer.folder, obj, inputs[0])
+        if weights is not None:
+            tracer.add_module(*weights)
     saved = tracer.env, tracer.self_attrs, tracer.local_prefix
     tracer.env = dict(zip(params, inputs, strict=False))
     tracer.self_attrs, tracer.local_prefix = obj.attrs or {}, f"{obj.name}_"

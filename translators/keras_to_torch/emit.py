@@ -70,6 +70,10 @@ def io_specs(traced: Traced) -> tuple[list[TensorSpec], list[TensorSpec]]:
 
 
 def _keras_path(found: Found, traced: Traced, spec: LayerSpec, attr: str | None) -> str:
+    itself = spec.extra.get("keras_self")  # a custom layer's own weights (variables.py)
+    if itself is not None:
+        return f"attr:{itself.name}" if found.kind == "subclass" else \
+            f"index:{traced.keras_index[id(itself)]}"
     owner = spec.extra.get("keras_owner")
     if owner is not None:  # a layer of a custom layer (custom.py): reached through it
         base = owner[0].name if found.kind == "subclass" else \

@@ -61,6 +61,11 @@ class Tracer:
         self.local_prefix = ""  # inside a custom layer's call: its instance name + "_"
         self.inlined: dict[str, int] = {}  # function name -> calls traced in place
 
+    def add_module(self, attr: str, ctor: str, spec: LayerSpec,
+                   weight: tuple[str, dict[str, Any]], helper: str) -> None:
+        """A module the model holds that no Keras layer call made (a custom layer's weights)."""
+        self.modules.append(ModuleEntry(attr, ctor, spec, weight, helper=helper))
+
     # ----- naming -------------------------------------------------------------------------
     def _attr_name(self, spec: LayerSpec, prefix: str) -> str:
         if spec.attr:
@@ -242,6 +247,8 @@ class Tracer:
             return [self.eval(e) for e in node.elts]
         if isinstance(node, ast.Constant):
             return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
+            return self.folder.fold(node)  # axis=-1
         if isinstance(node, ast.BinOp):
             left, right = self.eval(node.left), self.eval(node.right)
             return apply_op(type(node.op).__name__, [left, right], {}, node)
@@ -262,7 +269,7 @@ class Tracer:
             q = self.folder.imports.resolve(node.func)
             if q is not None and q.startswith("keras.layers.") and q.rsplit(".", 1)[1][0].isupper():
                 return self.folder.layer_spec(node, values)
-            if q is not None and (q.startswith(("keras.ops.", "keras.activations.",
+            if q is not None and (q.startswith(("keras.ops.", "keras.activations.", "keras.random.",
                                                "keras.layers.", "tensorflow.", "keras.backend."))):
                 args = [self.eval(a) for a in node.args]
                 kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg}

@@ -198,6 +198,12 @@ def _unary_op(short: str, qualname: str, x: Any, rest: list[Any], kwargs: dict[s
             return None
         shape = tuple(x.shape[p - 1] for p in perm[1:])
         return x.with_(expr=f"{paren(expr)}.permute({', '.join(map(str, perm))})", shape=shape)
+    if qualname == "keras.random.dropout":
+        # Keras applies it whenever call() runs, inference included: so does the translation
+        rate = kwargs.get("rate", rest[0] if rest else None)
+        if not isinstance(rate, int | float):
+            return None
+        return x.with_(expr=f"F.dropout({x.expr}, {rate!r}, training=True)")
     if isinstance(node, ast.AST) and short in ("sqrt", "exp", "abs", "square"):
         fn = {"square": "torch.square"}.get(short, f"torch.{short}")
         return x.with_(expr=f"{fn}({x.expr})")

@@ -171,6 +171,7 @@ class UserLayer:
     line: int
     name: str | None = None  # the torch name prefix, set at the first call
     attrs: dict[str, Any] | None = None  # what its __init__ assigned to self
+    built: bool = False  # its build() (add_weight) has run, at the first call
 
 
 class Folder:

@@ -140,6 +140,7 @@ class _Builder:
         self.model_vars: dict[str, str] = {}  # variable -> class for subclass instances
         self.derived: set[str] = set()  # names bound to Keras-only results (a fit History)
         self._placed = False  # the translated model has been written out
+        self._inlined: set[str] = set()  # custom layer classes traced into the model
         self.build_shapes = self._build_shapes()
 
     def _build_shapes(self) -> dict[str, tuple[int | None, ...]]:
@@ -163,6 +164,8 @@ class _Builder:
         self._needs_arguments()
         traced = trace(found, self.folder, self.input_shape, self.build_shapes, self.partial,
                        found.ctor)
+        self._inlined = set(traced.tracer.inlined)
+        self.notes += self._random_at_inference()
         self.unsupported.extend(_unmarked(traced.tracer.unsupported))
         emitted = self._emit(traced)
         self._pin_params(emitted)
@@ -173,6 +176,17 @@ class _Builder:
         return Translation("keras", "pytorch", code, source_model, target_model,
                            emitted.inputs, emitted.outputs, emitted.weight_map,
                            self.unsupported, self.notes)
+
+    def _random_at_inference(self) -> list[str]:
+        """A note per ``keras.random.dropout`` the model runs whatever ``training`` is."""
+        classes = [c for n, c in self.folder.imports.user_classes.items() if n in self._inlined
+                   or c is self.chosen.node]
+        return [f"line {n.lineno}: keras.random.dropout(...) in {c.name}.call() runs at "
+                "inference too (Keras applies it whenever call() runs), and so does the "
+                "translation (F.dropout(..., training=True)): both models' outputs are random "
+                "and cannot agree; apply it only when training to verify"
+                for c in classes for n in ast.walk(c) if isinstance(n, ast.Call)
+                and self.folder.imports.resolve(n.func) == "keras.random.dropout"]
 
     def _builder_fn(self) -> ast.FunctionDef | None:
         found = self.chosen
@@ -235,7 +249,9 @@ class _Builder:
             self.notes.append(f"line {line}: {text}")
         if pins:
             lines = emitted.code.splitlines()
-            at = lines.index("        super().__init__()") + 1
+            start = next((i for i, line in enumerate(lines)
+                          if line.startswith(f"class {emitted.class_name}(")), 0)
+            at = lines.index("        super().__init__()", start) + 1
             emitted.code = "\n".join(lines[:at] + pins + lines[at:])
 
     def _emit_with(self, overrides: dict[str, object]) -> str | None:
@@ -376,6 +392,10 @@ class _Builder:
         remembered = self._training_object(stmt, state)
         if remembered is not None:
             return remembered
+        if isinstance(stmt, ast.ClassDef) and stmt.name in self.folder.imports.user_classes \
+                and stmt.name in self._inlined:
+            return [f"# class {stmt.name}: a custom Keras layer, translated where "
+                    f"{self.chosen.name} uses it (forward)"]
         if isinstance(stmt, ast.ClassDef) and any(
                 isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id ==
                 stmt.name and l2_optimizer(n, self.folder, self.tree) for n in ast.walk(
