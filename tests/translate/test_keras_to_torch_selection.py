@@ -132,3 +132,15 @@ def test_an_instance_with_unreadable_arguments_and_a_class_nothing_builds() -> N
     assert "constructor needs arguments ['hidden_dim', 'output_dim']" in gap.reason
     assert '--class "MyModel(...)"' in gap.reason
 
+
+
+def test_a_class_the_file_builds_once_takes_that_calls_arguments() -> None:
+    source = SUBCLASS.replace("MyModel(hidden_dim=12, output_dim=5)", "MyModel(12, 5, rate=0.3)")
+    tr = translate(source, "pytorch", class_name="MyModel", input_shape=(9,))
+    assert tr.target_model == "MyModel(12, 5, rate=0.3)" and tr.outputs[0].shape == (5,)
+    twice = source + "\nother = MyModel(4, 2)\n"  # which one? the user says
+    with pytest.raises(TranslationError) as err:
+        translate(twice, "pytorch", class_name="MyModel", input_shape=(9,))
+    assert '--class "MyModel(...)"' in err.value.unsupported[0].reason
+    assert translate(twice, "pytorch", class_name="other", input_shape=(9,)).outputs[0].shape \
+        == (2,)

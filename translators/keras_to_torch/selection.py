@@ -4,10 +4,10 @@ The one selection rule of both directions (``MODEL_SELECTION_HELP``): a class (`
 call with constructor arguments (``"MyModel(256, 16)"``, ``"build_model(units=32)"``), a builder
 function, or a module-level variable holding a model (``model``). A variable bound to a call of
 a subclass or builder of the file (``model = MyModel(hidden_dim=256, output_dim=16)``) selects
-that class with the call's arguments, and so does a class whose constructor needs arguments when
-the file builds it once. The arguments are bound to the parameters of ``__init__`` (or of the
-builder) by position and keyword, the defaults filling the rest, so layer sizes read from them
-resolve; the emitted class keeps the parameters.
+that class with the call's arguments, and so does the class's name when the file builds it
+once. The arguments are bound to the parameters of ``__init__`` (or of the builder) by position
+and keyword, the defaults filling the rest, so layer sizes read from them resolve; the emitted
+class keeps the parameters.
 """
 
 from __future__ import annotations
@@ -94,8 +94,9 @@ def _instance(stmt: ast.stmt, models: list[Found]) -> tuple[str, Found, ast.Call
 
 def _with_file_call(found: Found, models: list[Found], tree: ast.Module,
                     folder: Folder) -> Found:
-    """A subclass whose constructor needs arguments: those of the file's one call of it."""
-    if found.kind != "subclass" or not _required(_params_of(found)):
+    """A subclass built with the arguments of the file's one call of it (as PyTorch -> Keras
+    reads a class the file builds)."""
+    if found.kind != "subclass":
         return found
     calls = [made for s in tree.body if (made := _instance(s, models)) and made[1] is found]
     if len(calls) != 1:
