@@ -109,7 +109,9 @@ def test_transformer_encoder_with_a_causal_mask(tmp_path, worker, batch_first, n
         (", norm_first=True" if norm_first else "")
     assert f"self.encoder_layers_1 = TransformerEncoderLayer(16, 4, 24{options})" in code
     assert "self.encoder_norm = layers.LayerNormalization(epsilon=1e-05)" in code
-    n = 5 if batch_first else 2  # sequence-first: the example's first axis is the sequence
+    # sequence-first, the mask's size follows the input's first axis (the trace at another
+    # batch showed it): the Keras model runs on other lengths too
+    n = 5 if batch_first else "src_size0"
     if mask == "float":
         assert f"causal_mask = keras.ops.log(keras.ops.tril(keras.ops.ones(({n}, {n}))))" in code
         assert "attention_mask=keras.ops.equal(causal_mask, 0.0)" in code
@@ -122,7 +124,20 @@ def test_transformer_encoder_with_a_causal_mask(tmp_path, worker, batch_first, n
     assert ("layernorm", "encoder.norm") in transfers
     if not batch_first:  # the registered buffer is a Keras variable with its value copied
         assert "self.pos_pe = self.add_weight(shape=(50, 1, 16)" in code
-        assert ("buffer", "pos") in transfers and "self.pos_pe[:2]" in code
+        assert ("buffer", "pos") in transfers and "self.pos_pe[:src_size0, :]" in code
+        assert runs_on_other_sizes(tr, (4, 3)) == (4, 3, 30)
+
+
+def runs_on_other_sizes(tr: Translation, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The output shape of the emitted Keras model (random weights) on token ids of ``shape``."""
+    import keras
+    import numpy as np
+
+    namespace: dict[str, object] = {}
+    exec(compile(tr.target_code, "emitted.py", "exec"), namespace)  # noqa: S102 - the point
+    model = eval(tr.target_model, namespace)  # noqa: S307
+    ids = np.random.default_rng(0).integers(0, tr.inputs[0].vocab or 2, size=shape)
+    return tuple(keras.ops.shape(model(ids)))
 
 
 def test_single_encoder_layer_without_bias(tmp_path, worker) -> None:

@@ -14,8 +14,14 @@ import ast
 from ..base import Translation, TranslationError, Unsupported
 from ..verify import VerificationWorker, capture_model
 from .emit import traced_translation
+from .recurrent import STACKED
+from .transformer import TRANSFORMERS
 
-__all__ = ["default_selection", "translate_traced"]
+__all__ = ["RUNTIME_LAYERS", "default_selection", "translate_traced"]
+
+# Layers the traced path translates in forms the static table refuses: several stacked or
+# sequence-first RNN layers with their state, and the transformer encoder (layer).
+RUNTIME_LAYERS = frozenset({*STACKED, *TRANSFORMERS})
 
 
 def default_selection(source: str) -> str | None:

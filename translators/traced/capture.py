@@ -217,16 +217,16 @@ def guess_input_shape(root: torch.nn.Module) -> tuple[int, ...]:
                        "layer; pass --input-shape")
 
 
-def _example_input(root: torch.nn.Module, shape: tuple[int, ...]) -> tuple[
+def _example_input(root: torch.nn.Module, shape: tuple[int, ...], batch: int = BATCH) -> tuple[
         torch.Tensor, dict[str, Any]]:
     """A seeded batch-2 input; token ids below the vocabulary when the model embeds tokens."""
     vocab = [m.num_embeddings for m in root.modules() if isinstance(m, torch.nn.Embedding)]
     if vocab:
-        ids = np.random.default_rng(0).integers(0, min(vocab), size=(BATCH, *shape))
+        ids = np.random.default_rng(0).integers(0, min(vocab), size=(batch, *shape))
         return torch.from_numpy(ids.astype(np.int64)), {"dtype": "int64", "vocab": min(vocab)}
     gen = torch.Generator().manual_seed(0)
     dtype = next((p.dtype for p in root.parameters() if p.is_floating_point()), torch.float32)
-    example = torch.randn((BATCH, *shape), generator=gen).to(dtype)  # the parameters' dtype
+    example = torch.randn((batch, *shape), generator=gen).to(dtype)  # the parameters' dtype
     return example, {"dtype": str(dtype).replace("torch.", ""), "vocab": None}
 
 
@@ -278,6 +278,48 @@ def _trace(model: torch.nn.Module, example: torch.Tensor, filename: str) -> tupl
     return tracer, extras
 
 
+def _batch_follow(model: torch.nn.Module, tracer: _Tracer, shape: tuple[int, ...],
+                  filename: str) -> dict[str, list[Any]]:
+    """What follows the input's first axis, by node name: the axes of a tensor constant
+    (``torch.zeros(x.size(0), 51)``: ``[0]``) and the slice bounds of an index
+    (``self.pe[:x.size(0)]``: ``[[0, "stop"]]``). Forward is traced again on a batch one larger;
+    sizes that were 2 and became 3 follow it."""
+    def constants(graph: fx.Graph) -> list[fx.Node]:
+        return [n for n in graph.nodes if n.op == "get_attr" and not is_buffer(model, n)]
+
+    def slices(graph: fx.Graph) -> dict[str, list[Any]]:
+        return {n.name: list(n.args[1]) if isinstance(n.args[1], tuple) else [n.args[1]]
+                for n in graph.nodes if n.op == "call_function" and target(n) ==
+                "operator.getitem" and any(isinstance(i, slice) for i in (
+                    n.args[1] if isinstance(n.args[1], tuple) else [n.args[1]]))}
+    first, first_slices = constants(tracer.graph), slices(tracer.graph)
+    if not first and not first_slices:
+        return {}
+    try:
+        again, _ = _trace(model, _example_input(model, shape, BATCH + 1)[0], filename)
+    except CaptureError:
+        return {}
+    out: dict[str, list[Any]] = {}
+    second = constants(again.graph)  # fx names them anew (_tensor_constant4...): by order
+    for node, other in zip(first, second if len(second) == len(first) else [], strict=False):
+        a, b = _node_value(tracer, node), _node_value(again, other)
+        if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.ndim == b.ndim:
+            moved = [i for i, (m, n) in enumerate(zip(a.shape, b.shape, strict=True)) if m != n]
+            if moved and all(a.shape[i] == BATCH and b.shape[i] == BATCH + 1 for i in moved):
+                out[node.name] = moved
+    for name, index in slices(again.graph).items():
+        before = first_slices.get(name)
+        if before is None or len(before) != len(index):
+            continue
+        bounds = [[i, part] for i, (x, y) in enumerate(zip(before, index, strict=True))
+                  if isinstance(x, slice) and isinstance(y, slice)
+                  for part in ("start", "stop")
+                  if getattr(x, part) == BATCH and getattr(y, part) == BATCH + 1]
+        if bounds:
+            out[name] = bounds
+    return out
+
+
 def capture(req: dict[str, Any]) -> dict[str, Any]:
     """Build, trace and run the model of ``req`` (source_text, filename, selection,
     input_shape: None to guess it from the first layer).
@@ -296,6 +338,7 @@ def capture(req: dict[str, Any]) -> dict[str, Any]:
     except CaptureError as exc:
         return {"error": {"line": exc.line, "construct": exc.construct, "reason": exc.reason}}
     graph = tracer.graph
+    batch_axes = _batch_follow(model, tracer, shape, filename)
     modules = {}
     for node in graph.nodes:
         if node.op == "call_module" and str(node.target) not in modules:
@@ -306,7 +349,8 @@ def capture(req: dict[str, Any]) -> dict[str, Any]:
     nodes = [{"name": n.name, "op": n.op, "target": target(n),
               "args": jsonable(list(n.args))["tuple"], "kwargs": given_kwargs(n),
               "line": _stack_line(n, filename), "buffer": is_buffer(model, n),
-              "value": describe_value(_node_value(tracer, n), n.op == "get_attr")}
+              "value": describe_value(_node_value(tracer, n), n.op == "get_attr"),
+              "batch_axes": batch_axes.get(n.name, [])}
              for n in graph.nodes]
     return {"class_name": type(model).__name__, "source_model": expr,
             "forward_line": getattr(getattr(type(model).forward, "__code__", None),

@@ -19,22 +19,24 @@ def _values(value: dict[str, Any]) -> np.ndarray:
     return np.array([float(v) for v in value["values"]]).reshape(value["shape"])
 
 
-def constant_expr(value: dict[str, Any], line: int) -> str:
-    """The Keras expression of a tensor forward made from constants."""
+def constant_expr(value: dict[str, Any], line: int, batch_axes: list[int] | None = None,
+                  size0: str = "") -> str:
+    """The Keras expression of a tensor forward made from constants; the sizes on
+    ``batch_axes`` follow the input's first axis (``size0`` is its expression)."""
+    axes, dtype, fill = set(batch_axes or ()), value["dtype"], value.get("fill")
+    sizes = [size0 if i in axes else str(n) for i, n in enumerate(value["shape"])]
+    shape = f"({', '.join(sizes)}{',' if len(sizes) == 1 else ''})"
+    if isinstance(fill, int | float) and np.isfinite(fill):  # zeros(x.size(0), 51)
+        if fill in (0, 1):
+            return f"keras.ops.{'zeros' if fill == 0 else 'ones'}({shape}, dtype={dtype!r})"
+        return f"keras.ops.full({shape}, {fill!r}, dtype={dtype!r})"
     if "values" not in value:
         raise Unsupp(line, "a tensor built in forward", f"a constant tensor of shape "
                      f"{tuple(value['shape'])} is too large to write out; register it as a "
                      "buffer in __init__ (self.register_buffer) so its value is copied")
-    array, dtype = _values(value), value["dtype"]
-    shape = tuple(value["shape"])
-    if array.size and np.all(array == array.flat[0]) and np.isfinite(array.flat[0]):
-        fill = array.flat[0]  # zeros(n, 51): the sizes are the example's, as tracing ran it
-        if fill in (0, 1):
-            return f"keras.ops.{'zeros' if fill == 0 else 'ones'}({shape}, dtype={dtype!r})"
-        return f"keras.ops.full({shape}, {fill!r}, dtype={dtype!r})"
-    if array.ndim == 2 and array.shape[0] == array.shape[1]:
-        n = array.shape[0]
-        ones = f"keras.ops.ones(({n}, {n}))"
+    array = _values(value)
+    if array.ndim == 2 and array.shape[0] == array.shape[1] and len(axes) != 1:
+        ones, n = f"keras.ops.ones({shape})", array.shape[0]
         lower, upper = np.tril(np.ones((n, n))), np.triu(np.ones((n, n)))
         for pattern, expr in ((lower, f"keras.ops.tril({ones})"),
                               (upper, f"keras.ops.triu({ones})")):
@@ -45,6 +47,10 @@ def constant_expr(value: dict[str, Any], line: int) -> str:
                     return f"keras.ops.log({expr})"  # 0 where attended, -inf where masked
         if dtype == "bool" and np.array_equal(array, 1 - lower):
             return f"keras.ops.triu({ones}, 1) > 0"  # True above the diagonal: masked
+    if axes:
+        raise Unsupp(line, "a tensor built in forward", "a constant tensor whose size follows "
+                     "the input's first axis and that is no fill or triangular mask; build it "
+                     "from the input (torch.zeros_like, torch.ones_like) or as a buffer")
     if array.size > _LITERAL_SIZE:
         raise Unsupp(line, "a tensor built in forward", f"a constant tensor of {array.size} "
                      "values that is no triangular mask; register it as a buffer in __init__ "

@@ -130,7 +130,9 @@ def describe_value(value: Any, constant: bool = False) -> Any:
         elif value.is_floating_point() and value.numel() <= 1 << 16 and bool(
                 ((value == 0) | (value == float("-inf"))).all()):
             out["mask"] = "additive"  # 0 where attended, -inf where masked
-        if constant and value.numel() <= _CONSTANT_SIZE:
+        if constant and value.numel() and bool((value == value.flatten()[0]).all()):
+            out["fill"] = value.flatten()[0].item()  # torch.zeros(n, 51): every value the same
+        elif constant and value.numel() <= _CONSTANT_SIZE:
             out["values"] = [v if np.isfinite(v) else str(v) for v in
                              value.detach().double().flatten().tolist()]
         return out

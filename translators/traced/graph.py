@@ -23,14 +23,13 @@ from ..torch_to_keras.layers import LayerError, LayerPlan, plan_layer
 from ..torch_to_keras.layout import Val, target_axis
 from ..torch_to_keras.model import RESERVED, Attr, ShapeUnsupp, Unsupp
 from .constants import buffer_weight, constant_expr
-from .recurrent import CELLS, cell_step, stacked_rnn
+from .recurrent import CELLS, STACKED, cell_step, stacked_rnn
 from .transformer import TRANSFORMERS, encoder
 
 _BINOPS = {"add": "+", "iadd": "+", "sub": "-", "isub": "-", "mul": "*", "imul": "*",
            "truediv": "/", "itruediv": "/", "div": "/"}
 _IDENTITIES = frozenset({"contiguous", "clone", "detach", "dropout", "dropout1d", "dropout2d",
                          "alpha_dropout", "feature_alpha_dropout"})
-_RNNS = ("LSTM", "GRU")
 _CREATIONS = frozenset({"torch.zeros", "torch.ones"})
 _SPATIAL_DROPOUT = {"Dropout1d": 3, "Dropout2d": 4, "Dropout3d": 5}  # ranks they drop channels of
 
@@ -200,7 +199,7 @@ class GraphWalk:
         if ctor in _SPATIAL_DROPOUT and first is not None and \
                 first.rank != _SPATIAL_DROPOUT[ctor]:
             ctor = "Dropout"  # torch drops single elements of inputs of another rank
-        if ctor in _RNNS + CELLS:
+        if ctor in STACKED + CELLS:
             return self.recurrent(node, path, module)
         if ctor in TRANSFORMERS:
             x = self.ex(to_ast(node["args"][0]))
@@ -252,7 +251,8 @@ class GraphWalk:
         """A tensor forward built from constants (a causal mask): its expression, computed
         once in the emitted ``call``."""
         value = node["value"]
-        expr = constant_expr(value, node["line"])
+        axes = node.get("batch_axes")
+        expr = constant_expr(value, node["line"], axes, self.size0() if axes else "")
         base = "causal_mask" if "tril" in expr else "constant"
         name, count = base, 0
         while name in self.env or any(line.startswith(f"{name} = ") for line in self.lines):
@@ -274,6 +274,14 @@ class GraphWalk:
             self.weights.append(transfer)
         return Val(f"self.{self.layers[target][0]}", tuple(node["value"]["shape"]),
                    info={"mask": node["value"].get("mask")})
+
+    def size0(self) -> str:
+        """The name of the input's first size (``src_size0 = keras.ops.shape(src)[0]``),
+        stated once, for what the trace showed follows it."""
+        name = f"{self.inputs[0]}_size0"
+        if not any(line.startswith(f"{name} = ") for line in self.lines):
+            self.lines.append(f"{name} = keras.ops.shape({self.inputs[0]})[0]")
+        return name
 
     def taken(self) -> set[str]:
         """The attribute names given to layers so far."""
@@ -319,6 +327,20 @@ class GraphWalk:
         if base.kind != "tensor":
             raise Unsupp(node["line"], _describe(node), "indexing not supported here")
         elts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
+        follow = node.get("batch_axes") or []
+        if follow and base.perm is None:  # self.pe[:x.size(0)]: bounds follow the input
+            size0 = self.size0()
+            parts = []
+            for i, elt in enumerate(elts):
+                if not isinstance(elt, ast.Slice):
+                    parts.append(ast.unparse(elt))
+                    continue
+                ends = [size0 if [i, torch_part] in follow else "" if getattr(elt, part) is None
+                        else ast.unparse(getattr(elt, part))
+                        for part, torch_part in (("lower", "start"), ("upper", "stop"))]
+                parts.append(":".join(ends) + ("" if elt.step is None else
+                                               f":{ast.unparse(elt.step)}"))
+            return Val(f"{base.expr}[{', '.join(parts)}]", _shape(node))
         out = ops.index(base, elts, lambda e: evaluate(e, self.pyenv))
         return Val(out.expr, _shape(node) or out.shape, out.perm)
 

@@ -19,7 +19,7 @@ from ..torch_to_keras.layers import LayerError, LayerPlan, plan_layer
 from ..torch_to_keras.layout import Val
 from ..torch_to_keras.model import Unsupp
 
-_STACKED = ("LSTM", "GRU")
+STACKED = ("LSTM", "GRU")
 CELLS = ("LSTMCell", "GRUCell")
 
 
