@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 # The one model-selection rule, shown by ``mlsense translate --help`` (--class).
 MODEL_SELECTION_HELP = (
     "the model to translate: a class (Net: built with the arguments of the file's own call of "
-    "it, else none), a call with constructor or builder arguments (\"Net(3)\", "
+    "it where the static reading finds one, else with none), a call with constructor or builder arguments (\"Net(3)\", "
     "\"VGG('VGG11')\", \"build_model(units=32)\"), a builder function called with no "
     "arguments (resnet18), or a module-level variable holding a model (model; model = Net(3) "
     "selects Net with those arguments); default: the file's last top-level model (Keras: the "
