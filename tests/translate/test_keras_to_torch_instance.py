@@ -92,6 +92,9 @@ def test_a_custom_layer_with_weights_and_constructor_arguments_runs_the_same() -
     assert "b=torch.zeros(hidden_dim)" in code
     assert "x @ self.dense1.w" in code and "+ self.dense1.b" in code
     assert "# class MyDense: a custom Keras layer, translated where MyModel uses it" in code
+    # the head's 12 inputs are 2 * hidden_dim: that parameter cannot change alone, and says so
+    assert "# mlsense: hidden_dim is fixed at 6, its value in MyModel(hidden_dim=6, " \
+        "output_dim=3): it feeds a value derived in self.head." in code
     kinds = {(w.kind, w.torch_path, w.keras_path) for w in tr.weight_map}
     assert ("variables", "dense1", "attr:dense1") in kinds and ("dense", "head", "attr:head") \
         in kinds

@@ -134,10 +134,14 @@ def _body(code: str) -> str:
 
 
 def _first_difference(code: str, again: str) -> str:
-    for a, b in zip(code.splitlines(), again.splitlines(), strict=False):
+    lines = code.splitlines()
+    for i, (a, b) in enumerate(zip(lines, again.splitlines(), strict=False)):
         if a != b:
-            attr = re.match(r"\s*(self\.\w+)\s*=", a)
-            return attr.group(1) if attr else "forward"
+            for line in reversed(lines[:i + 1]):  # the statement a wrapped argument belongs to
+                attr = re.match(r"\s*(self\.\w+)\s*=", line)
+                if attr or line.strip().startswith("def "):
+                    return attr.group(1) if attr else "forward"
+            return "forward"
     return "the layers"
 
 

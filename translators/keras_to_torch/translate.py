@@ -244,7 +244,9 @@ class _Builder:
             reason = fixed_reason(name, default, emitted.code, self._emit_with)
             if reason is None:
                 continue
-            text = f"{name} is fixed at its default ({default!r}): {reason}"
+            given = name in self.chosen.ctor and self.chosen.ctor_in_file
+            text = (f"{name} is fixed at {default!r}, its value in {self.chosen.ctor_text}"
+                    if given else f"{name} is fixed at its default ({default!r})") + f": {reason}"
             pins.append(f"        # mlsense: {text}.")
             self.notes.append(f"line {line}: {text}")
         if pins:
