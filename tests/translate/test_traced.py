@@ -14,6 +14,7 @@ import pytest
 
 from mlsense.translators import Translation, TranslationError, translate
 from mlsense.translators.verify import VerificationWorker, verify_translation
+from mlsense.translators.verify.report import VerificationReport
 
 pytestmark = pytest.mark.slow
 
@@ -148,8 +149,9 @@ def worker() -> Iterator[VerificationWorker]:
         yield pool
 
 
-def _verified(tmp_path, worker: VerificationWorker, source: str, select: str | None,
-              shape: tuple[int, ...] | None) -> Translation:
+def verify_runtime(tmp_path, worker: VerificationWorker, source: str, select: str | None,
+                   shape: tuple[int, ...] | None) -> tuple[Translation, VerificationReport]:
+    """Translate with run_code (static first, then traced) and verify at atol 1e-4."""
     path = tmp_path / "model.py"
     path.write_text(source, encoding="utf-8")
     tr = translate(source, "keras", class_name=select, input_shape=shape, filename=str(path),
@@ -158,8 +160,14 @@ def _verified(tmp_path, worker: VerificationWorker, source: str, select: str | N
                                 training=False)
     assert report.verified, report.message
     assert report.max_abs_error is not None and report.max_abs_error <= 1e-4
-    assert any(n.startswith("traced:") for n in tr.notes)
     compile(tr.target_code, "emitted.py", "exec")
+    return tr, report
+
+
+def _verified(tmp_path, worker: VerificationWorker, source: str, select: str | None,
+              shape: tuple[int, ...] | None) -> Translation:
+    tr, _ = verify_runtime(tmp_path, worker, source, select, shape)
+    assert any(n.startswith("traced:") for n in tr.notes)
     return tr
 
 

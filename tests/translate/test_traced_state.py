@@ -7,8 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from mlsense.translators import Translation, TranslationError, translate
-from mlsense.translators.verify import VerificationWorker, verify_translation
+from mlsense.translators import TranslationError, translate
+from mlsense.translators.verify import VerificationWorker
+
+from .test_traced import verify_runtime
 
 pytestmark = pytest.mark.slow
 
@@ -97,27 +99,13 @@ def worker() -> Iterator[VerificationWorker]:
         yield pool
 
 
-def _verify(tmp_path, worker: VerificationWorker, source: str, select: str,
-            shape: tuple[int, ...]) -> tuple[Translation, list[str]]:
-    path = tmp_path / "model.py"
-    path.write_text(source, encoding="utf-8")
-    tr = translate(source, "keras", class_name=select, input_shape=shape, filename=str(path),
-                   run_code=True, worker=worker)
-    report = verify_translation(str(path), tr, source_text=source, worker=worker, onnx=False,
-                                training=False)
-    assert report.verified, report.message
-    assert report.max_abs_error is not None and report.max_abs_error <= 1e-4
-    notes = [report.message, *report.notes]
-    return tr, notes
-
-
 @pytest.mark.parametrize(("rnn", "layers", "batch_first", "bidirectional"), [
     ("LSTM", 2, False, False), ("GRU", 2, False, False), ("LSTM", 1, True, True),
     ("GRU", 3, True, True)])
 def test_state_passed_in_and_returned(tmp_path, worker, rnn, layers, batch_first,
                                       bidirectional) -> None:
     select = f"LanguageModel('{rnn}', {layers}, {batch_first}, {bidirectional})"
-    tr, _ = _verify(tmp_path, worker, WORD_LM, select, (7,))
+    tr, _ = verify_runtime(tmp_path, worker, WORD_LM, select, (7,))
     code = tr.target_code
     assert "def call(self, input_1, hidden):" in code
     dirs = 2 if bidirectional else 1
@@ -139,13 +127,14 @@ def test_state_passed_in_and_returned(tmp_path, worker, rnn, layers, batch_first
 
 
 def test_state_without_init_hidden_is_zeros_of_the_layer_state(tmp_path, worker) -> None:
-    tr, _ = _verify(tmp_path, worker, NO_INIT, "Encoder", (6, 4))
+    tr, _ = verify_runtime(tmp_path, worker, NO_INIT, "Encoder", (6, 4))
     assert [s.shape for s in tr.inputs] == [(6, 4), (2, 2, 3)]
     assert "def call(self, x, h0):" in tr.target_code
 
 
 def test_random_draws_are_fixed_on_both_sides_for_the_comparison(tmp_path, worker) -> None:
-    tr, notes = _verify(tmp_path, worker, VAE, "VAE", (12,))  # traced: a helper method
+    tr, report = verify_runtime(tmp_path, worker, VAE, "VAE", (12,))  # traced: a helper method
+    notes = [report.message, *report.notes]
     code = tr.target_code
     assert "self.seed_generator = keras.random.SeedGenerator()" in code
     assert "keras.random.normal(keras.ops.shape(fc21), seed=self.seed_generator)" in code
@@ -154,14 +143,15 @@ def test_random_draws_are_fixed_on_both_sides_for_the_comparison(tmp_path, worke
     assert len(tr.outputs) == 3
     inline = VAE.replace("self.encode(x.view(-1, 12))", "self.fc21(F.relu(self.fc1(x))), "
                          "self.fc22(F.relu(self.fc1(x)))")
-    tr, notes = _verify(tmp_path, worker, inline, "VAE", (12,))  # read statically
+    tr, report = verify_runtime(tmp_path, worker, inline, "VAE", (12,))  # read statically
+    notes = [report.message, *report.notes]
     assert "keras.random.normal(keras.ops.shape(mu))" in tr.target_code
     assert not any(n.startswith("traced:") for n in tr.notes)
     assert any("fixed to the same seeded arrays on both sides" in n for n in notes)
 
 
 def test_cells_stepped_in_float64(tmp_path, worker) -> None:
-    tr, _ = _verify(tmp_path, worker, CELLS, "Sequence().double()", (5,))
+    tr, _ = verify_runtime(tmp_path, worker, CELLS, "Sequence().double()", (5,))
     code = tr.target_code
     assert tr.inputs[0].dtype == "float64"
     assert "self.lstm1 = layers.LSTMCell(7, dtype='float64')" in code

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from mlsense.translators import Translation, TranslationError, translate
-from mlsense.translators.verify import VerificationWorker, verify_translation
+from mlsense.translators.verify import VerificationWorker
+
+from .test_traced import verify_runtime
 
 pytestmark = pytest.mark.slow
 
@@ -84,25 +86,12 @@ def worker() -> Iterator[VerificationWorker]:
         yield pool
 
 
-def _verified(tmp_path, worker: VerificationWorker, source: str, select: str,
-              shape: tuple[int, ...]) -> Translation:
-    path = tmp_path / "model.py"
-    path.write_text(source, encoding="utf-8")
-    tr = translate(source, "keras", class_name=select, input_shape=shape, filename=str(path),
-                   run_code=True, worker=worker)
-    report = verify_translation(str(path), tr, source_text=source, worker=worker, onnx=False,
-                                training=False)
-    assert report.verified, report.message
-    assert report.max_abs_error is not None and report.max_abs_error <= 1e-4
-    return tr
-
-
 @pytest.mark.parametrize(("batch_first", "norm_first", "activation", "mask"), [
     (False, False, "relu", "float"), (True, True, "gelu", "bool"), (False, True, "gelu", "bool")])
 def test_transformer_encoder_with_a_causal_mask(tmp_path, worker, batch_first, norm_first,
                                                 activation, mask) -> None:
     select = f"LM({batch_first}, {norm_first}, {activation!r}, {mask!r})"
-    tr = _verified(tmp_path, worker, ENCODER, select, (5,))
+    tr, _ = verify_runtime(tmp_path, worker, ENCODER, select, (5,))
     code = tr.target_code
     assert "class TransformerEncoderLayer(layers.Layer):" in code
     options = ", dropout=0.2" + (", activation='gelu'" if activation == "gelu" else "") + \
@@ -141,7 +130,7 @@ def runs_on_other_sizes(tr: Translation, shape: tuple[int, ...]) -> tuple[int, .
 
 
 def test_single_encoder_layer_without_bias(tmp_path, worker) -> None:
-    tr = _verified(tmp_path, worker, ONE_LAYER, "Block", (4, 8))
+    tr, _ = verify_runtime(tmp_path, worker, ONE_LAYER, "Block", (4, 8))
     assert "self.layer = TransformerEncoderLayer(8, 2, 16, bias=False)" in tr.target_code
     assert "keras.ops.transpose" not in tr.target_code
 
