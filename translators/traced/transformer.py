@@ -40,16 +40,15 @@ class TransformerEncoderLayer(layers.Layer):
         self.dropout1 = layers.Dropout(dropout)
         self.dropout2 = layers.Dropout(dropout)
 
-    def call(self, x, attention_mask=None, use_causal_mask=False, training=False):
+    def call(self, x, attention_mask=None, training=False):
         if self.norm_first:
-            x = x + self._attention(self.norm1(x), attention_mask, use_causal_mask, training)
+            x = x + self._attention(self.norm1(x), attention_mask, training)
             return x + self._feed_forward(self.norm2(x), training)
-        x = self.norm1(x + self._attention(x, attention_mask, use_causal_mask, training))
+        x = self.norm1(x + self._attention(x, attention_mask, training))
         return self.norm2(x + self._feed_forward(x, training))
 
-    def _attention(self, x, attention_mask, use_causal_mask, training):
-        out = self.self_attn(x, x, attention_mask=attention_mask,
-                             use_causal_mask=use_causal_mask, training=training)
+    def _attention(self, x, attention_mask, training):
+        out = self.self_attn(x, x, attention_mask=attention_mask, training=training)
         return self.dropout1(out, training=training)
 
     def _feed_forward(self, x, training):
@@ -119,10 +118,8 @@ def encoder(host: TransformerHost, node: dict[str, Any], path: str, module: dict
     layer_args = args["layers"] if module["type"] == "TransformerEncoder" else [args]
     options = ""
     mask = kwargs.get("mask") or kwargs.get("src_mask")
-    if mask is not None and mask.kind == "tensor":
+    if mask is not None and mask.kind == "tensor":  # is_causal is only torch's hint about it
         options += f", attention_mask={keep_mask(mask, line)}"
-    elif kwargs.get("is_causal") is not None and kwargs["is_causal"].info.get("value"):
-        options += ", use_causal_mask=True"
     host.helpers.setdefault("TransformerEncoderLayer", ENCODER_LAYER_CLASS)
     batch_first = bool(layer_args[0]["batch_first"])
     current = x.expr

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .models import Models, describe_exception, flatten_outputs, resolve_keras_path
+from .models import Models, describe_exception, flatten_outputs, pack, resolve_keras_path
 
 
 def compare(ref: np.ndarray, got: np.ndarray, atol: float, rtol: float) -> dict[str, Any]:
@@ -121,7 +121,8 @@ def onnx_check(models: Models, atol: float, rtol: float) -> dict[str, Any]:
     result: dict[str, Any] = {"exporter": "torchscript", "exported": False, "agrees": False}
     try:
         model = models.torch_model.to("cpu")
-        args = tuple(models.torch_inputs("cpu"))
+        flat = models.torch_inputs("cpu")
+        args = tuple(pack(flat, models.tr["inputs"]))  # an LSTM state (h, c): one argument
         buffer = io.BytesIO()
         # grad stays on: under no_grad, eval-mode attention takes a fused fast path
         # (aten::_native_multi_head_attention) that the exporter cannot translate
@@ -133,7 +134,7 @@ def onnx_check(models: Models, atol: float, rtol: float) -> dict[str, Any]:
 
         session = onnxruntime.InferenceSession(buffer.getvalue(),
                                                providers=["CPUExecutionProvider"])
-        feed = {i.name: a.numpy() for i, a in zip(session.get_inputs(), args, strict=False)}
+        feed = {i.name: a.numpy() for i, a in zip(session.get_inputs(), flat, strict=False)}
         got = session.run(None, feed)
         with torch.no_grad():
             ref = [t.numpy() for t in flatten_outputs(model(*args))]
