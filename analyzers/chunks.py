@@ -9,6 +9,8 @@ f-strings), a chunk fails to parse and the engine falls back to one chunk for th
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 from typing import NamedTuple
 
@@ -40,20 +42,74 @@ def split_lines(text: str) -> list[str]:
 
 def split_chunks(text: str) -> list[ChunkSpan]:
     """The top-level statements of ``text`` in order; their texts concatenate to ``text``."""
-    lines = split_lines(text)
-    starts: list[int] = []
-    depth = 0
-    string: str | None = None  # the open quote of a multi-line string, if any
-    continued = False  # the previous line ended with a backslash
-    prev_decorator = False
+    return ChunkSplitter().split(text)
+
+
+# The scanner's state before a line: bracket depth, open multi-line string, whether the line
+# before ended with a backslash, whether the last statement line was a decorator.
+_State = tuple[int, str | None, bool, bool]
+_START: _State = (0, None, False, False)
+
+
+class ChunkSplitter:
+    """:func:`split_chunks` for successive versions of one document.
+
+    The scan of a version resumes at its first changed line from the state the previous
+    version had there, and stops once past the changed lines its state meets the previous
+    version's again (the rest is the same); a statement whose lines and bounds did not change
+    keeps its text object, so its hash is not computed again. A keystroke then scans a few
+    lines, not the document."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self._states: list[_State] = [_START]  # before each line, and after the last
+        self._starts: list[bool] = []  # whether each line starts a statement
+        self._spans: dict[int, tuple[int, str]] = {}  # first line -> (end line, text)
+
+    def split(self, text: str) -> list[ChunkSpan]:
+        lines = split_lines(text)
+        old, n = self._lines, len(lines)
+        delta = n - len(old)
+        p = _common(lines, old)  # lines[:p] == old[:p]
+        q = min(_common(lines[::-1], old[::-1]), min(n, len(old)) - p)  # the same at the end
+        states, starts = self._states[:p + 1], self._starts[:p]
+        _scan_from(lines, p, states, starts, self._states, self._starts, n - q, delta)
+        spans = _spans(lines, list(itertools.compress(range(n), starts)), p, n - q, delta,
+                       self._spans)
+        if not spans:
+            spans.append(ChunkSpan(0, text))
+        self._lines, self._states, self._starts = lines, states, starts
+        self._spans = _span_index(spans, lines)
+        return spans
+
+
+def _common(a: list[str], b: list[str]) -> int:
+    """How many items ``a`` and ``b`` share at their start (compared in C)."""
+    equal = list(map(operator.eq, a, b))
+    return equal.index(False) if False in equal else len(equal)
+
+
+def _scan_from(lines: list[str], i: int, states: list[_State], starts: list[bool],
+               old_states: list[_State], old_starts: list[bool], suffix: int,
+               delta: int) -> None:
+    """Scan ``lines`` from ``i`` (``states`` holds the state before it), appending to
+    ``states`` and ``starts``; from line ``suffix`` on the lines are the old ones shifted by
+    ``delta``, so once the state there equals the old one the old results are copied."""
+    depth, string, continued, prev_decorator = states[i]
     top, scan_top = _SCAN_TOP, _scan_top
-    for i, line in enumerate(lines):
+    n = len(lines)
+    while i < n:
+        if i >= suffix and states[i] == old_states[i - delta]:
+            states.extend(old_states[i - delta + 1:])
+            starts.extend(old_starts[i - delta:])
+            return
+        line = lines[i]
+        start = False
         if depth == 0 and string is None and not continued:
             first = line[:1]
             if first and first not in " \t\r\n#\f)]}" \
                     and not (first in "ef" and _CONTINUATION_KEYWORD.match(line)):
-                if not prev_decorator:
-                    starts.append(i)
+                start = not prev_decorator
                 prev_decorator = first == "@"
             state = top.get(line)
             if state is None:
@@ -61,9 +117,18 @@ def split_chunks(text: str) -> list[ChunkSpan]:
             depth, string, continued = state
         else:
             depth, string, continued = _scan_line(line, depth, string)
+        starts.append(start)
+        states.append((depth, string, continued, prev_decorator))
+        i += 1
+
+
+def _spans(lines: list[str], starts: list[int], prefix: int, suffix: int, delta: int,
+           previous: dict[int, tuple[int, str]]) -> list[ChunkSpan]:
+    """The chunks from their first lines: leading comments and blank lines belong to the
+    statement after them. A chunk within the unchanged lines (before ``prefix`` or from
+    ``suffix``) with the bounds it had reuses its old text."""
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
-    # Leading comments/blank lines belong to the following chunk.
     adjusted = [starts[0]]
     for s in starts[1:]:
         j = s
@@ -73,11 +138,20 @@ def split_chunks(text: str) -> list[ChunkSpan]:
     spans = []
     bounds = [*adjusted, len(lines)]
     for a, b in zip(bounds, bounds[1:], strict=False):
-        if b > a:
+        if b <= a:
+            continue
+        old = previous.get(a) if b <= prefix else \
+            previous.get(a - delta) if a >= suffix else None
+        if old is not None and old[0] == (b if b <= prefix else b - delta):
+            spans.append(ChunkSpan(a, old[1]))
+        else:
             spans.append(ChunkSpan(a, lines[a] if b == a + 1 else "".join(lines[a:b])))
-    if not spans:
-        spans.append(ChunkSpan(0, text))
     return spans
+
+
+def _span_index(spans: list[ChunkSpan], lines: list[str]) -> dict[int, tuple[int, str]]:
+    ends = [sp.start_line for sp in spans[1:]] + [len(lines)]
+    return {sp.start_line: (end, sp.text) for sp, end in zip(spans, ends, strict=True)}
 
 
 def _is_trivia(line: str) -> bool:

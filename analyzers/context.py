@@ -147,8 +147,13 @@ class ModuleContext:
 
     def mentions_any(self, *words: str) -> bool:
         """Whether the file's text (comments and strings included) holds one of ``words``
-        (substrings): a file-level gate that reads no tree."""
-        return any(w in t for t in self._texts() for w in words)
+        (substrings): a file-level gate that reads no tree (remembered for this analysis:
+        several families ask the same, each scan reads the whole document)."""
+        key = "any:" + ",".join(words)
+        found = self.shared.get(key)
+        if found is None:
+            found = self.shared[key] = any(w in t for t in self._texts() for w in words)
+        return found
 
     def mentions_all(self, *words: str) -> bool:
         """Whether the file's text holds every one of ``words`` (substrings): the file-level

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .aliases import ImportTable
-from .chunks import split_chunks, split_lines
+from .chunks import ChunkSplitter, split_lines
 from .config import Config
 from .context import ChunkContext, ModuleContext, Report, RuleError, statement_words
 from .dispatch import Dispatch, rule_error
@@ -88,6 +88,7 @@ class DocumentAnalyzer:
         self._chunks: dict[str, TopChunk] = {}
         self._results: dict[tuple[str, int], _ChunkResult] = {}
         self._last_parse: ParsedVersion | None = None
+        self._splitter = ChunkSplitter()
         self._infos: dict[str, RuleInfo] = {r.code: r for r in all_rules()}
         self._enabled = frozenset(
             r.code for r in all_rules() if self.config.is_enabled(r.code, r.default_enabled, path)
@@ -118,7 +119,7 @@ class DocumentAnalyzer:
             self._chunks, self._results, self._units = {}, {}, {}
             self._last_parse = None
             return AnalysisResult([])
-        spans = split_chunks(text)
+        spans = self._splitter.split(text)
         self._new_units = {}
         parsed = [self._parse(s.text) for s in spans]
         offsets = [s.start_line for s in spans]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlsense.analyzers.chunks import split_chunks, split_lines
+from mlsense.analyzers.chunks import ChunkSplitter, split_chunks, split_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 PY_FILES = sorted(p for p in (ROOT / "examples").rglob("*.py")) + sorted(
@@ -103,3 +103,23 @@ def test_any_text_is_tiled(text: str) -> None:
 ])
 def test_lines_break_where_python_breaks(text: str, lines: list[str]) -> None:
     assert split_lines(text) == lines
+
+
+_LINE_TEXT = st.text(alphabet=st.sampled_from(list("ab ()[]{}'\"#\\\t:=@1x")), max_size=12)
+_EDITS = st.lists(st.tuples(st.integers(0, 40), st.integers(0, 2), _LINE_TEXT), max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from([TRICKY, TRICKY.replace("\n", "\r\n"), "x = 1\n" * 30]), _EDITS)
+def test_a_splitter_fed_successive_versions_splits_each_like_a_fresh_scan(
+        start: str, edits: list[tuple[int, int, str]]) -> None:
+    splitter = ChunkSplitter()
+    lines = start.splitlines(keepends=True)
+    assert splitter.split(start) == split_chunks(start)
+    for at, removed, new in edits:  # replace `removed` lines at `at` by one new line
+        at = min(at, len(lines))
+        lines[at:at + removed] = [new + "\n"]
+        text = "".join(lines)
+        spans = splitter.split(text)
+        assert spans == split_chunks(text)
+        assert "".join(s.text for s in spans) == text
