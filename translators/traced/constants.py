@@ -1,10 +1,13 @@
 """Tensors a traced model reads that are no layer's output: constants forward built from
 Python values (a causal mask ``torch.log(torch.tril(torch.ones(n, n)))``), written as a
 ``keras.ops`` expression or a small array literal, and buffers or parameters used directly
-(``self.pe``), which become Keras variables whose values are copied with the weights."""
+(``self.pe``), which become Keras variables whose values are copied with the weights. Sizes
+and slice bounds that follow the input's first axis (capture.py traced forward at two batch
+sizes) are written as that axis's size, so the emitted model is not fixed to the example's."""
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 import numpy as np
@@ -69,3 +72,19 @@ def buffer_weight(target: str, kname: str, value: dict[str, Any], line: int) -> 
     code = (f"self.add_weight(shape={shape}, initializer=\"zeros\", trainable=False, "
             f"name=\"{kname}\")  # PyTorch buffer {target}, copied with the weights")
     return code, WeightTransfer("buffer", owner, f"attr:{kname}", {"name": name}, line)
+
+
+def following_index(elts: list[ast.expr], follow: list[list[Any]], size0: str) -> str:
+    """An index whose slice bounds ``follow`` (``[[0, "stop"]]``) are the input's first size:
+    ``:src_size0, :`` for ``[:x.size(0), :]``."""
+    parts = []
+    for i, elt in enumerate(elts):
+        if not isinstance(elt, ast.Slice):
+            parts.append(ast.unparse(elt))
+            continue
+        ends = [size0 if [i, torch_part] in follow else "" if getattr(elt, part) is None
+                else ast.unparse(getattr(elt, part))
+                for part, torch_part in (("lower", "start"), ("upper", "stop"))]
+        step = "" if elt.step is None else f":{ast.unparse(elt.step)}"
+        parts.append(":".join(ends) + step)
+    return ", ".join(parts)

@@ -22,7 +22,7 @@ from ..torch_to_keras.functional import RANDOM_LIKE, tensor_function
 from ..torch_to_keras.layers import LayerError, LayerPlan, plan_layer
 from ..torch_to_keras.layout import Val, target_axis
 from ..torch_to_keras.model import RESERVED, Attr, ShapeUnsupp, Unsupp
-from .constants import buffer_weight, constant_expr
+from .constants import buffer_weight, constant_expr, following_index
 from .recurrent import CELLS, STACKED, cell_step, stacked_rnn
 from .transformer import TRANSFORMERS, encoder
 
@@ -329,18 +329,8 @@ class GraphWalk:
         elts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
         follow = node.get("batch_axes") or []
         if follow and base.perm is None:  # self.pe[:x.size(0)]: bounds follow the input
-            size0 = self.size0()
-            parts = []
-            for i, elt in enumerate(elts):
-                if not isinstance(elt, ast.Slice):
-                    parts.append(ast.unparse(elt))
-                    continue
-                ends = [size0 if [i, torch_part] in follow else "" if getattr(elt, part) is None
-                        else ast.unparse(getattr(elt, part))
-                        for part, torch_part in (("lower", "start"), ("upper", "stop"))]
-                parts.append(":".join(ends) + ("" if elt.step is None else
-                                               f":{ast.unparse(elt.step)}"))
-            return Val(f"{base.expr}[{', '.join(parts)}]", _shape(node))
+            return Val(f"{base.expr}[{following_index(elts, follow, self.size0())}]",
+                       _shape(node))
         out = ops.index(base, elts, lambda e: evaluate(e, self.pyenv))
         return Val(out.expr, _shape(node) or out.shape, out.perm)
 
