@@ -22,7 +22,7 @@ import numpy as np
 
 Arrays = dict[str, np.ndarray]
 KINDS = ("dense", "conv", "depthwise_conv", "separable_conv", "batchnorm", "layernorm",
-         "normalization", "embedding", "lstm", "gru", "rnn", "mha", "buffer")
+         "normalization", "embedding", "lstm", "gru", "rnn", "mha", "buffer", "variables")
 
 
 class WeightTransferError(ValueError):
@@ -269,6 +269,18 @@ def _buffer_to_torch(k: Arrays, p: dict[str, Any]) -> Arrays:
     return {str(p.get("name")): _need(k, "value", "buffer")}
 
 
+# ---- a custom layer's own variables (``self.w = self.add_weight(...)``), as they are --------
+def _variables(to_keras: bool) -> Callable[[Arrays, dict[str, Any]], Arrays]:
+    """params["pairs"] = [[torch_name, keras_name], ...]; no transpose."""
+    def copy(state: Arrays, p: dict[str, Any]) -> Arrays:
+        out: Arrays = {}
+        for torch_key, keras_key in p.get("pairs", []):
+            src, dst = (torch_key, keras_key) if to_keras else (keras_key, torch_key)
+            out[str(dst)] = _need(state, str(src), "variables")
+        return out
+    return copy
+
+
 _TO_KERAS: dict[str, Callable[[Arrays, dict[str, Any]], Arrays]] = {
     "dense": _dense_to_keras, "conv": _conv_to_keras, "depthwise_conv": _depthwise_to_keras,
     "separable_conv": _separable_to_keras, "batchnorm": _renamer(_BN, True),
@@ -276,6 +288,7 @@ _TO_KERAS: dict[str, Callable[[Arrays, dict[str, Any]], Arrays]] = {
     "embedding": _renamer(_EMB, True), "lstm": lambda t, p: _rnn_to_keras(t, p, False),
     "gru": lambda t, p: _rnn_to_keras(t, p, True), "mha": _mha_to_keras,
     "rnn": lambda t, p: _rnn_to_keras(t, p, False, "rnn"), "buffer": _buffer_to_keras,
+    "variables": _variables(True),
 }
 _TO_TORCH: dict[str, Callable[[Arrays, dict[str, Any]], Arrays]] = {
     "dense": _dense_to_torch, "conv": _conv_to_torch, "depthwise_conv": _depthwise_to_torch,
@@ -284,6 +297,7 @@ _TO_TORCH: dict[str, Callable[[Arrays, dict[str, Any]], Arrays]] = {
     "embedding": _renamer(_EMB, False), "lstm": lambda k, p: _rnn_to_torch(k, p, False),
     "gru": lambda k, p: _rnn_to_torch(k, p, True), "mha": _mha_to_torch,
     "rnn": lambda k, p: _rnn_to_torch(k, p, False, "rnn"), "buffer": _buffer_to_torch,
+    "variables": _variables(False),
 }
 
 
