@@ -8,12 +8,16 @@ size or a guessed rank never warns.
 
 from __future__ import annotations
 
+import re
+
 from ..findings import Severity
 from ..registry import ModuleRule, RuleInfo, register
 from ..semantics.queries import failing_operations, file_version
 
-# A file that spells none of these has no operation to check.
-_OPERATION_WORDS = ("@", "matmul", "mm(", "cat(", "stack(", "concat")
+# A file that spells none of these has no operation to check (``@`` between operands, not
+# a decorator's).
+_OPERATION_WORDS = ("matmul", "mm(", "cat(", "stack(", "concat")
+_MATMUL_OPERATOR = re.compile(r"[\w)\]] *@ *[\w(]")
 
 
 @register
@@ -30,7 +34,10 @@ class TensorOperationRules(ModuleRule):
 
     def check(self) -> None:
         mctx = self.ctx
-        if not mctx.imports.imports_any("torch") or not mctx.mentions_any(*_OPERATION_WORDS):
+        if not mctx.imports.imports_any("torch") or not (
+                mctx.mentions_any(*_OPERATION_WORDS) or _MATMUL_OPERATOR.search(
+                    mctx.text if mctx.text is not None
+                    else "\n".join(c.chunk.text for c in mctx.chunks))):
             return
         contexts = {id(c.chunk): c for c in mctx.chunks}
         for chunk, node, detail in failing_operations(file_version(mctx)):

@@ -46,24 +46,31 @@ def class_bindings(chunks: list[TopChunk], imports: ImportTable) -> dict[str, di
     """Constructor arguments of the file's ``nn.Module`` subclasses, from the file's calls
     ``Net(13, hidden=64)``: per parameter, the value every call gives (UNKNOWN where calls
     differ or a value is not stated). Classes never called in the file are left out."""
-    classes = {s.name.value: s for c in chunks if c.module is not None
-               for s in c.module.body
-               if isinstance(s, cst.ClassDef) and is_model_class(s, imports.resolve)}
+    classes: dict[str, tuple[cst.ClassDef, int]] = {}
+    for c in chunks:
+        if "class" in c.text and c.module is not None:
+            classes.update((s.name.value, (s, hash(c.text))) for s in c.module.body
+                           if isinstance(s, cst.ClassDef) and is_model_class(s, imports.resolve))
     if not classes:
         return {}
 
     out: dict[str, dict[str, Any]] = {}
     for chunk in chunks:
-        if not any(f"{n}(" in chunk.text for n in classes) or chunk.module is None:
+        called = sorted((n, digest) for n, (_, digest) in classes.items() if f"{n}(" in chunk.text)
+        if not called or chunk.module is None:
             continue
-        for node in iter_nodes([chunk.module]):
-            if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
-                    and node.func.value in classes):
-                continue
-            cls = classes[node.func.value]
-            site = init_env(cls, bind_arguments(cls, node))
-            seen = out.get(node.func.value)
-            out[node.func.value] = site if seen is None else {
+        key = f"semantics:sites@{imports.fingerprint}:{called!r}"
+        sites = chunk.memo.get(key)
+        if sites is None:  # each call of a module class in the statement: its arguments
+            sites = chunk.memo[key] = [
+                (node.func.value, init_env(classes[node.func.value][0],
+                                           bind_arguments(classes[node.func.value][0], node)))
+                for node in iter_nodes([chunk.module])
+                if isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
+                and node.func.value in classes]
+        for name, site in sites:  # type: ignore[attr-defined]
+            seen = out.get(name)
+            out[name] = dict(site) if seen is None else {
                 k: v if seen.get(k, UNKNOWN) == v else UNKNOWN for k, v in site.items()}
     return out
 
@@ -79,7 +86,8 @@ def model_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shap
     gives class ``Net`` the input ``(N, 1, 28, 28)``; ``net = nn.Sequential(...)`` then
     ``net(x)`` gives the entry ``"=net"``. A model fed two different shapes, and a name bound
     to two Sequential models, get none."""
-    classes = {s.name.value for c in chunks if c.module is not None for s in c.module.body
+    classes = {s.name.value for c in chunks if "class" in c.text and c.module is not None
+               for s in c.module.body
                if isinstance(s, cst.ClassDef) and is_model_class(s, imports.resolve)}
     if not classes and not any("Sequential" in c.text for c in chunks):
         return {}
@@ -87,6 +95,8 @@ def model_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shap
     tensors: dict[str, Shape] = {}  # variable -> shape of the tensor it holds
     seen: dict[str, Shape | None] = {}
     sequential_bindings: dict[str, int] = {}
+    if not _maybe_fed(chunks, classes):
+        return {}
     for chunk in chunks:
         if chunk.module is None:
             continue
@@ -123,6 +133,15 @@ def model_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shap
                         tensors[target] = shape
     return {key: shape for key, shape in seen.items() if shape is not None
             and not (key.startswith("=") and sequential_bindings.get(key[1:], 0) > 1)}
+
+
+def _maybe_fed(chunks: list[TopChunk], classes: set[str]) -> bool:
+    """Whether some statement may feed a model, read from the texts alone (no statement is
+    parsed for a file that binds models but never calls or builds one)."""
+    pattern = re.compile(r"(\w+)\s*=\s*(?:" + "|".join(
+        [re.escape(c) for c in sorted(classes)] + [r"[\w.]*Sequential"]) + r")\s*\(")
+    names = {m.group(1) for c in chunks for m in pattern.finditer(c.text)}
+    return any(".build(" in c.text or any(f"{n}(" in c.text for n in names) for c in chunks)
 
 
 def nested_inputs(chunks: list[TopChunk], imports: ImportTable, bindings: Bindings,

@@ -11,8 +11,10 @@ its parameters unknown. A model called on something unknown still gives its summ
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
@@ -65,27 +67,54 @@ class _Kind:
 
 
 def loss_uses(parse: ParsedVersion) -> list[LossUse]:
-    """Every loss call of the file with what it is given, once per version."""
+    """Every loss call of the file with what it is given, once per version. Each top-level
+    statement's part is memoized on its text and on what it reads of the environment (the
+    names it mentions), so an edit re-walks the statements it can change."""
     found = parse.derived.get("semantics:loss-uses")
     if found is None:
         from .hints import file_models
 
-        walk = _UseWalk(parse.imports.resolve, *file_models(parse))
-        functions: list[tuple[TopChunk, cst.FunctionDef]] = []
+        walk = _UseWalk(parse.imports.resolve, *file_models(parse),
+                        parse.imports.fingerprint)
+        found, functions = [], []
         for chunk, _ in parse.chunks:
-            walk.chunk = chunk
-            for stmt in chunk.module.body if chunk.module is not None else ():
-                if isinstance(stmt, cst.FunctionDef):
-                    functions.append((chunk, stmt))
-                list(walk.statement(stmt, walk.env, top=False))
-        for chunk, fn in functions:
-            walk.chunk = chunk
-            env = dict(walk.env)
-            for name in _parameters(fn):
-                env.pop(name, None)
-            walk.block(fn.body, env)
-        found = parse.derived["semantics:loss-uses"] = walk.uses
+            uses, delta, defines = _memoized(chunk, walk, "top", partial(walk.walk_top, chunk))
+            found.extend(uses)
+            for name, value in delta:
+                walk.env.pop(name, None) if value is _MISSING else walk.env.update({name: value})
+            if defines:
+                functions.append(chunk)
+        for chunk in functions:  # in the module's final environment
+            found.extend(_memoized(chunk, walk, "functions",
+                                   partial(walk.walk_functions, chunk))[0])
+        parse.derived["semantics:loss-uses"] = found
     return found  # type: ignore[no-any-return]
+
+
+_MISSING: Any = object()
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_VERSIONS = 4  # results kept per statement (the same text may sit at several places)
+
+
+def _memoized(chunk: TopChunk, walk: _UseWalk, part: str, compute: Callable[[], Any]) -> Any:
+    words: Any = chunk.memo.get("semantics:words")
+    if words is None:
+        words = chunk.memo["semantics:words"] = frozenset(_WORD.findall(chunk.text))
+    env, models, model_kinds = walk.env, walk.models, walk.model_kinds
+    key = (part, walk.fingerprint, tuple(
+        (w, env.get(w, _MISSING), models.get(w), model_kinds.get(w), models.get("=" + w),
+         model_kinds.get("=" + w)) for w in sorted(words)
+        if w in env or w in models or "=" + w in models))
+    try:
+        slots: Any = chunk.memo.setdefault("semantics:uses", {})
+        found = slots.get(key, _MISSING)
+    except TypeError:  # a value that cannot be a key (a list constant): no memo
+        return compute()
+    if found is _MISSING:
+        if len(slots) >= _VERSIONS:
+            del slots[next(iter(slots))]
+        found = slots[key] = compute()
+    return found
 
 
 def _parameters(fn: cst.FunctionDef) -> list[str]:
@@ -95,13 +124,53 @@ def _parameters(fn: cst.FunctionDef) -> list[str]:
     return [q.name.value for q in (*named, *star)]
 
 
+class _Recording(dict[str, Any]):
+    """An environment that remembers which names were written or removed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: set[str] = set()
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.written.add(key)
+        super().__setitem__(key, value)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self.written.add(key)
+        return super().pop(key, *default)
+
+
 class _UseWalk(Walk):
     def __init__(self, resolve: Any, models: Mapping[str, Shape | None],
-                 model_kinds: Mapping[str, kinds.Kind]) -> None:
+                 model_kinds: Mapping[str, kinds.Kind], fingerprint: object = None) -> None:
         super().__init__(resolve, models, False)
+        self.env: _Recording = _Recording()
         self.model_kinds = model_kinds
+        self.fingerprint = fingerprint
         self.uses: list[LossUse] = []
         self.chunk: Any = None
+
+    def walk_top(self, chunk: TopChunk) -> tuple[list[LossUse], tuple[tuple[str, Any], ...], bool]:
+        """One top-level statement: its loss calls, what it changes of the environment, and
+        whether it defines a function."""
+        self.chunk, self.uses, self.env.written = chunk, [], set()
+        defines = False
+        for stmt in chunk.module.body if chunk.module is not None else ():
+            defines = defines or isinstance(stmt, cst.FunctionDef)
+            list(self.statement(stmt, self.env, top=False))
+        delta = tuple((k, self.env.get(k, _MISSING)) for k in sorted(self.env.written))
+        return self.uses, delta, defines
+
+    def walk_functions(self, chunk: TopChunk) -> tuple[list[LossUse]]:
+        """The loss calls in the statement's functions, with the parameters unknown."""
+        self.chunk, self.uses = chunk, []
+        for fn in chunk.module.body if chunk.module is not None else ():
+            if isinstance(fn, cst.FunctionDef):
+                env = dict(self.env)
+                for name in _parameters(fn):
+                    env.pop(name, None)
+                self.block(fn.body, env)
+        return (self.uses,)
 
     # -- statements ------------------------------------------------------------------------
     def statement(self, stmt: cst.CSTNode, env: dict[str, Any], top: bool
