@@ -42,13 +42,15 @@ def split_lines(text: str) -> list[str]:
 
 def split_chunks(text: str) -> list[ChunkSpan]:
     """The top-level statements of ``text`` in order; their texts concatenate to ``text``."""
-    return ChunkSplitter().split(text)
+    return ChunkSplitter().split(text, keep=False)
 
 
 # The scanner's state before a line: bracket depth, open multi-line string, whether the line
 # before ended with a backslash, whether the last statement line was a decorator.
 _State = tuple[int, str | None, bool, bool]
 _START: _State = (0, None, False, False)
+_STATES: dict[_State, _State] = {_START: _START}  # a few distinct ones, shared by all lines
+_CLEAN = {False: _START, True: (0, None, False, True)}  # at top level, after a decorator
 
 
 class ChunkSplitter:
@@ -66,7 +68,9 @@ class ChunkSplitter:
         self._starts: list[bool] = []  # whether each line starts a statement
         self._spans: dict[int, tuple[int, str]] = {}  # first line -> (end line, text)
 
-    def split(self, text: str) -> list[ChunkSpan]:
+    def split(self, text: str, keep: bool = True) -> list[ChunkSpan]:
+        """The chunks of ``text``; ``keep``: remember this version for the next one (a
+        one-shot analysis does not need the memory: a line list and a state per line)."""
         lines = split_lines(text)
         old, n = self._lines, len(lines)
         delta = n - len(old)
@@ -78,8 +82,9 @@ class ChunkSplitter:
                        self._spans)
         if not spans:
             spans.append(ChunkSpan(0, text))
-        self._lines, self._states, self._starts = lines, states, starts
-        self._spans = _span_index(spans, lines)
+        if keep:
+            self._lines, self._states, self._starts = lines, states, starts
+            self._spans = _span_index(spans, lines)
         return spans
 
 
@@ -96,9 +101,9 @@ def _scan_from(lines: list[str], i: int, states: list[_State], starts: list[bool
     ``states`` and ``starts``; from line ``suffix`` on the lines are the old ones shifted by
     ``delta``, so once the state there equals the old one the old results are copied."""
     depth, string, continued, prev_decorator = states[i]
-    top, scan_top = _SCAN_TOP, _scan_top
-    n = len(lines)
-    while i < n:
+    top, scan_top, intern = _SCAN_TOP, _scan_top, _STATES.setdefault
+    add_start, add_state = starts.append, states.append
+    for i in range(i, len(lines)):  # noqa: B020 - resumes from the argument
         if i >= suffix and states[i] == old_states[i - delta]:
             states.extend(old_states[i - delta + 1:])
             starts.extend(old_starts[i - delta:])
@@ -117,9 +122,12 @@ def _scan_from(lines: list[str], i: int, states: list[_State], starts: list[bool
             depth, string, continued = state
         else:
             depth, string, continued = _scan_line(line, depth, string)
-        starts.append(start)
-        states.append((depth, string, continued, prev_decorator))
-        i += 1
+        add_start(start)
+        if depth == 0 and string is None and not continued:
+            add_state(_CLEAN[prev_decorator])
+        else:
+            state4 = (depth, string, continued, prev_decorator)
+            add_state(intern(state4, state4) if depth < 64 else state4)
 
 
 def _spans(lines: list[str], starts: list[int], prefix: int, suffix: int, delta: int,

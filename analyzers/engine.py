@@ -79,8 +79,10 @@ class DocumentAnalyzer:
     """
 
     def __init__(self, path: str | None = None, config: Config | None = None,
-                 memory_limit: int = MEMORY_LIMIT) -> None:
+                 memory_limit: int = MEMORY_LIMIT, incremental: bool = True) -> None:
         self.path = path
+        # False for one analysis only (the CLI): what only a next version reuses is not kept.
+        self.incremental = incremental
         self.config = config or Config()
         self.memory_limit = memory_limit  # bytes of analysis state, estimated (see _bound)
         self._units: dict[str, ParsedChunk] = {}
@@ -119,7 +121,7 @@ class DocumentAnalyzer:
             self._chunks, self._results, self._units = {}, {}, {}
             self._last_parse = None
             return AnalysisResult([])
-        spans = self._splitter.split(text)
+        spans = self._splitter.split(text, keep=self.incremental)
         self._new_units = {}
         parsed = [self._parse(s.text) for s in spans]
         offsets = [s.start_line for s in spans]
@@ -458,7 +460,7 @@ _GC_PAUSE = _GcPause()
 
 def analyze_text(text: str, path: str | None = None, config: Config | None = None) -> AnalysisResult:
     """One-shot analysis of ``text`` (the CLI's path; the server keeps a DocumentAnalyzer)."""
-    return DocumentAnalyzer(path, config).analyze(text)
+    return DocumentAnalyzer(path, config, incremental=False).analyze(text)
 
 
 def decode_source(data: bytes) -> tuple[str | None, str | None, Position | None]:
