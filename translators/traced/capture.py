@@ -287,12 +287,17 @@ def _batch_follow(model: torch.nn.Module, tracer: _Tracer, shape: tuple[int, ...
     def constants(graph: fx.Graph) -> list[fx.Node]:
         return [n for n in graph.nodes if n.op == "get_attr" and not is_buffer(model, n)]
 
-    def slices(graph: fx.Graph) -> dict[str, list[Any]]:
-        return {n.name: list(n.args[1]) if isinstance(n.args[1], tuple) else [n.args[1]]
-                for n in graph.nodes if n.op == "call_function" and target(n) ==
-                "operator.getitem" and any(isinstance(i, slice) for i in (
-                    n.args[1] if isinstance(n.args[1], tuple) else [n.args[1]]))}
-    first, first_slices = constants(tracer.graph), slices(tracer.graph)
+    def slices(graph: fx.Graph, size: int | None = None) -> dict[str, list[Any]]:
+        """Index nodes by name, their items; with ``size``: only those with a bound of it."""
+        out = {}
+        for n in graph.nodes:
+            if n.op == "call_function" and target(n) == "operator.getitem":
+                items = list(n.args[1]) if isinstance(n.args[1], tuple) else [n.args[1]]
+                if any(isinstance(i, slice) and (size is None or size in (i.start, i.stop))
+                       for i in items):
+                    out[n.name] = items
+        return out
+    first, first_slices = constants(tracer.graph), slices(tracer.graph, BATCH)
     if not first and not first_slices:
         return {}
     try:
