@@ -73,9 +73,11 @@ def _class_walks(parse: ParsedVersion) -> list[tuple[TopChunk, ClassFact, ClassF
             other = None
             if start is not None and len(start) == 2 and name not in inputs and comment is None:
                 wider = {**inputs, name: (start[0], "T", start[1])}
-                other = next(c for c in chunk_classes(chunk, parse.imports, bindings, wider,
-                                                      definitions)
-                             if c.node is cls.node)
+                other = next((c for c in chunk_classes(chunk, parse.imports, bindings, wider,
+                                                       definitions) if c.node is cls.node),
+                             None)
+                if other is None:
+                    continue  # not walked again: nothing it says is certain
             out.append((chunk, cls, other))
     parse.derived["semantics:class-walks"] = out
     return out
