@@ -137,6 +137,10 @@ async def translate_document(server: Any, uri: str, text: str, target: str,
     # Running the file's code to build and trace its model is verification's privilege: the
     # same settings gate it (trusted workspace, verification enabled), and the same warm worker.
     worker = server.verifier.worker() if server.verifier.refusal() is None else None
+    if verify and worker is not None:
+        # The worker's imports (seconds) overlap the translation, as in `translate --verify`.
+        from ...translators.verify import start_workers
+        start_workers(worker, server.settings.verification.device)
     translation = await loop.run_in_executor(
         None, run_translation, text, target, class_name, src_path.name, input_shape, worker)
     target_path = sibling_path(src_path, target)

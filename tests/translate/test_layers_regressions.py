@@ -134,28 +134,6 @@ model = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(4), layers.PReLU
     assert "also line 4: ActivityRegularization" in str(err.value)
 
 
-def test_a_variable_holding_a_keras_subclass_instance_says_what_to_select() -> None:
-    source = """import keras
-from keras import layers
-
-
-class MyModel(keras.Model):
-    def __init__(self, hidden):
-        super().__init__()
-        self.dense = layers.Dense(hidden)
-
-    def call(self, x):
-        return self.dense(x)
-
-
-model = MyModel(hidden=8)
-"""
-    with pytest.raises(TranslationError) as err:
-        translate(source, "pytorch", class_name="model")
-    [gap] = err.value.unsupported
-    assert gap.line == 14 and "--class MyModel" in gap.reason and "hidden=8" in gap.reason
-
-
 def test_training_calls_on_an_earlier_model_of_the_same_name_are_marked() -> None:
     """Two notebook cells bind `model`; only the last is translated, and the first cell's
     compile() is marked instead of becoming an optimizer over a model not yet defined."""
