@@ -99,10 +99,17 @@ class ChunkContext:
         self.reports.append(Report(info, message, node, fix))
 
 
+_WORDS_KEYS: dict[int, str] = {}  # import fingerprint -> memo key of statement_words
+
+
 def statement_words(chunk: TopChunk, imports: ImportTable) -> set[str]:
     """``chunk.words(imports.names)``, kept in the statement's memo: the engine's chunk-rule
     gates and the flow walk's deferral both read it, once per statement text."""
-    key = f"words@{imports.fingerprint}"
+    key = _WORDS_KEYS.get(imports.fingerprint)
+    if key is None:  # one key object for every statement's memo (and its hash computed once)
+        if len(_WORDS_KEYS) > 64:
+            _WORDS_KEYS.clear()
+        key = _WORDS_KEYS[imports.fingerprint] = f"words@{imports.fingerprint}"
     found = chunk.memo.get(key)
     if found is None:
         found = chunk.memo[key] = chunk.words(imports.names)
