@@ -259,6 +259,8 @@ def inert_stub(text: str) -> Stub | None:
     changes neither the syntax's validity, nor a name, nor a node type. A text spelling a
     ``\\N{...}`` escape is not remembered (``VARIATION SELECTOR-1`` exists, ``-300`` not)."""
     global _stubs_chars
+    if _compound(text):
+        return None
     if "\\N" in text:
         return _inert_stub(text)
     key = _INT_LITERAL.sub("0", text)
@@ -289,9 +291,7 @@ def _inert_stub(text: str) -> Stub | None:
     binds is what the flow walk's deferral would read from its ``ast`` (rules/flow/run.py
     ``_bound``): a single assignment's targets, else every name stored to.
     """
-    first = next((ln.lstrip() for ln in text.splitlines()
-                  if ln.strip() and not ln.lstrip().startswith("#")), "")
-    if _COMPOUND.match(first):
+    if _compound(text):
         return None
     try:
         tree = ast.parse(text)
@@ -324,6 +324,15 @@ def _inert_stub(text: str) -> Stub | None:
     leading = text[: len(text) - len(text.lstrip())]
     return (leading + "\n".join(out) + "\n", frozenset(names),
             frozenset(targets if single else stored))
+
+
+def _compound(text: str) -> bool:
+    """Whether the statement's first code line opens a compound statement (or an import)."""
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        if stripped and not stripped.startswith("#"):
+            return _COMPOUND.match(stripped) is not None
+    return False
 
 
 def _header_end(lines: list[str]) -> tuple[int, str] | None:
