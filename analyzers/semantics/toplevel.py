@@ -10,6 +10,7 @@ leaves it. Computed once per analysed version (``file_bindings``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -66,6 +67,10 @@ def file_bindings(parse: ParsedVersion, models: Mapping[str, Shape | None],
     walk = Walk(parse.imports.resolve, models, "keras" in parse.text)
     out: Facts = {}
     for chunk, _ in parse.chunks:
+        defined = definition_name(chunk.text, classes_only=walk.functions)
+        if defined is not None:  # a class (a function outside Keras) binds its name only
+            walk.env.pop(defined, None)
+            continue
         if chunk.module is None:
             continue
         if problems is not None:
@@ -305,6 +310,23 @@ class Walk:
         except ShapeError:
             return None
         return out
+
+
+_DEFINITION = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*(?:@[^\n]*\n\s*)*"
+                         r"(?:async\s+)?(def|class)\s+(\w+)")
+
+
+def definition(text: str) -> tuple[str, str] | None:
+    """``("class", name)`` or ``("def", name)`` for a top-level definition, read from its
+    text (the statement need not be parsed); None for any other statement."""
+    m = _DEFINITION.match(text)
+    return (m.group(1), m.group(2)) if m is not None else None
+
+
+def definition_name(text: str, classes_only: bool = False) -> str | None:
+    """The name a top-level ``class`` (or ``def``) statement binds (:func:`definition`)."""
+    found = definition(text)
+    return None if found is None or (classes_only and found[0] == "def") else found[1]
 
 
 def constants(env: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,15 @@ from . import kinds, pytorch
 from .args import UNKNOWN, Args
 from .dims import UNKNOWN_DIM, Shape, ShapeError
 from .statements import assigned_names
-from .toplevel import BindingFact, ModelValue, TensorValue, Walk, constants, unwrap_moves
+from .toplevel import (
+    BindingFact,
+    ModelValue,
+    TensorValue,
+    Walk,
+    constants,
+    definition,
+    unwrap_moves,
+)
 
 if TYPE_CHECKING:
     from ..engine import ParsedVersion
@@ -78,6 +86,12 @@ def loss_uses(parse: ParsedVersion) -> list[LossUse]:
                         parse.imports.fingerprint)
         found, functions = [], []
         for chunk, _ in parse.chunks:
+            defined = definition(chunk.text)
+            if defined is not None:  # a class or a function binds its name (read unparsed)
+                walk.env.pop(defined[1], None)
+                if defined[0] == "def":
+                    functions.append(chunk)
+                continue
             uses, delta, defines = _memoized(chunk, walk, "top", partial(walk.walk_top, chunk))
             found.extend(uses)
             for name, value in delta:
