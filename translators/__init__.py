@@ -71,9 +71,12 @@ def runtime_can_help(exc: TranslationError) -> bool:
     """Whether building and tracing the model can get past what stopped the static reading.
 
     Not for a syntax error, nor for a layer the table cannot map (``nn.PixelShuffle(...)``):
-    the traced model has the same layer. Everything else (a model built by code, control flow,
+    the traced model has the same layer, unless the traced path maps that layer in more forms
+    (stacked RNNs with state, the transformer encoder: ``RUNTIME_LAYERS``). Everything else (a model built by code, control flow,
     a builder function or variable not found as a class) is what the runtime resolves.
     """
+    from .traced import RUNTIME_LAYERS  # layers the traced path maps in more forms
+
     for item in exc.unsupported:
         if item.construct == "syntax":
             return False
@@ -83,7 +86,7 @@ def runtime_can_help(exc: TranslationError) -> bool:
             continue
         func = ast.unparse(node.func) if isinstance(node, ast.Call) else ""
         layer = func.rsplit(".", 1)[-1]
-        if func.startswith(("nn.", "torch.nn.")) and layer not in _CONTAINERS:
+        if func.startswith(("nn.", "torch.nn.")) and layer not in _CONTAINERS | RUNTIME_LAYERS:
             return False
     return True
 

@@ -142,3 +142,27 @@ def test_a_large_constant_built_in_forward_is_a_located_error(worker) -> None:
                   worker=worker)
     item = info.value.unsupported[0]
     assert "register it as a buffer" in item.reason and item.line > 1
+
+
+PLAIN = HEAD + '''
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(6, 5, 2)
+        self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(5, 1, 16, dropout=0.0), 2)
+        self.out = nn.Linear(5, 3)
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.out(self.enc(y))
+'''
+
+
+def test_layers_written_out_plainly_reach_the_runtime_path(tmp_path, worker) -> None:
+    """A stacked sequence-first LSTM and a TransformerEncoder written in __init__ stop the static
+    table; the runtime path maps them, so the static error must hand over to it."""
+    with pytest.raises(TranslationError):
+        translate(PLAIN, "keras", class_name="Tagger", input_shape=(2, 6))
+    tr, _ = verify_runtime(tmp_path, worker, PLAIN, "Tagger", (2, 6))
+    assert any(n.startswith("traced:") for n in tr.notes)
+    assert "TransformerEncoderLayer(" in tr.target_code
