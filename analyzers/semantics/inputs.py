@@ -6,6 +6,7 @@ what it feeds its models (``model_inputs``: ``model = Net()`` then ``model(torch
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -138,10 +139,23 @@ def model_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shap
 def _maybe_fed(chunks: list[TopChunk], classes: set[str]) -> bool:
     """Whether some statement may feed a model, read from the texts alone (no statement is
     parsed for a file that binds models but never calls or builds one)."""
-    pattern = re.compile(r"(\w+)\s*=\s*(?:" + "|".join(
-        [re.escape(c) for c in sorted(classes)] + [r"[\w.]*Sequential"]) + r")\s*\(")
-    names = {m.group(1) for c in chunks for m in pattern.finditer(c.text)}
+    key = "semantics:model-names:" + ",".join(sorted(classes))
+    names: set[str] = set()
+    for c in chunks:
+        found = c.memo.get(key)
+        if found is None:
+            found = c.memo[key] = frozenset(
+                m.group(1) for m in _binding_pattern(frozenset(classes)).finditer(c.text)) \
+                if "=" in c.text else frozenset()
+        names.update(found)  # type: ignore[arg-type]
     return any(".build(" in c.text or any(f"{n}(" in c.text for n in names) for c in chunks)
+
+
+@functools.lru_cache(maxsize=32)
+def _binding_pattern(classes: frozenset[str]) -> re.Pattern[str]:
+    """``name = Net(`` / ``name = nn.Sequential(`` at the start of a line."""
+    called = "|".join([re.escape(c) for c in sorted(classes)] + [r"[\w.]*Sequential"])
+    return re.compile(r"^[ \t]*(\w+)[ \t]*=[ \t]*(?:" + called + r")[ \t]*\(", re.M)
 
 
 def nested_inputs(chunks: list[TopChunk], imports: ImportTable, bindings: Bindings,
