@@ -108,11 +108,12 @@ def pack(values: list[Any], specs: list[dict[str, Any]]) -> list[Any]:
     return [a[0] if isinstance(a, tuple) and len(a) == 1 else a for a in args]
 
 
-def _call_keras(model: Any, xs: list[Any]) -> Any:
+def call_keras(model: Any, xs: list[Any], training: bool = False) -> Any:
+    """``model`` on its packed arguments: one list for a functional model, else positional."""
     if len(xs) == 1:
-        return model(xs[0], training=False)
-    return model(list(xs), training=False) if _is_functional(model) else model(*xs,
-                                                                                training=False)
+        return model(xs[0], training=training)
+    return model(list(xs), training=training) if _is_functional(model) else model(
+        *xs, training=training)
 
 
 def flatten_outputs(out: Any) -> list[Any]:
@@ -124,11 +125,13 @@ def flatten_outputs(out: Any) -> list[Any]:
     return [out]
 
 
-def _make_inputs(specs: list[dict[str, Any]], seed: int) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
+def make_inputs(specs: list[dict[str, Any]], rng: np.random.Generator,
+                batch: int = BATCH) -> list[np.ndarray]:
+    """Seeded arrays for the input specs: ``batch`` first, except a ``whole`` spec (an RNN
+    state), which keeps its full shape."""
     arrays = []
     for spec in specs:
-        shape = tuple(spec["shape"]) if spec.get("whole") else (BATCH, *spec["shape"])
+        shape = tuple(spec["shape"]) if spec.get("whole") else (batch, *spec["shape"])
         if spec.get("dtype", "float32").startswith("int"):
             arrays.append(rng.integers(0, int(spec.get("vocab") or 2), size=shape).astype(np.int64))
         else:
@@ -256,7 +259,8 @@ class Models:
             raise StageError("build models", f"the PyTorch model is a "
                              f"{type(self.torch_model).__name__}, not a torch.nn.Module")
         self.torch_model = self.torch_model.to(self.device).eval()
-        self.src_inputs = _make_inputs(self.tr["inputs"], self.req.get("seed", 0))
+        self.src_inputs = make_inputs(self.tr["inputs"],
+                                       np.random.default_rng(self.req.get("seed", 0)))
         self.tgt_inputs = [permute(a, s.get("to_target"))
                            for a, s in zip(self.src_inputs, self.tr["inputs"], strict=True)]
         _stage("build Keras model", lambda: self.run_keras())  # creates the Keras weights
@@ -301,7 +305,7 @@ class Models:
     def run_keras(self) -> list[np.ndarray]:
         arrays = self.tgt_inputs if self.from_torch else self.src_inputs
         args = pack(arrays, self.tr["inputs"])
-        out = self.noise.run(lambda: _call_keras(self.keras_model, args), "keras")
+        out = self.noise.run(lambda: call_keras(self.keras_model, args), "keras")
         return [np.asarray(self.keras.ops.convert_to_numpy(t)) for t in flatten_outputs(out)]
 
     def outputs(self) -> tuple[list[np.ndarray], list[np.ndarray]]:

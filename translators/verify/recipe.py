@@ -132,6 +132,14 @@ def _method_owner(loop: ast.AST, method: str) -> str | None:
     return None
 
 
+def _first_name(target: ast.expr) -> str | None:
+    """The name a model's prediction is bound to: ``out = model(x)``, or the first of a tuple,
+    ``output, hidden = model(x, hidden)`` (the first output, as the check compares)."""
+    if isinstance(target, ast.Tuple | ast.List) and target.elts:
+        target = target.elts[0]
+    return target.id if isinstance(target, ast.Name) else None
+
+
 def torch_recipe(tree: ast.Module) -> Recipe | None:
     """The loop calling ``backward()``: its optimizer and loss; None when the script has none."""
     loop = next((n for n in ast.walk(tree) if isinstance(n, ast.For | ast.While)
@@ -160,10 +168,9 @@ def torch_recipe(tree: ast.Module) -> Recipe | None:
                        and [ast.unparse(t) for t in n.targets] == [loss_name]), None)
     if loss_value is None:
         raise RecipeError(f"{where}: no assignment of the loss {loss_name} in the loop")
-    preds = {n.targets[0].id for n in ast.walk(loop) if isinstance(n, ast.Assign)
-             and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
-             and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name)
-             and n.value.func.id == model}
+    preds = {_first_name(n.targets[0]) for n in ast.walk(loop) if isinstance(n, ast.Assign)
+             and len(n.targets) == 1 and isinstance(n.value, ast.Call)
+             and isinstance(n.value.func, ast.Name) and n.value.func.id == model} - {None}
     expr = _PredSubst(model, preds).visit(ast.parse(ast.unparse(loss_value), mode="eval"))
     if PRED not in {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}:
         raise RecipeError(f"{where}: the loss does not use the model's output")

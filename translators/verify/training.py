@@ -19,7 +19,17 @@ from typing import Any
 import numpy as np
 
 from ..weights import keras_state, to_torch
-from .models import Models, StageError, flatten_outputs, permute, resolve_keras_path
+from .models import (
+    BATCH,
+    Models,
+    StageError,
+    call_keras,
+    flatten_outputs,
+    make_inputs,
+    pack,
+    permute,
+    resolve_keras_path,
+)
 from .recipe import PRED, Recipe, RecipeError, find_recipe, free_names
 
 STEPS = 3
@@ -63,12 +73,41 @@ def _torch_side(models: Models, recipe: Recipe,
     return optimizer, loss_fn, kind, scheduler
 
 
-def _keras_compile(models: Models, recipe: Recipe, ns: dict[str, Any]) -> None:
+def _takes_packed(models: Models) -> bool:
+    """Whether the model takes more than its data: an RNN state (a whole or grouped spec)."""
+    return any(s.get("whole") or s.get("group") is not None for s in models.tr["inputs"])
+
+
+def _keras_trainer(models: Models) -> Any:
+    """The Keras model ``train_on_batch`` runs: the model itself, or, when it takes a state
+    besides its data, a wrapper taking all packed arguments as one list (``train_step`` calls
+    ``model(x)`` with one argument) and giving the output the loss compares (the first, as on
+    the torch side). The wrapper holds the model, so the model's own weights are trained."""
+    inner = models.keras_model
+    if not _takes_packed(models):
+        return inner
+    keras = models.keras
+
+    class PackedArguments(keras.Model):  # type: ignore[misc, name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def call(self, xs: list[Any], training: bool | None = None) -> Any:
+            return flatten_outputs(call_keras(self.inner, list(xs), bool(training)))[0]
+
+    return PackedArguments()
+
+
+def _keras_compile(models: Models, recipe: Recipe, ns: dict[str, Any]) -> Any:
+    """The compiled Keras model the steps train (:func:`_keras_trainer`)."""
     opt = eval(recipe.optimizer, ns) if recipe.optimizer else "rmsprop"  # noqa: S307
     loss = eval(recipe.loss, ns)  # noqa: S307 - the script's own expression
+    trainer = _keras_trainer(models)
     # Eager steps: the same train_step and ops as fit's; tracing it into a tf.function would
     # cost 1-2 s per compile (every request) for three steps of a small batch.
-    models.keras_model.compile(optimizer=opt, loss=loss, jit_compile=False, run_eagerly=True)
+    trainer.compile(optimizer=opt, loss=loss, jit_compile=False, run_eagerly=True)
+    return trainer
 
 
 class _NoDynamo(types.ModuleType):
@@ -133,18 +172,15 @@ def _batches(models: Models, kind: str, keras_loss: str) -> list[tuple[list[Any]
     torch = models.torch
     rng = np.random.default_rng(models.req.get("seed", 0) + 1)
     specs = models.tr["inputs"]
+    # a state's shape holds the batch it was traced at: the data keeps that batch too
+    batch = BATCH if _takes_packed(models) else TRAIN_BATCH
     out_spec = (models.tr.get("outputs") or [{}])[0].get("to_target")
     batches = []
     for _ in range(STEPS):
-        src = []
-        for spec in specs:
-            shape = (TRAIN_BATCH, *spec["shape"])
-            src.append(rng.integers(0, int(spec.get("vocab") or 2), size=shape).astype(np.int64)
-                       if spec.get("dtype", "float32").startswith("int")
-                       else rng.standard_normal(shape).astype(np.float32))
+        src = make_inputs(specs, rng, batch)
         tgt = [permute(a, s.get("to_target")) for a, s in zip(src, specs, strict=True)]
         t_in, k_in = (src, tgt) if models.from_torch else (tgt, src)
-        xs = [torch.from_numpy(a).to(models.device) for a in t_in]
+        xs = pack([torch.from_numpy(a).to(models.device) for a in t_in], specs)
         with torch.no_grad():
             shape = tuple(flatten_outputs(models.torch_model(*xs))[0].shape)
         lowered = keras_loss.lower()
@@ -162,7 +198,7 @@ def _batches(models: Models, kind: str, keras_loss: str) -> list[tuple[list[Any]
             y_t = (rng.integers(0, 2, size=shape) if kind in _BINARY_LOSSES or "binary" in
                    keras_loss else rng.standard_normal(shape)).astype(np.float32)
             y_k = permute(y_t, out_spec, inverse=not models.from_torch) if out_spec else y_t
-        batches.append((xs, torch.from_numpy(y_t).to(models.device), (k_in, y_k)))
+        batches.append((xs, torch.from_numpy(y_t).to(models.device), (pack(k_in, specs), y_k)))
     return batches
 
 
@@ -239,7 +275,7 @@ def _training_check(models: Models, atol: float, rtol: float) -> dict[str, Any]:
     t_ns, k_ns = (models.src_ns, models.tgt_ns) if models.from_torch else (
         models.tgt_ns, models.src_ns)
     optimizer, loss_fn, kind, scheduler = _torch_side(models, t_recipe, t_ns)
-    _keras_compile(models, k_recipe, k_ns)
+    trainer = _keras_compile(models, k_recipe, k_ns)
     notes = ["dropout switched off on both sides"] if _no_dropout(models) else []
     notes += [f"not covered: {r.untested}" for r in (t_recipe, k_recipe) if r.untested]
     if scheduler is not None:
@@ -248,7 +284,7 @@ def _training_check(models: Models, atol: float, rtol: float) -> dict[str, Any]:
     result: dict[str, Any] = {"ran": True, "steps": [], "atol": atol, "rtol": rtol,
                               "notes": notes, "torch_loss": [], "keras_loss": []}
     class_weight = eval(k_recipe.class_weight, k_ns) if k_recipe.class_weight else None  # noqa: S307
-    floor = _eps_floor(optimizer, models.keras_model.optimizer)
+    floor = _eps_floor(optimizer, trainer.optimizer)
     small: dict[int, np.ndarray] = {}  # param -> its elements under the epsilon floor
     start_w = {id(p): p.detach().cpu().numpy().astype(np.float64)
                for p in models.torch_model.parameters()}
@@ -264,7 +300,7 @@ def _training_check(models: Models, atol: float, rtol: float) -> dict[str, Any]:
         if scheduler is not None:
             scheduler.step()
         k_x = k_in[0] if len(k_in) == 1 else list(k_in)
-        k_loss = models.keras_model.train_on_batch(k_x, y_k, class_weight=class_weight)
+        k_loss = trainer.train_on_batch(k_x, y_k, class_weight=class_weight)
         result["torch_loss"].append(float(loss.item()))
         result["keras_loss"].append(float(np.ravel(k_loss)[0]))
         if step in CHECKED:
