@@ -33,6 +33,7 @@ class Tracing(Protocol):
     local_prefix: str
     modules: list[Any]
     inlined: dict[str, int]  # functions and custom layer classes traced in place
+    lines: list[str]  # forward's statements
 
     def eval(self, node: ast.AST) -> Any: ...
 
@@ -176,7 +177,7 @@ def inline_call(tracer: Tracing, obj: UserLayer, args: list[Any], kwargs: dict[s
         if weights is not None:
             tracer.add_module(*weights)
     saved = tracer.env, tracer.self_attrs, tracer.local_prefix
-    tracer.env = dict(zip(params, inputs, strict=False))
+    tracer.env = _bound(tracer, f"{obj.name}_", dict(zip(params, inputs, strict=False)))
     tracer.self_attrs, tracer.local_prefix = obj.attrs or {}, f"{obj.name}_"
     try:
         out = _run_call(tracer, call.body)
@@ -186,6 +187,20 @@ def inline_call(tracer: Tracing, obj: UserLayer, args: list[Any], kwargs: dict[s
         raise _fail(call, f"{obj.cls.name}.call()", "must return one tensor")
     # One node for the whole layer, as Keras lists it once in model.layers.
     return out.with_(node=Node(obj, [x.node for x in inputs]), origin=None)
+
+
+def _bound(tracer: Tracing, prefix: str, env: dict[str, Any]) -> dict[str, Any]:
+    """``env`` with each tensor argument that is an expression calling something (``self.inp(x)``)
+    bound to a local of forward first (``b1_x = self.inp(x)``): the body may read the argument
+    more than once, and each layer call must run once (dropout, BatchNorm in training)."""
+    out = {}
+    for name, value in env.items():
+        if isinstance(value, Sym) and "(" in value.expr:
+            var = prefix + name
+            tracer.lines.append(f"{var} = {value.expr}")
+            value = value.with_(expr=var)
+        out[name] = value
+    return out
 
 
 def _run_call(tracer: Tracing, body: list[ast.stmt]) -> Any:
@@ -220,8 +235,6 @@ def _run_call(tracer: Tracing, body: list[ast.stmt]) -> Any:
     return None
 
 
-
-
 def inline_function(tracer: Tracing, fn: ast.FunctionDef, args: list[Any],
                     kwargs: dict[str, Any], count: int) -> Any:
     """``x = residual_block(x, filters=32, pooling=True)``: a function of the file that builds
@@ -236,7 +249,8 @@ def inline_function(tracer: Tracing, fn: ast.FunctionDef, args: list[Any],
     if missing:
         raise _fail(fn, f"{fn.name}(...)", f"called without {', '.join(missing)}")
     saved = tracer.env, tracer.local_prefix
-    tracer.env, tracer.local_prefix = env, f"{fn.name}{count}_"
+    tracer.env, tracer.local_prefix = _bound(tracer, f"{fn.name}{count}_", env), \
+        f"{fn.name}{count}_"
     try:
         return _run_call(tracer, fn.body)
     finally:
