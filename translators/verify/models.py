@@ -167,23 +167,43 @@ class FixedNoise:
     """Random draws inside forward, made the same on both sides for the comparison.
 
     ``torch.randn_like`` and ``keras.random.normal`` cannot agree draw for draw; while a model
-    runs, the k-th draw on either side is the k-th seeded array of the requested shape.
+    runs, the k-th draw on either side is the k-th seeded array of the requested shape. A
+    dropout that runs at inference too (``keras.random.dropout`` in a layer's ``call``,
+    ``F.dropout(x, p, training=True)``, ``torch.dropout(x, p, True)``) draws its keep mask the
+    same way: ``u >= rate`` of the k-th uniform array, scaled by ``1 / (1 - rate)`` as both
+    libraries scale. A torch dropout with training off stays the identity (``nn.Dropout`` in
+    eval mode calls ``F.dropout(..., training=False)``: torch's own function runs).
     """
 
     _TORCH = {"randn_like": "normal", "rand_like": "uniform", "randn": "normal",
               "rand": "uniform"}
     _KERAS = ("normal", "uniform")
+    _DRAWS = "random draws in forward (randn_like, keras.random.normal...)"
+    _MASKS = "dropout masks in forward (keras.random.dropout, F.dropout(training=True)...)"
 
     def __init__(self, torch: Any, keras: Any, seed: int) -> None:
         self.torch, self.keras, self.seed = torch, keras, seed
-        self.count, self.used = 0, False
+        self.count = 0
+        self.used: set[str] = set()  # what was fixed: _DRAWS, _MASKS
 
-    def draw(self, kind: str, shape: Any) -> np.ndarray:
+    def draw(self, kind: str, shape: Any, what: str = _DRAWS) -> np.ndarray:
         rng = np.random.default_rng(self.seed + 1000 + self.count)
         self.count += 1
-        self.used = True
+        self.used.add(what)
         dims = tuple(int(d) for d in shape)
         return rng.standard_normal(dims) if kind == "normal" else rng.random(dims)
+
+    def keep(self, shape: Any, rate: float) -> np.ndarray:
+        """A dropout's scaled keep mask from the next draw (all zeros at rate 1, as torch)."""
+        u = self.draw("uniform", shape, self._MASKS)
+        return (u >= rate) / (1.0 - rate) if rate < 1 else np.zeros_like(u)
+
+    def note(self) -> str | None:
+        """The report's sentence on what was fixed; None when nothing was drawn."""
+        if not self.used:
+            return None
+        return (f"{' and '.join(w for w in (self._DRAWS, self._MASKS) if w in self.used)} were "
+                "fixed to the same seeded arrays on both sides for the comparison")
 
     def _torch_fn(self, name: str, kind: str) -> Callable[..., Any]:
         torch = self.torch
@@ -197,24 +217,51 @@ class FixedNoise:
             return torch.from_numpy(self.draw(kind, shape)).to(dtype=dtype, device=device)
         return fixed
 
+    def _torch_dropout(self, original: Callable[..., Any], flag: str) -> Callable[..., Any]:
+        """``F.dropout(input, p=0.5, training=True, inplace=False)`` / ``torch.dropout(input,
+        p, train)`` with the fixed mask when it trains; torch's own function when it does not."""
+
+        def fixed(input: Any, p: float = 0.5, *args: Any, **kwargs: Any) -> Any:
+            train = args[0] if args else kwargs.get(flag, True)
+            if not train:
+                return original(input, p, *args, **kwargs)
+            inplace = args[1] if len(args) > 1 else kwargs.get("inplace", False)
+            mask = self.torch.from_numpy(self.keep(input.shape, float(p))).to(
+                dtype=input.dtype, device=input.device)
+            return input.mul_(mask) if inplace else input * mask
+        return fixed
+
     def _keras_fn(self, kind: str) -> Callable[..., Any]:
         def fixed(shape: Any, *args: Any, dtype: Any = None, **kwargs: Any) -> Any:
             return self.keras.ops.convert_to_tensor(self.draw(kind, shape), dtype=dtype or
                                                     "float32")
         return fixed
 
+    def _keras_dropout(self, inputs: Any, rate: float, noise_shape: Any = None,
+                       seed: Any = None) -> Any:
+        """``keras.random.dropout`` with the fixed mask (``noise_shape`` broadcast, its None
+        dims the input's)."""
+        ops = self.keras.ops
+        shape = tuple(inputs.shape) if noise_shape is None else tuple(
+            s if d is None else d for d, s in zip(noise_shape, tuple(inputs.shape), strict=True))
+        return ops.multiply(inputs, ops.cast(self.keep(shape, float(rate)), inputs.dtype))
+
     def run(self, fn: Callable[[], Any], side: str) -> Any:
         """``fn()`` with one side's draws fixed (counted from the first again): torch's
         functions while the torch model runs, ``keras.random``'s while the Keras model runs
         (Keras's own initializers, torch-backed or not, never see them)."""
+        torch, functional = self.torch, self.torch.nn.functional
         if side == "torch":
-            saved = [(self.torch, n, getattr(self.torch, n)) for n in self._TORCH]
-            patches = {n: self._torch_fn(n, kind) for n, kind in self._TORCH.items()}
+            patches = [(torch, n, self._torch_fn(n, kind)) for n, kind in self._TORCH.items()]
+            patches += [(torch, "dropout", self._torch_dropout(torch.dropout, "train")),
+                        (functional, "dropout",
+                         self._torch_dropout(functional.dropout, "training"))]
         else:
-            saved = [(self.keras.random, n, getattr(self.keras.random, n)) for n in self._KERAS]
-            patches = {kind: self._keras_fn(kind) for kind in self._KERAS}
-        for owner, name, _ in saved:
-            setattr(owner, name, patches[name])
+            patches = [(self.keras.random, kind, self._keras_fn(kind)) for kind in self._KERAS]
+            patches.append((self.keras.random, "dropout", self._keras_dropout))
+        saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+        for owner, name, patch in patches:
+            setattr(owner, name, patch)
         self.count = 0
         try:
             return fn()
@@ -313,10 +360,9 @@ class Models:
         t_out = _stage("run PyTorch model", self.run_torch)
         k_out = _stage("run Keras model", self.run_keras)
         src, tgt = (t_out, k_out) if self.from_torch else (k_out, t_out)
-        if self.noise.used:
-            self.notes.append("random draws in forward (randn_like, keras.random.normal...) "
-                              "were fixed to the same seeded arrays on both sides for the "
-                              "comparison")
+        note = self.noise.note()
+        if note:
+            self.notes.append(note)
         specs = self.tr.get("outputs") or []
         back = [permute(a, specs[i].get("to_target") if i < len(specs) else None, inverse=True)
                 for i, a in enumerate(tgt)]
