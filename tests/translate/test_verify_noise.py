@@ -86,7 +86,7 @@ TORCH_SOURCE = FIXTURES / "torch_functional_dropout.py"
 
 def test_keras_dropout_in_call_verifies_in_torch(worker) -> None:
     tr = _translated(KERAS_SOURCE, "pytorch", "MyModel", (12,), worker)
-    assert "F.dropout(x, 0.5, training=True)" in tr.target_code
+    assert "F.dropout(" in tr.target_code and ", 0.5, training=True)" in tr.target_code
     report = _verify(KERAS_SOURCE, tr, worker)
     assert report.verified, report.message
     assert report.max_abs_error is not None and report.max_abs_error <= 1e-4
@@ -95,10 +95,9 @@ def test_keras_dropout_in_call_verifies_in_torch(worker) -> None:
 
 @pytest.mark.parametrize(("old", "new"), [
     # another rate: other units dropped, the kept ones scaled otherwise
-    ("F.dropout(x, 0.5, training=True)", "F.dropout(x, 0.4, training=True)"),
+    (", 0.5, training=True)", ", 0.4, training=True)"),
     # a draw before the dropout: the mask is the next seeded array, not the Keras side's
-    ("F.dropout(x, 0.5, training=True)", "F.dropout(x + 0 * torch.rand_like(x), 0.5, "
-                                         "training=True)")])
+    ("F.dropout(", "F.dropout(0 * torch.rand(1) + ")])
 def test_masks_that_differ_fail_the_comparison(worker, old, new) -> None:
     tr = _translated(KERAS_SOURCE, "pytorch", "MyModel", (12,), worker)
     assert old in tr.target_code
@@ -106,6 +105,32 @@ def test_masks_that_differ_fail_the_comparison(worker, old, new) -> None:
     report = _verify(KERAS_SOURCE, tr, worker)
     assert not report.verified
     assert report.max_abs_error is not None and report.max_abs_error > 1e-2
+
+
+KERAS_TRAINING = """
+
+x = np.random.random((64, 12))
+y = np.random.random((64, 4))
+model = MyModel()
+model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
+model.fit(x, y, batch_size=16, epochs=2)
+"""
+
+
+def test_training_check_runs_with_the_same_masks(tmp_path, worker) -> None:
+    source = KERAS_SOURCE.read_text(encoding="utf-8").replace(
+        "import keras\n", "import keras\nimport numpy as np\n") + KERAS_TRAINING
+    path = tmp_path / "custom_dropout_training.py"
+    path.write_text(source, encoding="utf-8")
+    tr = _translated(path, "pytorch", "MyModel", (12,), worker)
+    assert ", 0.5, training=True)" in tr.target_code and "optimizer.step()" in tr.target_code
+    report = verify_translation(str(path), tr, source_text=source, worker=worker, onnx=False)
+    assert report.verified, report.message
+    training = report.training
+    assert training is not None and training.ran and training.verified, training
+    assert training.torch_loss[0] != training.torch_loss[2]  # the weights did move
+    assert not any("switched off" in n for n in training.notes)  # the custom layer kept its rate
+    assert any(MASKS_FIXED in n for n in training.notes)
 
 
 # The traced PyTorch -> Keras path drops F.dropout(..., training=True) as if it were off; the

@@ -223,7 +223,7 @@ class FixedNoise:
 
         def fixed(input: Any, p: float = 0.5, *args: Any, **kwargs: Any) -> Any:
             train = args[0] if args else kwargs.get(flag, True)
-            if not train:
+            if not train or not p:  # nothing drawn: a dropout at rate 0 draws no mask in Keras
                 return original(input, p, *args, **kwargs)
             inplace = args[1] if len(args) > 1 else kwargs.get("inplace", False)
             mask = self.torch.from_numpy(self.keep(input.shape, float(p))).to(
@@ -242,6 +242,8 @@ class FixedNoise:
         """``keras.random.dropout`` with the fixed mask (``noise_shape`` broadcast, its None
         dims the input's)."""
         ops = self.keras.ops
+        if not rate:
+            return inputs
         shape = tuple(inputs.shape) if noise_shape is None else tuple(
             s if d is None else d for d, s in zip(noise_shape, tuple(inputs.shape), strict=True))
         return ops.multiply(inputs, ops.cast(self.keep(shape, float(rate)), inputs.dtype))

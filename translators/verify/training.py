@@ -3,8 +3,10 @@
 After the forward check both models hold the same weights. Each side builds its loss and
 optimizer as its script does (:mod:`.recipe`, evaluated in the executed definitions), both get
 the same seeded batches in the same order, and after steps 1 and 3 the losses and the updated
-weights (the Keras ones brought to torch's layout through the weight map) are compared. Dropout
-is switched off on both sides: its random masks cannot match.
+weights (the Keras ones brought to torch's layout through the weight map) are compared. The
+libraries' dropout layers are switched off on both sides (their training masks cannot match);
+random draws and dropout the model's code calls itself are fixed as in the forward check
+(``models.FixedNoise``). A model taking an RNN state gets it whole and packed, as there.
 """
 
 from __future__ import annotations
@@ -157,12 +159,16 @@ def _without_dynamo_import() -> Iterator[None]:
 
 
 def _no_dropout(models: Models) -> bool:
+    """Switch off the libraries' own dropout layers, whose training masks cannot match. A
+    dropout the model's code calls itself (a custom layer's ``keras.random.dropout``, a literal
+    ``F.dropout(x, p, training=True)``) keeps its rate: the steps run with fixed masks."""
     found = False
     for m in models.torch_model.modules():
-        if type(m).__name__.startswith(("Dropout", "AlphaDropout")):
+        if type(m).__name__.startswith(("Dropout", "AlphaDropout")) and \
+                type(m).__module__.startswith("torch.nn."):
             m.p, found = 0.0, True
     for layer in models.keras_model._flatten_layers():  # noqa: SLF001 - every nested layer
-        if "Dropout" in type(layer).__name__:
+        if "Dropout" in type(layer).__name__ and type(layer).__module__.startswith("keras."):
             layer.rate, found = 0.0, True
     return found
 
@@ -257,6 +263,13 @@ def _weight_errors(models: Models, atol: float, rtol: float, small: dict[int, np
     return row
 
 
+def _torch_loss(models: Models, loss_fn: Any, xs: list[Any], y_t: Any) -> Any:
+    """One torch step's loss, its gradients computed (inside the fixed draws, as Keras's)."""
+    loss = loss_fn(flatten_outputs(models.torch_model(*xs))[0], y_t)
+    loss.backward()
+    return loss
+
+
 def training_check(models: Models, atol: float = 1e-4, rtol: float = 1e-3) -> dict[str, Any]:
     """Run the steps on both sides and compare; the result dict goes into the report."""
     with _without_dynamo_import():
@@ -290,8 +303,8 @@ def _training_check(models: Models, atol: float, rtol: float) -> dict[str, Any]:
                for p in models.torch_model.parameters()}
     for step, (xs, y_t, (k_in, y_k)) in enumerate(_batches(models, kind, k_recipe.loss), 1):
         optimizer.zero_grad()
-        loss = loss_fn(flatten_outputs(models.torch_model(*xs))[0], y_t)
-        loss.backward()
+        loss = models.noise.run(lambda xs=xs, y_t=y_t: _torch_loss(models, loss_fn, xs, y_t),
+                                "torch")
         for param in models.torch_model.parameters():
             if floor and param.grad is not None:
                 under = param.grad.detach().abs().cpu().numpy() < floor
@@ -300,7 +313,8 @@ def _training_check(models: Models, atol: float, rtol: float) -> dict[str, Any]:
         if scheduler is not None:
             scheduler.step()
         k_x = k_in[0] if len(k_in) == 1 else list(k_in)
-        k_loss = trainer.train_on_batch(k_x, y_k, class_weight=class_weight)
+        k_loss = models.noise.run(lambda k_x=k_x, y_k=y_k: trainer.train_on_batch(
+            k_x, y_k, class_weight=class_weight), "keras")
         result["torch_loss"].append(float(loss.item()))
         result["keras_loss"].append(float(np.ravel(k_loss)[0]))
         if step in CHECKED:
@@ -318,5 +332,7 @@ def _training_check(models: Models, atol: float, rtol: float) -> dict[str, Any]:
         notes.append(f"{last['excluded']} weights whose gradient fell under {floor:.2g} not "
                      f"compared (Adam's epsilon: Keras adds it after the bias correction, "
                      f"torch before); their max difference {last['excluded_max_error']:.2g}")
+    if models.noise.note():
+        notes.append(models.noise.note())
     result["duration_s"] = round(time.perf_counter() - start, 3)
     return result
