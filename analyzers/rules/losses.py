@@ -12,7 +12,7 @@ from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
 from ..registry import ModuleRule, RuleInfo, register
 from ..semantics.kinds import LOSS_NAMES, REGRESSION_LOSSES
-from ..semantics.queries import file_version
+from ..semantics.queries import any_statement, file_version
 from ..semantics.uses import LossUse, loss_uses
 
 
@@ -44,7 +44,8 @@ class LossShapeRules(ModuleRule):
 
     def check(self) -> None:
         mctx = self.ctx
-        if not mctx.imports.imports_any("torch") or not mctx.mentions_any(*LOSS_NAMES):
+        if not mctx.imports.imports_any("torch") or not any_statement(mctx, "losses",
+                                                                      _mentions_loss):
             return
         contexts = {id(c.chunk): c for c in mctx.chunks}
         for use in loss_uses(file_version(mctx)):
@@ -73,6 +74,16 @@ class LossShapeRules(ModuleRule):
         elif loss == "NLLLoss" and act in _NLL_ADVICE:
             got, advice = _NLL_ADVICE[act]
             chunk.report(call, "MLS118", None, loss=loss, got=got, advice=advice)
+
+
+# Every loss name holds one of these (a statement without any names no loss: 3 scans of its
+# text, not one per name).
+_LOSS_STEMS = ("Loss", "_loss", "cross_entropy")
+assert all(any(stem in name for stem in _LOSS_STEMS) for name in LOSS_NAMES)
+
+
+def _mentions_loss(text: str) -> bool:
+    return any(stem in text for stem in _LOSS_STEMS) and any(n in text for n in LOSS_NAMES)
 
 
 def _broadcasts(use: LossUse) -> bool:

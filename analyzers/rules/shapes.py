@@ -8,11 +8,14 @@ and the layers between), never a symbol or a guess (``semantics/queries.py``).
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 import libcst as cst
 
-from ..context import ChunkContext, EditSpec, FixSpec
+from ..aliases import canonical
+from ..context import ChunkContext, EditSpec, FixSpec, ModuleContext
 from ..findings import Severity
 from ..registry import ModuleRule, RuleInfo, register
 from ..semantics.args import literal
@@ -50,6 +53,8 @@ class LayerSizeRules(ModuleRule):
         if not mctx.imports.imports_any("torch") or not mctx.mentions_any(*_LAYER_WORDS) \
                 or not mctx.mentions_any("Sequential", "forward"):
             return
+        if not _may_report(mctx):
+            return  # no layer states a size: the file's facts are not computed
         contexts = {id(c.chunk): c for c in mctx.chunks}
         done: set[int] = set()
         for feed in layer_feeds(file_version(mctx)):
@@ -81,6 +86,78 @@ class LayerSizeRules(ModuleRule):
                        if feed.before is not None else feed.source)
             return True
         return False
+
+
+def _may_report(mctx: ModuleContext) -> bool:
+    """Whether some statement calls a checked layer with a digit in the argument that states
+    its size (a size the rule compares is an integer literal there), read from the texts
+    (memoized per statement): the file's model facts are computed only then."""
+    spellings = tuple(sorted({(n, n) for n in _POSITIONS} | {
+        (local, short) for local, full in mctx.imports.names.items()
+        if (short := canonical(full).rpartition(".")[2]) in _POSITIONS}))
+    key = f"shapes:may-report:{spellings!r}"
+    for ctx in mctx.chunks:
+        chunk = ctx.chunk
+        found = chunk.memo.get(key)
+        if found is None:
+            found = chunk.memo[key] = _sized_call(chunk.text, spellings)
+        if found:
+            return True
+    return False
+
+
+_POSITIONS = {n: (arg, index) for names, arg, index, _ in _CHECKED for n in names}
+
+
+@functools.lru_cache(maxsize=16)
+def _call_pattern(spellings: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(s) for s, _ in spellings) + r")\s*\(")
+
+
+def _sized_call(text: str, spellings: tuple[tuple[str, str], ...]) -> bool:
+    """Whether ``text`` may call a checked layer (``spellings``: (how it is spelled, the
+    layer)) with a digit in its size argument; a call whose arguments hold a string or a
+    comment counts (not split)."""
+    layer = dict(spellings)
+    for match in _call_pattern(spellings).finditer(text):
+        keyword, index = _POSITIONS[layer[match.group(1)]]
+        args, depth, start, position = [], 1, match.end(), match.end()
+        while depth and position < len(text):
+            char = text[position]
+            if char in "'\"#":
+                return True
+            if char in "([{":
+                depth += 1
+            elif char in ")]}":
+                depth -= 1
+            elif char == "," and depth == 1:
+                args.append(text[start:position])
+                start = position + 1
+            position += 1
+        args.append(text[start:position - 1])
+        positional = 0
+        for arg in args:
+            named = _KEYWORD.match(arg)
+            if named is not None:
+                if named.group(1) == keyword and _may_be_integer(arg[named.end():]):
+                    return True
+            elif not arg.lstrip().startswith("*"):
+                if positional == index and _may_be_integer(arg):
+                    return True
+                positional += 1
+    return False
+
+
+def _may_be_integer(arg: str) -> bool:
+    """Whether an argument's text may be what ``args.literal`` reads as an integer: integer
+    literals and operators only (``64``, ``32 * 13 * 13``, ``-(1)``), no name, no float."""
+    rest, numbers = _INTEGER.subn("", arg)
+    return numbers > 0 and _OPERATORS.fullmatch(rest) is not None
+
+
+_KEYWORD = re.compile(r"\s*(\w+)\s*=(?!=)")
+_INTEGER = re.compile(r"\b(?:0[xXoObB][0-9a-fA-F_]+|[0-9][0-9_]*)\b")
+_OPERATORS = re.compile(r"[\s+\-*/%()<>&|^~]*")
 
 
 def _argument(call: cst.Call, keyword: str, index: int) -> cst.Arg | None:

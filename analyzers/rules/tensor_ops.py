@@ -12,12 +12,34 @@ import re
 
 from ..findings import Severity
 from ..registry import ModuleRule, RuleInfo, register
-from ..semantics.queries import failing_operations, file_version
+from ..semantics.queries import any_statement, failing_operations, file_version
 
 # A file that spells none of these has no operation to check (``@`` between operands, not
 # a decorator's).
 _OPERATION_WORDS = ("matmul", "mm(", "cat(", "stack(", "concat")
-_MATMUL_OPERATOR = re.compile(r"[\w)\]] *@ *[\w(]")
+# What stands before and after the ``@`` of a matrix product (spaces between).
+_OPERAND_END = re.compile(r"[\w)\]]")
+_OPERAND_START = re.compile(r" *[\w(]")
+
+
+def has_matmul_operator(text: str) -> bool:
+    """Whether ``text`` holds ``@`` between operands (``a @ b``, ``f(x)@w``), as the pattern
+    ``[\\w)\\]] *@ *[\\w(]`` would find, looking only at each ``@`` (a regex starting with a
+    character class tries every position of the document: 5 ms on a 100 kB file)."""
+    at = text.find("@")
+    while at >= 0:
+        before = at - 1
+        while before >= 0 and text[before] == " ":
+            before -= 1
+        if before >= 0 and _OPERAND_END.match(text, before) \
+                and _OPERAND_START.match(text, at + 1):
+            return True
+        at = text.find("@", at + 1)
+    return False
+
+
+def _mentions_operation(text: str) -> bool:
+    return any(w in text for w in _OPERATION_WORDS) or has_matmul_operator(text)
 
 
 @register
@@ -34,10 +56,8 @@ class TensorOperationRules(ModuleRule):
 
     def check(self) -> None:
         mctx = self.ctx
-        if not mctx.imports.imports_any("torch") or not (
-                mctx.mentions_any(*_OPERATION_WORDS) or _MATMUL_OPERATOR.search(
-                    mctx.text if mctx.text is not None
-                    else "\n".join(c.chunk.text for c in mctx.chunks))):
+        if not mctx.imports.imports_any("torch") or not any_statement(
+                mctx, "operations", _mentions_operation):
             return
         contexts = {id(c.chunk): c for c in mctx.chunks}
         for chunk, node, detail in failing_operations(file_version(mctx)):

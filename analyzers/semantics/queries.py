@@ -11,7 +11,7 @@ what both walks say is kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 import libcst as cst
@@ -56,6 +56,21 @@ def file_version(mctx: ModuleContext) -> ParsedVersion:
         parse = mctx.shared["semantics:version"] = ParsedVersion(
             mctx.text or "", [(c.chunk, 0) for c in mctx.chunks], mctx.imports)
     return parse  # type: ignore[no-any-return]
+
+
+def any_statement(mctx: ModuleContext, key: str, test: Callable[[str], bool]) -> bool:
+    """Whether ``test`` holds for the text of some top-level statement, each answer memoized
+    on its statement (``key`` names the test): an edit re-reads the statement it changed, not
+    the document, as the rules' file gates on the value model would."""
+    key = "semantics:any:" + key
+    for ctx in mctx.chunks:
+        memo = ctx.chunk.memo
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = test(ctx.chunk.text)
+        if found:
+            return True
+    return False
 
 
 def _class_walks(parse: ParsedVersion) -> list[tuple[TopChunk, ClassFact, ClassFact | None]]:
