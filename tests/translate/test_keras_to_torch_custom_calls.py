@@ -1,16 +1,19 @@
-"""Keras -> PyTorch: an inlined custom layer or block function runs each layer once (issue 9).
+"""Keras -> PyTorch: custom Keras layers become torch classes; each layer runs once (issue 9).
 
-A custom layer's ``call`` (and a function that builds part of a Functional graph) is traced in
-place. Its tensor arguments used to be substituted as expressions, so ``x + self.d2(self.d1(x))``
-applied to ``self.inp(x)`` computed ``self.inp(x)`` twice, and a chain of blocks doubled that at
-each level (a dropout or a BatchNorm in training would then run twice: a wrong model). Each
-argument that calls something is now bound to a local of ``forward`` first. Here the emitted
-model runs under torch forward hooks (every module called exactly once per forward) and the real
-verifier runs Keras and torch at atol 1e-4.
+``class ResBlock(layers.Layer)`` is emitted as ``class ResBlock(nn.Module)`` (its constructor
+parameters, attribute names, docstring and the comments of ``call``, now ``forward``) and the
+model holds ``self.b1 = ResBlock(16)``. Where a custom layer is still inlined into ``forward``
+(a list of layers in it) and where a function builds part of a Functional graph, each tensor
+argument that calls something is bound to a local first: before, ``x + self.d2(self.d1(x))``
+applied to ``self.inp(x)`` computed ``self.inp(x)`` twice, doubling at each block (a dropout or
+a BatchNorm in training would run twice: a wrong model). The emitted models run under torch
+forward hooks (every module called exactly once per forward) and the real verifier runs Keras and
+torch, the Keras weights copied by the weight map, at atol 1e-4.
 """
 
 from __future__ import annotations
 
+import ast
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -25,7 +28,7 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.slow
 
 RESBLOCK = '''import keras
-from keras import layers
+from keras import layers, ops
 
 
 class ResBlock(layers.Layer):
@@ -58,12 +61,48 @@ class Net(keras.Model):
 model = Net()
 '''
 
-FUNCTIONAL = RESBLOCK + '''
+SCALE = '''
+
+class Scale(layers.Layer):
+    def __init__(self, units):
+        super().__init__()
+        self.units = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
+        self.gain = self.add_weight(shape=(self.units,), initializer="ones", name="gain")
+
+    def call(self, x):
+        return ops.matmul(x, self.kernel) * self.gain
+'''
+
+FUNCTIONAL = RESBLOCK + SCALE + '''
 
 inputs = keras.Input(shape=(8,))
 x = ResBlock(12)(layers.Dense(12)(inputs))
-outputs = layers.Dense(2)(ResBlock(12)(x))
-model = keras.Model(inputs, outputs)
+x = Scale(4)(Scale(6)(ResBlock(12)(x)))
+model = keras.Model(inputs, layers.Dense(2)(x))
+'''
+
+LISTED = '''import keras
+from keras import layers
+
+
+class Stack(layers.Layer):
+    def __init__(self, units):
+        super().__init__()
+        self.parts = [layers.Dense(units, activation="relu"), layers.Dense(units)]
+
+    def call(self, x):
+        y = x
+        for part in self.parts:
+            y = part(y)
+        return x + y
+
+
+inputs = keras.Input(shape=(8,))
+x = Stack(10)(layers.Dense(10)(inputs))
+model = keras.Model(inputs, layers.Dense(2)(Stack(10)(x)))
 '''
 
 BLOCK_FUNCTION = '''import keras
@@ -112,16 +151,53 @@ def _calls_per_module(code: str) -> Counter[str]:
     return calls
 
 
-@pytest.mark.parametrize("source", [SUBCLASS, FUNCTIONAL, BLOCK_FUNCTION],
-                         ids=["subclass", "functional", "block-function"])
+@pytest.mark.parametrize("source", [SUBCLASS, FUNCTIONAL, BLOCK_FUNCTION, LISTED],
+                         ids=["subclass", "functional", "block-function", "inlined"])
 def test_each_layer_runs_once_and_the_models_agree(tmp_path, worker, source) -> None:
     tr = _verified(tmp_path, worker, source)
     calls = _calls_per_module(tr.target_code)
-    assert len(calls) == len(tr.weight_map) >= 5  # every Dense, each with Keras' weights
+    assert {w.torch_path for w in tr.weight_map} == set(calls) and len(calls) >= 5
     assert set(calls.values()) == {1}, calls
 
 
-def test_a_block_argument_is_bound_to_a_local_named_after_it(tmp_path, worker) -> None:
-    code = translate(SUBCLASS, "pytorch", class_name="model", input_shape=(8,)).target_code
-    forward = code[code.index("def forward"):]
-    assert "b1_x = self.inp(x)" in forward and forward.count("self.inp(") == 1
+def _class(code: str, name: str) -> str:
+    node = next(n for n in ast.parse(code).body if isinstance(n, ast.ClassDef) and n.name == name)
+    return ast.get_source_segment(code, node) or ""
+
+
+def test_a_custom_layer_reads_like_the_source() -> None:
+    tr = translate(SUBCLASS, "pytorch", class_name="model", input_shape=(8,))
+    block = _class(tr.target_code, "ResBlock")
+    assert block.startswith('class ResBlock(nn.Module):\n    """Two dense layers with a skip."""')
+    assert "def __init__(self, units):" in block and "self.d1 = nn.Linear(16, units)" in block
+    assert "def forward(self, x):\n        # the residual path\n        return x + " in block
+    net = _class(tr.target_code, "Net")
+    assert "self.b1 = ResBlock(16)" in net and "self.b2 = ResBlock(16)" in net
+    assert "return self.out(self.b2(self.b1(self.inp(x))))" in net
+    paths = {(w.torch_path, w.keras_path) for w in tr.weight_map}
+    assert {("b1.d1", "attr:b1.d1"), ("b2.d2", "attr:b2.d2"), ("inp", "attr:inp")} <= paths
+
+
+def test_instances_of_different_input_sizes_pass_it_to_the_constructor() -> None:
+    tr = translate(FUNCTIONAL, "pytorch", class_name="model", input_shape=(8,))
+    scale = _class(tr.target_code, "Scale")
+    assert "def __init__(self, units, *, in_features):" in scale
+    assert "self.kernel = nn.Parameter(nn.init.xavier_uniform_(torch.empty(in_features, " \
+        "units)))" in scale
+    assert "self.gain = nn.Parameter(torch.ones(units))" in scale
+    assert "Scale(6, in_features=12)" in tr.target_code and "Scale(4, in_features=6)" in \
+        tr.target_code
+    # the same input size everywhere: the class keeps it written out
+    assert "self.d1 = nn.Linear(12, units)" in _class(tr.target_code, "ResBlock")
+    assert tr.target_code.count("class Scale(") == 1
+
+
+def test_an_inlined_custom_layer_binds_its_argument_and_says_why() -> None:
+    tr = translate(LISTED, "pytorch", class_name="model", input_shape=(8,))
+    assert "class Stack(" not in tr.target_code
+    forward = tr.target_code[tr.target_code.index("def forward"):]
+    assert forward.count("self.fc1(") == 1 and "stack1_x = self.fc1(inputs)" in forward
+    notes = [n for n in tr.notes if "Stack(...)" in n]
+    assert [n.split(":")[0] for n in notes] == ["line 18", "line 19"]  # each instance, located
+    assert all("inlined into forward instead of emitted as a torch class" in n
+               and "a list of layers" in n for n in notes)

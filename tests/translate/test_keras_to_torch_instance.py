@@ -2,9 +2,9 @@
 
 keras-team/keras's demo_custom_layer builds ``MyModel(hidden_dim=256, output_dim=16)`` from a
 custom ``MyDense(units)`` whose ``build`` creates its weights with ``add_weight``. The translation
-inlines each instance's ``call`` in ``forward`` and holds its weights in a ``KerasWeights``
-module; here both models run for real (Keras from the source, torch from the emitted code) with
-the Keras weights copied by the weight map's names, and agree at atol 1e-4.
+emits ``class MyDense(nn.Module)`` holding them as parameters (``forward`` is its ``call``);
+here both models run for real (Keras from the source, torch from the emitted code) with the Keras
+weights copied by the weight map's names, and agree at atol 1e-4.
 """
 
 from __future__ import annotations
@@ -87,11 +87,14 @@ def _run(source: str, code: str, weight_map: list[Any], x: np.ndarray) -> tuple[
 def test_a_custom_layer_with_weights_and_constructor_arguments_runs_the_same() -> None:
     tr = translate(SOURCE, "pytorch", class_name="model", input_shape=(5,))
     code = tr.target_code
-    assert "self.dense1 = KerasWeights(" in code
-    assert "w=nn.init.xavier_normal_(torch.empty(5, hidden_dim))" in code
-    assert "b=torch.zeros(hidden_dim)" in code
-    assert "x @ self.dense1.w" in code and "+ self.dense1.b" in code
-    assert "# class MyDense: a custom Keras layer, translated where MyModel uses it" in code
+    # the custom layer is a torch class of its own, its weights parameters named as in Keras
+    assert "class MyDense(nn.Module):" in code and "def __init__(self, units, name=None):" in code
+    assert "self.dense1 = MyDense(hidden_dim)" in code
+    assert "self.w = nn.Parameter(nn.init.xavier_normal_(torch.empty(5, units)))" in code
+    assert "self.b = nn.Parameter(torch.zeros(units))" in code
+    assert "return (inputs @ self.w) + self.b" in code
+    assert "# class MyDense: a custom Keras layer, translated as a torch class with MyModel" \
+        in code
     # the head's 12 inputs are 2 * hidden_dim: that parameter cannot change alone, and says so
     assert "# mlsense: hidden_dim is fixed at 6, its value in MyModel(hidden_dim=6, " \
         "output_dim=3): it feeds a value derived in self.head." in code

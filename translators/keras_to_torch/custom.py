@@ -40,7 +40,8 @@ class Tracing(Protocol):
     def assign(self, name: str, value_node: ast.AST) -> Any: ...
 
     def add_module(self, attr: str, ctor: str, spec: LayerSpec,
-                   weight: tuple[str, dict[str, Any]], helper: str) -> None: ...
+                   weight: tuple[str, dict[str, Any]] | None, helper: str | None,
+                   nested: bool = False) -> None: ...
 
 
 def _fail(node: ast.AST, construct: str, reason: str) -> TranslationError:
@@ -49,17 +50,27 @@ def _fail(node: ast.AST, construct: str, reason: str) -> TranslationError:
                             [Unsupported(line, construct, reason, getattr(node, "col_offset", 0))])
 
 
-def _method(cls: ast.ClassDef, name: str) -> ast.FunctionDef | None:
+def method(cls: ast.ClassDef, name: str) -> ast.FunctionDef | None:
     return next((s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == name), None)
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+def instance_name(modules: list[Any], obj: UserLayer) -> str:
+    """The torch name of a custom layer instance: its attribute, else ``res_block1`` etc. (a
+    name no module of ``modules`` has)."""
+    if obj.name:
+        return obj.name
+    taken = {getattr(m, "attr", "") for m in modules}
+    base = re.sub(r"(?<!^)(?=[A-Z])", "_", obj.cls.name).lower()
+    count = 1
+    while any(t == f"{base}{count}" or t.startswith((f"{base}{count}_", f"{base}{count}."))
+              for t in taken):
+        count += 1
+    return f"{base}{count}"
 
 
-def _bind(folder: Folder, obj: UserLayer) -> dict[str, Any]:
+def bind(folder: Folder, obj: UserLayer) -> dict[str, Any]:
     """The constructor's parameters of this instance: given arguments over folded defaults."""
-    init = _method(obj.cls, "__init__")
+    init = method(obj.cls, "__init__")
     if init is None:
         return {}
     params = [a.arg for a in init.args.args[1:]]
@@ -125,11 +136,11 @@ def _layer_value(folder: Folder, node: ast.expr, env: dict[str, Any],
     return folder.fold(node, env)
 
 
-def _run_init(folder: Folder, body: list[ast.stmt], env: dict[str, Any],
+def run_init(folder: Folder, body: list[ast.stmt], env: dict[str, Any],
               attrs: dict[str, Any]) -> None:
     for stmt in body:
         if isinstance(stmt, ast.If):
-            _run_init(folder, stmt.body if _truth(folder, stmt.test, env) else stmt.orelse,
+            run_init(folder, stmt.body if _truth(folder, stmt.test, env) else stmt.orelse,
                       env, attrs)
         elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target = stmt.targets[0]
@@ -144,9 +155,9 @@ def _run_init(folder: Folder, body: list[ast.stmt], env: dict[str, Any],
 def build(folder: Folder, obj: UserLayer, name: str) -> None:
     """Read the instance's ``__init__``: its layers, named ``<name>_<attribute>``."""
     obj.name, obj.attrs = name, {}
-    init = _method(obj.cls, "__init__")
+    init = method(obj.cls, "__init__")
     if init is not None:
-        _run_init(folder, init.body, _bind(folder, obj), obj.attrs)
+        run_init(folder, init.body, bind(folder, obj), obj.attrs)
     for attr, value in obj.attrs.items():
         items = list(enumerate(value)) if isinstance(value, tuple) else [(None, value)]
         for i, item in items:
@@ -157,15 +168,11 @@ def build(folder: Folder, obj: UserLayer, name: str) -> None:
 
 def inline_call(tracer: Tracing, obj: UserLayer, args: list[Any], kwargs: dict[str, Any]) -> Sym:
     """Trace ``obj(x)``: the custom layer's ``call`` in place; returns its output."""
-    call = _method(obj.cls, "call")
+    call = method(obj.cls, "call")
     if call is None:
         raise _fail(obj.cls, f"class {obj.cls.name}", "custom layer without call()")
     if obj.attrs is None:
-        taken = {getattr(m, "attr", "") for m in tracer.modules}
-        base, count = _snake(obj.cls.name), 1
-        while any(t.startswith(f"{base}{count}_") for t in taken):
-            count += 1
-        build(tracer.folder, obj, obj.name or f"{base}{count}")
+        build(tracer.folder, obj, instance_name(tracer.modules, obj))
     params = [a.arg for a in call.args.args[1:] if a.arg not in ("training", "mask")]
     inputs = [*args, *(kwargs[p] for p in params[len(args):] if p in kwargs)]
     if not inputs or not all(isinstance(x, Sym) for x in inputs):
@@ -180,7 +187,7 @@ def inline_call(tracer: Tracing, obj: UserLayer, args: list[Any], kwargs: dict[s
     tracer.env = _bound(tracer, f"{obj.name}_", dict(zip(params, inputs, strict=False)))
     tracer.self_attrs, tracer.local_prefix = obj.attrs or {}, f"{obj.name}_"
     try:
-        out = _run_call(tracer, call.body)
+        out = run_call(tracer, call.body)
     finally:
         tracer.env, tracer.self_attrs, tracer.local_prefix = saved
     if not isinstance(out, Sym):
@@ -203,7 +210,7 @@ def _bound(tracer: Tracing, prefix: str, env: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _run_call(tracer: Tracing, body: list[ast.stmt]) -> Any:
+def run_call(tracer: Tracing, body: list[ast.stmt]) -> Any:
     for stmt in body:
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
             continue
@@ -217,13 +224,13 @@ def _run_call(tracer: Tracing, body: list[ast.stmt]) -> Any:
                             "layers or literals only")
             for item in items:
                 tracer.env[stmt.target.id] = item
-                out = _run_call(tracer, stmt.body)
+                out = run_call(tracer, stmt.body)
                 if out is not None:
                     return out
         elif isinstance(stmt, ast.If):
             branch = stmt.body if _truth(tracer.folder, stmt.test, {}, lambda n: _python_value(
                 tracer, n)) else stmt.orelse
-            out = _run_call(tracer, branch)
+            out = run_call(tracer, branch)
             if out is not None:
                 return out
         elif isinstance(stmt, ast.Return) and stmt.value is not None:
@@ -252,6 +259,6 @@ def inline_function(tracer: Tracing, fn: ast.FunctionDef, args: list[Any],
     tracer.env, tracer.local_prefix = _bound(tracer, f"{fn.name}{count}_", env), \
         f"{fn.name}{count}_"
     try:
-        return _run_call(tracer, fn.body)
+        return run_call(tracer, fn.body)
     finally:
         tracer.env, tracer.local_prefix = saved

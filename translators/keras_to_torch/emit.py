@@ -12,6 +12,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 from ..base import TensorSpec, WeightTransfer
+from .classes import finalize, kept_statements
 from .layers import Fn, Mod
 from .model import Found, Traced
 from .parse import Folder, LayerSpec
@@ -151,6 +152,7 @@ def emit_class(found: Found, traced: Traced, folder: Folder, class_name: str,
     ``init_sig`` is the ``__init__`` signature of a builder's class (its hyper-parameters).
     """
     tracer = traced.tracer
+    finalize(tracer.classes)
     cls_node = found.node if found.kind == "subclass" else None
     kept, doc = list[str](), None
     if isinstance(cls_node, ast.ClassDef):
@@ -165,7 +167,8 @@ def emit_class(found: Found, traced: Traced, folder: Folder, class_name: str,
     for entry in modules:
         if entry.todo:
             lines.append(f"        # {entry.todo}")
-        lines.append(f"        self.{entry.attr} = {entry.ctor}")
+        if not entry.nested:  # a module inside an emitted custom layer class
+            lines.append(f"        self.{entry.attr} = {entry.ctor}")
         if entry.weight is not None:
             kind, params = entry.weight
             weights.append(WeightTransfer(kind, entry.attr, _keras_path(
@@ -197,18 +200,7 @@ def _subclass_init(cls: ast.ClassDef, folder: Folder, found: Found) -> tuple[str
                  and s.name == "__init__"), None)
     if init is None:
         return "self", []
-    kept = []
-    for stmt in init.body:
-        text = folder.text(stmt)
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
-            continue
-        if "super(" in text and "__init__" in text:
-            continue
-        if folder.imports.mentions_framework(stmt) or any(
-                isinstance(n, ast.Name) and n.id in folder.imports.user_classes
-                for n in ast.walk(stmt)):
-            continue  # Keras layers, custom ones included (their modules are inlined)
-        kept.extend(text.splitlines())
+    kept = kept_statements(init, folder)
     args = with_defaults(init.args, found.ctor) if found.ctor and not found.ctor_in_file \
         else init.args
     return signature(args, keep_vararg=True), kept

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..base import TranslationError, Unsupported
-from . import custom, rnn, vision  # noqa: F401  (vision registers its converters)
+from . import classes, custom, rnn, vision  # noqa: F401  (vision registers its converters)
 from .layers import ALIASES, CONVERTERS, LAYOUT_AGNOSTIC, Fn, Mod, Step, want
 from .ops import apply_op, merge
 from .parse import Folder, LayerSpec, UserLayer
@@ -36,6 +36,7 @@ class ModuleEntry:
     weight: tuple[str, dict[str, Any]] | None
     todo: str | None = None  # partial mode: why this module is an nn.Identity placeholder
     helper: str | None = None  # source of the module class ``ctor`` needs (see layers.Mod)
+    nested: bool = False  # a module of an emitted custom layer class: weight map only
 
 
 class Tracer:
@@ -46,6 +47,7 @@ class Tracer:
         self.folder = folder
         self.partial = partial  # untranslatable layers become nn.Identity placeholders
         self.unsupported: list[Unsupported] = []
+        self.notes: list[str] = []  # e.g. a custom layer inlined instead of emitted as a class
         self.layouts = layouts  # model input name -> layout asked for by its first consumer
         self.requests: dict[str, str] = {}
         self.int_inputs: dict[str, int] = {}
@@ -60,11 +62,19 @@ class Tracer:
         self.target: str | None = None  # the variable the current statement assigns
         self.local_prefix = ""  # inside a custom layer's call: its instance name + "_"
         self.inlined: dict[str, int] = {}  # function name -> calls traced in place
+        # custom layer class name -> its instances emitted as modules of a torch class
+        self.classes: dict[str, list[classes.Instance]] = {}
+
+    def child(self, layouts: dict[str, str]) -> Tracer:
+        """A tracer for a custom layer class's own ``forward`` (classes.py)."""
+        return Tracer(self.folder, layouts)
 
     def add_module(self, attr: str, ctor: str, spec: LayerSpec,
-                   weight: tuple[str, dict[str, Any]], helper: str) -> None:
-        """A module the model holds that no Keras layer call made (a custom layer's weights)."""
-        self.modules.append(ModuleEntry(attr, ctor, spec, weight, helper=helper))
+                   weight: tuple[str, dict[str, Any]] | None, helper: str | None,
+                   nested: bool = False) -> None:
+        """A module the model holds that no Keras layer call made (a custom layer's weights,
+        an instance of a custom layer class; ``nested``: a module inside one)."""
+        self.modules.append(ModuleEntry(attr, ctor, spec, weight, helper=helper, nested=nested))
 
     # ----- naming -------------------------------------------------------------------------
     def _attr_name(self, spec: LayerSpec, prefix: str) -> str:
@@ -97,7 +107,8 @@ class Tracer:
                    kwargs: dict[str, Any]) -> Sym:
         """Apply ``spec`` to traced inputs; returns the output tensor with its torch expr."""
         if isinstance(spec, UserLayer):
-            return custom.inline_call(self, spec, args, kwargs)
+            as_module = classes.as_module(self, spec, args, kwargs)
+            return as_module or custom.inline_call(self, spec, args, kwargs)
         spec.kind = ALIASES.get(spec.kind, spec.kind)
         for key, value in kwargs.items():
             if key not in ("training", "query", "value", "key", "inputs") and value not in (

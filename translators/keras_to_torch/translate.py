@@ -141,6 +141,7 @@ class _Builder:
         self.derived: set[str] = set()  # names bound to Keras-only results (a fit History)
         self._placed = False  # the translated model has been written out
         self._inlined: set[str] = set()  # custom layer classes traced into the model
+        self._classes: set[str] = set()
         self.build_shapes = self._build_shapes()
 
     def _build_shapes(self) -> dict[str, tuple[int | None, ...]]:
@@ -165,6 +166,8 @@ class _Builder:
         traced = trace(found, self.folder, self.input_shape, self.build_shapes, self.partial,
                        found.ctor)
         self._inlined = set(traced.tracer.inlined)
+        self._classes = set(traced.tracer.classes)  # emitted as torch classes (classes.py)
+        self.notes += traced.tracer.notes
         self.notes += self._random_at_inference()
         self.unsupported.extend(_unmarked(traced.tracer.unsupported))
         emitted = self._emit(traced)
@@ -180,7 +183,7 @@ class _Builder:
     def _random_at_inference(self) -> list[str]:
         """A note per ``keras.random.dropout`` the model runs whatever ``training`` is."""
         classes = [c for n, c in self.folder.imports.user_classes.items() if n in self._inlined
-                   or c is self.chosen.node]
+                   or n in self._classes or c is self.chosen.node]
         return [f"line {n.lineno}: keras.random.dropout(...) in {c.name}.call() runs at "
                 "inference too (Keras applies it whenever call() runs), and so does the "
                 "translation (F.dropout(..., training=True)): both models' outputs are random "
@@ -394,6 +397,10 @@ class _Builder:
         remembered = self._training_object(stmt, state)
         if remembered is not None:
             return remembered
+        if isinstance(stmt, ast.ClassDef) and stmt.name in self._classes and \
+                stmt.name not in self._inlined:
+            return [f"# class {stmt.name}: a custom Keras layer, translated as a torch class "
+                    f"with {self.chosen.name}"]
         if isinstance(stmt, ast.ClassDef) and stmt.name in self.folder.imports.user_classes \
                 and stmt.name in self._inlined:
             return [f"# class {stmt.name}: a custom Keras layer, translated where "

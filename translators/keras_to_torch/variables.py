@@ -78,10 +78,31 @@ def run_build(folder: Folder, obj: UserLayer, x: Sym) -> Module | None:
     """Read the instance's ``build``: its weights go to ``obj.attrs`` as tensors of the model
     (``self.<instance>.<attribute>``); returns the ``KerasWeights`` module holding them
     (attribute, constructor, layer spec, weight-map entry, helper class source)."""
+    assert obj.name is not None
+    made = read_weights(folder, obj, x, f"{obj.name}.")
+    if not made:
+        return None
+    args = ", ".join(f"{attr}={expr}" for attr, expr, _ in made)
+    if len(args) + len(obj.name) > 70:  # one weight a line past the width of the file
+        args = "".join(f"\n            {attr}={expr}," for attr, expr, _ in made) + "\n        "
+    spec = LayerSpec("KerasWeights", [], {}, obj.line, attr=obj.name)
+    spec.extra["keras_self"] = obj  # the weight map reaches the custom layer itself
+    return (obj.name, f"KerasWeights({args})", spec, weight_entry(made), HELPER)
+
+
+def weight_entry(made: list[tuple[str, str, str]]) -> tuple[str, dict[str, Any]]:
+    """The weight map's entry of a custom layer's own weights: copied by their Keras names."""
+    return "variables", {"pairs": [[attr, key] for attr, _, key in made]}
+
+
+def read_weights(folder: Folder, obj: UserLayer, x: Sym,
+                 owner: str) -> list[tuple[str, str, str]]:
+    """The weights ``build`` creates: (attribute, torch tensor expression, Keras name) each;
+    in ``obj.attrs`` they become tensors ``self.<owner><attribute>``."""
     build = next((s for s in obj.cls.body if isinstance(s, ast.FunctionDef)
                   and s.name == "build"), None)
     if build is None or obj.attrs is None:
-        return None
+        return []
     params = [a.arg for a in build.args.args[1:]]
     env: dict[str, Any] = {params[0]: (None, *x.shape)} if params else {}
     made: list[tuple[str, str, str]] = []  # (torch attribute, tensor expression, Keras name)
@@ -104,23 +125,14 @@ def run_build(folder: Folder, obj: UserLayer, x: Sym) -> Module | None:
         if not (isinstance(value, ast.Call) and folder.text(value.func) == "self.add_weight"):
             raise _fail(stmt, f"self.{target.attr}", "only weights (self.add_weight(...)) are "
                         "translated in build()")
-        made.append(_weight(folder, obj, target.attr, value, env))
-    if not made:
-        return None
-    assert obj.name is not None
-    args = ", ".join(f"{attr}={expr}" for attr, expr, _ in made)
-    if len(args) + len(obj.name) > 70:  # one weight a line past the width of the file
-        args = "".join(f"\n            {attr}={expr}," for attr, expr, _ in made) + "\n        "
-    spec = LayerSpec("KerasWeights", [], {}, obj.line, attr=obj.name)
-    spec.extra["keras_self"] = obj  # the weight map reaches the custom layer itself
-    return (obj.name, f"KerasWeights({args})", spec,
-            ("variables", {"pairs": [[attr, key] for attr, _, key in made]}), HELPER)
+        made.append(_weight(folder, obj, target.attr, value, env, owner))
+    return made
 
 
 def _weight(folder: Folder, obj: UserLayer, attr: str, call: ast.Call,
-            env: dict[str, Any]) -> tuple[str, str, str]:
+            env: dict[str, Any], owner: str) -> tuple[str, str, str]:
     """One ``self.<attr> = self.add_weight(...)``: (attribute, torch tensor, Keras name)."""
-    assert obj.attrs is not None and obj.name is not None
+    assert obj.attrs is not None
     given = dict(zip(_ADD_WEIGHT, call.args, strict=False))
     given.update({k.arg: k.value for k in call.keywords if k.arg})
     values = {k: _value(folder, v, env, obj.attrs) for k, v in given.items()}
@@ -139,6 +151,6 @@ def _weight(folder: Folder, obj: UserLayer, attr: str, call: ast.Call,
     dims = ", ".join(str(d) for d in shape)  # tagged sizes print as parameter markers
     # an initializer torch lacks: torch.empty (the weights come from Keras when verified)
     tensor = _INIT.get(init or "", "torch.empty({shape})").format(shape=dims)
-    obj.attrs[attr] = Sym(shape=tuple(plain(shape)), expr=f"self.{obj.name}.{attr}",
+    obj.attrs[attr] = Sym(shape=tuple(plain(shape)), expr=f"self.{owner}{attr}",
                           node=Node(("weight", f"{obj.name}.{attr}")))
     return attr, tensor, name
