@@ -168,9 +168,10 @@ def torch_recipe(tree: ast.Module) -> Recipe | None:
                        and [ast.unparse(t) for t in n.targets] == [loss_name]), None)
     if loss_value is None:
         raise RecipeError(f"{where}: no assignment of the loss {loss_name} in the loop")
-    preds = {_first_name(n.targets[0]) for n in ast.walk(loop) if isinstance(n, ast.Assign)
-             and len(n.targets) == 1 and isinstance(n.value, ast.Call)
-             and isinstance(n.value.func, ast.Name) and n.value.func.id == model} - {None}
+    calls = [n for n in ast.walk(loop) if isinstance(n, ast.Assign) and len(n.targets) == 1
+             and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name)
+             and n.value.func.id == model]
+    preds = {name for n in calls if (name := _first_name(n.targets[0])) is not None}
     expr = _PredSubst(model, preds).visit(ast.parse(ast.unparse(loss_value), mode="eval"))
     if PRED not in {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}:
         raise RecipeError(f"{where}: the loss does not use the model's output")

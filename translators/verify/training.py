@@ -16,6 +16,7 @@ import time
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -303,8 +304,7 @@ def _training_check(models: Models, atol: float, rtol: float) -> dict[str, Any]:
                for p in models.torch_model.parameters()}
     for step, (xs, y_t, (k_in, y_k)) in enumerate(_batches(models, kind, k_recipe.loss), 1):
         optimizer.zero_grad()
-        loss = models.noise.run(lambda xs=xs, y_t=y_t: _torch_loss(models, loss_fn, xs, y_t),
-                                "torch")
+        loss = models.noise.run(partial(_torch_loss, models, loss_fn, xs, y_t), "torch")
         for param in models.torch_model.parameters():
             if floor and param.grad is not None:
                 under = param.grad.detach().abs().cpu().numpy() < floor
@@ -313,8 +313,8 @@ def _training_check(models: Models, atol: float, rtol: float) -> dict[str, Any]:
         if scheduler is not None:
             scheduler.step()
         k_x = k_in[0] if len(k_in) == 1 else list(k_in)
-        k_loss = models.noise.run(lambda k_x=k_x, y_k=y_k: trainer.train_on_batch(
-            k_x, y_k, class_weight=class_weight), "keras")
+        k_loss = models.noise.run(partial(trainer.train_on_batch, k_x, y_k,
+                                          class_weight=class_weight), "keras")
         result["torch_loss"].append(float(loss.item()))
         result["keras_loss"].append(float(np.ravel(k_loss)[0]))
         if step in CHECKED:
@@ -332,7 +332,8 @@ def _training_check(models: Models, atol: float, rtol: float) -> dict[str, Any]:
         notes.append(f"{last['excluded']} weights whose gradient fell under {floor:.2g} not "
                      f"compared (Adam's epsilon: Keras adds it after the bias correction, "
                      f"torch before); their max difference {last['excluded_max_error']:.2g}")
-    if models.noise.note():
-        notes.append(models.noise.note())
+    fixed = models.noise.note()
+    if fixed:
+        notes.append(fixed)
     result["duration_s"] = round(time.perf_counter() - start, 3)
     return result
