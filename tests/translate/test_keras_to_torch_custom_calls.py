@@ -201,3 +201,17 @@ def test_an_inlined_custom_layer_binds_its_argument_and_says_why() -> None:
     assert [n.split(":")[0] for n in notes] == ["line 18", "line 19"]  # each instance, located
     assert all("inlined into forward instead of emitted as a torch class" in n
                and "a list of layers" in n for n in notes)
+
+
+def test_a_class_built_through_an_if_on_a_parameter_says_for_which_value() -> None:
+    source = RESBLOCK.replace('        self.d2 = layers.Dense(units)\n', '''        if units > 8:
+            self.d2 = layers.Dense(units)
+        else:
+            self.d2 = layers.Dense(units, activation="relu")
+''') + "\n\nmodel = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(12)])\n"
+    source = source.replace("keras.Sequential([keras.Input(shape=(8,)), layers.Dense(12)])",
+                            "keras.Model(INPUTS, ResBlock(12)(layers.Dense(12)(INPUTS)))")
+    source = source.replace("\n\nmodel =", "\n\nINPUTS = keras.Input(shape=(8,))\nmodel =")
+    block = _class(translate(source, "pytorch", class_name="model").target_code, "ResBlock")
+    assert "# mlsense: layers built for units=12 (read by an if in Keras' __init__)" in block
+    assert "if units" not in block and "self.d2 = nn.Linear(units, units)" in block

@@ -14,6 +14,7 @@ one, a Sequential model) the instance is inlined into ``forward`` (custom.py), w
 from __future__ import annotations
 
 import ast
+import textwrap
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -190,7 +191,8 @@ def _trace(tracer: Tracing, obj: UserLayer, params: list[str], inputs: list[Sym]
     doc = _docstring(folder, obj.cls, "    ")
     lines = [f"class {obj.cls.name}(nn.Module):", *doc, *([""] if doc else [])]
     lines += [f"    def __init__({_signature(init, dim_name)}):", "        super().__init__()"]
-    lines += [f"        {k}" for k in kept_statements(init, folder)] if init else []
+    lines += [f"        {k}" for k in kept_statements(init, folder, ifs=False)] if init else []
+    lines += [f"        {k}" for k in _static_ifs(init, given)] if init else []
     lines += [f"        self.{m.attr} = {m.ctor}" for m in sorted(sub.modules,
                                                                 key=lambda m: m.spec.line)]
     lines += [f"        self.{attr} = nn.Parameter({expr})" for attr, expr, _ in made]
@@ -198,6 +200,17 @@ def _trace(tracer: Tracing, obj: UserLayer, params: list[str], inputs: list[Sym]
               *_docstring(folder, call, "        ")]
     lines += [f"        {line}" for line in sub.lines] + [f"        return {out.expr}"]
     return render("\n".join(lines), symbolic=True), out, sub, made
+
+
+def _static_ifs(init: ast.FunctionDef, given: dict[str, Any]) -> list[str]:
+    """A comment naming the parameters that ``if`` statements of ``__init__`` read: the layers
+    below are built for their values (others may need other layers)."""
+    read = sorted({n.id for s in init.body if isinstance(s, ast.If) for n in ast.walk(s.test)
+                   if isinstance(n, ast.Name) and n.id in given})
+    if not read:
+        return []
+    values = ", ".join(f"{name}={given[name]!r}" for name in read)
+    return [f"# mlsense: layers built for {values} (read by an if in Keras' __init__)"]
 
 
 def _docstring(folder: Folder, node: ast.ClassDef | ast.FunctionDef, indent: str) -> list[str]:
@@ -241,12 +254,16 @@ def _signature(init: ast.FunctionDef | None, extra: str | None) -> str:
     return ast.unparse(args)
 
 
-def kept_statements(init: ast.FunctionDef, folder: Folder) -> list[str]:
+def kept_statements(init: ast.FunctionDef, folder: Folder, ifs: bool = True) -> list[str]:
     """The lines of ``__init__`` that are not Keras: ``self.units = units``; without the
-    docstring, ``super().__init__(...)`` and statements making layers."""
+    docstring, ``super().__init__(...)``, statements making layers and (unless ``ifs``) the
+    ``if`` statements, which the static reading has run."""
     kept = []
+    source = folder.source.splitlines()
     for stmt in init.body:
-        text = folder.text(stmt)
+        text = textwrap.dedent("\n".join(source[stmt.lineno - 1:stmt.end_lineno]))
+        if isinstance(stmt, ast.If) and not ifs:
+            continue
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
             continue
         if "super(" in text and "__init__" in text:
