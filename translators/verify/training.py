@@ -165,13 +165,19 @@ def _no_dropout(models: Models) -> bool:
     ``F.dropout(x, p, training=True)``) keeps its rate: the steps run with fixed masks."""
     found = False
     for m in models.torch_model.modules():
-        if type(m).__name__.startswith(("Dropout", "AlphaDropout")) and \
-                type(m).__module__.startswith("torch.nn."):
+        if _library_class(m, "torch.nn.", ("Dropout", "AlphaDropout")):
             m.p, found = 0.0, True
     for layer in models.keras_model._flatten_layers():  # noqa: SLF001 - every nested layer
-        if "Dropout" in type(layer).__name__ and type(layer).__module__.startswith("keras."):
+        if _library_class(layer, "keras.", ("Dropout", "SpatialDropout", "GaussianDropout",
+                                            "AlphaDropout")):
             layer.rate, found = 0.0, True
     return found
+
+
+def _library_class(obj: Any, module: str, names: tuple[str, ...]) -> bool:
+    """Whether ``obj`` is (a subclass of) one of the library's classes ``names...``."""
+    return any(c.__name__.startswith(names) and c.__module__.startswith(module)
+               for c in type(obj).__mro__)
 
 
 def _batches(models: Models, kind: str, keras_loss: str) -> list[tuple[list[Any], Any, Any]]:
