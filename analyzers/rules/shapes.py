@@ -15,11 +15,13 @@ from typing import Any
 import libcst as cst
 
 from ..aliases import canonical
-from ..context import ChunkContext, EditSpec, FixSpec, ModuleContext
+from ..context import EditSpec, FixSpec, ModuleContext
+from ..engine import ParsedVersion
 from ..findings import Severity
 from ..registry import ModuleRule, RuleInfo, register
 from ..semantics.args import literal
 from ..semantics.dims import fmt_shape
+from ..semantics.hints import reused
 from ..semantics.queries import Feed, file_version, layer_feeds
 
 # (layer names, the argument that states the size, its position, the axis it must match)
@@ -56,36 +58,54 @@ class LayerSizeRules(ModuleRule):
         if not _may_report(mctx):
             return  # no layer states a size: the file's facts are not computed
         contexts = {id(c.chunk): c for c in mctx.chunks}
-        done: set[int] = set()
-        for feed in layer_feeds(file_version(mctx)):
+        for feed, arg, arg_name, expected, got in _mismatches(file_version(mctx)):
             ctx = contexts.get(id(feed.chunk))
-            if ctx is not None and id(feed.call) not in done and self._compare(ctx, feed):
-                done.add(id(feed.call))
-
-    @staticmethod
-    def _compare(ctx: ChunkContext, feed: Feed) -> bool:
-        call = feed.call
-        name = ctx.qualname(call.func) or ""
-        short = name.rpartition(".")[2]
-        if not name.startswith("torch.nn.") or len(feed.shape) < 2:
-            return False
-        for names, arg_name, index, axis in _CHECKED:
-            if short not in names:
+            if ctx is None:
                 continue
-            arg = _argument(call, arg_name, index)
-            expected = literal(arg.value) if arg is not None else None
-            if arg is None or not isinstance(expected, int) or isinstance(expected, bool):
-                return False
-            got = feed.size(axis)
-            if got is None or got == expected:
-                return False
+            call = feed.call
             fix = FixSpec(f"Use {arg_name}={got}", (EditSpec(arg.value, str(got)),), safe=False)
             ctx.report(call, "MLS107", fix, layer=f"`{_short(ctx.code_for(call))}`",
                        what=arg_name, expected=expected, got=got, shape=fmt_shape(feed.shape),
                        source=feed.source or f"`{_short(ctx.code_for(feed.before))}`"
                        if feed.before is not None else feed.source)
-            return True
-        return False
+
+
+Mismatch = tuple[Feed, cst.Arg, str, int, int]  # the feed, the argument, its name, its value, got
+
+
+def _mismatches(parse: ParsedVersion) -> list[Mismatch]:
+    """The first mismatching feed of each layer call, computed with the file's layer feeds
+    (``queries.reused``: kept while the statements they read are unchanged)."""
+    found = reused(parse).get("shapes:mismatches")
+    if found is None:
+        found, done = [], set()
+        for feed in layer_feeds(parse):
+            if id(feed.call) not in done:
+                mismatch = _compare(feed, parse.imports.resolve(feed.call.func) or "")
+                if mismatch is not None:
+                    found.append(mismatch)
+                    done.add(id(feed.call))
+        reused(parse)["shapes:mismatches"] = found
+    return found  # type: ignore[no-any-return]
+
+
+def _compare(feed: Feed, name: str) -> Mismatch | None:
+    call = feed.call
+    short = name.rpartition(".")[2]
+    if not name.startswith("torch.nn.") or len(feed.shape) < 2:
+        return None
+    for names, arg_name, index, axis in _CHECKED:
+        if short not in names:
+            continue
+        arg = _argument(call, arg_name, index)
+        expected = literal(arg.value) if arg is not None else None
+        if arg is None or not isinstance(expected, int) or isinstance(expected, bool):
+            return None
+        got = feed.size(axis)
+        if got is None or got == expected:
+            return None
+        return feed, arg, arg_name, expected, got
+    return None
 
 
 def _may_report(mctx: ModuleContext) -> bool:

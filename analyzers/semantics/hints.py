@@ -6,6 +6,7 @@ oracle (``bench/shape_oracle.py``) checks them against a real run: one source fo
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -41,27 +42,61 @@ class Hint:
 def file_facts(parse: ParsedVersion) -> tuple[Any, Any, Any]:
     """The file-wide model facts of one analysed version (constructor arguments and inputs
     from the file's calls, the module classes other classes may use), computed once per
-    version for hints, hovers and completions alike."""
-    facts = parse.derived.get("semantics:file")
+    version for hints, hovers and completions alike (and kept from a recent version whose
+    statements they read are the same: :func:`reused`)."""
+    found = reused(parse)
+    facts = found.get("facts")
     if facts is None:
-        from .inputs import class_bindings, class_definitions, model_inputs, nested_inputs
+        from .inputs import class_bindings, class_definitions, nested_inputs
 
         chunks = [c for c, _ in parse.chunks]
         definitions = class_definitions(chunks, parse.imports)
-        bindings, inputs = class_bindings(chunks, parse.imports), \
-            model_inputs(chunks, parse.imports)
+        bindings, inputs = class_bindings(chunks, parse.imports), found["inputs"]
         if len(definitions) > 1:
             bindings, inputs = nested_inputs(chunks, parse.imports, bindings, inputs,
                                              definitions)
-        facts = parse.derived["semantics:file"] = (bindings, inputs, definitions)
-    return facts
+        facts = found["facts"] = (bindings, inputs, definitions)
+    return facts  # type: ignore[no-any-return]
+
+
+_RECENT: dict[tuple[Any, ...], dict[str, Any]] = {}  # by what the results read, newest last
+_RECENT_MAX = 4
+_RECENT_LOCK = threading.Lock()
+
+
+def reused(parse: ParsedVersion) -> dict[str, Any]:
+    """The file-wide results of this version (the facts, the class walks, the layer feeds,
+    the models' outputs), shared with a recent version that has the same imports, the same
+    model inputs (``inputs.model_inputs``, memoized per statement) and the same statement
+    objects (a statement keeps its object while its text is unchanged) among those the
+    results read: the classes, the statements calling them, those naming ``Sequential``. An
+    edit elsewhere (a training loop, a config table) re-walks nothing."""
+    found = parse.derived.get("semantics:reused")
+    if found is None:
+        from .inputs import called_classes, model_classes, model_inputs
+
+        chunks = [c for c, _ in parse.chunks]
+        imports = parse.imports
+        names = frozenset(s.name.value for c in chunks for s in model_classes(c, imports))
+        names_key = ",".join(sorted(names))
+        inputs = model_inputs(chunks, imports)
+        key = (imports.fingerprint, tuple(sorted(inputs.items())), tuple(
+            c.serial for c in chunks if "Sequential" in c.text or model_classes(c, imports)
+            or called_classes(c, names, names_key)))
+        with _RECENT_LOCK:
+            found = _RECENT.pop(key, None) or {"inputs": inputs}
+            _RECENT[key] = found
+            while len(_RECENT) > _RECENT_MAX:
+                del _RECENT[next(iter(_RECENT))]
+        parse.derived["semantics:reused"] = found
+    return found  # type: ignore[no-any-return]
 
 
 def file_models(parse: ParsedVersion) -> tuple[dict[str, Shape | None], dict[str, Any]]:
     """What calling each of the file's models gives, once per version: its output shape (with
     the batch axis ``N``) and its kind (``kinds``), by class name or ``=variable`` for an
     ``nn.Sequential`` bound at the top level."""
-    found = parse.derived.get("semantics:models")
+    found = reused(parse).get("models")
     if found is None:
         from .kinds import layer_kind
         from .modules import chunk_classes
@@ -86,7 +121,7 @@ def file_models(parse: ParsedVersion) -> tuple[dict[str, Shape | None], dict[str
                         call = fed[id(small.value)].node
                         kinds[key] = layer_kind(parse.imports.resolve(call.func), call,
                                                 parse.imports.resolve)
-        found = parse.derived["semantics:models"] = (models, kinds)
+        found = reused(parse)["models"] = (models, kinds)
     return found  # type: ignore[no-any-return]
 
 

@@ -24,22 +24,50 @@ from .modules import MAX_NESTING, Bindings, Definitions, chunk_classes, is_model
 from .sequential import TORCH_SEQUENTIAL
 
 
+def model_classes(chunk: TopChunk, imports: ImportTable) -> tuple[cst.ClassDef, ...]:
+    """The ``nn.Module`` / Keras model subclasses one top-level statement defines (memoized on
+    the statement; one without the word ``class`` is not parsed)."""
+    if "class" not in chunk.text:
+        return ()
+    key = f"semantics:model-classes@{imports.fingerprint}"
+    found = chunk.memo.get(key)
+    if found is None:
+        found = chunk.memo[key] = tuple(
+            s for s in (chunk.module.body if chunk.module is not None else ())
+            if isinstance(s, cst.ClassDef) and is_model_class(s, imports.resolve))
+    return found  # type: ignore[return-value]
+
+
+def text_digest(chunk: TopChunk) -> str:
+    """A digest of the statement's text (memoized on it): a class walk that applies another
+    class depends on that class's text."""
+    found = chunk.memo.get("semantics:digest")
+    if found is None:
+        found = chunk.memo["semantics:digest"] = hashlib.blake2b(
+            chunk.text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    return found  # type: ignore[return-value]
+
+
+def called_classes(chunk: TopChunk, names: frozenset[str], key: str) -> tuple[str, ...]:
+    """Which of ``names`` (the file's model classes; ``key`` spells the set) the statement's
+    text calls (``Net(``), memoized on the statement."""
+    key = "semantics:called:" + key
+    found = chunk.memo.get(key)
+    if found is None:
+        found = chunk.memo[key] = tuple(sorted(n for n in names if f"{n}(" in chunk.text))
+    return found  # type: ignore[return-value]
+
+
 def class_definitions(chunks: list[TopChunk], imports: ImportTable) -> dict[str, tuple[cst.ClassDef, str]]:
     """The file's top-level ``nn.Module`` subclasses by name (a name defined twice: neither)."""
     out: dict[str, tuple[cst.ClassDef, str]] = {}
     twice: set[str] = set()
     for chunk in chunks:
-        if "class" not in chunk.text or chunk.module is None:
-            continue
-        for stmt in chunk.module.body:
-            if is_model_class(stmt, imports.resolve):
-                assert isinstance(stmt, cst.ClassDef)
-                name = stmt.name.value
-                if name in out:
-                    twice.add(name)
-                digest = hashlib.blake2b(chunk.text.encode("utf-8", "surrogatepass"),
-                                         digest_size=8).hexdigest()
-                out[name] = (stmt, digest)
+        for stmt in model_classes(chunk, imports):
+            name = stmt.name.value
+            if name in out:
+                twice.add(name)
+            out[name] = (stmt, text_digest(chunk))
     return {k: v for k, v in out.items() if k not in twice}
 
 
@@ -47,17 +75,16 @@ def class_bindings(chunks: list[TopChunk], imports: ImportTable) -> dict[str, di
     """Constructor arguments of the file's ``nn.Module`` subclasses, from the file's calls
     ``Net(13, hidden=64)``: per parameter, the value every call gives (UNKNOWN where calls
     differ or a value is not stated). Classes never called in the file are left out."""
-    classes: dict[str, tuple[cst.ClassDef, int]] = {}
+    classes: dict[str, tuple[cst.ClassDef, str]] = {}
     for c in chunks:
-        if "class" in c.text and c.module is not None:
-            classes.update((s.name.value, (s, hash(c.text))) for s in c.module.body
-                           if isinstance(s, cst.ClassDef) and is_model_class(s, imports.resolve))
+        classes.update((s.name.value, (s, text_digest(c))) for s in model_classes(c, imports))
     if not classes:
         return {}
-
+    names = frozenset(classes)
+    names_key = ",".join(sorted(names))
     out: dict[str, dict[str, Any]] = {}
     for chunk in chunks:
-        called = sorted((n, digest) for n, (_, digest) in classes.items() if f"{n}(" in chunk.text)
+        called = [(n, classes[n][1]) for n in called_classes(chunk, names, names_key)]
         if not called or chunk.module is None:
             continue
         key = f"semantics:sites@{imports.fingerprint}:{called!r}"
@@ -86,57 +113,101 @@ def model_inputs(chunks: list[TopChunk], imports: ImportTable) -> dict[str, Shap
     ``model(torch.randn(64, 1, 28, 28))`` (directly or through a name bound to such a tensor)
     gives class ``Net`` the input ``(N, 1, 28, 28)``; ``net = nn.Sequential(...)`` then
     ``net(x)`` gives the entry ``"=net"``. A model fed two different shapes, and a name bound
-    to two Sequential models, get none."""
-    classes = {s.name.value for c in chunks if "class" in c.text and c.module is not None
-               for s in c.module.body
-               if isinstance(s, cst.ClassDef) and is_model_class(s, imports.resolve)}
+    to two Sequential models, get none. Each statement's part is memoized on its text and on
+    what it reads of the bindings before it (the names it mentions)."""
+    classes = frozenset(s.name.value for c in chunks for s in model_classes(c, imports))
     if not classes and not any("Sequential" in c.text for c in chunks):
+        return {}
+    if not _maybe_fed(chunks, classes):
         return {}
     models: dict[str, str] = {}  # variable -> class name, or "=variable" for a Sequential
     tensors: dict[str, Shape] = {}  # variable -> shape of the tensor it holds
     seen: dict[str, Shape | None] = {}
     sequential_bindings: dict[str, int] = {}
-    if not _maybe_fed(chunks, classes):
-        return {}
+    prefix = f"semantics:feeds@{imports.fingerprint}:{','.join(sorted(classes))}"
     for chunk in chunks:
-        if chunk.module is None:
+        if chunk.module is None or _compound(chunk):
             continue
-        for stmt in chunk.module.body:
-            if not isinstance(stmt, cst.SimpleStatementLine):
-                continue
-            for small in stmt.body:
-                fed = any(f"{name}(" in chunk.text for name in models)  # else nothing to scan
-                for call in _calls_of(small) if fed or ".build(" in chunk.text else ():
-                    built = _built(call, models)
-                    if built is not None:
-                        key, given = built
-                        seen[key] = given if seen.get(key, given) == given else None
-                    if isinstance(call.func, cst.Name) and call.func.value in models \
-                            and call.args:
-                        shape = _tensor_shape(call.args[0].value, tensors, imports)
-                        key = models[call.func.value]
-                        if shape is not None:
-                            seen[key] = shape if seen.get(key, shape) == shape else None
-                if isinstance(small, cst.Assign) and len(small.targets) == 1 \
-                        and isinstance(small.targets[0].target, cst.Name):
-                    target = small.targets[0].target.value
-                    models.pop(target, None)
-                    tensors.pop(target, None)
-                    value = _unwrap_moves(small.value)
-                    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) \
-                            and value.func.value in classes:
-                        models[target] = value.func.value
-                    elif isinstance(value, cst.Call) \
-                            and imports.resolve(value.func) in TORCH_SEQUENTIAL:
-                        models[target] = f"={target}"
-                        sequential_bindings[target] = sequential_bindings.get(target, 0) + 1
-                    elif (shape := _tensor_shape(value, tensors, imports)) is not None:
-                        tensors[target] = shape
+        text = chunk.text  # the bindings of the names it may mention (a few at most)
+        before = tuple((w, models.get(w), tensors.get(w))
+                       for w in sorted(models.keys() | tensors.keys()) if w in text)
+        slots: Any = chunk.memo.setdefault(prefix, {})
+        found = slots.get(before)
+        if found is None:
+            if len(slots) >= _VERSIONS:
+                del slots[next(iter(slots))]
+            found = slots[before] = _statement_feeds(
+                chunk, imports, classes, {w: m for w, m, _ in before if m is not None},
+                {w: t for w, _, t in before if t is not None})
+        observed, after, sequentials = found
+        for key, given in observed:
+            seen[key] = given if seen.get(key, given) == given else None
+        for name, model, tensor in after:
+            models.pop(name, None) if model is None else models.update({name: model})
+            tensors.pop(name, None) if tensor is None else tensors.update({name: tensor})
+        for name in sequentials:
+            sequential_bindings[name] = sequential_bindings.get(name, 0) + 1
     return {key: shape for key, shape in seen.items() if shape is not None
             and not (key.startswith("=") and sequential_bindings.get(key[1:], 0) > 1)}
 
 
-def _maybe_fed(chunks: list[TopChunk], classes: set[str]) -> bool:
+def _compound(chunk: TopChunk) -> bool:
+    """Whether the statement holds no simple statement at its top (a class, a function, a
+    loop): :func:`model_inputs` reads nothing of it."""
+    found = chunk.memo.get("semantics:compound")
+    if found is None:
+        found = chunk.memo["semantics:compound"] = chunk.module is not None and not any(
+            isinstance(s, cst.SimpleStatementLine) for s in chunk.module.body)
+    return found  # type: ignore[return-value]
+
+
+_VERSIONS = 4  # results kept per statement (the same text may sit at several places)
+
+
+def _statement_feeds(chunk: TopChunk, imports: ImportTable, classes: frozenset[str],
+                     models: dict[str, str], tensors: dict[str, Shape]
+                     ) -> tuple[tuple[tuple[str, Shape], ...], tuple[Any, ...], tuple[str, ...]]:
+    """One top-level statement's part of :func:`model_inputs`, given the bindings of the names
+    it mentions: the (model, shape) pairs it feeds, each name it rebinds with its model and
+    tensor after it (None: unbound), the names it binds to a Sequential."""
+    observed: list[tuple[str, Shape]] = []
+    bound: list[str] = []
+    sequentials: list[str] = []
+    assert chunk.module is not None
+    for stmt in chunk.module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            fed = any(f"{name}(" in chunk.text for name in models)  # else nothing to scan
+            for call in _calls_of(small) if fed or ".build(" in chunk.text else ():
+                built = _built(call, models)
+                if built is not None:
+                    observed.append(built)
+                if isinstance(call.func, cst.Name) and call.func.value in models and call.args:
+                    shape = _tensor_shape(call.args[0].value, tensors, imports)
+                    if shape is not None:
+                        observed.append((models[call.func.value], shape))
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                    and isinstance(small.targets[0].target, cst.Name):
+                target = small.targets[0].target.value
+                bound.append(target)
+                models.pop(target, None)
+                tensors.pop(target, None)
+                value = _unwrap_moves(small.value)
+                if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) \
+                        and value.func.value in classes:
+                    models[target] = value.func.value
+                elif isinstance(value, cst.Call) \
+                        and imports.resolve(value.func) in TORCH_SEQUENTIAL:
+                    models[target] = f"={target}"
+                    sequentials.append(target)
+                elif (shape := _tensor_shape(value, tensors, imports)) is not None:
+                    tensors[target] = shape
+    return tuple(observed), tuple((n, models.get(n), tensors.get(n)) for n in dict.fromkeys(
+        bound)), tuple(sequentials)
+
+
+def _maybe_fed(chunks: list[TopChunk], classes: frozenset[str]) -> bool:
     """Whether some statement may feed a model, read from the texts alone (no statement is
     parsed for a file that binds models but never calls or builds one)."""
     key = "semantics:model-names:" + ",".join(sorted(classes))
@@ -145,10 +216,18 @@ def _maybe_fed(chunks: list[TopChunk], classes: set[str]) -> bool:
         found = c.memo.get(key)
         if found is None:
             found = c.memo[key] = frozenset(
-                m.group(1) for m in _binding_pattern(frozenset(classes)).finditer(c.text)) \
-                if "=" in c.text else frozenset()
+                m.group(1) for m in _binding_pattern(classes).finditer(c.text)) \
+                if "=" in c.text and ("Sequential" in c.text or any(n in c.text for n in classes)) \
+                else frozenset()
         names.update(found)  # type: ignore[arg-type]
-    return any(".build(" in c.text or any(f"{n}(" in c.text for n in names) for c in chunks)
+    key = "semantics:feeds-text:" + ",".join(sorted(names))
+    for c in chunks:
+        fed = c.memo.get(key)
+        if fed is None:
+            fed = c.memo[key] = ".build(" in c.text or any(f"{n}(" in c.text for n in names)
+        if fed:
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=32)

@@ -20,7 +20,7 @@ from ..context import ModuleContext
 from ..engine import ParsedVersion
 from ..units import TopChunk
 from .dims import Shape
-from .hints import file_facts, toplevel_problems
+from .hints import file_facts, reused, toplevel_problems
 from .modules import ClassFact, chunk_classes
 from .sequential import ModelFact, chunk_models, input_comment
 
@@ -75,7 +75,7 @@ def any_statement(mctx: ModuleContext, key: str, test: Callable[[str], bool]) ->
 
 def _class_walks(parse: ParsedVersion) -> list[tuple[TopChunk, ClassFact, ClassFact | None]]:
     """Each module class's walk, with a second one where its input's rank is a guess."""
-    found = parse.derived.get("semantics:class-walks")
+    found = reused(parse).get("class-walks")
     if found is not None:
         return found  # type: ignore[no-any-return]
     bindings, inputs, definitions = file_facts(parse)
@@ -94,7 +94,7 @@ def _class_walks(parse: ParsedVersion) -> list[tuple[TopChunk, ClassFact, ClassF
                 if other is None:
                     continue  # not walked again: nothing it says is certain
             out.append((chunk, cls, other))
-    parse.derived["semantics:class-walks"] = out
+    reused(parse)["class-walks"] = out
     return out
 
 
@@ -120,6 +120,9 @@ def _class_feeds(chunk: TopChunk, cls: ClassFact) -> Iterator[Feed]:
 def layer_feeds(parse: ParsedVersion) -> list[Feed]:
     """Every layer call with a shape that certainly reaches it (a call fed several shapes
     appears once per shape)."""
+    found = reused(parse).get("feeds")
+    if found is not None:
+        return found  # type: ignore[no-any-return]
     _, inputs, _ = file_facts(parse)
     out: list[Feed] = []
     for chunk, _ in parse.chunks:
@@ -133,6 +136,7 @@ def layer_feeds(parse: ParsedVersion) -> list[Feed]:
                 wider.setdefault(id(f.call), []).append(f.shape)
             feeds = [replace(f, wider=tuple(wider.get(id(f.call), ()))) for f in feeds]
         out.extend(feeds)
+    reused(parse)["feeds"] = out
     return out
 
 

@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
@@ -14,6 +15,9 @@ from ..walk import iter_nodes
 from . import ops
 from .args import UNKNOWN, Symbol, literal
 from .ops import Value
+
+if TYPE_CHECKING:
+    from ..units import TopChunk
 
 _COMPARE: dict[type, Any] = {
     cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.LessThan: operator.lt,
@@ -98,3 +102,15 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
     if isinstance(target, cst.StarredElement):
         return _target_names(target.value)
     return []
+
+
+def statement_words(chunk: TopChunk) -> frozenset[str]:
+    """The names a top-level statement's text spells (memoized on it): what a per-statement
+    memo keyed on the bindings it reads looks up."""
+    words: Any = chunk.memo.get("semantics:words")
+    if words is None:
+        words = chunk.memo["semantics:words"] = frozenset(_WORD.findall(chunk.text))
+    return words  # type: ignore[no-any-return]
+
+
+_WORD = re.compile(r"[A-Za-z_]\w*")

@@ -11,7 +11,6 @@ its parameters unknown. A model called on something unknown still gives its summ
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -23,7 +22,7 @@ from ..walk import iter_nodes, suites
 from . import kinds, pytorch
 from .args import UNKNOWN, Args
 from .dims import UNKNOWN_DIM, Shape, ShapeError
-from .statements import assigned_names
+from .statements import assigned_names, statement_words
 from .toplevel import (
     BindingFact,
     ModelValue,
@@ -106,14 +105,11 @@ def loss_uses(parse: ParsedVersion) -> list[LossUse]:
 
 
 _MISSING: Any = object()
-_WORD = re.compile(r"[A-Za-z_]\w*")
 _VERSIONS = 4  # results kept per statement (the same text may sit at several places)
 
 
 def _memoized(chunk: TopChunk, walk: _UseWalk, part: str, compute: Callable[[], Any]) -> Any:
-    words: Any = chunk.memo.get("semantics:words")
-    if words is None:
-        words = chunk.memo["semantics:words"] = frozenset(_WORD.findall(chunk.text))
+    words = statement_words(chunk)
     env, models, model_kinds = walk.env, walk.models, walk.model_kinds
     key = (part, walk.fingerprint, tuple(
         (w, env.get(w, _MISSING), models.get(w), model_kinds.get(w), models.get("=" + w),
