@@ -84,6 +84,12 @@ x = Scale(4)(Scale(6)(ResBlock(12)(x)))
 model = keras.Model(inputs, layers.Dense(2)(x))
 '''
 
+SEQUENTIAL = RESBLOCK + '''
+
+model = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(16), ResBlock(16), ResBlock(16),
+                          layers.Dense(2)])
+'''
+
 LISTED = '''import keras
 from keras import layers
 
@@ -151,8 +157,9 @@ def _calls_per_module(code: str) -> Counter[str]:
     return calls
 
 
-@pytest.mark.parametrize("source", [SUBCLASS, FUNCTIONAL, BLOCK_FUNCTION, LISTED],
-                         ids=["subclass", "functional", "block-function", "inlined"])
+@pytest.mark.parametrize("source", [SUBCLASS, FUNCTIONAL, SEQUENTIAL, BLOCK_FUNCTION, LISTED],
+                         ids=["subclass", "functional", "sequential", "block-function",
+                              "inlined"])
 def test_each_layer_runs_once_and_the_models_agree(tmp_path, worker, source) -> None:
     tr = _verified(tmp_path, worker, source)
     calls = _calls_per_module(tr.target_code)

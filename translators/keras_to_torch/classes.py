@@ -8,7 +8,7 @@ values tagged by parameter name, so sizes read from them print as the parameter.
 instances' classes differ only by the input's last size, that size becomes a keyword-only
 constructor parameter (``in_features``); otherwise each distinct class gets its own name
 (``ResBlock2``). Where the class cannot be read this way (lists of layers, a custom layer inside
-one, a Sequential model) the instance is inlined into ``forward`` (custom.py), with a note.
+one, partial mode) the instance is inlined into ``forward`` (custom.py), with a note.
 """
 
 from __future__ import annotations
@@ -44,11 +44,11 @@ class Tracing(Protocol):
     """What emitting a class uses of graph.py's Tracer."""
 
     folder: Folder
-    sequential: bool
     partial: bool
     env: dict[str, Any]
     self_attrs: dict[str, Any]
     modules: list[Any]
+    layer_steps: list[tuple[LayerSpec, list[Any]]]
     lines: list[str]
     notes: list[str]
     requests: dict[str, str]
@@ -73,7 +73,7 @@ def as_module(tracer: Tracing, obj: UserLayer, args: list[Any],
     """``self.b1(x)`` for ``obj(x)`` with ``obj``'s class emitted as a torch class; None when
     the instance is inlined instead (custom.py)."""
     call = method(obj.cls, "call")
-    if tracer.sequential or tracer.partial or call is None:
+    if tracer.partial or call is None:
         return None
     params = [a.arg for a in call.args.args[1:] if a.arg not in ("training", "mask")]
     inputs = [*args, *(kwargs[p] for p in params[len(args):] if p in kwargs)]
@@ -107,6 +107,8 @@ def as_module(tracer: Tracing, obj: UserLayer, args: list[Any],
         m.spec.extra["keras_owner"] = (obj, m.attr)
         tracer.add_module(f"{name}.{m.attr}", m.ctor, m.spec, m.weight, m.helper, nested=True)
     tracer.add_module(name, ctor, spec, weight_entry(made) if made else None, plain)
+    spec.extra["custom_class"] = True
+    tracer.layer_steps.append((spec, []))  # not a plain nn.Sequential chain (emit.py)
     for key, value in sub.requests.items():
         tracer.requests.setdefault(key, value)
     tracer.int_inputs.update(sub.int_inputs)

@@ -45,7 +45,7 @@ def camel(name: str) -> str:
 
 def _pure_chain(traced: Traced) -> bool:
     for spec, steps in traced.tracer.layer_steps:
-        if "keras_owner" in spec.extra:
+        if "keras_owner" in spec.extra or "custom_class" in spec.extra:
             return False  # a custom layer's call: its own data flow
         for step in steps:
             if isinstance(step, Mod) and (step.stmt is not None or step.expr != "{m}({x})"):
