@@ -241,3 +241,27 @@ def test_verification_fails_an_emitted_file_that_reads_an_undefined_name(tmp_pat
                                 training=False)
     assert not report.verified
     assert "reads namedtuple, which the file never defines" in report.message
+
+
+DROPOUT = '''import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        x = F.dropout(self.fc(x), 0.4, training=self.training)
+        return F.dropout(x, 0.25)
+'''
+
+
+def test_functional_dropout_that_trains_by_default_is_kept(tmp_path, worker) -> None:
+    """F.dropout(x, p) drops at inference too (training defaults to True): it becomes
+    keras.random.dropout, verified with the same fixed masks on both sides; the one given
+    training=self.training folds away in eval."""
+    tr = _verified(tmp_path, worker, DROPOUT, "Net", (8,))
+    assert tr.target_code.count("keras.random.dropout(") == 1
+    assert "keras.random.dropout(fc, 0.25, seed=" in tr.target_code

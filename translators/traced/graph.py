@@ -34,6 +34,19 @@ _CREATIONS = frozenset({"torch.zeros", "torch.ones"})
 _SPATIAL_DROPOUT = {"Dropout1d": 3, "Dropout2d": 4, "Dropout3d": 5}  # ranks they drop channels of
 
 
+def _drops_here(node: dict[str, Any], short: str) -> bool:
+    """Whether a dropout function call drops in the traced (eval) run: its ``training``/``train``
+    argument, given by keyword or position, else the function's default (True for
+    ``F.dropout`` and friends). Tensor methods such as ``contiguous`` never drop."""
+    if node["op"] != "call_function" or "dropout" not in short:
+        return False
+    kwargs = node["kwargs"]
+    for key in ("training", "train"):
+        if key in kwargs:
+            return bool(kwargs[key])
+    return bool(node["args"][2]) if len(node["args"]) > 2 else True
+
+
 def to_ast(value: Any) -> ast.expr:
     """A JSON-encoded argument (capture.py ``_jsonable``) as the expression it stands for."""
     if isinstance(value, dict):
@@ -171,8 +184,17 @@ class GraphWalk:
             dim = node["kwargs"].get("dim", node["args"][1] if len(args) > 1 else 0)
             return ops.concat(tensors, dim)
         x = self.ex(args[0])
-        if short in _IDENTITIES and not node["kwargs"].get("training", False):
+        if short in _IDENTITIES and not _drops_here(node, short):
             return x
+        if short == "dropout":  # F.dropout(x, p) trains by default: it drops at inference too
+            rate = node["kwargs"].get("p", node["args"][1] if len(node["args"]) > 1 else 0.5)
+            seed = self.layers.setdefault("<noise>", (self.new_name("seed_generator"),
+                                                      "keras.random.SeedGenerator()", None))[0]
+            return Val(f"keras.random.dropout({x.expr}, {rate!r}, seed=self.{seed})",
+                       x.shape, x.perm)
+        if short in _IDENTITIES:
+            raise Unsupp(node["line"], _describe(node), f"{short} with training on (it drops "
+                         "at inference too) has no Keras translation; pass training=self.training")
         if short in RANDOM_LIKE and len(args) == 1 and not keywords:
             seed = self.layers.setdefault("<noise>", (self.new_name("seed_generator"),
                                                       "keras.random.SeedGenerator()", None))[0]
