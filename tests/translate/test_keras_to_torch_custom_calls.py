@@ -222,3 +222,17 @@ def test_a_class_built_through_an_if_on_a_parameter_says_for_which_value() -> No
     block = _class(translate(source, "pytorch", class_name="model").target_code, "ResBlock")
     assert "# mlsense: layers built for units=12 (read by an if in Keras' __init__)" in block
     assert "if units" not in block and "self.d2 = nn.Linear(units, units)" in block
+
+
+def test_a_value_the_constructor_keeps_is_read_from_the_instance(tmp_path, worker) -> None:
+    source = SEQUENTIAL.replace("    def __init__(self, units):\n        super().__init__()\n",
+                                "    def __init__(self, units, scale=0.5):\n"
+                                "        super().__init__()\n        self.scale = scale\n")
+    source = source.replace("return x + self.d2(self.d1(x))",
+                            "return x + self.d2(self.d1(x)) * self.scale")
+    source = source.replace("ResBlock(16), ResBlock(16)", "ResBlock(16), ResBlock(16, scale=2.0)")
+    code = _verified(tmp_path, worker, source).target_code
+    block = _class(code, "ResBlock")
+    assert "def __init__(self, units, scale=0.5):" in block and "self.scale = scale" in block
+    assert "* self.scale" in block and code.count("class ResBlock(nn.Module)") == 1
+    assert "ResBlock(16)" in code and "ResBlock(16, scale=2.0)" in code

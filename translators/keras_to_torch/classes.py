@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from ..base import TranslationError, Unsupported
 from .custom import bind, instance_name, method, run_call, run_init
-from .params import ParamInt, render, tag
+from .params import ParamInt, named, render, tag
 from .parse import Folder, LayerSpec, UserLayer
 from .shapes import Node, Sym
 from .variables import read_weights, weight_entry
@@ -200,8 +200,19 @@ def _trace(tracer: Tracing, obj: UserLayer, params: list[str], inputs: list[Sym]
     lines += [f"        self.{attr} = nn.Parameter({expr})" for attr, expr, _ in made]
     lines += ["", f"    def forward(self, {', '.join(params)}):",
               *_docstring(folder, call, "        ")]
-    lines += [f"        {line}" for line in sub.lines] + [f"        return {out.expr}"]
+    kept = _kept_params(init, given) if init else {}
+    lines += [f"        {named(line, kept)}" for line in [*sub.lines, f"return {out.expr}"]]
     return render("\n".join(lines), symbolic=True), out, sub, made
+
+
+def _kept_params(init: ast.FunctionDef, given: dict[str, Any]) -> dict[str, str]:
+    """``{"rate": "self.rate"}`` for ``self.rate = rate`` in ``__init__``: forward reads the
+    value from the instance."""
+    return {s.value.id: f"self.{s.targets[0].attr}" for s in init.body
+            if isinstance(s, ast.Assign) and len(s.targets) == 1
+            and isinstance(s.targets[0], ast.Attribute) and isinstance(s.targets[0].value, ast.Name)
+            and s.targets[0].value.id == "self" and isinstance(s.value, ast.Name)
+            and s.value.id in given}
 
 
 def _static_ifs(init: ast.FunctionDef, given: dict[str, Any]) -> list[str]:

@@ -86,6 +86,11 @@ def unmark(text: str) -> str:
     return _MARK.sub(lambda m: m.group(2), text)
 
 
+def named(text: str, names: dict[str, str]) -> str:
+    """Markers of the parameters in ``names`` replaced by their expression (``self.rate``)."""
+    return _MARK.sub(lambda m: names.get(m.group(1), m.group(0)), text)
+
+
 def render(code: str, symbolic: bool) -> str:
     """Model code with markers as names in ``__init__`` (when ``symbolic``), values elsewhere."""
     out: list[str] = []
