@@ -1,11 +1,13 @@
-"""Custom Keras layers of the file, inlined into the traced model (issue 9).
+"""Custom Keras layers of the file, inlined into the traced model (issue 9) where classes.py
+cannot emit their class as a torch class (lists of layers, a custom layer in one, --partial).
 
 ``class ResidualUnit(keras.layers.Layer)`` (or a ``keras.Model`` subclass used as a layer) is
 translated like a model's ``call``: its ``__init__`` is read with the constructor arguments of
 each instance (simple ``if`` on them included, lists of layers too), its layers become torch
 modules named ``<instance>_<attribute>``, and its ``call`` is traced in place with its local
 names prefixed by the instance name. The weight map reaches each inner Keras layer through the
-instance (``attr:layers.3.main_layers.0``).
+instance (``attr:layers.3.main_layers.0``). A tensor argument that calls something is bound to a
+local first, so each layer runs once.
 """
 
 from __future__ import annotations
