@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
+from ..aliases import canonical
 from ..findings import Severity
 from ..registry import ModuleRule, RuleInfo, register
-from ..semantics.queries import any_statement, failing_operations, file_version
+from ..semantics.queries import any_statement, failing_operations, file_version, statement_holds
 
 # A file that spells none of these has no operation to check (``@`` between operands, not
 # a decorator's).
@@ -38,8 +39,14 @@ def has_matmul_operator(text: str) -> bool:
     return False
 
 
-def _mentions_operation(text: str) -> bool:
-    return any(w in text for w in _OPERATION_WORDS) or has_matmul_operator(text)
+def _mentions_operation(text: str, aliases: tuple[str, ...] = ()) -> bool:
+    return any(w in text for w in _OPERATION_WORDS) or has_matmul_operator(text) or any(
+        f"{a}(" in text for a in aliases)
+
+
+# The functions whose failures the value model reports (an import alias of one: its name).
+_FUNCTIONS = frozenset(f"torch.{n}" for n in ("cat", "concat", "concatenate", "stack",
+                                               "matmul", "mm", "bmm"))
 
 
 @register
@@ -56,11 +63,20 @@ class TensorOperationRules(ModuleRule):
 
     def check(self) -> None:
         mctx = self.ctx
-        if not mctx.imports.imports_any("torch") or not any_statement(
-                mctx, "operations", _mentions_operation):
+        if not mctx.imports.imports_any("torch"):
+            return
+        aliases = tuple(sorted(local for local, full in mctx.imports.names.items()
+                               if canonical(full) in _FUNCTIONS))
+        key = f"operations:{aliases!r}"
+
+        def test(text: str) -> bool:
+            return _mentions_operation(text, aliases)
+
+        if not any_statement(mctx, key, test):
             return
         contexts = {id(c.chunk): c for c in mctx.chunks}
-        for chunk, node, detail in failing_operations(file_version(mctx)):
+        for chunk, node, detail in failing_operations(
+                file_version(mctx), lambda chunk: statement_holds(chunk, key, test)):
             ctx = contexts.get(id(chunk))
             if ctx is not None:
                 code = "MLS122" if detail.startswith(("`@`", "`matmul`", "`mm`", "`bmm`")) \

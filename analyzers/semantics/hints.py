@@ -84,7 +84,8 @@ def reused(parse: ParsedVersion) -> dict[str, Any]:
             c.serial for c in chunks if "Sequential" in c.text or model_classes(c, imports)
             or called_classes(c, names, names_key)))
         with _RECENT_LOCK:
-            found = _RECENT.pop(key, None) or {"inputs": inputs}
+            found = _RECENT.pop(key, None) or {"inputs": inputs, "classes": frozenset(
+                c.serial for c in chunks if model_classes(c, imports))}
             _RECENT[key] = found
             while len(_RECENT) > _RECENT_MAX:
                 del _RECENT[next(iter(_RECENT))]

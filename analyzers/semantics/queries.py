@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 import libcst as cst
 
@@ -23,6 +24,8 @@ from .dims import Shape
 from .hints import file_facts, reused, toplevel_problems
 from .modules import ClassFact, chunk_classes
 from .sequential import ModelFact, chunk_models, input_comment
+from .statements import statement_words
+from .toplevel import definition_name
 
 
 @dataclass(frozen=True)
@@ -62,25 +65,32 @@ def any_statement(mctx: ModuleContext, key: str, test: Callable[[str], bool]) ->
     """Whether ``test`` holds for the text of some top-level statement, each answer memoized
     on its statement (``key`` names the test): an edit re-reads the statement it changed, not
     the document, as the rules' file gates on the value model would."""
+    return any(statement_holds(ctx.chunk, key, test) for ctx in mctx.chunks)
+
+
+def statement_holds(chunk: TopChunk, key: str, test: Callable[[str], bool]) -> bool:
+    """``test`` of the statement's text, memoized on it (``key`` names the test)."""
     key = "semantics:any:" + key
-    for ctx in mctx.chunks:
-        memo = ctx.chunk.memo
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = test(ctx.chunk.text)
-        if found:
-            return True
-    return False
+    found = chunk.memo.get(key)
+    if found is None:
+        found = chunk.memo[key] = test(chunk.text)
+    return found  # type: ignore[return-value]
 
 
 def _class_walks(parse: ParsedVersion) -> list[tuple[TopChunk, ClassFact, ClassFact | None]]:
     """Each module class's walk, with a second one where its input's rank is a guess."""
     found = reused(parse).get("class-walks")
-    if found is not None:
-        return found  # type: ignore[no-any-return]
-    bindings, inputs, definitions = file_facts(parse)
+    if found is None:
+        found = reused(parse)["class-walks"] = _walks(
+            parse, [c for c, _ in parse.chunks], file_facts(parse))
+    return found  # type: ignore[no-any-return]
+
+
+def _walks(parse: ParsedVersion, chunks: list[TopChunk], facts: tuple[Any, Any, Any]
+           ) -> list[tuple[TopChunk, ClassFact, ClassFact | None]]:
+    bindings, inputs, definitions = facts
     out = []
-    for chunk, _ in parse.chunks:
+    for chunk in chunks:
         comment = input_comment(chunk.text) if "mlsense" in chunk.text else None
         for cls in chunk_classes(chunk, parse.imports, bindings, inputs, definitions):
             name = cls.node.name.value
@@ -94,8 +104,36 @@ def _class_walks(parse: ParsedVersion) -> list[tuple[TopChunk, ClassFact, ClassF
                 if other is None:
                     continue  # not walked again: nothing it says is certain
             out.append((chunk, cls, other))
-    reused(parse)["class-walks"] = out
     return out
+
+
+def _feeding_facts(parse: ParsedVersion, chunks: list[TopChunk]) -> tuple[Any, Any, Any]:
+    """The file's facts as they hold for the classes of ``chunks``: what the classes using
+    them (and those using these...) feed them, without walking the other classes. A class
+    given an input by another spells its name, so the statements that do not are left out of
+    ``nested_inputs`` (its rounds give each kept class what the whole file's give it)."""
+    from .inputs import class_bindings, class_definitions, model_classes, nested_inputs
+
+    imports = parse.imports
+    everything = [c for c, _ in parse.chunks]
+    names = {id(c): {s.name.value for s in model_classes(c, imports)} for c in everything}
+    kept = {id(c) for c in chunks}
+    wanted = set().union(*(names[id(c)] for c in chunks))
+    grown = True
+    while grown:
+        grown = False
+        for c in everything:
+            if id(c) not in kept and names[id(c)] and not wanted.isdisjoint(
+                    statement_words(c)):
+                kept.add(id(c))
+                wanted |= names[id(c)]
+                grown = True
+    definitions = class_definitions(everything, imports)
+    bindings, inputs = class_bindings(everything, imports), reused(parse)["inputs"]
+    if len(definitions) > 1:
+        bindings, inputs = nested_inputs([c for c in everything if id(c) in kept], imports,
+                                         bindings, inputs, definitions)
+    return bindings, inputs, definitions
 
 
 def _sequential_feeds(chunk: TopChunk, model: ModelFact, source: str) -> Iterator[Feed]:
@@ -140,12 +178,29 @@ def layer_feeds(parse: ParsedVersion) -> list[Feed]:
     return out
 
 
-def failing_operations(parse: ParsedVersion) -> list[tuple[TopChunk, cst.CSTNode, str]]:
-    """The tensor operations that certainly fail, in classes and outside them."""
+def failing_operations(parse: ParsedVersion, where: Callable[[TopChunk], bool] | None = None
+                       ) -> list[tuple[TopChunk, cst.CSTNode, str]]:
+    """The tensor operations that certainly fail, in classes and outside them. ``where``:
+    the statements that may hold one (a text test); only their classes are walked (with
+    :func:`_feeding_facts` unless the file's facts are known already), and the statements
+    outside classes only where one of them is not a class."""
+    if where is None:
+        chunks, walks = [c for c, _ in parse.chunks], _class_walks(parse)
+    else:
+        chunks = [c for c, _ in parse.chunks if where(c)]
+        found = reused(parse)
+        facts = found.get("facts")
+        if facts is None:  # the classes among ``chunks`` are the same objects in the entry
+            key = ("feeding", tuple(c.serial for c in chunks if c.serial in found["classes"]))
+            facts = found.get(key)
+            if facts is None:
+                facts = found[key] = _feeding_facts(parse, chunks)
+        walks = _walks(parse, chunks, facts)
     out: list[tuple[TopChunk, cst.CSTNode, str]] = []
-    for chunk, cls, other in _class_walks(parse):
+    for chunk, cls, other in walks:
         agreed = None if other is None else {id(node) for node, _ in other.problems}
         out.extend((chunk, node, message) for node, message in cls.problems
                    if agreed is None or id(node) in agreed)
-    out.extend(toplevel_problems(parse))
+    if any(definition_name(c.text, classes_only="keras" in parse.text) is None for c in chunks):
+        out.extend(toplevel_problems(parse))
     return out
