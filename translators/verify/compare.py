@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -58,10 +59,13 @@ def per_layer_errors(models: Models) -> list[dict[str, Any]]:
         return (first.detach().cpu().numpy().copy() if hasattr(first, "detach")
                 else np.array(models.keras.ops.convert_to_numpy(first), copy=True))
 
+    mapped = Counter(wt["torch_path"] for wt in models.tr["weight_map"])
     for wt in models.tr["weight_map"]:
         key = wt["torch_path"]
         if wt["kind"] == "buffer":
             continue  # a variable, not a layer: nothing runs
+        if mapped[key] > 1:
+            continue  # one torch module as several Keras layers (a stacked LSTM): no one output
         if key in modules:
             def hook(_m: Any, _i: Any, out: Any, key: str = key) -> None:
                 t_seen.setdefault(key, grab(out))  # returning a value would replace the output
@@ -91,13 +95,18 @@ def per_layer_errors(models: Models) -> list[dict[str, Any]]:
         for layer in wrapped:
             object.__delattr__(layer, "call")
     return [_layer_row(models, wt, t_seen.get(wt["torch_path"]), k_seen.get(wt["torch_path"]),
-                       activations.get(wt["torch_path"])) for wt in models.tr["weight_map"]]
+                       activations.get(wt["torch_path"]), mapped[wt["torch_path"]] > 1)
+            for wt in models.tr["weight_map"]]
 
 
 def _layer_row(models: Models, wt: dict[str, Any], t_out: np.ndarray | None,
-               k_out: np.ndarray | None, activation: Any) -> dict[str, Any]:
+               k_out: np.ndarray | None, activation: Any, split: bool = False) -> dict[str, Any]:
     row = {"kind": wt["kind"], "torch_path": wt["torch_path"], "keras_path": wt["keras_path"],
            "line": wt["line"], "max_abs_error": None, "scale": None}
+    if split:
+        row["note"] = "one torch module as several Keras layers: compared as a whole only"
+        return row
+
     aligned = _to_keras_layout(t_out, k_out) if t_out is not None and k_out is not None else None
     if aligned is not None and k_out is not None:
         if activation is not None:
