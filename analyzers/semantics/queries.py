@@ -191,7 +191,7 @@ def failing_operations(parse: ParsedVersion, where: Callable[[TopChunk], bool] |
         found = reused(parse)
         facts = found.get("facts")
         if facts is None:  # the classes among ``chunks`` are the same objects in the entry
-            key = ("feeding", tuple(c.serial for c in chunks if c.serial in found["classes"]))
+            key = f"feeding:{[c.serial for c in chunks if c.serial in found['classes']]}"
             facts = found.get(key)
             if facts is None:
                 facts = found[key] = _feeding_facts(parse, chunks)
