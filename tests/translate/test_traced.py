@@ -265,3 +265,50 @@ def test_functional_dropout_that_trains_by_default_is_kept(tmp_path, worker) -> 
     tr = _verified(tmp_path, worker, DROPOUT, "Net", (8,))
     assert tr.target_code.count("keras.random.dropout(") == 1
     assert "keras.random.dropout(fc, 0.25, seed=" in tr.target_code
+
+
+SCRIPT = '''import torch
+import torch.nn as nn
+import torch.optim as optim
+
+
+class MLP(nn.Module):
+    def __init__(self, sizes):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
+
+    def forward(self, x):
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i < len(self.layers) - 1:
+                x = torch.relu(x)
+        return x
+
+
+model = MLP((10, 16, 16, 1))
+criterion = nn.MSELoss()
+optimizer = optim.SGD(model.parameters(), lr=0.05)
+X = torch.randn(64, 10)
+y = torch.randn(64, 1)
+for epoch in range(10):
+    optimizer.zero_grad()
+    loss = criterion(model(X), y)
+    loss.backward()
+    optimizer.step()
+'''
+
+
+def test_a_traced_model_keeps_the_scripts_training_code(tmp_path, worker) -> None:
+    """The traced class takes no arguments, so the statement that built the model is rebound
+    to it; the rest of the script is translated as the static path does, and trains alike."""
+    path = tmp_path / "script.py"
+    path.write_text(SCRIPT, encoding="utf-8")
+    tr = translate(SCRIPT, "keras", class_name="model", input_shape=(10,), filename=str(path),
+                   run_code=True, worker=worker)
+    assert any(n.startswith("traced:") for n in tr.notes)
+    code = tr.target_code
+    assert "\nmodel = MLP()\n" in code and "model.fit(X, y, epochs=10" in code
+    assert "import numpy as np" in code
+    report = verify_translation(str(path), tr, source_text=SCRIPT, worker=worker, onnx=False)
+    assert report.verified, report.message
+    assert report.training is not None and report.training.ran and report.training.verified

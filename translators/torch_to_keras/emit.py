@@ -178,14 +178,14 @@ def _file(tr: SourceFile, body: list[str], model_names: set[str],
     text = "\n".join((["", *consts, "", ""] if consts else [""]) + body)
     if training.lines:
         text += "\n\n\n" + "\n".join(training.lines)
-    head[-1:-1] = _kept_imports(tr.tree, text, head)
+    head[-1:-1] = kept_imports(tr.tree, text, head)
     return ("\n".join(head) + "\n" + text).rstrip() + "\n", training.notes
 
 
 _FRAMEWORKS = {"torch", "torchvision", "torchaudio", "torchtext", "keras", "tensorflow", "numpy"}
 
 
-def _kept_imports(tree: ast.Module, text: str, head: list[str]) -> list[str]:
+def kept_imports(tree: ast.Module, text: str, head: list[str]) -> list[str]:
     """The source's other imports (``from collections import namedtuple``) the output uses."""
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
     kept: list[str] = []

@@ -15,6 +15,7 @@ from ..base import Translation, TranslationError, Unsupported
 from ..verify import VerificationWorker, capture_model
 from .emit import traced_translation
 from .recurrent import STACKED
+from .training import with_training
 from .transformer import TRANSFORMERS
 
 __all__ = ["RUNTIME_LAYERS", "default_selection", "translate_traced"]
@@ -77,4 +78,5 @@ def translate_traced(source: str, *, class_name: str | None, input_shape: tuple[
         raise TranslationError(f"{filename}:{err['line']}: cannot translate {err['construct']}: "
                                f"{err['reason']}",
                                [Unsupported(err["line"], err["construct"], err["reason"])])
-    return traced_translation(desc, filename, static_error)
+    tr = traced_translation(desc, filename, static_error)
+    return with_training(tr, source, tr.target_model.removesuffix("()"))
