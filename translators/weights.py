@@ -348,12 +348,15 @@ def copy_weights(torch_module: Any, keras_layer: Any, kind: str, params: dict[st
     """Copy one layer's weights; ``direction`` is ``torch_to_keras`` or ``keras_to_torch``."""
     import torch  # the worker has it loaded already
 
-    if kind == "buffer":  # the module's own tensor, persistent or not; a Keras variable
+    # a custom layer's own variables: its sublayers have weight-map entries of their own
+    own = kind in ("buffer", "variables")
+    if own:
         t_state = {**dict(torch_module.named_buffers(recurse=False)),
                    **dict(torch_module.named_parameters(recurse=False))}
+    if kind == "buffer":  # the module's own tensor, persistent or not; a Keras variable
         k_vars = {"value": keras_layer}
     else:
-        t_state = torch_module.state_dict()
+        t_state = t_state if own else torch_module.state_dict()
         k_vars = keras_state(keras_layer)
     if direction == "torch_to_keras":
         new = to_keras(kind, {k: v.detach().cpu().numpy() for k, v in t_state.items()}, params)
@@ -373,7 +376,7 @@ def copy_weights(torch_module: Any, keras_layer: Any, kind: str, params: dict[st
 
     new = to_torch(kind, {k: ops.convert_to_numpy(v) for k, v in k_vars.items()}, params)
     _check_keys(new, t_state, "torch module")
-    params_left = {n for n, _ in torch_module.named_parameters()} - set(new)
+    params_left = {n for n, _ in torch_module.named_parameters(recurse=not own)} - set(new)
     if params_left:
         raise WeightTransferError(f"{kind}: no source weight for torch parameters "
                                   f"{sorted(params_left)}")
