@@ -186,8 +186,8 @@ class _Builder:
                    or n in self._classes or c is self.chosen.node]
         return [f"line {n.lineno}: keras.random.dropout(...) in {c.name}.call() runs at "
                 "inference too (Keras applies it whenever call() runs), and so does the "
-                "translation (F.dropout(..., training=True)): both models' outputs are random "
-                "and cannot agree; apply it only when training to verify"
+                "translation (F.dropout(..., training=True)): outputs are random; "
+                "verification fixes both sides' masks to the same draws"
                 for c in classes for n in ast.walk(c) if isinstance(n, ast.Call)
                 and self.folder.imports.resolve(n.func) == "keras.random.dropout"]
 
