@@ -47,11 +47,11 @@ def file_facts(parse: ParsedVersion) -> tuple[Any, Any, Any]:
     found = reused(parse)
     facts = found.get("facts")
     if facts is None:
-        from .inputs import class_bindings, class_definitions, nested_inputs
+        from .inputs import class_definitions, nested_inputs
 
         chunks = [c for c, _ in parse.chunks]
         definitions = class_definitions(chunks, parse.imports)
-        bindings, inputs = class_bindings(chunks, parse.imports), found["inputs"]
+        bindings, inputs = found["bindings"], found["inputs"]
         if len(definitions) > 1:
             bindings, inputs = nested_inputs(chunks, parse.imports, bindings, inputs,
                                              definitions)
@@ -69,23 +69,24 @@ def reused(parse: ParsedVersion) -> dict[str, Any]:
     the models' outputs), shared with a recent version that has the same imports, the same
     model inputs (``inputs.model_inputs``, memoized per statement) and the same statement
     objects (a statement keeps its object while its text is unchanged) among those the
-    results read: the classes, the statements calling them, those naming ``Sequential``. An
-    edit elsewhere (a training loop, a config table) re-walks nothing."""
+    results read: the classes and the statements naming ``Sequential``; and the same
+    constructor arguments from the file's calls (``inputs.class_bindings``, memoized per
+    statement). An edit elsewhere (a training loop, a config table) re-walks nothing."""
     found = parse.derived.get("semantics:reused")
     if found is None:
-        from .inputs import called_classes, model_classes, model_inputs
+        from .inputs import class_bindings, model_classes, model_inputs
 
         chunks = [c for c, _ in parse.chunks]
         imports = parse.imports
-        names = frozenset(s.name.value for c in chunks for s in model_classes(c, imports))
-        names_key = ",".join(sorted(names))
-        inputs = model_inputs(chunks, imports)
-        key = (imports.fingerprint, tuple(sorted(inputs.items())), tuple(
-            c.serial for c in chunks if "Sequential" in c.text or model_classes(c, imports)
-            or called_classes(c, names, names_key)))
+        inputs, bindings = model_inputs(chunks, imports), class_bindings(chunks, imports)
+        key = (imports.fingerprint, tuple(sorted(inputs.items())),
+               repr(sorted((k, sorted(v.items())) for k, v in bindings.items())), tuple(
+                   c.serial for c in chunks
+                   if "Sequential" in c.text or model_classes(c, imports)))
         with _RECENT_LOCK:
-            found = _RECENT.pop(key, None) or {"inputs": inputs, "classes": frozenset(
-                c.serial for c in chunks if model_classes(c, imports))}
+            found = _RECENT.pop(key, None) or {
+                "inputs": inputs, "bindings": bindings,
+                "classes": frozenset(c.serial for c in chunks if model_classes(c, imports))}
             _RECENT[key] = found
             while len(_RECENT) > _RECENT_MAX:
                 del _RECENT[next(iter(_RECENT))]

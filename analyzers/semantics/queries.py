@@ -112,7 +112,7 @@ def _feeding_facts(parse: ParsedVersion, chunks: list[TopChunk]) -> tuple[Any, A
     them (and those using these...) feed them, without walking the other classes. A class
     given an input by another spells its name, so the statements that do not are left out of
     ``nested_inputs`` (its rounds give each kept class what the whole file's give it)."""
-    from .inputs import class_bindings, class_definitions, model_classes, nested_inputs
+    from .inputs import class_definitions, model_classes, nested_inputs
 
     imports = parse.imports
     everything = [c for c, _ in parse.chunks]
@@ -129,7 +129,7 @@ def _feeding_facts(parse: ParsedVersion, chunks: list[TopChunk]) -> tuple[Any, A
                 wanted |= names[id(c)]
                 grown = True
     definitions = class_definitions(everything, imports)
-    bindings, inputs = class_bindings(everything, imports), reused(parse)["inputs"]
+    bindings, inputs = reused(parse)["bindings"], reused(parse)["inputs"]
     if len(definitions) > 1:
         bindings, inputs = nested_inputs([c for c in everything if id(c) in kept], imports,
                                          bindings, inputs, definitions)
