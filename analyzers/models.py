@@ -18,6 +18,7 @@ import libcst as cst
 
 from .aliases import ImportTable
 from .chunks import _scan_line, split_chunks, split_lines
+from .context import statement_words
 from .units import ParsedChunk, TopChunk
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def find_model_definitions(text: str, analyzer: DocumentAnalyzer | None = None
     out: list[ModelDefinition] = []
     local: dict[str, Framework | None] = {}  # top-level class name -> framework (None: not a model)
     for chunk, offset in chunks:
-        if not chunk.parsed and _MODEL_WORDS.isdisjoint(chunk.words(imports.names)):
+        if not chunk.parsed and _MODEL_WORDS.isdisjoint(statement_words(chunk, imports)):
             continue
         module = chunk.module
         if module is None:

@@ -10,11 +10,12 @@ the file), and their inference calls (under ``no_grad`` / ``inference_mode``, or
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from ..context import ChunkContext
+from ..context import ChunkContext, statement_words
 from ..findings import Severity
 from ..registry import RuleInfo, register
 from ..walk import iter_nodes, suites
@@ -86,6 +87,18 @@ def _header_calls(stmt: cst.CSTNode) -> list[cst.Call]:
         elif isinstance(value, Sequence):
             heads.extend(v for v in value if isinstance(v, cst.CSTNode))
     return [n for n in iter_nodes(heads) if isinstance(n, cst.Call)]
+
+
+_DEFINITION = re.compile(r"(?:async\s+)?def\b|class\b")
+
+
+def _only_definition(text: str) -> bool:
+    """Whether a statement's text is surely one def or class (its decorators first): its
+    lines at column 0 outside comments are decorators and then that one header. Anything
+    else (a string or a bracket at column 0, several statements) answers False."""
+    heads = [line for line in text.splitlines() if line[:1] not in ("", " ", "\t", "#")]
+    return bool(heads) and _DEFINITION.match(heads[-1]) is not None \
+        and all(line.startswith("@") for line in heads[:-1])
 
 
 def _mode_classes(chunk: ChunkContext) -> tuple[str, ...]:
@@ -185,6 +198,26 @@ class InferenceWithoutEvalRule(ScopeRule):
                 self._mode_classes[name] = name
         if self._mode_classes:
             super().check()
+
+    def statements_to_read(self) -> list[bool] | None:
+        """A report needs a ``new`` event (a name bound to ``Cls(...)``, ``Cls`` a class of
+        ``_mode_classes``) and then a ``load`` in the same scope. A function's events matter
+        only where its statement says ``load_state_dict`` and names such a class; top-level
+        events before the first statement that can bind such an instance change nothing
+        (``new`` resets what ``judge`` knew of its name, and no class is tracked before it),
+        and a statement that is only a def or class has none."""
+        imports = self.ctx.imports
+        classes = frozenset(self._mode_classes)
+        read: list[bool] = []
+        started = False
+        for chunk in self.ctx.chunks:
+            text = chunk.chunk.text
+            names = not classes.isdisjoint(statement_words(chunk.chunk, imports))
+            only_definition = _only_definition(text)
+            started = started or (names and not only_definition)
+            read.append((started and not only_definition)
+                        or (names and "load_state_dict" in text))
+        return read
 
     def judge(self, events: list[tuple[ChunkContext, Event]]) -> None:
         classes: dict[str, str] = {}  # name -> class with mode layers

@@ -10,12 +10,14 @@ A name is judged only when every binding of it in its scope agrees.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 
-from ..context import ChunkContext, EditSpec, FixSpec
+from ..aliases import ImportTable
+from ..context import ChunkContext, EditSpec, FixSpec, statement_words
 from ..findings import Severity
 from ..registry import ModuleRule, RuleInfo, register
 from ..walk import children, iter_nodes, suites
@@ -66,6 +68,9 @@ class _Summary:
     loads: tuple[tuple[int | None, str | None, cst.Call, bool], ...]
     model_uses: frozenset[tuple[int | None, str]]  # (scope, name) used as a module
     allows_globals: bool  # torch.serialization.add_safe_globals(...): weights_only can load it
+
+
+_NOTHING = _Summary({}, _Scope(), (), {}, (), frozenset(), False)  # a statement left unread
 
 
 def _dotted(node: cst.CSTNode) -> str | None:
@@ -234,6 +239,17 @@ def _summarize(ctx: ChunkContext) -> _Summary:
     return _Summary(classes, top, tuple(forwards), scopes, tuple(loads), frozenset(uses), adds)
 
 
+# `.forward` as an attribute (spaces, a line continuation or a comment in brackets may part them).
+_FORWARD_ATTRIBUTE = re.compile(r"\.(?:[\s\\]|#[^\r\n]*)*forward\b")
+
+
+def _may_report(ctx: ChunkContext, imports: ImportTable) -> tuple[bool, bool]:
+    """Whether the statement can hold a ``<x>.forward(...)`` call, and a ``torch.load`` (its
+    name, or an imported alias of it, is the word ``load``)."""
+    return (_FORWARD_ATTRIBUTE.search(ctx.chunk.text) is not None,
+            "load" in statement_words(ctx.chunk, imports))
+
+
 def _is_super(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Call) and is_name(node.func, "super")
 
@@ -283,8 +299,9 @@ class ModuleInstanceRules(ModuleRule):
         # in the file; the per-statement summaries are skipped for files with neither.
         if not (self.ctx.mentions_all("forward") or self.ctx.mentions_all("load")):
             return
-        summaries = [self.ctx.memo(c, "torch-instances", functools.partial(_summarize, c))
-                     for c in chunks]
+        summaries = self._summaries()
+        if not summaries:
+            return  # no statement can hold a forward call or a torch.load
         classes = _module_classes(summaries)
         allows_globals = any(s.allows_globals for s in summaries)
         top: dict[str, set[str]] = {}
@@ -307,6 +324,29 @@ class ModuleInstanceRules(ModuleRule):
                 if used:
                     reported.add(id(call))
                     self._report_load(chunk, call)
+
+    def _summaries(self) -> list[_Summary]:
+        """Each statement's summary, or an empty one where it cannot change a report: a report
+        is a forward call (judged on every statement's bindings and classes) or a torch.load
+        (judged on its own statement's uses, ``add_safe_globals`` anywhere, and the top-level
+        uses of all statements for a name loaded at top level)."""
+        chunks, imports = self.ctx.chunks, self.ctx.imports
+        kinds = [self.ctx.memo(c, "torch-instances-candidate",
+                               functools.partial(_may_report, c, imports)) for c in chunks]
+
+        def summary(chunk: ChunkContext) -> _Summary:
+            return self.ctx.memo(chunk, "torch-instances", functools.partial(_summarize, chunk))
+
+        if any(forward for forward, _ in kinds):
+            return [summary(c) for c in chunks]
+        if not any(load for _, load in kinds):
+            return []
+        found = [summary(c) if load or "safe_globals" in c.chunk.text else _NOTHING
+                 for c, (_, load) in zip(chunks, kinds, strict=True)]
+        if any(scope is None and name is not None and not used
+               for s in found for scope, name, _, used in s.loads):
+            return [summary(c) for c in chunks]
+        return found
 
     @staticmethod
     def _holds_module(s: _Summary, scope_id: int | None, receiver: str,

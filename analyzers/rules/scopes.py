@@ -88,6 +88,11 @@ class ScopeRule(ModuleRule):
     def judge(self, events: list[tuple[ChunkContext, Event]]) -> None:
         raise NotImplementedError  # pragma: no cover - interface
 
+    def statements_to_read(self) -> list[bool] | None:
+        """Per statement, whether its events can change a judgement (None: all of them). A
+        statement left out is not parsed; a subclass says which ones cannot matter."""
+        return None
+
     @classmethod
     def _summarize(cls, ctx: ChunkContext) -> tuple[list[list[Event]], list[Event]]:
         text = ctx.chunk.text
@@ -101,7 +106,10 @@ class ScopeRule(ModuleRule):
         if self.imports and not self.ctx.imports.imports_any(*self.imports):
             return
         top: list[tuple[ChunkContext, Event]] = []
-        for chunk in self.ctx.chunks:
+        read = self.statements_to_read()
+        for i, chunk in enumerate(self.ctx.chunks):
+            if read is not None and not read[i]:
+                continue
             functions, events = self.ctx.memo(chunk, self.key,
                                               functools.partial(self._summarize, chunk))
             for fn_events in functions:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..context import ChunkContext, EditSpec, FixSpec
+from ..aliases import ImportTable
+from ..context import ChunkContext, EditSpec, FixSpec, statement_words
 from ..findings import Severity
 from ..registry import ChunkRule, ModuleRule, RuleInfo, register
 from ..walk import iter_nodes, suites
@@ -442,16 +443,28 @@ def _block_candidates(ctx: ChunkContext, body: cst.BaseSuite) -> Iterator[tuple[
 
 
 _EVAL_WORDS = ("eval", "no_grad", "inference_mode", "set_grad_enabled")
+# Words one of which a statement holds for _summarize_eval to find an eval, a train, a
+# gradient switch (an imported alias counts as what it imports) or a candidate.
+_MODE_WORDS = frozenset(("eval", "train", *(q.rpartition(".")[2] for q in GRAD_OFF)))
+
+
+def _may_switch_modes(ctx: ChunkContext, imports: ImportTable) -> bool:
+    """Whether the statement can hold anything of its _EvalSummary but top-level loop calls."""
+    return _may_hold_candidates(ctx.chunk.text) \
+        or not _MODE_WORDS.isdisjoint(statement_words(ctx.chunk, imports))
+
+
+def _may_hold_candidates(text: str) -> bool:
+    """A text test (it costs nothing; most statements fail it) before walking a tree for
+    candidates and calls under no_grad."""
+    return "eval()" in text or any(w in text for w in _EVAL_WORDS[1:])
 
 
 def _summarize_eval(ctx: ChunkContext) -> _EvalSummary:
     candidates: list[tuple[str | None, cst.Call, str]] = []
     without: set[str] = set()
     text = ctx.chunk.text
-    # Walk only statements that can matter (a text test costs nothing; most do not).
-    wanted = "eval()" in text or any(w in text for w in ("no_grad", "inference_mode",
-                                                          "set_grad_enabled"))
-    for node in iter_nodes([ctx.module]) if wanted else ():
+    for node in iter_nodes([ctx.module]) if _may_hold_candidates(text) else ():
         if isinstance(node, cst.FunctionDef):
             if grad_off_function(ctx, node) or _wants_gradients(ctx, node.body):
                 continue
@@ -507,11 +520,17 @@ class EvalWithoutNoGradRule(ModuleRule):
         # per-statement summaries are skipped there.
         if not any(self.ctx.mentions_all(w) for w in _EVAL_WORDS):
             return
-        summaries = [(c, self.ctx.memo(c, "eval-no-grad", functools.partial(_summarize_eval, c)))
+        imports = self.ctx.imports
+        # A statement with none of the words has no candidates, evals, trains or no_grad
+        # calls: only its top-level loops can report, after an eval, so it is parsed only then.
+        summaries = [(c, self._summary(c) if _may_switch_modes(c, imports) else None)
                      for c in self.ctx.chunks]
-        without = frozenset().union(*(s.called_without_grad for _, s in summaries))
+        without = frozenset().union(*(s.called_without_grad for _, s in summaries if s))
         in_eval: set[str] = set()
-        for chunk, summary in summaries:
+        for chunk, found in summaries:
+            if found is None and not in_eval:
+                continue
+            summary = found or self._summary(chunk)
             for function, call, model in summary.candidates:
                 if function not in without:
                     chunk.report(call, "MLS109", None, model=model)
@@ -522,6 +541,9 @@ class EvalWithoutNoGradRule(ModuleRule):
             in_eval -= summary.trains
             if "*" in summary.trains:
                 return
+
+    def _summary(self, chunk: ChunkContext) -> _EvalSummary:
+        return self.ctx.memo(chunk, "eval-no-grad", functools.partial(_summarize_eval, chunk))
 
 
 # Calls in a loop that never put a model back in training mode for the caller.
