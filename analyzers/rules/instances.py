@@ -307,8 +307,8 @@ class ModuleInstanceRules(ModuleRule):
         top: dict[str, set[str]] = {}
         top_uses: set[str] = set()
         for s in summaries:
-            for name, kinds in s.top.bound.items():
-                top.setdefault(name, set()).update(kinds)
+            for bound, kinds in s.top.bound.items():
+                top.setdefault(bound, set()).update(kinds)
             top_uses |= {name for scope, name in s.model_uses if scope is None}
         for chunk, s in zip(chunks, summaries, strict=True):
             for scope_id, receiver, call in s.forwards:
