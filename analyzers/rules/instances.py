@@ -240,7 +240,8 @@ def _summarize(ctx: ChunkContext) -> _Summary:
 
 
 # `.forward` as an attribute (spaces, a line continuation or a comment in brackets may part them).
-_FORWARD_ATTRIBUTE = re.compile(r"\.(?:[\s\\]|#[^\r\n]*)*forward\b")
+# A comment must reach its line's end: "#[^\r\n]*" alone backtracks exponentially on "# ###".
+_FORWARD_ATTRIBUTE = re.compile(r"\.(?:[\s\\]|#[^\r\n]*[\r\n])*forward\b")
 
 
 def _may_report(ctx: ChunkContext, imports: ImportTable) -> tuple[bool, bool]:
