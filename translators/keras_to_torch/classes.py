@@ -18,8 +18,8 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..base import TranslationError, Unsupported
-from .custom import bind, instance_name, method, run_call, run_init
+from ..base import TranslationError
+from .custom import bind, instance_name, located_failure, method, run_call, run_init
 from .params import ParamInt, named, render, tag
 from .parse import Folder, LayerSpec, UserLayer
 from .shapes import Node, Sym
@@ -60,12 +60,6 @@ class Tracing(Protocol):
     def add_module(self, attr: str, ctor: str, spec: LayerSpec,
                    weight: tuple[str, dict[str, Any]] | None, helper: str | None,
                    nested: bool = False) -> None: ...
-
-
-def _fail(node: ast.AST, construct: str, reason: str) -> TranslationError:
-    line = getattr(node, "lineno", 0)
-    return TranslationError(f"line {line}: {construct}: {reason}",
-                            [Unsupported(line, construct, reason, getattr(node, "col_offset", 0))])
 
 
 def as_module(tracer: Tracing, obj: UserLayer, args: list[Any],
@@ -140,7 +134,7 @@ def _ctor(obj: UserLayer) -> str:
     values = [*obj.args, *(v for k, v in obj.kwargs.items() if k in names)]
     for value in values:
         if not _literal(value):
-            raise _fail(obj.cls, f"{obj.cls.name}(...)", "a constructor argument that is not "
+            raise located_failure(obj.cls, f"{obj.cls.name}(...)", "a constructor argument that is not "
                         "a number, string or tuple of them")
     text = [repr(v) for v in obj.args] + [f"{k}={v!r}" for k, v in obj.kwargs.items()
                                           if k in names]
@@ -167,7 +161,7 @@ def _trace(tracer: Tracing, obj: UserLayer, params: list[str], inputs: list[Sym]
         items = value if isinstance(value, tuple) else (value,)
         if any(isinstance(v, UserLayer) for v in items) or isinstance(value, tuple) and any(
                 isinstance(v, LayerSpec) for v in items):
-            raise _fail(obj.cls, f"self.{attr}", "a list of layers or a custom layer inside a "
+            raise located_failure(obj.cls, f"self.{attr}", "a list of layers or a custom layer inside a "
                         "custom layer")
         if isinstance(value, LayerSpec):
             value.attr = attr
@@ -181,12 +175,12 @@ def _trace(tracer: Tracing, obj: UserLayer, params: list[str], inputs: list[Sym]
     made = read_weights(folder, sub_obj, ins[0], "")
     if made and any(isinstance(v, LayerSpec) for v in attrs.values()):
         # the weight map copies a module's own weights only where it holds no layers
-        raise _fail(obj.cls, f"class {obj.cls.name}", "weights of its own (add_weight) and "
+        raise located_failure(obj.cls, f"class {obj.cls.name}", "weights of its own (add_weight) and "
                     "layers in one custom layer")
     sub.self_attrs = attrs
     out = _forward(sub, folder, call)
     if not isinstance(out, Sym) or out.layout == "flatcf":
-        raise _fail(call, f"{obj.cls.name}.call()", "must return one tensor")
+        raise located_failure(call, f"{obj.cls.name}.call()", "must return one tensor")
     # the model sees the sizes it gave (``units`` is the class's own parameter)
     out = out.with_(shape=tuple(given.get(d.param, int(d)) if isinstance(d, ParamInt) else d
                                 for d in out.shape))

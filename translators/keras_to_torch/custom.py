@@ -46,7 +46,7 @@ class Tracing(Protocol):
                    nested: bool = False) -> None: ...
 
 
-def _fail(node: ast.AST, construct: str, reason: str) -> TranslationError:
+def located_failure(node: ast.AST, construct: str, reason: str) -> TranslationError:
     line = getattr(node, "lineno", 0)
     return TranslationError(f"line {line}: {construct}: {reason}",
                             [Unsupported(line, construct, reason, getattr(node, "col_offset", 0))])
@@ -103,7 +103,7 @@ def _truth(folder: Folder, node: ast.expr, env: dict[str, Any],
             return bool(_COMPARE[type(node.ops[0])](left, right))
     got = value(node)
     if isinstance(got, Opaque | Sym):
-        raise _fail(node, f"if {folder.text(node)}", "the condition must depend on arguments "
+        raise located_failure(node, f"if {folder.text(node)}", "the condition must depend on arguments "
                     "and static shapes only")
     return bool(got)
 
@@ -172,13 +172,13 @@ def inline_call(tracer: Tracing, obj: UserLayer, args: list[Any], kwargs: dict[s
     """Trace ``obj(x)``: the custom layer's ``call`` in place; returns its output."""
     call = method(obj.cls, "call")
     if call is None:
-        raise _fail(obj.cls, f"class {obj.cls.name}", "custom layer without call()")
+        raise located_failure(obj.cls, f"class {obj.cls.name}", "custom layer without call()")
     if obj.attrs is None:
         build(tracer.folder, obj, instance_name(tracer.modules, obj))
     params = [a.arg for a in call.args.args[1:] if a.arg not in ("training", "mask")]
     inputs = [*args, *(kwargs[p] for p in params[len(args):] if p in kwargs)]
     if not inputs or not all(isinstance(x, Sym) for x in inputs):
-        raise _fail(obj.cls, f"{obj.cls.name}(...)(...)", "a custom layer applied to non-tensors")
+        raise located_failure(obj.cls, f"{obj.cls.name}(...)(...)", "a custom layer applied to non-tensors")
     tracer.inlined.setdefault(obj.cls.name, 0)
     if obj.attrs is not None and not obj.built:  # its own weights (add_weight in build)
         obj.built = True
@@ -193,7 +193,7 @@ def inline_call(tracer: Tracing, obj: UserLayer, args: list[Any], kwargs: dict[s
     finally:
         tracer.env, tracer.self_attrs, tracer.local_prefix = saved
     if not isinstance(out, Sym):
-        raise _fail(call, f"{obj.cls.name}.call()", "must return one tensor")
+        raise located_failure(call, f"{obj.cls.name}.call()", "must return one tensor")
     # One node for the whole layer, as Keras lists it once in model.layers.
     return out.with_(node=Node(obj, [x.node for x in inputs]), origin=None)
 
@@ -222,7 +222,7 @@ def run_call(tracer: Tracing, body: list[ast.stmt]) -> Any:
         elif isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and not stmt.orelse:
             items = tracer.eval(stmt.iter)
             if not isinstance(items, (list, tuple)):
-                raise _fail(stmt, f"for {stmt.target.id} in ...", "loops run over a list of "
+                raise located_failure(stmt, f"for {stmt.target.id} in ...", "loops run over a list of "
                             "layers or literals only")
             for item in items:
                 tracer.env[stmt.target.id] = item
@@ -238,7 +238,7 @@ def run_call(tracer: Tracing, body: list[ast.stmt]) -> Any:
         elif isinstance(stmt, ast.Return) and stmt.value is not None:
             return tracer.eval(stmt.value)
         else:
-            raise _fail(stmt, tracer.folder.text(stmt).splitlines()[0], "statement not "
+            raise located_failure(stmt, tracer.folder.text(stmt).splitlines()[0], "statement not "
                         "translated in a custom layer's call() or a block-building function "
                         "(assignments, for, if on arguments or shapes, return)")
     return None
@@ -256,7 +256,7 @@ def inline_function(tracer: Tracing, fn: ast.FunctionDef, args: list[Any],
     env.update({k: v for k, v in kwargs.items() if k in params})
     missing = [p for p in params if p not in env]
     if missing:
-        raise _fail(fn, f"{fn.name}(...)", f"called without {', '.join(missing)}")
+        raise located_failure(fn, f"{fn.name}(...)", f"called without {', '.join(missing)}")
     saved = tracer.env, tracer.local_prefix
     tracer.env, tracer.local_prefix = _bound(tracer, f"{fn.name}{count}_", env), \
         f"{fn.name}{count}_"
