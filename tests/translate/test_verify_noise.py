@@ -86,7 +86,9 @@ TORCH_SOURCE = FIXTURES / "torch_functional_dropout.py"
 
 def test_keras_dropout_in_call_verifies_in_torch(worker) -> None:
     tr = _translated(KERAS_SOURCE, "pytorch", "MyModel", (12,), worker)
-    assert "F.dropout(" in tr.target_code and ", 0.5, training=True)" in tr.target_code
+    # the custom layer is a torch class of its own; its forward drops whatever the mode
+    assert "F.dropout(inputs, self.rate, training=True)" in tr.target_code
+    assert "self.dp = MyDropout(0.5)" in tr.target_code
     report = _verify(KERAS_SOURCE, tr, worker)
     assert report.verified, report.message
     assert report.max_abs_error is not None and report.max_abs_error <= 1e-4
@@ -95,7 +97,7 @@ def test_keras_dropout_in_call_verifies_in_torch(worker) -> None:
 
 @pytest.mark.parametrize(("old", "new"), [
     # another rate: other units dropped, the kept ones scaled otherwise
-    (", 0.5, training=True)", ", 0.4, training=True)"),
+    ("MyDropout(0.5)", "MyDropout(0.4)"),
     # a draw before the dropout: the mask is the next seeded array, not the Keras side's
     ("F.dropout(", "F.dropout(0 * torch.rand(1) + ")])
 def test_masks_that_differ_fail_the_comparison(worker, old, new) -> None:
@@ -123,7 +125,7 @@ def test_training_check_runs_with_the_same_masks(tmp_path, worker) -> None:
     path = tmp_path / "custom_dropout_training.py"
     path.write_text(source, encoding="utf-8")
     tr = _translated(path, "pytorch", "MyModel", (12,), worker)
-    assert ", 0.5, training=True)" in tr.target_code and "optimizer.step()" in tr.target_code
+    assert "MyDropout(0.5)" in tr.target_code and "optimizer.step()" in tr.target_code
     report = verify_translation(str(path), tr, source_text=source, worker=worker, onnx=False)
     assert report.verified, report.message
     training = report.training
@@ -133,17 +135,17 @@ def test_training_check_runs_with_the_same_masks(tmp_path, worker) -> None:
     assert any(MASKS_FIXED in n for n in training.notes)
 
 
-# The traced PyTorch -> Keras path drops F.dropout(..., training=True) as if it were off; the
-# Keras line it stands for, written in here, is what the comparison checks.
-KERAS_DROPOUT = "relu = keras.random.dropout(keras.ops.relu(fc1), {rate})"
+# The traced PyTorch -> Keras path writes F.dropout(..., training=True) as keras.random.dropout;
+# the same line at another rate must fail the comparison.
+KERAS_DROPOUT = "keras.random.dropout(relu, {rate}, seed=self.seed_generator)"
 
 
 @pytest.mark.parametrize(("rate", "verified"), [(0.4, True), (0.6, False)])
 def test_torch_functional_dropout_against_keras_random_dropout(worker, rate, verified) -> None:
     tr = _translated(TORCH_SOURCE, "keras", "Net", (12,), worker)
-    assert "relu = keras.ops.relu(fc1)" in tr.target_code
+    assert KERAS_DROPOUT.format(rate=0.4) in tr.target_code
     assert "self.drop = layers.Dropout(0.3)" in tr.target_code  # eval mode: off on both sides
-    tr.target_code = tr.target_code.replace("relu = keras.ops.relu(fc1)",
+    tr.target_code = tr.target_code.replace(KERAS_DROPOUT.format(rate=0.4),
                                             KERAS_DROPOUT.format(rate=rate))
     report = _verify(TORCH_SOURCE, tr, worker)
     assert report.verified is verified, report.message
