@@ -42,6 +42,10 @@ def translate(source: str, to: str, *, class_name: str | None = None, partial: b
         return _static(run, source, class_name=class_name, partial=partial,
                        input_shape=input_shape, filename=filename)
     except TranslationError as exc:
+        if run_code and to == "pytorch":
+            return _keras_runtime(exc, source, class_name=class_name, partial=partial,
+                                  input_shape=input_shape, filename=filename, worker=worker,
+                                  timeout=timeout)
         if not (run_code and to == "keras" and runtime_can_help(exc)):
             raise
         from .traced import defines, translate_traced
@@ -52,6 +56,24 @@ def translate(source: str, to: str, *, class_name: str | None = None, partial: b
         return translate_traced(source, class_name=class_name, input_shape=input_shape,
                                 filename=filename, worker=worker, timeout=timeout,
                                 static_error=_first_reason(exc))
+
+
+def _keras_runtime(exc: TranslationError, source: str, *, class_name: str | None,
+                   **options: Any) -> Translation:
+    """A Keras model the static reading could not follow, built by running the file and read
+    from its graph (traced/keras_runtime.py); the static error stands where the runtime has
+    nothing to read (no such name, a subclassed model) or could not help (a layer with no
+    mapping, a syntax error)."""
+    from .traced.keras_runtime import (KerasSelectionError, runtime_can_help_keras,
+                                       translate_keras_traced)
+
+    if not runtime_can_help_keras(exc):
+        raise exc
+    try:
+        return translate_keras_traced(source, class_name=class_name,
+                                      static_error=_first_reason(exc), **options)
+    except KerasSelectionError:
+        raise exc from None
 
 
 def _static(run: Callable[..., Translation], source: str, **options: Any) -> Translation:

@@ -159,6 +159,18 @@ def _renamer(pairs: tuple[tuple[str, str], ...], to_keras: bool) -> Callable[[Ar
     return rename
 
 
+def _bn_to_torch(state: Arrays, p: dict[str, Any]) -> Arrays:
+    """BatchNormalization -> nn.BatchNormNd; ``center``/``scale`` False: Keras has no beta /
+    gamma, the torch module's fixed offset 0 / scale 1 are written out."""
+    out = _renamer(_BN, False)(state, p)
+    size = np.asarray(state["moving_mean"]).shape if "moving_mean" in state else None
+    if size is not None and p.get("center") is False:
+        out["bias"] = np.zeros(size, np.float32)
+    if size is not None and p.get("scale") is False:
+        out["weight"] = np.ones(size, np.float32)
+    return out
+
+
 # ---- recurrent -----------------------------------------------------------------------------
 def _directions(p: dict[str, Any]) -> list[tuple[str, str]]:
     """(torch suffix, keras prefix) per direction."""
@@ -292,7 +304,7 @@ _TO_KERAS: dict[str, Callable[[Arrays, dict[str, Any]], Arrays]] = {
 }
 _TO_TORCH: dict[str, Callable[[Arrays, dict[str, Any]], Arrays]] = {
     "dense": _dense_to_torch, "conv": _conv_to_torch, "depthwise_conv": _depthwise_to_torch,
-    "separable_conv": _separable_to_torch, "batchnorm": _renamer(_BN, False),
+    "separable_conv": _separable_to_torch, "batchnorm": _bn_to_torch,
     "layernorm": _renamer(_LN, False), "normalization": _renamer(_NORM, False),
     "embedding": _renamer(_EMB, False), "lstm": lambda k, p: _rnn_to_torch(k, p, False),
     "gru": lambda k, p: _rnn_to_torch(k, p, True), "mha": _mha_to_torch,

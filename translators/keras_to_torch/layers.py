@@ -284,10 +284,10 @@ def batchnorm(spec: LayerSpec, ins: list[Sym]) -> Result:
     check_args(spec, {"axis", "momentum", "epsilon", "center", "scale"}, 4)
     x = ins[0]
     axis = spec.get("axis", 0, -1)
-    if axis not in (-1, len(x.shape)) or not (spec.get("center", default=True)
-                                             and spec.get("scale", default=True)):
+    if axis not in (-1, (-1,), len(x.shape), (len(x.shape),)):
         raise spec.unsupported(f"{spec.kind}(axis={axis})",
-                               "only the channel axis with center and scale is translated")
+                               "only the channel axis is translated")
+    center, scale = spec.get("center", 3, True), spec.get("scale", 4, True)
     pre, x = want(x, "cf")
     dims = max(len(x.shape) - 1, 1)
     if dims > 3:
@@ -296,7 +296,23 @@ def batchnorm(spec: LayerSpec, ins: list[Sym]) -> Result:
     momentum = round(1 - float(spec.get("momentum", 1, 0.99)), 8)
     eps = float(spec.get("epsilon", 2, 1e-3))
     ctor = f"nn.BatchNorm{dims}d({x.shape[-1]}, eps={eps:g}, momentum={momentum:g})"
+    if center is not True or scale is not True:  # that part of the affine map stays fixed
+        fixed = ", ".join(f"{k}=False" for k, v in (("center", center), ("scale", scale))
+                          if v is not True)
+        return [*pre, Mod(f"fixed_affine({ctor}, {fixed})", "bn",
+                          ("batchnorm", {"center": center is True, "scale": scale is True}),
+                          helper=FIXED_AFFINE_HELPER)], x
     return [*pre, Mod(ctor, "bn", ("batchnorm", {}))], x
+
+
+FIXED_AFFINE_HELPER = '''def fixed_affine(norm, center=True, scale=True):
+    """Keras BatchNormalization(center=False / scale=False): that part of the affine map stays
+    fixed (offset 0, scale 1) and is not trained."""
+    if not center:
+        norm.bias.requires_grad_(False)
+    if not scale:
+        norm.weight.requires_grad_(False)
+    return norm'''
 
 
 def layernorm(spec: LayerSpec, ins: list[Sym]) -> Result:

@@ -68,8 +68,10 @@ def rescaling(spec: LayerSpec, ins: list[Sym]) -> Result:
 
 def normalization(spec: LayerSpec, ins: list[Sym]) -> Result:
     check_args(spec, {"axis", "mean", "variance", "invert"}, 3)
-    if spec.get("axis", 0, -1) not in (-1, (-1,)) or spec.get("invert", default=False):
-        raise spec.unsupported(f"{spec.kind}(axis=...)", "only axis=-1 without invert")
+    last = len(ins[0].shape)  # the last axis, counted with the batch axis (axis=3 on images)
+    if spec.get("axis", 0, -1) not in (-1, (-1,), last, (last,)) or \
+            spec.get("invert", default=False):
+        raise spec.unsupported(f"{spec.kind}(axis=...)", "only the last axis, without invert")
     pre, x = want(ins[0], "keras")
     features = x.shape[-1]
     if features is None:

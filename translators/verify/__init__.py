@@ -161,16 +161,19 @@ def verify_translation(source_path: str, translation: Translation, device: str =
 
 def capture_model(source_text: str, filename: str, selection: str,
                   input_shape: tuple[int, ...], timeout: float = 120.0,
-                  worker: VerificationWorker | None = None) -> dict[str, Any]:
+                  worker: VerificationWorker | None = None,
+                  op: str = "capture") -> dict[str, Any]:
     """Build the model ``selection`` names from the file and trace it, in a worker process
     (on a batch of 2 inputs of ``input_shape``; empty: guessed from the first layer).
+    ``op``: ``capture`` (a PyTorch model, traced/capture.py) or ``capture_keras`` (a Keras
+    model's graph printed as source, traced/keras_capture.py).
 
     Returns the JSON description of traced/capture.py, or ``{"error": {"line", "construct",
     "reason"}}``; a worker that dies or times out comes back as such an error too.
     """
     own = worker is None
     pool = worker or VerificationWorker(idle_timeout=0)
-    payload = {"op": "capture", "source_text": source_text, "filename": filename,
+    payload = {"op": op, "source_text": source_text, "filename": filename,
                "selection": selection, "input_shape": list(input_shape)}
     try:
         reply = pool.request("tensorflow", payload, time.monotonic() + timeout)

@@ -149,12 +149,15 @@ def permute(array: np.ndarray, perm: list[int] | None, inverse: bool = False) ->
 
 
 def resolve_keras_path(model: Any, path: str) -> Any:
-    """The Keras layer a weight map names: ``attr:a.0.b``, ``index:N`` or ``name:NAME``."""
+    """The Keras layer a weight map names: ``attr:a.0.b``, ``index:N`` or ``name:NAME``
+    (``name:outer/inner`` inside a nested model)."""
     how, _, what = path.partition(":")
     if how == "index":
         return model.layers[int(what)]
-    if how == "name":
-        return model.get_layer(what)
+    if how == "name":  # outer/inner: a layer of a nested model
+        for part in what.split("/"):
+            model = model.get_layer(part)
+        return model
     if how == "attr":
         obj = model
         for part in what.split("."):

@@ -108,6 +108,10 @@ def _handle(req: dict[str, Any], send: Send) -> None:
             from ..traced.capture import capture
 
             reply({"result": capture(req)})
+        elif req.get("op") == "capture_keras":  # build a Keras model, print its graph
+            from ..traced.keras_capture import capture_keras
+
+            reply({"result": capture_keras(req)})
         else:
             reply({"error": f"unknown op {req.get('op')!r}", "stage": "protocol"})
     except StageError as exc:

@@ -1,0 +1,374 @@
+"""Build the user's Keras model and write its layer graph out as plain Functional-API source.
+
+The worker side of a Keras -> PyTorch translation by running the code (worker.py
+``{"op": "capture_keras"}``, the one place Keras is imported). Where the static reading stops
+(a model built by a builder with loops, helpers, ``imagenet_utils.correct_pad(...)`` sizes,
+conditions on ``backend.image_data_format()``, a Keras Applications model), the file's
+definitions are executed as verification does, the selected model is built, and its graph (a
+Functional model, or a built Sequential's) is printed as one ``keras.Input`` line and one line
+per layer call, every argument a literal: the static translator reads that text as it reads any
+Functional model (keras_runtime.py). Nested models are inlined; their layers keep a path
+(``outer/inner``) for the weight map. Each printed line remembers the line of the user's file
+that constructed its layer, so a failure is located in the user's file.
+"""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+import re
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import keras
+
+from ..verify.models import exec_definitions
+
+# get_config entries that do not change what a layer computes once its weights are copied
+_DROP_KEYS = {"trainable", "dtype", "autocast", "seed", "build_config"}
+_DROP_SUFFIXES = ("_initializer", "_constraint")
+_RESERVED = {"keras", "layers"}
+_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+class KerasCaptureError(Exception):
+    """A located failure: ``line`` in the user's file, the construct, what to change."""
+
+    def __init__(self, line: int, construct: str, reason: str, kind: str = "capture") -> None:
+        super().__init__(f"{construct}: {reason}")
+        self.line, self.construct, self.reason, self.kind = line, construct, reason, kind
+
+
+@contextmanager
+def _construction_lines(filename: str, lines: dict[int, int]) -> Iterator[None]:
+    """Record, for every operation built meanwhile, the line of ``filename`` that built it
+    (the innermost frame of the user's file: the layer's own line, or the builder's call)."""
+    base = keras.Operation
+    original = base.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename != filename:
+            frame = frame.f_back  # type: ignore[assignment]
+        if frame is not None:
+            lines.setdefault(id(self), frame.f_lineno)
+        original(self, *args, **kwargs)
+
+    base.__init__ = init  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        base.__init__ = original  # type: ignore[method-assign]
+
+
+def _user_line(exc: BaseException, filename: str) -> int:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    return (frames[-1].lineno or 1) if frames else 1
+
+
+def build_keras_model(namespace: dict[str, Any], selection: str | None,
+                      filename: str) -> tuple[Any, str]:
+    """The model the selection names (the one rule: a class, a call, a builder function
+    called with no arguments, or a variable), and the expression that builds it. With no
+    selection: the last module-level variable holding a Keras model."""
+    if not selection:
+        models = [k for k, v in namespace.items() if isinstance(v, keras.Model)]
+        if not models:
+            raise KerasCaptureError(1, "model", "no Keras model is built at the top level of "
+                                    "the file; name a builder with --class (\"make_model()\")",
+                                    kind="selection")
+        selection = models[-1]
+    head = re.match(r"\s*([A-Za-z_]\w*)", selection)
+    if head and head[1] not in namespace:
+        found = sorted(k for k, v in namespace.items() if isinstance(v, keras.Model) or (
+            inspect.isfunction(v) and v.__module__ == namespace.get("__name__")) or (
+            isinstance(v, type) and issubclass(v, keras.Model)))
+        raise KerasCaptureError(1, selection, "no builder function, model class or model "
+                                f"variable of that name in the file (found: "
+                                f"{', '.join(found) or 'none'})", kind="selection")
+    text = selection.strip()
+    try:
+        value = eval(text, namespace)  # noqa: S307 - building the user's model is the point
+        if not isinstance(value, keras.Model) and callable(value):
+            text += "()"
+            value = value()
+    except Exception as exc:  # noqa: BLE001 - the user's builder failed: say where
+        raise KerasCaptureError(_user_line(exc, filename), text, f"building the model raised "
+                                f"{type(exc).__name__}: {exc}") from None
+    if not isinstance(value, keras.Model):
+        raise KerasCaptureError(1, text, f"builds a {type(value).__name__}, not a Keras model",
+                                kind="selection")
+    return value, text
+
+
+def _graph(model: Any, input_shape: tuple[int, ...] | None) -> Any:
+    """The Functional graph of ``model``: itself, or a Sequential's (built if need be)."""
+    if isinstance(model, keras.Sequential):
+        if getattr(model, "_functional", None) is None and input_shape:
+            model.build((None, *input_shape))
+        return getattr(model, "_functional", None)
+    if hasattr(model, "_nodes_by_depth") and hasattr(model, "_operations"):
+        return model
+    return None
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, float) and value != value:
+        return "float('nan')"
+    if value is None or isinstance(value, bool | int | float | str):
+        return repr(value)
+    raise ValueError(f"{type(value).__name__} value {value!r}")
+
+
+def _activation(value: Any) -> Any:
+    """A serialized activation as its name (``{"config": "swish"...}`` -> ``"swish"``)."""
+    if isinstance(value, dict):
+        inner = value.get("config")
+        if isinstance(inner, str):
+            return inner
+        if isinstance(inner, dict) and isinstance(inner.get("name"), str):
+            return inner["name"]
+    return value
+
+
+class _Printer:
+    """Prints one graph (nested graphs inline) as Functional-API lines."""
+
+    def __init__(self, lines: dict[int, int], filename: str) -> None:
+        self.lines = lines
+        self.filename = filename
+        self.out: list[str] = []
+        self.origin: list[int] = []  # per printed line: the user's line (0: none)
+        self.paths: dict[str, str] = {}  # printed layer name -> path in the source model
+        self.names: set[str] = set()
+        self.used: set[str] = set()  # variable names
+
+    def emit(self, text: str, op: Any = None) -> None:
+        self.out.append(text)
+        self.origin.append(self.lines.get(id(op), 0) if op is not None else 0)
+
+    def fail(self, op: Any, reason: str) -> KerasCaptureError:
+        return KerasCaptureError(self.lines.get(id(op), 1) or 1,
+                                 f"{type(op).__name__}(name={op.name!r})", reason)
+
+    def var(self, hint: str) -> str:
+        """A variable named after the layer that computes it (``block1_conv1``)."""
+        base = re.sub(r"\W", "_", hint).strip("_") or "x"
+        if base[0].isdigit() or keyword.iskeyword(base) or base in _RESERVED:
+            base = "t_" + base
+        name, n = base, 1
+        while name in self.used:
+            n += 1
+            name = f"{base}_{n}"
+        self.used.add(name)
+        return name
+
+    def layer_name(self, layer: Any, prefix: str) -> str:
+        name = layer.name if layer.name not in self.names else f"{prefix}_{layer.name}"
+        while name in self.names:
+            name += "_"
+        self.names.add(name)
+        return name
+
+    def graph(self, fn: Any, inputs: list[str] | None, prefix: str, path: str) -> list[str]:
+        """Print ``fn``'s nodes; ``inputs``: the names its inputs are bound to (None: the
+        model's own ``keras.Input`` lines). Returns the names of its outputs."""
+        env: dict[int, str] = {}
+        fn_inputs = list(fn.inputs) if isinstance(fn.inputs, list | tuple) else [fn.inputs]
+        if inputs is not None:
+            env.update({id(t): n for t, n in zip(fn_inputs, inputs, strict=True)})
+        calls: dict[int, str] = {}  # a layer called more than once: built once, under a name
+        counts: dict[int, int] = {}
+        for depth in sorted(fn._nodes_by_depth, reverse=True):
+            for node in fn._nodes_by_depth[depth]:
+                counts[id(node.operation)] = counts.get(id(node.operation), 0) + 1
+        for depth in sorted(fn._nodes_by_depth, reverse=True):
+            for node in fn._nodes_by_depth[depth]:
+                op = node.operation
+                if isinstance(op, keras.layers.InputLayer):
+                    tensor = node.outputs[0]
+                    if id(tensor) in env:
+                        continue
+                    name = self.var(op.name)
+                    shape = tuple(tensor.shape[1:])
+                    dtype = "" if tensor.dtype == "float32" else f", dtype={tensor.dtype!r}"
+                    self.emit(f"{name} = keras.Input(shape={_literal(shape)}, "
+                              f"name={self.layer_name(op, prefix)!r}{dtype})", op)
+                    env[id(tensor)] = name
+                    continue
+                args = [self.arg(a, env, op) for a in node.arguments.args]
+                kwargs = [f"{k}={self.arg(v, env, op)}" for k, v in node.arguments.kwargs.items()
+                          if v is not None]  # mask=None, training=None: the defaults
+                outs = [self.var(op.name) for _ in node.outputs]
+                if isinstance(op, keras.Model):  # a nested model: its graph, inlined
+                    inner = _graph(op, None)
+                    if inner is None:
+                        raise self.fail(op, "a subclassed model used as a layer of a model "
+                                        "built by code; translate it on its own (--class)")
+                    if kwargs or len(args) != len(inner.inputs if isinstance(
+                            inner.inputs, list | tuple) else [inner.inputs]):
+                        raise self.fail(op, "a nested model called with other arguments "
+                                        "than its inputs")
+                    results = self.graph(inner, args, op.name, f"{path}{op.name}/")
+                    for tensor, result in zip(node.outputs, results, strict=True):
+                        env[id(tensor)] = result
+                    continue
+                call = self.callee(op, prefix, path, counts.get(id(op), 1) > 1, calls)
+                if not isinstance(op, keras.layers.Layer):  # an op's own arguments (newshape)
+                    config = dict(getattr(getattr(op, "_auto_config", None), "config", {}) or {})
+                    config.pop("name", None)
+                    kwargs += [f"{k}={self.arg(v, env, op)}" for k, v in config.items()]
+                target = outs[0] if len(outs) == 1 else ", ".join(outs)
+                self.emit(f"{target} = {call}({', '.join(args + kwargs)})", op)
+                for tensor, name in zip(node.outputs, outs, strict=True):
+                    env[id(tensor)] = name
+        fn_outputs = list(fn.outputs) if isinstance(fn.outputs, list | tuple) else [fn.outputs]
+        return [env[id(t)] for t in fn_outputs]
+
+    def arg(self, value: Any, env: dict[int, str], op: Any) -> str:
+        if isinstance(value, keras.KerasTensor):
+            return env[id(value)]
+        if isinstance(value, list | tuple):
+            inner = [self.arg(v, env, op) for v in value]
+            return "[" + ", ".join(inner) + "]" if isinstance(value, list) else \
+                "(" + ", ".join(inner) + ("," if len(inner) == 1 else "") + ")"
+        try:
+            return _literal(value)
+        except ValueError as exc:
+            raise self.fail(op, f"called with an argument that is not a tensor or a literal "
+                            f"({exc})") from None
+
+    def callee(self, op: Any, prefix: str, path: str, shared: bool,
+               calls: dict[int, str]) -> str:
+        if id(op) in calls:
+            return calls[id(op)]
+        if not isinstance(op, keras.layers.Layer):  # keras.ops.add(x, y) on symbolic tensors
+            fn = _SNAKE.sub("_", type(op).__name__).lower()
+            if getattr(keras.ops, fn, None) is None:
+                raise self.fail(op, f"an operation with no keras.ops function of that name ({fn})")
+            return f"keras.ops.{fn}"
+        text = self.constructor(op, prefix, path)
+        if shared:
+            name = self.var(op.name)
+            self.emit(f"{name} = {text}", op)
+            calls[id(op)] = name
+            return name
+        return text
+
+    def constructor(self, layer: Any, prefix: str, path: str) -> str:
+        kind = type(layer).__name__
+        if getattr(keras.layers, kind, None) is not type(layer):
+            where = "the file" if type(layer).__module__ == "__mlsense_verify__" else \
+                type(layer).__module__
+            raise self.fail(layer, f"a custom layer class (from {where}) in a model built by "
+                            "code: only keras.layers classes are read from the running model")
+        try:
+            config = layer.get_config()
+        except Exception as exc:  # noqa: BLE001 - a layer without a config: say which
+            raise self.fail(layer, f"get_config() raised {type(exc).__name__}: {exc}") from None
+        defaults = {k: p.default for k, p in inspect.signature(type(layer).__init__).parameters
+                    .items() if p.default is not p.empty}
+        parts = []
+        for key, value in config.items():
+            if key == "name":
+                continue
+            if key in _DROP_KEYS or key.endswith(_DROP_SUFFIXES):
+                continue
+            if key == "activation":
+                value = _activation(value)
+                if value == "linear" and defaults.get(key, "linear") in (None, "linear"):
+                    continue
+            if key == "data_format" and value == keras.config.image_data_format() and \
+                    defaults.get(key) is None:
+                continue
+            if key in defaults and _same(defaults[key], value):
+                continue
+            if key.endswith("_regularizer") and value is None:
+                continue
+            if key in ("layer", "backward_layer", "cell") and isinstance(value, dict):
+                inner = layer.forward_layer if key == "layer" and hasattr(
+                    layer, "forward_layer") else getattr(layer, key, None)
+                if inner is None or not isinstance(inner, keras.layers.Layer):
+                    raise self.fail(layer, f"its {key} cannot be read from the running model")
+                parts.append(f"{key}={self.constructor(inner, prefix, path)}")
+                continue
+            try:
+                parts.append(f"{key}={_literal(value)}")
+            except ValueError as exc:
+                raise self.fail(layer, f"argument {key} is not a literal ({exc})") from None
+        name = self.layer_name(layer, prefix)
+        self.paths[name] = f"{path}{layer.name}"
+        parts.append(f"name={name!r}")
+        return f"layers.{kind}({', '.join(parts)})"
+
+
+def _same(default: Any, value: Any) -> bool:
+    if isinstance(default, tuple | list) and isinstance(value, tuple | list):
+        return list(default) == list(value)
+    try:
+        return bool(default == value) and type(default) is type(value) or (
+            isinstance(default, int | float) and not isinstance(default, bool) and
+            isinstance(value, int | float) and not isinstance(value, bool) and default == value)
+    except Exception:  # noqa: BLE001 - incomparable: not the default
+        return False
+
+
+def render(model: Any, fn: Any, expr: str, filename: str, lines: dict[int, int]) -> dict[str, Any]:
+    """The printed source of ``fn`` (the graph of ``model``), built as ``model``."""
+    printer = _Printer(lines, filename)
+    printer.emit(f"# {expr}, as {filename} builds it: one line per layer call")
+    printer.emit("import keras")
+    printer.emit("from keras import layers")
+    printer.emit("")
+    outputs = printer.graph(fn, None, "", "")
+    inputs = [n for n in printer.out if " = keras.Input(" in n]
+    names = [n.split(" = ", 1)[0] for n in inputs]
+    ins = names[0] if len(names) == 1 else "[" + ", ".join(names) + "]"
+    outs = outputs[0] if len(outputs) == 1 else "[" + ", ".join(outputs) + "]"
+    var = printer.var(model.name if model.name.isidentifier() else "model")
+    printer.emit(f"{var} = keras.Model({ins}, {outs}, name={model.name!r})", None)
+    return {"source": "\n".join(printer.out) + "\n", "origin": printer.origin,
+            "paths": printer.paths, "model_var": var}
+
+
+def capture_keras(req: dict[str, Any]) -> dict[str, Any]:
+    """Build the Keras model ``req`` selects (source_text, filename, selection, input_shape)
+    and print its graph. Returns ``{"source", "origin", "paths", "source_model",
+    "layer_names", "input_shape"}`` or ``{"error": {"line", "construct", "reason", "kind"}}``."""
+    filename = req.get("filename") or "<source>"
+    lines: dict[int, int] = {}
+    shape = tuple(req.get("input_shape") or ()) or None
+    try:
+        with _construction_lines(filename, lines):
+            try:
+                namespace, _ = exec_definitions(req["source_text"], filename)
+            except Exception as exc:  # noqa: BLE001 - the file's own definitions failed
+                raise KerasCaptureError(_user_line(exc, filename), "file", f"running the file's "
+                                        f"definitions raised {type(exc).__name__}: {exc}",
+                                        kind="selection") from None
+            model, expr = build_keras_model(namespace, req.get("selection"), filename)
+            fn = _graph(model, shape)
+        if fn is None:
+            raise KerasCaptureError(1, expr, "a subclassed keras.Model has no layer graph to read "
+                                    "at runtime", kind="selection")
+        printed = render(model, fn, expr, filename, lines)
+        rebuilt: dict[str, Any] = {}
+        try:
+            exec(compile(printed["source"], "<graph>", "exec"), rebuilt)  # noqa: S102
+        except Exception as exc:  # noqa: BLE001 - the printed graph must build: say why not
+            raise KerasCaptureError(1, expr, f"the model's graph, printed as Functional code, "
+                                    f"does not build ({type(exc).__name__}: {exc})") from None
+    except KerasCaptureError as exc:
+        return {"error": {"line": exc.line, "construct": exc.construct, "reason": exc.reason,
+                          "kind": exc.kind}}
+    fn_inputs = fn.inputs if isinstance(fn.inputs, list | tuple) else [fn.inputs]
+    return {**printed, "source_model": expr,
+            "layer_names": [layer.name for layer in rebuilt[printed["model_var"]].layers],
+            "input_shape": [list(t.shape[1:]) for t in fn_inputs]}
