@@ -64,8 +64,11 @@ def _keras_runtime(exc: TranslationError, source: str, *, class_name: str | None
     from its graph (traced/keras_runtime.py); the static error stands where the runtime has
     nothing to read (no such name, a subclassed model) or could not help (a layer with no
     mapping, a syntax error)."""
-    from .traced.keras_runtime import (KerasSelectionError, runtime_can_help_keras,
-                                       translate_keras_traced)
+    from .traced.keras_runtime import (
+        KerasSelectionError,
+        runtime_can_help_keras,
+        translate_keras_traced,
+    )
 
     if not runtime_can_help_keras(exc):
         raise exc
