@@ -429,7 +429,28 @@ def identity(spec: LayerSpec, ins: list[Sym]) -> Result:
     return [], ins[0]
 
 
+# Layers that change their input only while training (data augmentation, noise): identity at
+# inference, as the translated module is; what to use on the torch side, for training.
+_TRAINING_ONLY = {
+    "RandomFlip": "torchvision.transforms.v2.RandomHorizontalFlip / RandomVerticalFlip",
+    "RandomRotation": "torchvision.transforms.v2.RandomRotation",
+    "RandomZoom": "torchvision.transforms.v2.RandomAffine(scale=...)",
+    "RandomTranslation": "torchvision.transforms.v2.RandomAffine(translate=...)",
+    "RandomContrast": "torchvision.transforms.v2.ColorJitter(contrast=...)",
+    "RandomBrightness": "torchvision.transforms.v2.ColorJitter(brightness=...)",
+    "GaussianNoise": "x + torch.randn_like(x) * stddev in forward while self.training",
+}
+
+
+def training_only(spec: LayerSpec, ins: list[Sym]) -> Result:
+    """A layer that acts only while training: nn.Identity, with what to use instead."""
+    todo = (f"TODO(mlsense): line {spec.line}: {spec.kind} acts only while training (identity "
+            f"at inference, as here); for training use {_TRAINING_ONLY[spec.kind]}")
+    return [Mod("nn.Identity()", "augment", todo=todo)], ins[0]
+
+
 CONVERTERS: dict[str, Converter] = {
+    **dict.fromkeys(_TRAINING_ONLY, training_only),
     "Dense": dense, "Conv1D": conv, "Conv2D": conv, "DepthwiseConv1D": conv,
     "DepthwiseConv2D": conv, "Convolution1D": conv, "Convolution2D": conv,
     "MaxPooling1D": pool, "MaxPooling2D": pool, "AveragePooling1D": pool,
@@ -447,7 +468,8 @@ CONVERTERS: dict[str, Converter] = {
 }
 
 # Layers whose output keeps the input's layout whatever it is (no permute needed around them).
-LAYOUT_AGNOSTIC = {"Dropout", "Activation", "ReLU", "LeakyReLU", "ELU", "Identity"}
+LAYOUT_AGNOSTIC = {"Dropout", "Activation", "ReLU", "LeakyReLU", "ELU", "Identity",
+                   *_TRAINING_ONLY}
 # Canonical names for the Keras 2 aliases, so the emitted class reads the same.
 ALIASES = {"Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "MaxPool1D": "MaxPooling1D",
            "MaxPool2D": "MaxPooling2D", "AvgPool1D": "AveragePooling1D",

@@ -51,7 +51,9 @@ def _construction_lines(filename: str, lines: dict[int, int]) -> Iterator[None]:
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         frame = sys._getframe(1)
-        while frame is not None and frame.f_code.co_filename != filename:
+        # the first frame of the user's file outside the layer's own constructors
+        while frame is not None and (frame.f_code.co_filename != filename or
+                                     frame.f_locals.get("self") is self):
             frame = frame.f_back  # type: ignore[assignment]
         if frame is not None:
             lines.setdefault(id(self), frame.f_lineno)

@@ -1,0 +1,201 @@
+"""Keras -> PyTorch through the runtime: Keras models built by code, read from their graph.
+
+Each model here defeats the static reading (sizes computed by a helper, a condition on
+``keras.config.image_data_format()``, blocks stacked by a loop over a config, a nested model,
+``keras.ops`` calls on symbolic tensors); ``translate(run_code=True)`` builds it in a
+verification worker, prints its layer graph as Functional source and translates that, and the
+real verifier runs both models at atol 1e-4 with the weights copied across by layer name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from mlsense.translators import Translation, TranslationError, translate
+from mlsense.translators.verify import VerificationWorker, verify_translation
+
+pytestmark = pytest.mark.slow
+
+HEAD = "import keras\nfrom keras import layers\n\n"
+
+# Keras Applications style: the padding comes from a helper that reads the tensor's shape, the
+# axis from the backend's data format, blocks from a loop over a config table.
+BUILDER = HEAD + '''
+STAGES = [(16, 1), (24, 2), (24, 1)]
+
+
+def correct_pad(inputs, kernel_size):
+    size = inputs.shape[1:3]
+    adjust = (1 - size[0] % 2, 1 - size[1] % 2)
+    correct = (kernel_size // 2, kernel_size // 2)
+    return ((correct[0] - adjust[0], correct[0]), (correct[1] - adjust[1], correct[1]))
+
+
+def block(x, filters, stride, name):
+    axis = 3 if keras.config.image_data_format() == "channels_last" else 1
+    shortcut = x
+    if stride == 2:
+        x = layers.ZeroPadding2D(padding=correct_pad(x, 3), name=name + "_pad")(x)
+    x = layers.DepthwiseConv2D(3, strides=stride, padding="same" if stride == 1 else "valid",
+                               use_bias=False, name=name + "_dw")(x)
+    x = layers.BatchNormalization(axis=axis, epsilon=1e-3, momentum=0.999,
+                                  name=name + "_dw_bn")(x)
+    x = layers.ReLU(6.0, name=name + "_relu")(x)
+    x = layers.Conv2D(filters, 1, use_bias=False, name=name + "_project")(x)
+    x = layers.BatchNormalization(axis=axis, scale=False, name=name + "_project_bn")(x)
+    if stride == 1 and shortcut.shape[-1] == filters:
+        x = layers.Add(name=name + "_add")([shortcut, x])
+    return x
+
+
+def build_net(input_shape=(33, 33, 3), classes=5):
+    inputs = layers.Input(shape=input_shape)
+    x = layers.Conv2D(16, 3, padding="same", name="stem")(inputs)
+    for i, (filters, stride) in enumerate(STAGES):
+        x = block(x, filters, stride, name=f"block{i}")
+    x = layers.GlobalAveragePooling2D()(x)
+    outputs = layers.Dense(classes, name="logits")(x)
+    return keras.Model(inputs, outputs, name="tiny_mobile")
+'''
+
+# A base model used as a layer of a classifier (transfer learning), and keras.ops on tensors.
+NESTED = HEAD + '''
+def make_base():
+    inputs = keras.Input(shape=(12, 12, 3))
+    x = layers.Conv2D(8, 3, activation="relu", name="conv")(inputs)
+    x = layers.MaxPooling2D(name="pool")(x)
+    return keras.Model(inputs, x, name="base")
+
+
+def make_classifier():
+    base = make_base()
+    augment = keras.Sequential([layers.RandomFlip("horizontal")], name="augment")
+    inputs = keras.Input(shape=(12, 12, 3))
+    x = augment(inputs)
+    x = base(x)
+    x = keras.ops.add(x, keras.ops.multiply(x, 0.5))
+    x = layers.Flatten(name="flat")(x)
+    outputs = layers.Dense(4, name="conv")(x)
+    return keras.Model(inputs, outputs)
+
+
+model = make_classifier()
+'''
+
+CUSTOM = HEAD + '''
+class Scale(layers.Layer):
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+
+def build(width):
+    inputs = keras.Input(shape=(6,))
+    x = layers.Dense(width)(inputs)
+    for _ in range(2):
+        x = Scale(2.0)(x)
+    return keras.Model(inputs, layers.Dense(1)(x))
+'''
+
+SUBCLASS = HEAD + '''
+class Net(keras.Model):
+    def __init__(self, sizes):
+        super().__init__()
+        self.hidden = [layers.Dense(n) for n in sizes]
+
+    def call(self, x):
+        for layer in self.hidden:
+            x = layer(x)
+        return x
+
+
+model = Net(sizes=make_sizes())
+'''
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[VerificationWorker]:
+    with VerificationWorker(idle_timeout=0) as pool:
+        yield pool
+
+
+def _verified(tmp_path, worker: VerificationWorker, source: str, select: str | None,
+              shape: tuple[int, ...] | None = None) -> Translation:
+    path = tmp_path / "model.py"
+    path.write_text(source, encoding="utf-8")
+    with pytest.raises(TranslationError):  # the static reading alone stops on these files
+        translate(source, "pytorch", class_name=select, input_shape=shape, filename=str(path))
+    tr = translate(source, "pytorch", class_name=select, input_shape=shape, filename=str(path),
+                   run_code=True, worker=worker)
+    report = verify_translation(str(path), tr, source_text=source, worker=worker, onnx=False,
+                                training=False)
+    assert report.verified, report.message
+    assert report.max_abs_error is not None and report.max_abs_error <= 1e-4
+    assert "as built by running the file" in tr.notes[0]
+    compile(tr.target_code, "emitted.py", "exec")
+    return tr
+
+
+def test_a_builder_with_helpers_loops_and_data_format(tmp_path, worker) -> None:
+    tr = _verified(tmp_path, worker, BUILDER, "build_net(classes=7)")
+    assert tr.source_model == "build_net(classes=7)"
+    code = tr.target_code
+    # one module per layer, named as Keras names them; the padding the helper computed
+    assert "self.block1_dw = nn.Conv2d(16, 16, 3, stride=2, groups=16, bias=False)" in code
+    assert "F.pad(" in code and "nn.Linear(24, 7)" in code
+    assert "fixed_affine(nn.BatchNorm2d(24" in code and "scale=False" in code
+    assert "class TinyMobile(nn.Module):" in code
+    # every weight is found by the layer's name and located where the user built it
+    paths = {w.keras_path for w in tr.weight_map}
+    assert {"name:stem", "name:block1_dw", "name:block2_project_bn", "name:logits"} <= paths
+    dw = next(w for w in tr.weight_map if w.keras_path == "name:block1_dw")
+    assert BUILDER.splitlines()[dw.line - 1].lstrip().startswith("x = layers.DepthwiseConv2D(")
+
+
+def test_a_nested_model_and_ops_on_symbolic_tensors(tmp_path, worker) -> None:
+    tr = _verified(tmp_path, worker, NESTED, "model")
+    paths = {w.keras_path for w in tr.weight_map}
+    # the base's layers are reached through it; its "conv" and the classifier's differ
+    assert {"name:base/conv", "name:conv"} <= paths
+    # the augmentation acts only while training: an identity here, with what to use instead
+    assert "RandomFlip acts only while training" in tr.target_code
+    assert "RandomHorizontalFlip" in tr.target_code
+    assert tr.source_model == "model"
+
+
+def test_a_custom_layer_in_the_built_graph_is_located(tmp_path, worker) -> None:
+    path = tmp_path / "model.py"
+    path.write_text(CUSTOM, encoding="utf-8")
+    with pytest.raises(TranslationError) as err:
+        translate(CUSTOM, "pytorch", class_name="build(8)", filename=str(path), run_code=True,
+                  worker=worker)
+    message = str(err.value)
+    line = CUSTOM.splitlines().index("        x = Scale(2.0)(x)") + 1
+    assert message.startswith(f"{path}:{line}:"), message
+    assert "custom layer class" in message and "Scale" in message
+
+
+def test_a_subclassed_model_keeps_the_static_reason(tmp_path, worker) -> None:
+    path = tmp_path / "model.py"
+    path.write_text(SUBCLASS, encoding="utf-8")
+    with pytest.raises(TranslationError) as static:
+        translate(SUBCLASS, "pytorch", filename=str(path))
+    with pytest.raises(TranslationError) as runtime:
+        translate(SUBCLASS, "pytorch", filename=str(path), run_code=True, worker=worker)
+    assert str(runtime.value) == str(static.value)
+
+
+def test_a_name_the_file_does_not_define_keeps_the_static_reason(tmp_path, worker) -> None:
+    path = tmp_path / "model.py"
+    path.write_text(BUILDER, encoding="utf-8")
+    with pytest.raises(TranslationError) as static:
+        translate(BUILDER, "pytorch", class_name="build_nett", filename=str(path))
+    with pytest.raises(TranslationError) as runtime:
+        translate(BUILDER, "pytorch", class_name="build_nett", filename=str(path),
+                  run_code=True, worker=worker)
+    assert str(runtime.value) == str(static.value)
