@@ -64,6 +64,7 @@ DLWP = "fchollet/deep-learning-with-python-notebooks"
 HOML = "ageron/handson-ml3"
 KERAS = "keras-team/keras"
 C32 = (3, 32, 32)
+A64 = (64, 64, 3)
 
 MODELS = [
     # pytorch/examples
@@ -146,6 +147,24 @@ MODELS = [
           script=True),
     Model("keras/demo_custom_layer", KERAS, "examples/demo_custom_layer_backend_agnostic.py",
           "pytorch", "model", (128,), script=True),
+    # keras-team/keras: Keras Applications as Keras 3 ships them (builder functions: blocks made
+    # in loops, sizes from helpers, conditions on the data format), untrained, at small inputs
+    *(Model(f"keras-apps/{name}", KERAS, f"keras/src/applications/{path}.py", "pytorch",
+            f"{builder}(weights=None, input_shape={shape}, classes=10)", shape)
+      for name, path, builder, shape in (
+          ("vgg16", "vgg16", "VGG16", A64), ("vgg19", "vgg19", "VGG19", A64),
+          ("resnet50", "resnet", "ResNet50", A64), ("resnet50v2", "resnet_v2", "ResNet50V2", A64),
+          ("mobilenet", "mobilenet", "MobileNet", A64),
+          ("mobilenetv2", "mobilenet_v2", "MobileNetV2", A64),
+          ("mobilenetv3small", "mobilenet_v3", "MobileNetV3Small", A64),
+          ("densenet121", "densenet", "DenseNet121", A64),
+          ("xception", "xception", "Xception", (71, 71, 3)),
+          ("inception_v3", "inception_v3", "InceptionV3", (75, 75, 3)),
+          ("inception_resnet_v2", "inception_resnet_v2", "InceptionResNetV2", (75, 75, 3)),
+          ("efficientnetb0", "efficientnet", "EfficientNetB0", A64),
+          ("efficientnetv2b0", "efficientnet_v2", "EfficientNetV2B0", A64),
+          ("nasnetmobile", "nasnet", "NASNetMobile", A64),
+          ("convnext_tiny", "convnext", "ConvNeXtTiny", A64))),
     # Hands-On Machine Learning (3rd edition notebooks)
     Model("homl/ch10_mlp", HOML, "10_neural_nets_with_keras.ipynb", "pytorch", "model",
           (28, 28), cells=(24,), given="import tensorflow as tf"),
@@ -246,6 +265,7 @@ class Row:
     seconds: float = 0.0
     reason: str = ""
     notes: list[str] = field(default_factory=list)
+    path: str = "-"  # static: read only; runtime: built by running the file (traced / graph)
 
 
 def run_emitted(path: Path, to: str) -> str | None:
@@ -281,6 +301,8 @@ def measure(model: Model, worker: VerificationWorker) -> Row:
         row.seconds = time.perf_counter() - start
         return row
     row.translated = True
+    row.path = "runtime" if any(n.startswith("traced:") or "as built by running the file" in n
+                                for n in tr.notes) else "static"
     out_path = WORK / (model.name.replace("/", "__") + f".{model.to}.py")
     out_path.write_text(tr.target_code)
     report = verify_translation(str(src_path), tr, worker=worker, source_text=source,
@@ -302,7 +324,7 @@ def measure(model: Model, worker: VerificationWorker) -> Row:
 
 def table(rows: list[Row]) -> list[str]:
     head = (f"{'model':<30} {'origin':<46} {'dir':<6} {'transl.':<8} {'verified':<9} "
-            f"{'runs':<5} {'max abs':<9} {'s':>6}")
+            f"{'runs':<5} {'path':<8} {'max abs':<9} {'s':>6}")
     lines = [head, "-" * len(head)]
     for r in rows:
         m = r.model
@@ -311,7 +333,7 @@ def table(rows: list[Row]) -> list[str]:
         lines.append(f"{m.name:<30} {(m.repo + ':' + m.path)[-46:]:<46} "
                      f"{'->K' if m.to == 'keras' else '->T':<6} "
                      f"{'yes' if r.translated else 'NO':<8} {'yes' if r.verified else 'NO':<9} "
-                     f"{runs:<5} {err:<9} {r.seconds:>6.1f}")
+                     f"{runs:<5} {r.path:<8} {err:<9} {r.seconds:>6.1f}")
     lines.append("")
     for label, to in (("PyTorch -> Keras", "keras"), ("Keras -> PyTorch", "pytorch"),
                       ("all", None)):
@@ -351,7 +373,8 @@ def main() -> int:
     commits = {m.repo: snapshot(m.repo)[1][:12] for m in models}
     lines = [f"mlsense on real public models  {time.strftime('%Y-%m-%d %H:%M')}",
              "snapshots: " + ", ".join(f"{r} @ {c}" for r, c in sorted(commits.items())),
-             "verify: CPU, atol/rtol 1e-4, batch 2; runs: the emitted file run as a whole", "",
+             "verify: CPU, atol/rtol 1e-4, batch 2; runs: the emitted file run as a whole; "
+             "path: static (the file read) or runtime (the model built by running the file)", "",
              *table(rows)]
     print("\n".join(lines))
     if not args.only:

@@ -370,6 +370,12 @@ def copy_weights(torch_module: Any, keras_layer: Any, kind: str, params: dict[st
     else:
         t_state = t_state if own else torch_module.state_dict()
         k_vars = keras_state(keras_layer)
+        if kind == "variables":  # a weight made without name= is found by its attribute
+            attrs = {str(k) for _, k in (params or {}).get("pairs", []) if str(k).startswith(
+                "attr:")}
+            found = {a: getattr(keras_layer, a[5:]) for a in attrs}
+            k_vars = {k: v for k, v in k_vars.items()
+                      if not any(v is w for w in found.values())} | found
     if direction == "torch_to_keras":
         new = to_keras(kind, {k: v.detach().cpu().numpy() for k, v in t_state.items()}, params)
         _check_keys(new, k_vars, "Keras layer")

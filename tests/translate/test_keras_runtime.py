@@ -2,7 +2,7 @@
 
 Each model here defeats the static reading (sizes computed by a helper, a condition on
 ``keras.config.image_data_format()``, blocks stacked by a loop over a config, a nested model,
-``keras.ops`` calls on symbolic tensors); ``translate(run_code=True)`` builds it in a
+``keras.ops`` calls on symbolic tensors, layer classes of the file); ``translate(run_code=True)`` builds it in a
 verification worker, prints its layer graph as Functional source and translates that, and the
 real verifier runs both models at atol 1e-4 with the weights copied across by layer name.
 """
@@ -84,22 +84,58 @@ def make_classifier():
 model = make_classifier()
 '''
 
+# Layer classes of the file inside a built graph (Keras Applications' CustomScaleLayer,
+# ConvNeXt's LayerScale): a list input, a weight made without a name.
 CUSTOM = HEAD + '''
-class Scale(layers.Layer):
-    def __init__(self, factor, **kwargs):
+class ScaleSum(layers.Layer):
+    def __init__(self, scale, **kwargs):
         super().__init__(**kwargs)
-        self.factor = factor
+        self.scale = scale
+
+    def call(self, inputs):
+        return inputs[0] + inputs[1] * self.scale
+
+
+class LayerScale(layers.Layer):
+    def __init__(self, init_values, projection_dim, **kwargs):
+        super().__init__(**kwargs)
+        self.init_values = init_values
+        self.projection_dim = projection_dim
+
+    def build(self, _):
+        self.gamma = self.add_weight(shape=(self.projection_dim,),
+                                     initializer=keras.initializers.Constant(self.init_values))
 
     def call(self, x):
-        return x * self.factor
+        return x * self.gamma
 
 
 def build(width):
     inputs = keras.Input(shape=(6,))
     x = layers.Dense(width)(inputs)
-    for _ in range(2):
-        x = Scale(2.0)(x)
+    for i in range(2):
+        y = layers.Dense(width, name=f"branch{i}")(x)
+        x = ScaleSum(0.25 * (i + 1))([x, y])
+        x = LayerScale(0.5, width)(x)
     return keras.Model(inputs, layers.Dense(1)(x))
+'''
+
+UNREADABLE = HEAD + '''
+class Apply(layers.Layer):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def call(self, x):
+        return self.fn(x)
+
+
+def build():
+    inputs = keras.Input(shape=(6,))
+    x = layers.Dense(4)(inputs)
+    for _ in range(2):
+        x = Apply(lambda t: t * 2.0)(x)
+    return keras.Model(inputs, x)
 '''
 
 SUBCLASS = HEAD + '''
@@ -168,16 +204,24 @@ def test_a_nested_model_and_ops_on_symbolic_tensors(tmp_path, worker) -> None:
     assert tr.source_model == "model"
 
 
-def test_a_custom_layer_in_the_built_graph_is_located(tmp_path, worker) -> None:
+def test_layer_classes_of_the_file_in_a_built_graph(tmp_path, worker) -> None:
+    tr = _verified(tmp_path, worker, CUSTOM, "build(8)")
+    paths = {w.keras_path for w in tr.weight_map}
+    assert {"name:layer_scale", "name:layer_scale_1", "name:branch1"} <= paths
+    # each instance with the arguments it was built with, read back from the running model
+    assert "0.25" in tr.target_code and "0.5" in tr.target_code
+
+
+def test_a_layer_built_with_a_function_is_located(tmp_path, worker) -> None:
     path = tmp_path / "model.py"
-    path.write_text(CUSTOM, encoding="utf-8")
+    path.write_text(UNREADABLE, encoding="utf-8")
     with pytest.raises(TranslationError) as err:
-        translate(CUSTOM, "pytorch", class_name="build(8)", filename=str(path), run_code=True,
+        translate(UNREADABLE, "pytorch", class_name="build", filename=str(path), run_code=True,
                   worker=worker)
     message = str(err.value)
-    line = CUSTOM.splitlines().index("        x = Scale(2.0)(x)") + 1
+    line = UNREADABLE.splitlines().index("        x = Apply(lambda t: t * 2.0)(x)") + 1
     assert message.startswith(f"{path}:{line}:"), message
-    assert "custom layer class" in message and "Scale" in message
+    assert "Apply" in message and "argument fn is not a literal" in message
 
 
 def test_a_subclassed_model_keeps_the_static_reason(tmp_path, worker) -> None:

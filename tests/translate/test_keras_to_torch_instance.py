@@ -117,7 +117,7 @@ def test_random_ops_at_inference_are_kept_and_said() -> None:
 
 
 @pytest.mark.parametrize(("old", "new", "reason"), [
-    ('name="kernel")', ")", "give the weight a name="),
+    ('name="kernel")', 'name=str(id(self)))', "name= is not a literal"),
     ("shape=(input_dim, self.units)", "shape=(input_dim, size())", "not known statically"),
     ("input_dim = input_shape[-1]", "print(input_shape)", "statement in build() not translated"),
 ])
@@ -126,3 +126,29 @@ def test_a_build_the_translation_cannot_read_is_located(old: str, new: str, reas
         translate(SOURCE.replace(old, new), "pytorch", class_name="model", input_shape=(5,))
     gap = err.value.unsupported[0]
     assert 10 <= gap.line <= 14 and reason in gap.reason
+
+
+def test_a_weight_made_without_a_name_is_copied_by_its_attribute() -> None:
+    """Keras names an unnamed ``add_weight`` ``variable_<n>`` (a global counter): the weight map
+    finds it through the attribute that holds it, and the real weight copy uses that."""
+    from mlsense.translators.weights import copy_weights
+
+    source = SOURCE.replace(', name="kernel")', ")")
+    tr = translate(source, "pytorch", class_name="model", input_shape=(5,))
+    pairs = [p for w in tr.weight_map if w.kind == "variables" for p in w.params["pairs"]]
+    assert ["w", "attr:w"] in pairs and ["b", "bias"] in pairs
+    src: dict[str, Any] = {}
+    exec(compile(source, "source.py", "exec"), src)  # noqa: S102 - the test's own source
+    x = np.random.default_rng(1).standard_normal((4, 5)).astype(np.float32)
+    k_model = src["model"]
+    k_out = np.asarray(k_model(x))
+    tgt: dict[str, Any] = {}
+    exec(compile(tr.target_code, "emitted.py", "exec"), tgt)  # noqa: S102 - under test
+    t_model = tgt["model"].eval()
+    modules = dict(t_model.named_modules())
+    for wt in tr.weight_map:
+        layer = getattr(k_model, wt.keras_path.removeprefix("attr:"))
+        copy_weights(modules[wt.torch_path], layer, wt.kind, wt.params, "keras_to_torch")
+    with torch.no_grad():
+        t_out = t_model(torch.from_numpy(x)).numpy()
+    assert np.allclose(k_out, t_out, atol=1e-4, rtol=1e-4), np.abs(k_out - t_out).max()

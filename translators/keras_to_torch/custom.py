@@ -177,12 +177,14 @@ def inline_call(tracer: Tracing, obj: UserLayer, args: list[Any], kwargs: dict[s
         build(tracer.folder, obj, instance_name(tracer.modules, obj))
     params = [a.arg for a in call.args.args[1:] if a.arg not in ("training", "mask")]
     inputs = [*args, *(kwargs[p] for p in params[len(args):] if p in kwargs)]
-    if not inputs or not all(isinstance(x, Sym) for x in inputs):
+    # tensors, or lists of tensors (``Scale(0.1)([x, residual])``: ``inputs[0]`` in call)
+    flat = [y for x in inputs for y in (x if isinstance(x, list | tuple) else [x])]
+    if not flat or not all(isinstance(x, Sym) for x in flat):
         raise located_failure(obj.cls, f"{obj.cls.name}(...)(...)", "a custom layer applied to non-tensors")
     tracer.inlined.setdefault(obj.cls.name, 0)
     if obj.attrs is not None and not obj.built:  # its own weights (add_weight in build)
         obj.built = True
-        weights = run_build(tracer.folder, obj, inputs[0])
+        weights = run_build(tracer.folder, obj, flat[0])
         if weights is not None:
             tracer.add_module(*weights)
     saved = tracer.env, tracer.self_attrs, tracer.local_prefix
@@ -195,7 +197,7 @@ def inline_call(tracer: Tracing, obj: UserLayer, args: list[Any], kwargs: dict[s
     if not isinstance(out, Sym):
         raise located_failure(call, f"{obj.cls.name}.call()", "must return one tensor")
     # One node for the whole layer, as Keras lists it once in model.layers.
-    return out.with_(node=Node(obj, [x.node for x in inputs]), origin=None)
+    return out.with_(node=Node(obj, [x.node for x in flat]), origin=None)
 
 
 def _bound(tracer: Tracing, prefix: str, env: dict[str, Any]) -> dict[str, Any]:

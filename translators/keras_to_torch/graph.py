@@ -256,6 +256,11 @@ class Tracer:
             raise _error(node, f"self.{node.attr}", "attribute is not a translated layer")
         if isinstance(node, ast.List | ast.Tuple):
             return [self.eval(e) for e in node.elts]
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and \
+                isinstance(node.slice.value, int):  # inputs[0] of a list of tensors
+            items = self.eval(node.value)
+            if isinstance(items, list | tuple) and -len(items) <= node.slice.value < len(items):
+                return items[node.slice.value]
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):

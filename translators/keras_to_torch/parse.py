@@ -25,7 +25,9 @@ _PREFIXES = (
     ("keras.engine.", "keras."),
 )
 _EXACT = {"tensorflow.keras": "keras", "tf_keras": "keras", "keras.layers.Input": "keras.Input",
-          "keras.layers.InputLayer": "keras.layers.InputLayer"}
+          "keras.layers.InputLayer": "keras.layers.InputLayer",
+          # where Keras 3 defines them (keras.src.layers.layer.Layer, keras.src.models.model)
+          "keras.layers.layer.Layer": "keras.layers.Layer", "keras.model.Model": "keras.Model"}
 
 
 def canonical(qualname: str) -> str:

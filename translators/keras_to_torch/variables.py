@@ -145,8 +145,11 @@ def _weight(folder: Folder, obj: UserLayer, attr: str, call: ast.Call,
             "dtype", "float32")):
         raise _fail(call, where, "only trainable float weights are translated")
     name = values.get("name")
+    if name is None and "name" not in given:  # Keras names it "variable_<n>": found by attribute
+        name = f"attr:{attr}"
     if not isinstance(name, str):
-        raise _fail(call, where, "give the weight a name= (the weight map copies it by name)")
+        raise _fail(call, where, "the weight's name= is not a literal (the weight map copies "
+                    "it by name)")
     init = _initializer(folder, values.get("initializer"), given.get("initializer"))
     dims = ", ".join(str(d) for d in shape)  # tagged sizes print as parameter markers
     # an initializer torch lacks: torch.empty (the weights come from Keras when verified)

@@ -14,6 +14,7 @@ that constructed its layer, so a failure is located in the user's file.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import keyword
 import re
@@ -143,9 +144,11 @@ def _activation(value: Any) -> Any:
 class _Printer:
     """Prints one graph (nested graphs inline) as Functional-API lines."""
 
-    def __init__(self, lines: dict[int, int], filename: str) -> None:
+    def __init__(self, lines: dict[int, int], filename: str, classes: set[str]) -> None:
         self.lines = lines
         self.filename = filename
+        self.classes = classes  # Layer classes the user's file defines at its top level
+        self.used_classes: set[str] = set()
         self.out: list[str] = []
         self.origin: list[int] = []  # per printed line: the user's line (0: none)
         self.paths: dict[str, str] = {}  # printed layer name -> path in the source model
@@ -266,6 +269,8 @@ class _Printer:
 
     def constructor(self, layer: Any, prefix: str, path: str) -> str:
         kind = type(layer).__name__
+        if type(layer).__module__ == "__mlsense_verify__" and kind in self.classes:
+            return self.custom(layer, kind, prefix, path)
         if getattr(keras.layers, kind, None) is not type(layer):
             where = "the file" if type(layer).__module__ == "__mlsense_verify__" else \
                 type(layer).__module__
@@ -285,7 +290,7 @@ class _Printer:
                 continue
             if key == "activation":
                 value = _activation(value)
-                if value == "linear" and defaults.get(key, "linear") in (None, "linear"):
+                if value == "linear" and key in defaults and defaults[key] in (None, "linear"):
                     continue
             if key == "data_format" and value == keras.config.image_data_format() and \
                     defaults.get(key) is None:
@@ -311,6 +316,40 @@ class _Printer:
         return f"layers.{kind}({', '.join(parts)})"
 
 
+    def custom(self, layer: Any, kind: str, prefix: str, path: str) -> str:
+        """An instance of a Layer class of the user's file, with its constructor arguments
+        read back (from get_config, else from the attribute of the same name); the class's
+        source goes into the printed file, where the static translator reads it."""
+        try:
+            config = layer.get_config()
+        except Exception:  # noqa: BLE001 - the base config is enough when the attributes are
+            config = {}
+        parts = []
+        params = inspect.signature(type(layer).__init__).parameters
+        for key, param in list(params.items())[1:]:
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            value = config.get(key, getattr(layer, key, param.default))
+            if value is param.empty:
+                raise self.fail(layer, f"its constructor argument {key!r} cannot be read back "
+                                f"from the built layer (keep it as self.{key} or return it "
+                                "from get_config)")
+            try:
+                parts.append(f"{key}={_literal(value)}")
+            except ValueError as exc:
+                raise self.fail(layer, f"constructor argument {key} is not a literal "
+                                f"({exc})") from None
+        self.used_classes.add(kind)
+        if "name" in params or any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            name = self.layer_name(layer, prefix)
+            self.paths[name] = f"{path}{layer.name}"
+            parts.append(f"name={name!r}")
+        elif layer.weights:  # the weight map finds a layer by its name
+            raise self.fail(layer, "a layer class with weights whose constructor takes no "
+                            "name= (add **kwargs and pass them to super().__init__)")
+        return f"{kind}({', '.join(parts)})"
+
+
 def _same(default: Any, value: Any) -> bool:
     if isinstance(default, tuple | list) and isinstance(value, tuple | list):
         return list(default) == list(value)
@@ -322,15 +361,34 @@ def _same(default: Any, value: Any) -> bool:
         return False
 
 
-def render(model: Any, fn: Any, expr: str, filename: str, lines: dict[int, int]) -> dict[str, Any]:
-    """The printed source of ``fn`` (the graph of ``model``), built as ``model``."""
-    printer = _Printer(lines, filename)
+def render(model: Any, fn: Any, expr: str, filename: str, lines: dict[int, int],
+           source: str) -> dict[str, Any]:
+    """The printed source of ``fn`` (the graph of ``model``), built as ``model``; the file's
+    imports and the Layer classes of the file that the graph uses come first, as written."""
+    tree = ast.parse(source)
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    printer = _Printer(lines, filename, set(classes))
+    body = _Printer(lines, filename, set(classes))
+    body.used, body.names = printer.used, printer.names
+    outputs = body.graph(fn, None, "", "")
     printer.emit(f"# {expr}, as {filename} builds it: one line per layer call")
     printer.emit("import keras")
     printer.emit("from keras import layers")
+    text = source.splitlines()
+    kept: list[ast.stmt] = [n for n in tree.body if isinstance(n, ast.Import) or (
+        isinstance(n, ast.ImportFrom) and n.module != "__future__")] if body.used_classes else []
+    kept += [classes[k] for k in sorted(body.used_classes, key=lambda k: classes[k].lineno)]
+    for node in kept:
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        for number in range(first, (node.end_lineno or node.lineno) + 1):
+            printer.out.append(text[number - 1])
+            printer.origin.append(number)
+        printer.emit("")
     printer.emit("")
-    outputs = printer.graph(fn, None, "", "")
-    inputs = [n for n in printer.out if " = keras.Input(" in n]
+    printer.out += body.out
+    printer.origin += body.origin
+    printer.paths = body.paths
+    inputs = [n for n in body.out if " = keras.Input(" in n]
     names = [n.split(" = ", 1)[0] for n in inputs]
     ins = names[0] if len(names) == 1 else "[" + ", ".join(names) + "]"
     outs = outputs[0] if len(outputs) == 1 else "[" + ", ".join(outputs) + "]"
@@ -360,7 +418,7 @@ def capture_keras(req: dict[str, Any]) -> dict[str, Any]:
         if fn is None:
             raise KerasCaptureError(1, expr, "a subclassed keras.Model has no layer graph to read "
                                     "at runtime", kind="selection")
-        printed = render(model, fn, expr, filename, lines)
+        printed = render(model, fn, expr, filename, lines, req["source_text"])
         rebuilt: dict[str, Any] = {}
         try:
             exec(compile(printed["source"], "<graph>", "exec"), rebuilt)  # noqa: S102
