@@ -65,6 +65,8 @@ HOML = "ageron/handson-ml3"
 KERAS = "keras-team/keras"
 C32 = (3, 32, 32)
 A64 = (64, 64, 3)
+KERAS_CORE = "keras-team/keras-core"
+KIO = "examples/keras_io"
 
 MODELS = [
     # pytorch/examples
@@ -165,6 +167,27 @@ MODELS = [
           ("efficientnetv2b0", "efficientnet_v2", "EfficientNetV2B0", A64),
           ("nasnetmobile", "nasnet", "NASNetMobile", A64),
           ("convnext_tiny", "convnext", "ConvNeXtTiny", A64))),
+    # keras-io examples as ported to Keras 3 in keras-team/keras-core (keras-io's own snapshot
+    # is over the fetch limit); keras_core was renamed keras 3.0: the extraction says keras
+    Model("keras-io/mnist_convnet", KERAS_CORE, f"{KIO}/vision/mnist_convnet.py", "pytorch",
+          "model", (28, 28, 1), script=True),
+    Model("keras-io/autoencoder", KERAS_CORE, f"{KIO}/vision/autoencoder.py", "pytorch",
+          "autoencoder", (28, 28, 1), script=True),
+    Model("keras-io/oxford_pets_unet", KERAS_CORE,
+          f"{KIO}/vision/oxford_pets_image_segmentation.py", "pytorch", "get_model((64, 64), 3)",
+          (64, 64, 3), script=True),
+    Model("keras-io/timeseries_fcn", KERAS_CORE,
+          f"{KIO}/timeseries/timeseries_classification_from_scratch.py", "pytorch",
+          "make_model(input_shape=(500, 1))", (500, 1), script=True, given="num_classes = 2"),
+    Model("keras-io/timeseries_transformer", KERAS_CORE,
+          f"{KIO}/timeseries/timeseries_classification_transformer.py", "pytorch",
+          "build_model((500, 1), head_size=256, num_heads=4, ff_dim=4, num_transformer_blocks=4,"
+          " mlp_units=[128], mlp_dropout=0.4, dropout=0.25)", (500, 1), script=True,
+          given="n_classes = 2"),
+    Model("keras-io/bidirectional_lstm", KERAS_CORE, f"{KIO}/nlp/bidirectional_lstm_imdb.py",
+          "pytorch", "model", (200,), script=True),
+    Model("keras-io/addition_rnn", KERAS_CORE, f"{KIO}/nlp/addition_rnn.py", "pytorch", "model",
+          (7, 12), script=True),
     # Hands-On Machine Learning (3rd edition notebooks)
     Model("homl/ch10_mlp", HOML, "10_neural_nets_with_keras.ipynb", "pytorch", "model",
           (28, 28), cells=(24,), given="import tensorflow as tf"),
@@ -200,12 +223,10 @@ def _keep_py(stmt: ast.stmt) -> bool:
         return not any((n or "").split(".")[0] in DATA_MODULES for n in names)
     if isinstance(stmt, (ast.ClassDef, ast.FunctionDef)):
         return True
-    if isinstance(stmt, ast.Assign):
-        try:
-            ast.literal_eval(stmt.value)  # a literal constant (`cfg = {...}`, `EPS = 1e-5`)
-        except ValueError:
-            return False
-        return True
+    if isinstance(stmt, ast.Assign):  # a constant (`cfg = {...}`, `EPS = 1e-5`, `1.0 / 3.0`)
+        return all(isinstance(n, ast.Constant | ast.Tuple | ast.List | ast.Dict | ast.Set |
+                              ast.BinOp | ast.UnaryOp | ast.operator | ast.unaryop |
+                              ast.expr_context) for n in ast.walk(stmt.value))
     return False
 
 
@@ -213,6 +234,8 @@ def extract(model: Model) -> tuple[str, str]:
     """The model's code as published minus data loading, and a header naming its origin."""
     git_dir, commit = snapshot(model.repo)
     text = blob(git_dir, model.path)
+    if model.repo == KERAS_CORE:  # the package was renamed keras 3.0; not installed as keras_core
+        text = text.replace("keras_core", "keras")
     if model.path.endswith(".ipynb") or model.script:
         code = [{"source": text}] if model.script else \
             [c for c in json.loads(text)["cells"] if c["cell_type"] == "code"]
@@ -250,6 +273,8 @@ def extract(model: Model) -> tuple[str, str]:
     if future:  # they must stay the file's first statements
         body = "\n".join(line for line in body.splitlines() if line not in future)
         given = "\n".join(future) + "\n" + given
+    if model.repo == KERAS_CORE:
+        where += "; keras_core read as keras"
     header = (f"# Extracted by bench/real_models.py from github.com/{model.repo} @ {commit[:12]}\n"
               f"# {model.path}: {where}\n")
     return header + given + body + "\n", commit

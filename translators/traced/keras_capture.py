@@ -151,7 +151,10 @@ class _Printer:
         self.used_classes: set[str] = set()
         self.out: list[str] = []
         self.origin: list[int] = []  # per printed line: the user's line (0: none)
-        self.paths: dict[str, str] = {}  # printed layer name -> path in the source model
+        # printed layer name -> where it is in the source model: indices into ``.layers``,
+        # ``3/5`` inside the nested model at index 3 (Keras' auto names shift between builds)
+        self.paths: dict[str, str] = {}
+        self.container: Any = None  # the model whose .layers holds the layers being printed
         self.names: set[str] = set()
         self.used: set[str] = set()  # variable names
 
@@ -221,7 +224,13 @@ class _Printer:
                             inner.inputs, list | tuple) else [inner.inputs]):
                         raise self.fail(op, "a nested model called with other arguments "
                                         "than its inputs")
-                    results = self.graph(inner, args, op.name, f"{path}{op.name}/")
+                    outer = self.container
+                    self.container = op
+                    try:
+                        results = self.graph(inner, args, op.name,
+                                             f"{path}{_index(outer, op)}/")
+                    finally:
+                        self.container = outer
                     for tensor, result in zip(node.outputs, results, strict=True):
                         env[id(tensor)] = result
                     continue
@@ -311,7 +320,7 @@ class _Printer:
             except ValueError as exc:
                 raise self.fail(layer, f"argument {key} is not a literal ({exc})") from None
         name = self.layer_name(layer, prefix)
-        self.paths[name] = f"{path}{layer.name}"
+        self.paths[name] = f"{path}{_index(self.container, layer)}"
         parts.append(f"name={name!r}")
         return f"layers.{kind}({', '.join(parts)})"
 
@@ -342,12 +351,21 @@ class _Printer:
         self.used_classes.add(kind)
         if "name" in params or any(p.kind == p.VAR_KEYWORD for p in params.values()):
             name = self.layer_name(layer, prefix)
-            self.paths[name] = f"{path}{layer.name}"
+            self.paths[name] = f"{path}{_index(self.container, layer)}"
             parts.append(f"name={name!r}")
         elif layer.weights:  # the weight map finds a layer by its name
             raise self.fail(layer, "a layer class with weights whose constructor takes no "
                             "name= (add **kwargs and pass them to super().__init__)")
         return f"{kind}({', '.join(parts)})"
+
+
+def _index(container: Any, layer: Any) -> int:
+    """Where ``layer`` is in ``container.layers`` (by identity)."""
+    for i, item in enumerate(container.layers):
+        if item is layer:
+            return i
+    raise KerasCaptureError(1, f"{type(layer).__name__}(name={layer.name!r})",
+                            "a layer of the graph that its model does not list in .layers")
 
 
 def _same(default: Any, value: Any) -> bool:
@@ -369,7 +387,7 @@ def render(model: Any, fn: Any, expr: str, filename: str, lines: dict[int, int],
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     printer = _Printer(lines, filename, set(classes))
     body = _Printer(lines, filename, set(classes))
-    body.used, body.names = printer.used, printer.names
+    body.used, body.names, body.container = printer.used, printer.names, model
     outputs = body.graph(fn, None, "", "")
     printer.emit(f"# {expr}, as {filename} builds it: one line per layer call")
     printer.emit("import keras")

@@ -74,13 +74,12 @@ def translate_keras_traced(source: str, *, class_name: str | None,
 
 
 def _mapped(w: WeightTransfer, desc: dict[str, Any], where: Any) -> WeightTransfer:
-    """A weight-map entry of the printed model, pointed at the user's model: ``index:N`` of the
-    printed model becomes the layer's name (``outer/inner`` inside a nested model)."""
-    path = w.keras_path
-    how, _, what = path.partition(":")
-    if how == "index" and what.isdigit() and int(what) < len(desc["layer_names"]):
-        name = desc["layer_names"][int(what)]
-        path = "name:" + desc["paths"].get(name, name)
-    elif how == "name":
-        path = "name:" + desc["paths"].get(what, what)
+    """A weight-map entry of the printed model, pointed at the user's model: ``index:N`` or
+    ``name:X`` of the printed model becomes the layer's place in the user's model.layers
+    (``index:3/5`` inside the nested model at index 3); Keras' automatic names are not used,
+    as they shift each time a process builds the model again."""
+    how, _, what = w.keras_path.partition(":")
+    name = desc["layer_names"][int(what)] if how == "index" and what.isdigit() and \
+        int(what) < len(desc["layer_names"]) else what if how == "name" else None
+    path = f"index:{desc['paths'][name]}" if name in desc["paths"] else w.keras_path
     return replace(w, keras_path=path, line=where(w.line))

@@ -150,10 +150,12 @@ def permute(array: np.ndarray, perm: list[int] | None, inverse: bool = False) ->
 
 def resolve_keras_path(model: Any, path: str) -> Any:
     """The Keras layer a weight map names: ``attr:a.0.b``, ``index:N`` or ``name:NAME``
-    (``name:outer/inner`` inside a nested model)."""
+    (``index:3/5``, ``name:outer/inner``: inside a nested model)."""
     how, _, what = path.partition(":")
-    if how == "index":
-        return model.layers[int(what)]
+    if how == "index":  # 3/5: a layer of the nested model at index 3
+        for part in what.split("/"):
+            model = model.layers[int(part)]
+        return model
     if how == "name":  # outer/inner: a layer of a nested model
         for part in what.split("/"):
             model = model.get_layer(part)
