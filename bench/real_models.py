@@ -39,10 +39,11 @@ ROOT = Path(__file__).resolve().parents[1]
 MIRROR = Path(os.environ.get("MIRROR", "/work/.mirror"))
 WORK = ROOT / "bench" / ".work" / "real"
 # datasets / transforms / environments / plots
-DATA_MODULES = ("torchvision", "gymnasium", "gym", "matplotlib")
+DATA_MODULES = ("torchvision", "gymnasium", "gym", "matplotlib", "IPython", "PIL")
 DATA_USES = (".fit(", ".evaluate(", ".predict(", "load_model(", "callbacks", "print(",
              ".summary(", "plot_model(", ".adapt(", "set_seed(", "clear_session(",
-             "load_data(", "history", "disable_traceback_filtering(")
+             "load_data(", "history", "disable_traceback_filtering(", "listdir(", "glob(",
+             "open(", "read_csv(", "urlretrieve(", "get_file(", "loadtxt(")
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,11 @@ def extract(model: Model) -> tuple[str, str]:
                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
                 bound = {n.id for n in ast.walk(stmt)
                          if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-                if any(use in seg for use in DATA_USES) or read & tainted:
+                if isinstance(stmt, ast.FunctionDef) and any(use in seg for use in DATA_USES):
+                    tainted.add(stmt.name)  # a function that reads data: its calls are data
+                    parts.append(seg)
+                elif any(use in seg for use in DATA_USES) or read & tainted or (
+                        isinstance(stmt, ast.Import | ast.ImportFrom) and not _keep_py(stmt)):
                     tainted |= bound
                 else:
                     tainted -= bound  # rebound by a kept statement (the next cell's model)

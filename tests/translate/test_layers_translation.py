@@ -166,6 +166,20 @@ model = keras.Model(inputs, outputs)
 """,
 }
 
+# keras-io's addition_rnn: an encoder state repeated for each output step; the Applications'
+# BatchNormalization(scale=False) and Normalization(axis=3)
+KERAS["repeat_vector_fixed_affine"] = H + """model = keras.Sequential([
+    keras.Input(shape=(7, 12)),
+    layers.LSTM(16),
+    layers.RepeatVector(4),
+    layers.LSTM(16, return_sequences=True),
+    layers.BatchNormalization(scale=False),
+    layers.BatchNormalization(axis=2, center=False),
+    layers.Normalization(axis=2),
+    layers.Dense(12, activation="softmax"),
+])
+"""
+
 KERAS["loop_augassign_earlier_cell"] = H + """inputs = keras.Input(shape=(4, 4, 3))
 x = layers.Conv2D(5, 3)(inputs)
 inputs = keras.Input(shape=(9, 9, 3))

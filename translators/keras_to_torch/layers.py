@@ -367,6 +367,16 @@ def reshape(spec: LayerSpec, ins: list[Sym]) -> Result:
     return [*pre, Fn(f"{{x}}.reshape(-1, {dims})", modules)], x.with_(shape=target)
 
 
+def repeat_vector(spec: LayerSpec, ins: list[Sym]) -> Result:
+    """RepeatVector(n): (N, F) -> (N, n, F)."""
+    check_args(spec, {"n"}, 1)
+    n = spec.get("n", 0)
+    pre, x = want(ins[0], "keras")
+    if not isinstance(n, int) or len(x.shape) != 1:
+        raise spec.unsupported(f"{spec.kind}(...)", "repeats a known count of (N, F) vectors")
+    return [*pre, Fn(f"{{x}}.unsqueeze(1).repeat(1, {n}, 1)")], x.with_(shape=(n, *x.shape))
+
+
 def permute(spec: LayerSpec, ins: list[Sym]) -> Result:
     check_args(spec, {"dims"}, 1)
     pre, x = want(ins[0], "keras")
@@ -461,7 +471,7 @@ CONVERTERS: dict[str, Converter] = {
     "GlobalAvgPool2D": global_pool, "GlobalMaxPool1D": global_pool,
     "GlobalMaxPool2D": global_pool, "BatchNormalization": batchnorm,
     "LayerNormalization": layernorm, "Dropout": dropout, "Flatten": flatten,
-    "Reshape": reshape, "Permute": permute, "Activation": activation_layer,
+    "Reshape": reshape, "Permute": permute, "RepeatVector": repeat_vector, "Activation": activation_layer,
     "ReLU": activation_layer, "LeakyReLU": activation_layer, "ELU": activation_layer,
     "Softmax": activation_layer, "ZeroPadding1D": zero_padding, "ZeroPadding2D": zero_padding,
     "Identity": identity,

@@ -289,8 +289,14 @@ class _Printer:
             config = layer.get_config()
         except Exception as exc:  # noqa: BLE001 - a layer without a config: say which
             raise self.fail(layer, f"get_config() raised {type(exc).__name__}: {exc}") from None
-        defaults = {k: p.default for k, p in inspect.signature(type(layer).__init__).parameters
-                    .items() if p.default is not p.empty}
+        defaults: dict[str, Any] = {}  # constructor defaults, the base classes' too
+        for cls in type(layer).__mro__:  # (LSTM passes zero_output_for_mask on to RNN)
+            init = cls.__dict__.get("__init__")
+            if init is None or cls is object:
+                continue
+            for k, p in inspect.signature(init).parameters.items():
+                if p.default is not p.empty:
+                    defaults.setdefault(k, p.default)
         parts = []
         for key, value in config.items():
             if key == "name":
@@ -429,8 +435,8 @@ def capture_keras(req: dict[str, Any]) -> dict[str, Any]:
                 namespace, _ = exec_definitions(req["source_text"], filename)
             except Exception as exc:  # noqa: BLE001 - the file's own definitions failed
                 raise KerasCaptureError(_user_line(exc, filename), "file", f"running the file's "
-                                        f"definitions raised {type(exc).__name__}: {exc}",
-                                        kind="selection") from None
+                                        f"definitions raised {type(exc).__name__}: {exc}") \
+                    from None
             model, expr = build_keras_model(namespace, req.get("selection"), filename)
             fn = _graph(model, shape)
         if fn is None:

@@ -44,8 +44,11 @@ def translate_keras_traced(source: str, *, class_name: str | None,
     if "error" in desc:
         err = desc["error"]
         kind = KerasSelectionError if err.get("kind") == "selection" else TranslationError
+        read = f" (read without running it: {static_error})" if static_error and \
+            kind is TranslationError else ""
         raise kind(f"{filename}:{err['line']}: cannot translate {err['construct']}: "
-                   f"{err['reason']}", [Unsupported(err["line"], err["construct"], err["reason"])])
+                   f"{err['reason']}{read}",
+                   [Unsupported(err["line"], err["construct"], err["reason"] + read)])
     origin: list[int] = desc["origin"]
 
     def where(line: int) -> int:
