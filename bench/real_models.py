@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MIRROR = Path(os.environ.get("MIRROR", "/work/.mirror"))
 WORK = ROOT / "bench" / ".work" / "real"
 # datasets / transforms / environments / plots
-DATA_MODULES = ("torchvision", "gymnasium", "gym", "matplotlib", "IPython", "PIL")
+DATA_MODULES = ("torchvision", "gymnasium", "gym", "matplotlib", "IPython", "PIL", "pandas")
 DATA_USES = (".fit(", ".evaluate(", ".predict(", "load_model(", "callbacks", "print(",
              ".summary(", "plot_model(", ".adapt(", "set_seed(", "clear_session(",
              "load_data(", "history", "disable_traceback_filtering(", "listdir(", "glob(",
@@ -189,6 +189,19 @@ MODELS = [
           "pytorch", "model", (200,), script=True),
     Model("keras-io/addition_rnn", KERAS_CORE, f"{KIO}/nlp/addition_rnn.py", "pytorch", "model",
           (7, 12), script=True),
+    Model("keras-io/siamese", KERAS_CORE, f"{KIO}/vision/siamese_contrastive.py", "pytorch",
+          "siamese", (28, 28, 1), script=True),
+    Model("keras-io/movielens_recommender", KERAS_CORE,
+          f"{KIO}/structured_data/collaborative_filtering_movielens.py", "pytorch",
+          "RecommenderNet(num_users, num_movies, EMBEDDING_SIZE)", (2,), script=True,
+          given="num_users = 610\nnum_movies = 9724"),
+    *(Model(f"keras-io/{name}", KERAS_CORE, f"{KIO}/vision/{path}.py", "pytorch", select,
+            (32, 32, 3), script=True) for name, path, select in (
+        ("vit", "image_classification_with_vision_transformer", "create_vit_classifier()"),
+        ("mlp_mixer", "mlp_image_classification", "build_classifier(mlpmixer_blocks)"),
+        ("cct", "cct", "create_cct_model()"),
+        ("eanet", "eanet", "get_model()"),
+        ("token_learner", "token_learner", "create_vit_classifier()"))),
     # Hands-On Machine Learning (3rd edition notebooks)
     Model("homl/ch10_mlp", HOML, "10_neural_nets_with_keras.ipynb", "pytorch", "model",
           (28, 28), cells=(24,), given="import tensorflow as tf"),
@@ -241,6 +254,8 @@ def extract(model: Model) -> tuple[str, str]:
         code = [{"source": text}] if model.script else \
             [c for c in json.loads(text)["cells"] if c["cell_type"] == "code"]
         parts, tainted = [], set()  # names the dropped statements bound: data
+        given_names = {n.id for n in ast.walk(ast.parse(model.given))
+                       if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         for index in model.cells or (0,):
             src = "".join(code[index]["source"])
             src = "\n".join(line for line in src.splitlines()
@@ -253,8 +268,14 @@ def extract(model: Model) -> tuple[str, str]:
                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
                 bound = {n.id for n in ast.walk(stmt)
                          if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-                if isinstance(stmt, ast.FunctionDef) and any(use in seg for use in DATA_USES):
-                    tainted.add(stmt.name)  # a function that reads data: its calls are data
+                if isinstance(stmt, ast.Import | ast.ImportFrom):
+                    bound |= {(a.asname or a.name).split(".")[0] for a in stmt.names}
+                read -= given_names
+                if isinstance(stmt, ast.FunctionDef | ast.ClassDef):
+                    if any(use in seg for use in DATA_USES) or read & tainted:
+                        tainted.add(stmt.name)  # it reads data when called: so do its calls
+                    else:
+                        tainted.discard(stmt.name)
                     parts.append(seg)
                 elif any(use in seg for use in DATA_USES) or read & tainted or (
                         isinstance(stmt, ast.Import | ast.ImportFrom) and not _keep_py(stmt)):

@@ -22,7 +22,8 @@ import numpy as np
 
 Arrays = dict[str, np.ndarray]
 KINDS = ("dense", "conv", "depthwise_conv", "separable_conv", "batchnorm", "layernorm",
-         "normalization", "embedding", "lstm", "gru", "rnn", "mha", "buffer", "variables")
+         "normalization", "embedding", "lstm", "gru", "rnn", "mha", "keras_mha", "buffer",
+         "variables")
 
 
 class WeightTransferError(ValueError):
@@ -272,6 +273,22 @@ def _mha_to_torch(k: Arrays, p: dict[str, Any]) -> Arrays:
     return out
 
 
+def _keras_mha_to_torch(k: Arrays, p: dict[str, Any]) -> Arrays:
+    """keras MultiHeadAttention -> the emitted KerasMultiHeadAttention: query/key/value kernels
+    (in, heads, dim) become Linear weights (heads * dim, in); the output kernel (heads, dim, out)
+    a Linear weight (out, heads * dim)."""
+    out: Arrays = {}
+    for name in ("query", "key", "value"):
+        kernel = _need(k, f"{name}/kernel", "keras_mha")
+        out[f"{name}.weight"] = np.ascontiguousarray(kernel.reshape(kernel.shape[0], -1).T)
+        if f"{name}/bias" in k:
+            out[f"{name}.bias"] = np.asarray(k[f"{name}/bias"]).reshape(-1)
+    kernel = _need(k, "output/kernel", "keras_mha")
+    out["output.weight"] = np.ascontiguousarray(kernel.reshape(-1, kernel.shape[-1]).T)
+    _copy_optional(k, out, "output/bias", "output.bias")
+    return out
+
+
 # ---- a buffer or parameter used directly (``self.pe``): one Keras variable -----------------
 def _buffer_to_keras(t: Arrays, p: dict[str, Any]) -> Arrays:
     return {"value": _need(t, str(p.get("name")), "buffer")}
@@ -308,6 +325,7 @@ _TO_TORCH: dict[str, Callable[[Arrays, dict[str, Any]], Arrays]] = {
     "layernorm": _renamer(_LN, False), "normalization": _renamer(_NORM, False),
     "embedding": _renamer(_EMB, False), "lstm": lambda k, p: _rnn_to_torch(k, p, False),
     "gru": lambda k, p: _rnn_to_torch(k, p, True), "mha": _mha_to_torch,
+    "keras_mha": _keras_mha_to_torch,
     "rnn": lambda k, p: _rnn_to_torch(k, p, False, "rnn"), "buffer": _buffer_to_torch,
     "variables": _variables(False),
 }

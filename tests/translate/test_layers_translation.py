@@ -180,6 +180,17 @@ KERAS["repeat_vector_fixed_affine"] = H + """model = keras.Sequential([
 ])
 """
 
+# keras-io's transformers: key_dim independent of the width (num_heads x key_dim != F), cross
+# attention with value_dim, pooling channels_first over the features
+KERAS["keras_mha_channels_first_pool"] = H + """inputs = keras.Input(shape=(6, 8))
+x = layers.MultiHeadAttention(num_heads=3, key_dim=5, dropout=0.1)(inputs, inputs)
+x = layers.LayerNormalization(epsilon=1e-6)(x + inputs)
+context = keras.Input(shape=(4, 7))
+y = layers.MultiHeadAttention(num_heads=2, key_dim=8, value_dim=3, use_bias=False)(x, context)
+y = layers.GlobalAveragePooling1D(data_format="channels_first")(y)
+model = keras.Model([inputs, context], layers.Dense(2)(y))
+"""
+
 KERAS["loop_augassign_earlier_cell"] = H + """inputs = keras.Input(shape=(4, 4, 3))
 x = layers.Conv2D(5, 3)(inputs)
 inputs = keras.Input(shape=(9, 9, 3))

@@ -235,7 +235,10 @@ class Tracer:
         pre: list[Step] = [s for s in steps if isinstance(s, Fn)]
         q_expr = self.render(spec, pre, query.expr)
         mod = next(s for s in steps if isinstance(s, Mod))
-        mod.expr = "{m}(" + f"{q_expr}, {key.expr}, {value.expr}, need_weights=False)[0]"
+        mod.expr = "{m}(" + (f"{q_expr}, {value.expr}" + (
+            f", {key.expr})" if key is not value else ")")
+            if mod.ctor.startswith("KerasMultiHeadAttention(") else
+            f"{q_expr}, {key.expr}, {value.expr}, need_weights=False)[0]")
         expr = self.render(spec, [mod], q_expr)
         self.layer_steps.append((spec, steps))
         return out.with_(expr=expr, origin=None,

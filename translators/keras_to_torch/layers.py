@@ -261,15 +261,22 @@ def pool(spec: LayerSpec, ins: list[Sym]) -> Result:
 
 def global_pool(spec: LayerSpec, ins: list[Sym]) -> Result:
     """GlobalAveragePooling1D/2D, GlobalMaxPooling1D/2D (any layout: the dims are mapped)."""
-    channels_last(spec)
     check_args(spec, {"data_format", "keepdims"}, 1)
+    keep = bool(spec.get("keepdims", default=False))
+    op = "mean" if "Average" in spec.kind else "amax"
+    if spec.get("data_format", 0) == "channels_first":  # (N, C, steps...): pools the steps
+        pre, x = want(ins[0], "keras")  # keras-io's transformer: (N, T, F) -> mean over F
+        dims = tuple(range(2, len(x.shape) + 1))
+        func = f"{{x}}.{op}(dim={fmt_dims(dims) if len(dims) > 1 else dims[0]}" + (
+            ", keepdim=True)" if keep else ")")
+        shape = (x.shape[0], *[1] * len(dims)) if keep else (x.shape[0],)
+        return [*pre, Fn(func)], x.with_(shape=tuple(shape), layout="keras")
+    channels_last(spec)
     x = ins[0]
     if x.layout == "flatcf":
         raise spec.unsupported(spec.kind, "global pooling of a flattened tensor")
     rank = len(x.shape) - 1
     dims = tuple(range(2, rank + 2)) if x.layout == "cf" else tuple(range(1, rank + 1))
-    keep = bool(spec.get("keepdims", default=False))
-    op = "mean" if "Average" in spec.kind else "amax"
     func = f"{{x}}.{op}(dim={fmt_dims(dims) if rank > 1 else dims[0]}"
     func += ", keepdim=True)" if keep else ")"
     modules: tuple[str, ...] = ()

@@ -95,18 +95,50 @@ def attention_call(spec: LayerSpec, query: Sym, value: Sym, key: Sym | None) -> 
     q_pre, q = want(query, "keras")
     _, v = want(value, "keras")
     embed = q.shape[-1]
-    if not isinstance(embed, int) or key_dim * heads != embed or spec.get(
-            "value_dim", 2) not in (None, key_dim) or spec.get("output_shape") is not None \
-            or v.shape[-1] != embed or (key is not None and key.shape[-1] != embed):
-        raise spec.unsupported("MultiHeadAttention(...)",
-                               "torch needs key_dim * num_heads == query/key/value width")
-    if not spec.get("use_bias", default=True):
-        raise spec.unsupported("MultiHeadAttention(use_bias=False)", "not translated")
     rate = float(spec.get("dropout", default=0.0))
+    value_dim = spec.get("value_dim", 2)
+    widths = (embed, v.shape[-1], v.shape[-1] if key is None else key.shape[-1])
+    if spec.get("output_shape") is not None or not all(isinstance(w, int) for w in widths) \
+            or len(q.shape) != 2 or not isinstance(heads, int) or not isinstance(key_dim, int):
+        raise spec.unsupported("MultiHeadAttention(...)", "translated for (N, T, F) sequences "
+                               "with known widths, without output_shape")
+    if key_dim * heads != embed or value_dim not in (None, key_dim) or len(set(widths)) > 1 \
+            or not spec.get("use_bias", default=True):
+        # Keras projects to num_heads x key_dim, whatever the width: an emitted module
+        bias = "" if spec.get("use_bias", default=True) else ", bias=False"
+        ctor = (f"KerasMultiHeadAttention({widths[0]}, {widths[2]}, {widths[1]}, {heads}, "
+                f"{key_dim}, {value_dim or key_dim}{f', dropout={rate}' if rate else ''}{bias})")
+        return [*q_pre, Mod(ctor, "attn", ("keras_mha", {}), helper=KERAS_MHA_HELPER)], q
     extra = f", dropout={rate}" if rate else ""
     ctor = f"nn.MultiheadAttention({embed}, {heads}{extra}, batch_first=True)"
     weight = ("mha", {"num_heads": heads, "embed_dim": embed})
     return [*q_pre, Mod(ctor, "attn", weight)], q
+
+
+KERAS_MHA_HELPER = '''class KerasMultiHeadAttention(nn.Module):
+    """keras.layers.MultiHeadAttention: query, key and value projected to num_heads x key_dim
+    (values: value_dim) whatever their width, scaled dot-product attention per head, projected
+    back to the query's width (nn.MultiheadAttention needs num_heads x head_dim == width)."""
+
+    def __init__(self, query_dim, key_in, value_in, num_heads, key_dim, value_dim, dropout=0.0,
+                 bias=True):
+        super().__init__()
+        self.num_heads, self.key_dim, self.value_dim = num_heads, key_dim, value_dim
+        self.query = nn.Linear(query_dim, num_heads * key_dim, bias=bias)
+        self.key = nn.Linear(key_in, num_heads * key_dim, bias=bias)
+        self.value = nn.Linear(value_in, num_heads * value_dim, bias=bias)
+        self.output = nn.Linear(num_heads * value_dim, query_dim, bias=bias)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, query, value, key=None):
+        key = value if key is None else key
+        n, t, s = query.shape[0], query.shape[1], value.shape[1]
+        q = self.query(query).view(n, t, self.num_heads, self.key_dim).transpose(1, 2)
+        k = self.key(key).view(n, s, self.num_heads, self.key_dim).transpose(1, 2)
+        v = self.value(value).view(n, s, self.num_heads, self.value_dim).transpose(1, 2)
+        scores = torch.softmax(q @ k.transpose(-2, -1) / self.key_dim ** 0.5, dim=-1)
+        out = (self.dropout(scores) @ v).transpose(1, 2).reshape(n, t, -1)
+        return self.output(out)'''
 
 
 def _not_called_directly(spec: LayerSpec, ins: list[Sym]) -> Result:

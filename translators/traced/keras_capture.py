@@ -118,6 +118,22 @@ def _graph(model: Any, input_shape: tuple[int, ...] | None) -> Any:
     return None
 
 
+def _plain(value: Any) -> Any:
+    """A Keras object given as an argument (an initializer, a regularizer) as the name Keras
+    accepts for it; anything else unchanged."""
+    for module in (keras.initializers, keras.regularizers, keras.constraints):
+        base = getattr(module, "Initializer", None) or getattr(module, "Regularizer", None) \
+            or getattr(module, "Constraint", None)
+        if base is not None and isinstance(value, base):
+            name = _SNAKE.sub("_", type(value).__name__).lower()
+            try:
+                module.get(name)
+            except (ValueError, TypeError):
+                return value
+            return name
+    return value
+
+
 def _literal(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_literal(v) for v in value) + "]"
@@ -314,6 +330,12 @@ class _Printer:
                 continue
             if key.endswith("_regularizer") and value is None:
                 continue
+            if kind == "MultiHeadAttention" and (  # what Keras filled in at build time
+                    (key == "value_dim" and value == config.get("key_dim")) or
+                    (key == "attention_axes" and value is not None and tuple(value) == tuple(
+                        range(1, len((getattr(layer, "_build_shapes_dict", None) or {}).get(
+                            "query_shape") or (0, 0, 0)) - 1)))):
+                continue
             if key in ("layer", "backward_layer", "cell") and isinstance(value, dict):
                 inner = layer.forward_layer if key == "layer" and hasattr(
                     layer, "forward_layer") else getattr(layer, key, None)
@@ -344,7 +366,7 @@ class _Printer:
         for key, param in list(params.items())[1:]:
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 continue
-            value = config.get(key, getattr(layer, key, param.default))
+            value = _plain(config.get(key, getattr(layer, key, param.default)))
             if value is param.empty:
                 raise self.fail(layer, f"its constructor argument {key!r} cannot be read back "
                                 f"from the built layer (keep it as self.{key} or return it "
