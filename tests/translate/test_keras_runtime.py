@@ -153,6 +153,33 @@ class Net(keras.Model):
 model = Net(sizes=make_sizes())
 '''
 
+# A siamese pair (keras-io's siamese_contrastive): one tower model called on two inputs shares
+# its weights; Lambda layers over a def of the file and over a lambda that is not symmetric in
+# its inputs, so the order of the model's inputs counts.
+SIAMESE = HEAD + '''
+def euclidean_distance(vects):
+    x, y = vects
+    sum_square = keras.ops.sum(keras.ops.square(x - y), axis=1, keepdims=True)
+    return keras.ops.sqrt(keras.ops.maximum(sum_square, keras.backend.epsilon()))
+
+
+def tower(shape):
+    inputs = keras.Input(shape=shape)
+    x = layers.Conv2D(4, 3, activation="tanh")(inputs)
+    x = layers.Flatten()(x)
+    return keras.Model(inputs, layers.Dense(6)(x))
+
+
+def build(shape=(8, 8, 1)):
+    embed = tower(shape)
+    first, second = keras.Input(shape), keras.Input(shape)
+    distance = layers.Lambda(euclidean_distance)([embed(first), embed(second)])
+    flat = [layers.Flatten()(first), layers.Flatten()(second)]
+    skew = layers.Lambda(lambda t: t[0] - 2.0 * t[1])(flat)
+    x = layers.Concatenate()([distance, layers.Dense(3)(skew)])
+    return keras.Model([first, second], layers.Dense(1, activation="sigmoid")(x))
+'''
+
 
 @pytest.fixture(scope="module")
 def worker() -> Iterator[VerificationWorker]:
@@ -245,3 +272,14 @@ def test_a_name_the_file_does_not_define_keeps_the_static_reason(tmp_path, worke
         translate(BUILDER, "pytorch", class_name="build_nett", filename=str(path),
                   run_code=True, worker=worker)
     assert str(runtime.value) == str(static.value)
+
+
+def test_a_shared_tower_and_lambda_layers(tmp_path, worker) -> None:
+    tr = _verified(tmp_path, worker, SIAMESE, "build()")
+    code = tr.target_code
+    # the tower called twice keeps one set of weights, as in Keras
+    assert code.count("nn.Conv2d(") == 1 and code.count("nn.Linear(144, 6)") == 1, code
+    # the def is traced in place, and nothing of the Keras side is left over
+    assert "torch.clamp(" in code and "min=1e-07" in code
+    assert " - (2.0 * " in code  # the lambda, traced in place
+    assert "def " not in code.split("return dense", 1)[1] and "keras" not in code

@@ -56,8 +56,13 @@ def complete_graph(found: ModelStatements, folder: Folder) -> None:
         live |= _exposed(stmt)
     found.body = kept[::-1]
     called = _names(ast.Module(found.body, []), ast.Load)
+    # a function the graph calls (traced in place) goes with the model where it uses the
+    # framework or nothing else in the file calls it (a Lambda's function)
+    model_ids = {id(n) for s in found.body for n in ast.walk(s)}
+    elsewhere = {n.id for n in ast.walk(folder.imports.tree) if isinstance(n, ast.Name) and
+                 isinstance(n.ctx, ast.Load) and id(n) not in model_ids}
     found.stmts.extend(s for s in before if isinstance(s, ast.FunctionDef) and s.name in called
-                       and folder.imports.mentions_framework(s)
+                       and (folder.imports.mentions_framework(s) or s.name not in elsewhere)
                        and all(s is not t for t in found.stmts))  # inlined where called
 
 

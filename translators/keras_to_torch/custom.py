@@ -221,6 +221,15 @@ def run_call(tracer: Tracing, body: list[ast.stmt]) -> Any:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
                 stmt.targets[0], ast.Name):
             tracer.assign(stmt.targets[0].id, stmt.value)
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
+                stmt.targets[0], ast.Tuple) and all(isinstance(e, ast.Name)
+                                                     for e in stmt.targets[0].elts):
+            items = tracer.eval(stmt.value)  # x, y = vects: a list of tensors unpacked
+            names = [e.id for e in stmt.targets[0].elts if isinstance(e, ast.Name)]
+            if not isinstance(items, list | tuple) or len(items) != len(names):
+                raise located_failure(stmt, tracer.folder.text(stmt).splitlines()[0],
+                                      "unpacks a value that is not a list of that length")
+            tracer.env.update(zip(names, items, strict=True))
         elif isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and not stmt.orelse:
             items = tracer.eval(stmt.iter)
             if not isinstance(items, (list, tuple)):

@@ -306,7 +306,7 @@ class Tracer:
     def _inline(self, fn: ast.FunctionDef, node: ast.Call) -> Any:
         args = [self.eval(a) for a in node.args]
         kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg}
-        if not any(isinstance(v, Sym) for v in [*args, *kwargs.values()]):
+        if not any(_holds_tensor(v) for v in [*args, *kwargs.values()]):
             raise _error(node, self.folder.text(node.func), "call is not a Keras layer or op")
         self.inlined[fn.name] = self.inlined.get(fn.name, 0) + 1
         return custom.inline_function(self, fn, args, kwargs, self.inlined[fn.name])
@@ -327,6 +327,13 @@ class Tracer:
         self.env[name] = value
         return value
 
+
+
+def _holds_tensor(value: Any) -> bool:
+    """A traced tensor, or a list/tuple holding one (a function of two towers' outputs)."""
+    if isinstance(value, list | tuple):
+        return any(_holds_tensor(v) for v in value)
+    return isinstance(value, Sym)
 
 def _error(node: ast.AST, construct: str, reason: str) -> TranslationError:
     line = getattr(node, "lineno", 0)

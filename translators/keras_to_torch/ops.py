@@ -107,6 +107,24 @@ def _binary(op: str, a: Any, b: Any, node: Any) -> Sym:
                      node=Node(object(), [s.node for s in (a, b) if isinstance(s, Sym)]))
 
 
+def _extremum(short: str, a: Any, b: Any, node: Any) -> Sym:
+    """``keras.ops.maximum`` / ``minimum`` of two tensors, or of a tensor and a number."""
+    if isinstance(b, Sym) and not isinstance(a, Sym):
+        a, b = b, a
+    if not isinstance(a, Sym):
+        raise _fail(node, short, "operands are not traced tensors")
+    if isinstance(b, Sym):
+        a, b = _same_layout([a, b])
+        shape = a.shape if len(a.shape) >= len(b.shape) else b.shape
+        return a.with_(expr=f"torch.{short}({a.expr}, {b.expr})", shape=shape, origin=None,
+                       node=Node(object(), [a.node, b.node]))
+    if not isinstance(b, int | float) or isinstance(b, bool):
+        raise _fail(node, short, "the second operand is neither a tensor nor a number")
+    bound = "min" if short == "maximum" else "max"
+    return a.with_(expr=f"torch.clamp({a.expr}, {bound}={b!r})", origin=None,
+                   node=Node(object(), [a.node]))
+
+
 def _axes(value: Any) -> tuple[int, ...] | None:
     if value is None:
         return None
@@ -120,6 +138,11 @@ def _axes(value: Any) -> tuple[int, ...] | None:
 def apply_op(qualname: str, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
     """A ``keras.ops``/``tf`` call or binary operator applied to traced values."""
     short = qualname.rsplit(".", 1)[-1]
+    if qualname in ("keras.backend.epsilon", "keras.config.epsilon") and not args:
+        return 1e-07  # Keras' fuzz factor (the value a script would have to change on purpose)
+    if short in ("maximum", "minimum") and len(args) == 2 and not qualname.startswith(
+            "keras.layers."):
+        return _extremum(short, args[0], args[1], node)
     if qualname in _BINARY:
         return _binary(qualname, args[0], args[1], node)
     if short in _NAMED_BINARY and len(args) == 2:

@@ -160,11 +160,18 @@ def _activation(value: Any) -> Any:
 class _Printer:
     """Prints one graph (nested graphs inline) as Functional-API lines."""
 
-    def __init__(self, lines: dict[int, int], filename: str, classes: set[str]) -> None:
+    def __init__(self, lines: dict[int, int], filename: str, source: str = "") -> None:
         self.lines = lines
         self.filename = filename
-        self.classes = classes  # Layer classes the user's file defines at its top level
+        self.source = source
+        tree = ast.parse(source) if source else ast.Module(body=[], type_ignores=[])
+        # Layer classes and functions the user's file defines at its top level, its lambdas
+        self.classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+        self.defs = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+        self.lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
         self.used_classes: set[str] = set()
+        self.used_defs: set[str] = set()
+        self.lambda_defs: list[tuple[str, int]] = []  # (def source, the lambda's line)
         self.out: list[str] = []
         self.origin: list[int] = []  # per printed line: the user's line (0: none)
         # printed layer name -> where it is in the source model: indices into ``.layers``,
@@ -173,6 +180,10 @@ class _Printer:
         self.container: Any = None  # the model whose .layers holds the layers being printed
         self.names: set[str] = set()
         self.used: set[str] = set()  # variable names
+        self.inputs: dict[int, str] = {}  # a keras.Input tensor -> its variable
+        # a layer called more than once (or inside a nested model called more than once):
+        # built once, under a name, and that name called at each call
+        self.calls: dict[int, str] = {}
 
     def emit(self, text: str, op: Any = None) -> None:
         self.out.append(text)
@@ -201,14 +212,15 @@ class _Printer:
         self.names.add(name)
         return name
 
-    def graph(self, fn: Any, inputs: list[str] | None, prefix: str, path: str) -> list[str]:
+    def graph(self, fn: Any, inputs: list[str] | None, prefix: str, path: str,
+              shared: bool = False) -> list[str]:
         """Print ``fn``'s nodes; ``inputs``: the names its inputs are bound to (None: the
-        model's own ``keras.Input`` lines). Returns the names of its outputs."""
+        model's own ``keras.Input`` lines); ``shared``: ``fn`` is a nested model called more
+        than once, whose layers are therefore all shared. Returns the names of its outputs."""
         env: dict[int, str] = {}
         fn_inputs = list(fn.inputs) if isinstance(fn.inputs, list | tuple) else [fn.inputs]
         if inputs is not None:
             env.update({id(t): n for t, n in zip(fn_inputs, inputs, strict=True)})
-        calls: dict[int, str] = {}  # a layer called more than once: built once, under a name
         counts: dict[int, int] = {}
         for depth in sorted(fn._nodes_by_depth, reverse=True):
             for node in fn._nodes_by_depth[depth]:
@@ -225,7 +237,7 @@ class _Printer:
                     dtype = "" if tensor.dtype == "float32" else f", dtype={tensor.dtype!r}"
                     self.emit(f"{name} = keras.Input(shape={_literal(shape)}, "
                               f"name={self.layer_name(op, prefix)!r}{dtype})", op)
-                    env[id(tensor)] = name
+                    env[id(tensor)] = self.inputs[id(tensor)] = name
                     continue
                 args = [self.arg(a, env, op) for a in node.arguments.args]
                 kwargs = [f"{k}={self.arg(v, env, op)}" for k, v in node.arguments.kwargs.items()
@@ -244,13 +256,14 @@ class _Printer:
                     self.container = op
                     try:
                         results = self.graph(inner, args, op.name,
-                                             f"{path}{_index(outer, op)}/")
+                                             f"{path}{_index(outer, op)}/",
+                                             shared or counts.get(id(op), 1) > 1)
                     finally:
                         self.container = outer
                     for tensor, result in zip(node.outputs, results, strict=True):
                         env[id(tensor)] = result
                     continue
-                call = self.callee(op, prefix, path, counts.get(id(op), 1) > 1, calls)
+                call = self.callee(op, prefix, path, shared or counts.get(id(op), 1) > 1)
                 if not isinstance(op, keras.layers.Layer):  # an op's own arguments (newshape)
                     config = dict(getattr(getattr(op, "_auto_config", None), "config", {}) or {})
                     config.pop("name", None)
@@ -275,22 +288,52 @@ class _Printer:
             raise self.fail(op, f"called with an argument that is not a tensor or a literal "
                             f"({exc})") from None
 
-    def callee(self, op: Any, prefix: str, path: str, shared: bool,
-               calls: dict[int, str]) -> str:
-        if id(op) in calls:
-            return calls[id(op)]
+    def callee(self, op: Any, prefix: str, path: str, shared: bool) -> str:
+        if id(op) in self.calls:
+            return self.calls[id(op)]
         if not isinstance(op, keras.layers.Layer):  # keras.ops.add(x, y) on symbolic tensors
             fn = _SNAKE.sub("_", type(op).__name__).lower()
             if getattr(keras.ops, fn, None) is None:
                 raise self.fail(op, f"an operation with no keras.ops function of that name ({fn})")
             return f"keras.ops.{fn}"
+        if isinstance(op, keras.layers.Lambda):  # its function, called in the graph
+            return self.function(op)
         text = self.constructor(op, prefix, path)
         if shared:
             name = self.var(op.name)
             self.emit(f"{name} = {text}", op)
-            calls[id(op)] = name
+            self.calls[id(op)] = name
             return name
         return text
+
+    def function(self, layer: Any) -> str:
+        """A Lambda layer's function as a function of the printed file: a ``def`` of the user's
+        file by its name, a ``lambda`` as a ``def`` of its own (the static translator traces a
+        function called on tensors in place)."""
+        fn = layer.function
+        code = getattr(fn, "__code__", None)
+        if getattr(layer, "arguments", None) or code is None or \
+                getattr(fn, "__module__", None) != "__mlsense_verify__":
+            raise self.fail(layer, "a Lambda whose function is not a def or lambda of the file "
+                            "(or that passes arguments=): write it as a def in the file")
+        if fn.__name__ != "<lambda>":
+            if fn.__name__ not in self.defs:
+                raise self.fail(layer, f"its function {fn.__name__} is not a top-level def of "
+                                "the file")
+            self.used_defs.add(fn.__name__)
+            return fn.__name__
+        found = [n for n in self.lambdas if n.lineno <= code.co_firstlineno <= (
+            n.end_lineno or n.lineno) and n.lineno == code.co_firstlineno]
+        if len(found) != 1:
+            raise self.fail(layer, "a lambda that cannot be told apart from the others on its "
+                            "line: write it as a def in the file")
+        node = found[0]
+        name = self.var(f"{layer.name}_fn")
+        params = ", ".join(a.arg for a in node.args.args)
+        body = ast.get_source_segment(self.source, node.body) or ast.unparse(node.body)
+        self.lambda_defs.append((f"def {name}({params}):\n    return " +
+                                 " ".join(body.split()), node.lineno))
+        return name
 
     def constructor(self, layer: Any, prefix: str, path: str) -> str:
         kind = type(layer).__name__
@@ -412,30 +455,38 @@ def render(model: Any, fn: Any, expr: str, filename: str, lines: dict[int, int],
     """The printed source of ``fn`` (the graph of ``model``), built as ``model``; the file's
     imports and the Layer classes of the file that the graph uses come first, as written."""
     tree = ast.parse(source)
-    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
-    printer = _Printer(lines, filename, set(classes))
-    body = _Printer(lines, filename, set(classes))
+    defined = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef | ast.FunctionDef)}
+    printer = _Printer(lines, filename)
+    body = _Printer(lines, filename, source)
     body.used, body.names, body.container = printer.used, printer.names, model
     outputs = body.graph(fn, None, "", "")
     printer.emit(f"# {expr}, as {filename} builds it: one line per layer call")
     printer.emit("import keras")
     printer.emit("from keras import layers")
     text = source.splitlines()
+    used = body.used_classes | body.used_defs
     kept: list[ast.stmt] = [n for n in tree.body if isinstance(n, ast.Import) or (
-        isinstance(n, ast.ImportFrom) and n.module != "__future__")] if body.used_classes else []
-    kept += [classes[k] for k in sorted(body.used_classes, key=lambda k: classes[k].lineno)]
+        isinstance(n, ast.ImportFrom) and n.module != "__future__")] \
+        if used or body.lambda_defs else []
+    kept += [defined[k] for k in sorted(used, key=lambda k: defined[k].lineno)]
     for node in kept:
         first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
         for number in range(first, (node.end_lineno or node.lineno) + 1):
             printer.out.append(text[number - 1])
             printer.origin.append(number)
         printer.emit("")
+    for code, line in body.lambda_defs:  # a Lambda layer's lambda, as a def
+        for row in code.splitlines():
+            printer.out.append(row)
+            printer.origin.append(line)
+        printer.emit("")
     printer.emit("")
     printer.out += body.out
     printer.origin += body.origin
     printer.paths = body.paths
-    inputs = [n for n in body.out if " = keras.Input(" in n]
-    names = [n.split(" = ", 1)[0] for n in inputs]
+    # in the model's order of inputs (the graph prints them in the order its nodes run)
+    names = [body.inputs[id(t)] for t in (fn.inputs if isinstance(fn.inputs, list | tuple)
+                                           else [fn.inputs])]
     ins = names[0] if len(names) == 1 else "[" + ", ".join(names) + "]"
     outs = outputs[0] if len(outputs) == 1 else "[" + ", ".join(outputs) + "]"
     var = printer.var(model.name if model.name.isidentifier() else "model")
