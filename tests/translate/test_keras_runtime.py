@@ -180,6 +180,53 @@ def build(shape=(8, 8, 1)):
     return keras.Model([first, second], layers.Dense(1, activation="sigmoid")(x))
 '''
 
+# keras-io's MLP-Mixer: patches cut by keras.ops.image.extract_patches in a layer class that
+# reads keras.ops.shape, blocks holding a keras.Sequential, a class without **kwargs (no name=:
+# its instances are told apart by the order Keras numbers them), a constructor default read
+# from a module constant, a RandomCrop to the input's own size.
+MIXER = HEAD + '''
+patch_size = 4
+hidden = 8
+
+
+class Patches(layers.Layer):
+    def __init__(self, patch_size, **kwargs):
+        super().__init__(**kwargs)
+        self.patch_size = patch_size
+
+    def call(self, x):
+        patches = keras.ops.image.extract_patches(x, self.patch_size)
+        batch_size = keras.ops.shape(patches)[0]
+        num_patches = keras.ops.shape(patches)[1] * keras.ops.shape(patches)[2]
+        return keras.ops.reshape(patches, (batch_size, num_patches, keras.ops.shape(patches)[-1]))
+
+
+class MixerBlock(layers.Layer):
+    def __init__(self, num_patches, width=hidden):
+        super().__init__()
+        self.mlp = keras.Sequential([layers.Dense(num_patches, activation="gelu"),
+                                     layers.Dense(num_patches)])
+        self.norm = layers.LayerNormalization(epsilon=1e-6)
+
+    def build(self, input_shape):
+        return super().build(input_shape)
+
+    def call(self, inputs):
+        x = keras.ops.transpose(self.norm(inputs), axes=(0, 2, 1))
+        x = keras.ops.transpose(self.mlp(x), axes=(0, 2, 1))
+        return x + inputs
+
+
+def build(image=12):
+    inputs = keras.Input(shape=(image, image, 3))
+    x = layers.RandomCrop(image, image)(inputs)
+    x = Patches(patch_size)(x)
+    x = layers.Dense(hidden)(x)
+    for _ in range(2):
+        x = MixerBlock(x.shape[1])(x)
+    return keras.Model(inputs, layers.Dense(2)(layers.GlobalAveragePooling1D()(x)))
+'''
+
 
 @pytest.fixture(scope="module")
 def worker() -> Iterator[VerificationWorker]:
@@ -283,3 +330,17 @@ def test_a_shared_tower_and_lambda_layers(tmp_path, worker) -> None:
     assert "torch.clamp(" in code and "min=1e-07" in code
     assert " - (2.0 * " in code  # the lambda, traced in place
     assert "def " not in code.split("return dense", 1)[1] and "keras" not in code
+
+
+def test_patches_sequential_blocks_and_unnamed_layer_classes(tmp_path, worker) -> None:
+    tr = _verified(tmp_path, worker, MIXER, "build()")
+    code = tr.target_code
+    # each patch flattened in Keras' (row, column, channel) order
+    assert ".unfold(1, self.patch_size, self.patch_size).unfold(2, self.patch_size, " \
+        "self.patch_size).permute(0, 1, 2, 4, 5, 3).flatten(3)" in code
+    # the blocks' Sequential layers, reached in Keras through the instance's .mlp.layers
+    assert "self.mixer_block2_mlp1 = nn.Linear(9, 9)" in code
+    assert "class Build(nn.Module):" in code  # named after the builder, not functional_N
+    owned = [w.keras_path for w in tr.weight_map if ".mlp.layers." in w.keras_path]
+    assert len(owned) == 4, tr.weight_map
+    assert "RandomCrop acts only while training here" in code

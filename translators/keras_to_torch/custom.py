@@ -18,7 +18,7 @@ import re
 from typing import Any, Protocol
 
 from ..base import TranslationError, Unsupported
-from .parse import Folder, LayerSpec, Opaque, UserLayer
+from .parse import Folder, LayerSpec, Opaque, SequentialLayers, UserLayer
 from .shapes import Node, Sym
 from .variables import run_build
 
@@ -62,7 +62,9 @@ def instance_name(modules: list[Any], obj: UserLayer) -> str:
     if obj.name:
         return obj.name
     taken = {getattr(m, "attr", "") for m in modules}
-    base = re.sub(r"(?<!^)(?=[A-Z])", "_", obj.cls.name).lower()
+    # MLPMixerLayer -> mlp_mixer_layer, ResBlock -> res_block (as Keras names its layers)
+    base = re.sub(r"([a-z])([A-Z])", r"\1_\2",
+                  re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", obj.cls.name)).lower()
     count = 1
     while any(t == f"{base}{count}" or t.startswith((f"{base}{count}_", f"{base}{count}."))
               for t in taken):
@@ -128,6 +130,10 @@ def _layer_value(folder: Folder, node: ast.expr, env: dict[str, Any],
                  attrs: dict[str, Any]) -> Any:
     if isinstance(node, ast.List | ast.Tuple):
         return tuple(_layer_value(folder, e, env, attrs) for e in node.elts)
+    if isinstance(node, ast.Call) and folder.imports.resolve(node.func) in (
+            "keras.Sequential", "keras.models.Sequential") and not node.keywords and \
+            len(node.args) == 1 and isinstance(node.args[0], ast.List | ast.Tuple):
+        return SequentialLayers(_layer_value(folder, e, env, attrs) for e in node.args[0].elts)
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
             node.value.id == "self" and node.attr in attrs:
         return attrs[node.attr]  # [..., self.activation, ...]
@@ -162,10 +168,11 @@ def build(folder: Folder, obj: UserLayer, name: str) -> None:
         run_init(folder, init.body, bind(folder, obj), obj.attrs)
     for attr, value in obj.attrs.items():
         items = list(enumerate(value)) if isinstance(value, tuple) else [(None, value)]
+        inner = ".layers." if isinstance(value, SequentialLayers) else "."
         for i, item in items:
             if isinstance(item, LayerSpec):
                 item.attr = f"{name}_{attr}" + ("" if i is None else str(i))
-                item.extra["keras_owner"] = (obj, attr if i is None else f"{attr}.{i}")
+                item.extra["keras_owner"] = (obj, attr if i is None else f"{attr}{inner}{i}")
 
 
 def inline_call(tracer: Tracing, obj: UserLayer, args: list[Any], kwargs: dict[str, Any]) -> Sym:

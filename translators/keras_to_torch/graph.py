@@ -19,7 +19,7 @@ from ..base import TranslationError, Unsupported
 from . import classes, custom, rnn, vision  # noqa: F401  (vision registers its converters)
 from .layers import ALIASES, CONVERTERS, LAYOUT_AGNOSTIC, Fn, Mod, Step, want
 from .ops import apply_op, merge
-from .parse import Folder, LayerSpec, UserLayer
+from .parse import Folder, LayerSpec, SequentialLayers, UserLayer
 from .shapes import Node, Sym
 
 _NONE = re.compile(r"\bNone\b")
@@ -259,11 +259,12 @@ class Tracer:
             raise _error(node, f"self.{node.attr}", "attribute is not a translated layer")
         if isinstance(node, ast.List | ast.Tuple):
             return [self.eval(e) for e in node.elts]
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and \
-                isinstance(node.slice.value, int):  # inputs[0] of a list of tensors
+        index = _int_index(node)
+        if isinstance(node, ast.Subscript) and index is not None:
+            # inputs[0] of a list of tensors, keras.ops.shape(x)[-1]
             items = self.eval(node.value)
-            if isinstance(items, list | tuple) and -len(items) <= node.slice.value < len(items):
-                return items[node.slice.value]
+            if isinstance(items, list | tuple) and -len(items) <= index < len(items):
+                return items[index]
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
@@ -297,6 +298,12 @@ class Tracer:
                     node.func.id in self.folder.imports.functions:
                 return self._inline(self.folder.imports.functions[node.func.id], node)
             func = self.eval(node.func)
+        if isinstance(func, SequentialLayers) and len(node.args) == 1 and not node.keywords \
+                and all(isinstance(f, LayerSpec | UserLayer) for f in func):
+            out = self.eval(node.args[0])  # self.mlp1(x): its layers one after the other
+            for layer in func:
+                out = self.call_layer(layer, [out], {})
+            return out
         if not isinstance(func, LayerSpec | UserLayer):
             raise _error(node, self.folder.text(node.func), "call is not a Keras layer or op")
         args = [self.eval(a) for a in node.args]
@@ -327,6 +334,20 @@ class Tracer:
         self.env[name] = value
         return value
 
+
+
+def _int_index(node: ast.AST) -> int | None:
+    """The literal integer ``node`` subscripts with (``[0]``, ``[-1]``), else None."""
+    if not isinstance(node, ast.Subscript):
+        return None
+    index = node.slice
+    sign = 1
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
+        index, sign = index.operand, -1
+    if isinstance(index, ast.Constant) and isinstance(index.value, int) and \
+            not isinstance(index.value, bool):
+        return sign * index.value
+    return None
 
 
 def _holds_tensor(value: Any) -> bool:

@@ -466,8 +466,25 @@ def training_only(spec: LayerSpec, ins: list[Sym]) -> Result:
     return [Mod("nn.Identity()", "augment", todo=todo)], ins[0]
 
 
+def random_crop(spec: LayerSpec, ins: list[Sym]) -> Result:
+    """RandomCrop: at inference Keras resizes and center-crops to the target; an identity
+    where the input already has the target's height and width."""
+    check_args(spec, {"height", "width", "seed", "data_format"}, 2)
+    size = (spec.get("height", 0), spec.get("width", 1))
+    x = ins[0]
+    if len(x.shape) != 3 or tuple(x.shape[:2]) != size:
+        raise spec.unsupported("RandomCrop", f"at inference it resizes and center-crops the "
+                               f"input ({fmt_dims(x.shape)}) to {size}: resize the images to "
+                               "that size before the model (torchvision.transforms.v2.Resize / "
+                               "CenterCrop) and give --input-shape")
+    todo = (f"TODO(mlsense): line {spec.line}: RandomCrop acts only while training here (the "
+            f"input is already {size[0]}x{size[1]}: identity at inference, as here); for "
+            "training use torchvision.transforms.v2.RandomCrop on padded or larger images")
+    return [Mod("nn.Identity()", "augment", todo=todo)], x
+
+
 CONVERTERS: dict[str, Converter] = {
-    **dict.fromkeys(_TRAINING_ONLY, training_only),
+    **dict.fromkeys(_TRAINING_ONLY, training_only), "RandomCrop": random_crop,
     "Dense": dense, "Conv1D": conv, "Conv2D": conv, "DepthwiseConv1D": conv,
     "DepthwiseConv2D": conv, "Convolution1D": conv, "Convolution2D": conv,
     "MaxPooling1D": pool, "MaxPooling2D": pool, "AveragePooling1D": pool,
@@ -486,7 +503,7 @@ CONVERTERS: dict[str, Converter] = {
 
 # Layers whose output keeps the input's layout whatever it is (no permute needed around them).
 LAYOUT_AGNOSTIC = {"Dropout", "Activation", "ReLU", "LeakyReLU", "ELU", "Identity",
-                   *_TRAINING_ONLY}
+                   "RandomCrop", *_TRAINING_ONLY}
 # Canonical names for the Keras 2 aliases, so the emitted class reads the same.
 ALIASES = {"Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "MaxPool1D": "MaxPooling1D",
            "MaxPool2D": "MaxPooling2D", "AvgPool1D": "AveragePooling1D",

@@ -8,6 +8,7 @@ mapped into the torch layout of each tensor (a channels-first map's last Keras a
 from __future__ import annotations
 
 import ast
+import math
 from typing import Any
 
 from ..base import TranslationError, Unsupported
@@ -20,6 +21,17 @@ _NAMED_BINARY = {"add": "Add", "subtract": "Sub", "multiply": "Mult", "divide": 
                  "matmul": "MatMult", "truediv": "Div"}
 _REDUCE = {"mean": "mean", "reduce_mean": "mean", "sum": "sum", "reduce_sum": "sum",
            "max": "amax", "reduce_max": "amax", "min": "amin", "reduce_min": "amin"}
+
+
+class Batch:
+    """The batch size of a traced tensor, as ``keras.ops.shape(x)[0]`` gives it: unknown while
+    tracing, written ``x.shape[0]`` (or ``-1`` as the only free size of a reshape)."""
+
+    def __init__(self, expr: str) -> None:
+        self.expr = expr
+
+    def __repr__(self) -> str:
+        return self.expr
 
 
 def paren(expr: str) -> str:
@@ -143,8 +155,17 @@ def apply_op(qualname: str, args: list[Any], kwargs: dict[str, Any], node: Any) 
     if short in ("maximum", "minimum") and len(args) == 2 and not qualname.startswith(
             "keras.layers."):
         return _extremum(short, args[0], args[1], node)
+    if qualname in _BINARY and all(isinstance(a, int | float) and not isinstance(a, bool)
+                                   for a in args):  # sizes read from keras.ops.shape
+        left, right = args
+        return {"Add": left + right, "Sub": left - right, "Mult": left * right,
+                "Div": left / right}.get(qualname, None) if qualname != "MatMult" else None
     if qualname in _BINARY:
         return _binary(qualname, args[0], args[1], node)
+    if short == "shape" and len(args) == 1 and isinstance(args[0], Sym) and \
+            not qualname.startswith("keras.layers."):
+        x = in_layout(args[0], "keras")  # the sizes in Keras' order, whatever the layout
+        return (Batch(f"{paren(args[0].expr)}.shape[0]"), *x.shape)
     if short in _NAMED_BINARY and len(args) == 2:
         return _binary(_NAMED_BINARY[short], args[0], args[1], node)
     if qualname.startswith("keras.layers.") and short in ("add", "subtract", "multiply",
@@ -207,12 +228,27 @@ def _unary_op(short: str, qualname: str, x: Any, rest: list[Any], kwargs: dict[s
         x = in_layout(x, "keras")
         expr = x.expr
         target = kwargs.get("newshape", kwargs.get("shape", rest[0] if rest else None))
-        if not isinstance(target, tuple | list) or not all(isinstance(v, int) or v is None
-                                                           for v in target):
+        if not isinstance(target, tuple | list) or not target or not all(
+                isinstance(v, int) or v is None for v in target[1:]) or not (
+                isinstance(target[0], int | Batch) or target[0] is None):
             return None
-        new_dims = ", ".join("-1" if v is None else str(v) for v in target)
+        sizes = [-1 if v is None else v for v in target[1:]]
+        if isinstance(target[0], Batch) or target[0] in (-1, None):  # the batch stays first
+            known = [v for v in x.shape]
+            if sizes.count(-1) == 1 and all(isinstance(v, int) for v in known):
+                total = math.prod(v for v in known if isinstance(v, int))
+                rest_size = math.prod(v for v in sizes if v != -1)
+                if rest_size and total % rest_size == 0:
+                    sizes[sizes.index(-1)] = total // rest_size  # a size the sizes fix
+            first = "-1" if -1 not in sizes else (
+                target[0].expr if isinstance(target[0], Batch) else "-1")
+        else:
+            first = str(target[0])
+        new_dims = ", ".join([first, *map(str, sizes)])
         return x.with_(expr=f"{paren(expr)}.reshape({new_dims})",
-                       shape=tuple(None if v == -1 else v for v in target[1:]))
+                       shape=tuple(None if v == -1 else v for v in sizes))
+    if short == "extract_patches":
+        return _patches(x, rest, kwargs)
     if short == "transpose":
         x = in_layout(x, "keras")
         expr = x.expr
@@ -231,3 +267,31 @@ def _unary_op(short: str, qualname: str, x: Any, rest: list[Any], kwargs: dict[s
         fn = {"square": "torch.square"}.get(short, f"torch.{short}")
         return x.with_(expr=f"{fn}({x.expr})")
     return None
+
+
+def _patches(x: Sym, rest: list[Any], kwargs: dict[str, Any]) -> Sym | None:
+    """``keras.ops.image.extract_patches(x, size)`` with valid padding: each patch flattened in
+    Keras' (row, column, channel) order, as ``Tensor.unfold`` twice and a permute give it."""
+    size = kwargs.get("size", rest[0] if rest else None)
+    strides = kwargs.get("strides", rest[1] if len(rest) > 1 else None)
+    if kwargs.get("dilation_rate", 1) not in (1, (1, 1)) or kwargs.get(
+            "padding", "valid") != "valid" or kwargs.get("data_format") not in (
+            None, "channels_last") or len(x.shape) != 3:
+        return None
+    ph, pw = (size, size) if isinstance(size, int) else tuple(size or ())
+    sh, sw = (ph, pw) if strides is None else (strides, strides) if isinstance(
+        strides, int) else tuple(strides)
+    if not all(isinstance(v, int) for v in (ph, pw, sh, sw)):
+        return None
+    height, width, channels = x.shape
+    out = tuple(None if v is None else (v - p) // s + 1
+                for v, p, s in ((height, ph, sh), (width, pw, sw)))
+    depth = channels * ph * pw if isinstance(channels, int) else None
+    if x.layout == "cf":  # N, C, H, W -> N, H', W', C, ph, pw... as rows, columns, channels
+        expr = (f"{paren(x.expr)}.unfold(2, {ph}, {sh}).unfold(3, {pw}, {sw})"
+                ".permute(0, 2, 3, 4, 5, 1).flatten(3)")
+    else:
+        x = in_layout(x, "keras")
+        expr = (f"{paren(x.expr)}.unfold(1, {ph}, {sh}).unfold(2, {pw}, {sw})"
+                ".permute(0, 1, 2, 4, 5, 3).flatten(3)")
+    return x.with_(expr=expr, shape=(*out, depth), layout="keras")

@@ -130,6 +130,11 @@ class Opaque:
         return self.text
 
 
+class SequentialLayers(tuple):  # type: ignore[type-arg]
+    """``keras.Sequential([...])`` held by a custom layer (``self.mlp1``): its layers, applied
+    in order where it is called; Keras reaches them as ``mlp1.layers[i]``."""
+
+
 @dataclass
 class LayerSpec:
     """One ``layers.X(...)`` constructor call, its folded arguments and where it is."""

@@ -107,9 +107,12 @@ def read_weights(folder: Folder, obj: UserLayer, x: Sym,
     env: dict[str, Any] = {params[0]: (None, *x.shape)} if params else {}
     made: list[tuple[str, str, str]] = []  # (torch attribute, tensor expression, Keras name)
     for stmt in build.body:
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant | ast.Call) and (
-                isinstance(stmt.value, ast.Constant) or "super(" in folder.text(stmt)):
-            continue  # a docstring, super().build(input_shape)
+        if isinstance(stmt, ast.Expr | ast.Return) and isinstance(
+                stmt.value, ast.Constant | ast.Call) and (isinstance(stmt.value, ast.Constant)
+                                                          or "super(" in folder.text(stmt)):
+            continue  # a docstring, [return] super().build(input_shape)
+        if isinstance(stmt, ast.Return) and stmt.value is None and stmt is build.body[-1]:
+            continue
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
             raise _fail(stmt, folder.text(stmt).splitlines()[0], "statement in build() not "
                         "translated (assignments and self.x = self.add_weight(...))")

@@ -120,7 +120,14 @@ def _graph(model: Any, input_shape: tuple[int, ...] | None) -> Any:
 
 def _plain(value: Any) -> Any:
     """A Keras object given as an argument (an initializer, a regularizer) as the name Keras
-    accepts for it; anything else unchanged."""
+    accepts for it, also when get_config gives it serialized; anything else unchanged."""
+    if isinstance(value, dict) and isinstance(value.get("class_name"), str) and value.get(
+            "module") in ("keras.initializers", "keras.regularizers", "keras.constraints"):
+        module = getattr(keras, value["module"].split(".")[1])
+        try:
+            value = module.deserialize(value)
+        except (ValueError, TypeError):
+            return value
     for module in (keras.initializers, keras.regularizers, keras.constraints):
         base = getattr(module, "Initializer", None) or getattr(module, "Regularizer", None) \
             or getattr(module, "Constraint", None)
@@ -181,6 +188,9 @@ class _Printer:
         self.names: set[str] = set()
         self.used: set[str] = set()  # variable names
         self.inputs: dict[int, str] = {}  # a keras.Input tensor -> its variable
+        # layer classes of the file whose constructor takes no name=: per class, where each
+        # printed instance is in the source model, in the order the printed file builds them
+        self.unnamed: dict[str, list[str]] = {}
         # a layer called more than once (or inside a nested model called more than once):
         # built once, under a name, and that name called at each call
         self.calls: dict[int, str] = {}
@@ -424,10 +434,43 @@ class _Printer:
             name = self.layer_name(layer, prefix)
             self.paths[name] = f"{path}{_index(self.container, layer)}"
             parts.append(f"name={name!r}")
-        elif layer.weights:  # the weight map finds a layer by its name
-            raise self.fail(layer, "a layer class with weights whose constructor takes no "
-                            "name= (add **kwargs and pass them to super().__init__)")
+        else:  # found again in the rebuilt model by the order Keras numbers its names
+            self.unnamed.setdefault(kind, []).append(f"{path}{_index(self.container, layer)}")
         return f"{kind}({', '.join(parts)})"
+
+
+def _constants(tree: ast.Module, nodes: list[ast.stmt]) -> list[ast.stmt]:
+    """The file's top-level constants (assignments without calls) that ``nodes`` read, and
+    those they read in turn: a class's default ``num_conv_layers=conv_layers``."""
+    table = {t.id: n for n in tree.body if isinstance(n, ast.Assign) and not any(
+        isinstance(c, ast.Call | ast.Lambda | ast.NamedExpr) for c in ast.walk(n.value))
+        for t in n.targets if isinstance(t, ast.Name)}
+    found: list[ast.stmt] = []
+    todo = list(nodes)
+    while todo:
+        for name in {n.id for n in ast.walk(todo.pop()) if isinstance(n, ast.Name)}:
+            stmt = table.get(name)
+            if stmt is not None and all(stmt is not f for f in found):
+                found.append(stmt)
+                todo.append(stmt)
+    return found
+
+
+def _name_unnamed(rebuilt: Any, unnamed: dict[str, list[str]], paths: dict[str, str]) -> None:
+    """Point the automatic names of the rebuilt model's unnamed instances of the file's layer
+    classes at their source layers: Keras numbers instances of a class in the order they are
+    built (``pool``, ``pool_1``, ...), the order the printed file builds them in."""
+    def number(name: str) -> int:
+        found = re.search(r"_(\d+)$", name)
+        return int(found.group(1)) if found else 0
+
+    for kind, where in unnamed.items():
+        built = sorted((layer for layer in rebuilt.layers if type(layer).__name__ == kind
+                        and layer.name not in paths), key=lambda la: number(la.name))
+        if len(built) != len(where):
+            raise KerasCaptureError(1, kind, f"{len(where)} instances without name= were "
+                                    f"printed, {len(built)} built again: give them name=")
+        paths.update({layer.name: path for layer, path in zip(built, where, strict=True)})
 
 
 def _index(container: Any, layer: Any) -> int:
@@ -468,7 +511,8 @@ def render(model: Any, fn: Any, expr: str, filename: str, lines: dict[int, int],
     kept: list[ast.stmt] = [n for n in tree.body if isinstance(n, ast.Import) or (
         isinstance(n, ast.ImportFrom) and n.module != "__future__")] \
         if used or body.lambda_defs else []
-    kept += [defined[k] for k in sorted(used, key=lambda k: defined[k].lineno)]
+    chosen = [defined[k] for k in used]
+    kept += sorted(_constants(tree, chosen) + chosen, key=lambda n: n.lineno)
     for node in kept:
         first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
         for number in range(first, (node.end_lineno or node.lineno) + 1):
@@ -484,15 +528,20 @@ def render(model: Any, fn: Any, expr: str, filename: str, lines: dict[int, int],
     printer.out += body.out
     printer.origin += body.origin
     printer.paths = body.paths
+    printer.unnamed = body.unnamed
     # in the model's order of inputs (the graph prints them in the order its nodes run)
     names = [body.inputs[id(t)] for t in (fn.inputs if isinstance(fn.inputs, list | tuple)
                                            else [fn.inputs])]
     ins = names[0] if len(names) == 1 else "[" + ", ".join(names) + "]"
     outs = outputs[0] if len(outputs) == 1 else "[" + ", ".join(outputs) + "]"
-    var = printer.var(model.name if model.name.isidentifier() else "model")
+    # a model Keras named itself (functional_3) is named after the selection (build_model())
+    head = expr.split("(", 1)[0].strip()
+    name = head if re.fullmatch(r"(functional|sequential)(_\d+)?", model.name) and \
+        head.isidentifier() else model.name
+    var = printer.var(name if name.isidentifier() else "model")
     printer.emit(f"{var} = keras.Model({ins}, {outs}, name={model.name!r})", None)
     return {"source": "\n".join(printer.out) + "\n", "origin": printer.origin,
-            "paths": printer.paths, "model_var": var}
+            "paths": printer.paths, "unnamed": printer.unnamed, "model_var": var}
 
 
 def capture_keras(req: dict[str, Any]) -> dict[str, Any]:
@@ -522,6 +571,7 @@ def capture_keras(req: dict[str, Any]) -> dict[str, Any]:
         except Exception as exc:  # noqa: BLE001 - the printed graph must build: say why not
             raise KerasCaptureError(1, expr, f"the model's graph, printed as Functional code, "
                                     f"does not build ({type(exc).__name__}: {exc})") from None
+        _name_unnamed(rebuilt[printed["model_var"]], printed.pop("unnamed"), printed["paths"])
     except KerasCaptureError as exc:
         return {"error": {"line": exc.line, "construct": exc.construct, "reason": exc.reason,
                           "kind": exc.kind}}

@@ -82,7 +82,13 @@ def _mapped(w: WeightTransfer, desc: dict[str, Any], where: Any) -> WeightTransf
     (``index:3/5`` inside the nested model at index 3); Keras' automatic names are not used,
     as they shift each time a process builds the model again."""
     how, _, what = w.keras_path.partition(":")
+    tail = ""
+    if how == "attr" and what.startswith("layers."):  # a layer inside a layer class's instance
+        how, _, rest = what.partition(".")
+        what, _, tail = rest.partition(".")
+        how = "index"
     name = desc["layer_names"][int(what)] if how == "index" and what.isdigit() and \
         int(what) < len(desc["layer_names"]) else what if how == "name" else None
-    path = f"index:{desc['paths'][name]}" if name in desc["paths"] else w.keras_path
+    path = f"index:{desc['paths'][name]}" + (f".{tail}" if tail else "") \
+        if name in desc["paths"] else w.keras_path
     return replace(w, keras_path=path, line=where(w.line))

@@ -150,12 +150,14 @@ def permute(array: np.ndarray, perm: list[int] | None, inverse: bool = False) ->
 
 def resolve_keras_path(model: Any, path: str) -> Any:
     """The Keras layer a weight map names: ``attr:a.0.b``, ``index:N`` or ``name:NAME``
-    (``index:3/5``, ``name:outer/inner``: inside a nested model)."""
+    (``index:3/5``, ``name:outer/inner``: inside a nested model; ``index:3.a.0``: an attribute
+    path inside the layer at index 3)."""
     how, _, what = path.partition(":")
-    if how == "index":  # 3/5: a layer of the nested model at index 3
-        for part in what.split("/"):
+    if how == "index":  # 3/5: a layer of the nested model at index 3; 3.mlp1.layers.0: and
+        where, _, tail = what.partition(".")  # then an attribute path inside that layer
+        for part in where.split("/"):
             model = model.layers[int(part)]
-        return model
+        return resolve_keras_path(model, f"attr:{tail}") if tail else model
     if how == "name":  # outer/inner: a layer of a nested model
         for part in what.split("/"):
             model = model.get_layer(part)
