@@ -17,8 +17,8 @@ from typing import Any
 
 from ..base import TranslationError, Unsupported
 from . import classes, custom, rnn, vision  # noqa: F401  (vision registers its converters)
-from .layers import ALIASES, CONVERTERS, LAYOUT_AGNOSTIC, Fn, Mod, Step, want
-from .ops import apply_op, merge
+from .layers import ALIASES, CONVERTERS, LAYOUT_AGNOSTIC, Fn, Mod, Step, in_layout, want
+from .ops import apply_op, merge, paren
 from .parse import Folder, LayerSpec, SequentialLayers, UserLayer
 from .shapes import Node, Sym
 
@@ -115,6 +115,7 @@ class Tracer:
                     None, False):
                 raise spec.unsupported(f"{spec.kind}(...)({key}=...)",
                                        "call argument not translated")
+        self._note_training_terms(spec)
         if spec.kind == "MultiHeadAttention":
             return self._attention(spec, args, kwargs)
         x = kwargs.get("inputs", args[0] if args else None)
@@ -171,11 +172,25 @@ class Tracer:
         out = x.with_(shape=(None,) * len(x.shape), gap=gap.line, flat_from=None, layout=layout)
         return [Mod("nn.Identity()", "todo", todo=todo)], out
 
+    def _note_training_terms(self, spec: LayerSpec) -> None:
+        """Regularizers and constraints change nothing at inference, but Keras' training adds
+        the penalties to the loss and applies the constraints after each step: say so."""
+        for key, value in spec.kwargs.items():
+            if value is None or not key.endswith(("_regularizer", "_constraint")):
+                continue
+            what = ("adds its penalty to the training loss" if key.endswith("_regularizer")
+                    else "is applied to the weights after each training step")
+            note = (f"line {spec.line}: {spec.kind}({key}={value!r}): Keras {what}; the "
+                    "translation does not (add it to the PyTorch loss / step to train the same)")
+            if note not in self.notes:
+                self.notes.append(note)
+
     def _note_input_use(self, spec: LayerSpec, x: Sym, steps: list[Step]) -> None:
+        if x.origin is not None and spec.kind == "Embedding":  # ids below every vocabulary
+            size = int(spec.get("input_dim", 0))               # the input feeds
+            self.int_inputs[x.origin] = min(size, self.int_inputs.get(x.origin, size))
         if x.origin is None or x.origin in self.requests:
             return
-        if spec.kind == "Embedding":
-            self.int_inputs[x.origin] = int(spec.get("input_dim", 0))
         if spec.kind in LAYOUT_AGNOSTIC:
             return
         wanted = x.layout
@@ -265,6 +280,8 @@ class Tracer:
             items = self.eval(node.value)
             if isinstance(items, list | tuple) and -len(items) <= index < len(items):
                 return items[index]
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple):
+            return self._index_tensor(node)
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
@@ -275,6 +292,39 @@ class Tracer:
         if isinstance(node, ast.Call):
             return self._eval_call(node)
         raise _error(node, self.folder.text(node), "expression is not translated")
+
+    def _index_tensor(self, node: ast.Subscript) -> Sym:
+        """``inputs[:, 0]``, ``x[:, -1, :]``: the batch axis kept whole, other axes taken whole
+        or at a literal index (the same indexing in torch, in Keras' axis order)."""
+        assert isinstance(node.slice, ast.Tuple)
+        x = self.eval(node.value)
+        text = self.folder.text(node)
+        if not isinstance(x, Sym):
+            raise _error(node, text, "indexing of a value that is not a traced tensor")
+        items = node.slice.elts
+        whole = [isinstance(e, ast.Slice) and e.lower is None and e.upper is None and
+                 e.step is None for e in items]
+        picks = [_int_index(ast.Subscript(ast.Name("_"), e)) for e in items]
+        if not items or not whole[0] or len(items) > len(x.shape) + 1 or not all(
+                w or p is not None for w, p in zip(whole, picks, strict=True)):
+            raise _error(node, text, "indexing other than whole axes and literal indices "
+                         "(the batch axis whole)")
+        x = in_layout(x, "keras")
+        shape = list(x.shape)
+        for axis in sorted((i - 1 for i, p in enumerate(picks) if p is not None and i),
+                           reverse=True):
+            size = shape[axis]
+            pick = picks[axis + 1]
+            assert pick is not None
+            if isinstance(size, int) and not -size <= pick < size:
+                raise _error(node, text, f"index {pick} is out of range for size {size}")
+            del shape[axis]
+        index = ", ".join(":" if w else str(p) for w, p in zip(whole, picks, strict=True))
+        # a (N, k) input indexed stays that input (inputs[:, 0] of ids feeds an Embedding);
+        # a higher-rank one does not (its layout may still change)
+        origin = x.origin if len(x.shape) <= 1 else None
+        return x.with_(expr=f"{paren(x.expr)}[{index}]", shape=tuple(shape), origin=origin,
+                       node=Node(object(), [x.node]))
 
     def _eval_call(self, node: ast.Call) -> Any:
         # Python values in scope (a traced function's arguments) fold into layer arguments

@@ -119,6 +119,22 @@ def _binary(op: str, a: Any, b: Any, node: Any) -> Sym:
                      node=Node(object(), [s.node for s in (a, b) if isinstance(s, Sym)]))
 
 
+def _tensordot(a: Sym, b: Sym, axes: Any, node: Any) -> Sym:
+    """``keras.ops.tensordot(a, b, k)``: the last ``k`` axes of ``a`` against the first ``k``
+    of ``b``, batch axes included where ``k`` reaches them (as Keras and torch both do)."""
+    if not isinstance(axes, int) or isinstance(axes, bool) or not 0 < axes <= min(
+            len(a.shape), len(b.shape)) + 1:
+        raise _fail(node, "tensordot", "axes must be a literal count of axes")
+    a, b = in_layout(a, "keras"), in_layout(b, "keras")
+    rank_a = len(a.shape) + 1  # the batch axis counted
+    if axes < rank_a and axes < len(b.shape) + 1:
+        raise _fail(node, "tensordot", "a contraction that leaves both batch axes (an outer "
+                    "product over the batch): write it with keras.ops.einsum")
+    shape = tuple(b.shape[axes - 1:]) if axes < len(b.shape) + 1 else ()
+    return a.with_(expr=f"torch.tensordot({a.expr}, {b.expr}, dims={axes})", shape=shape,
+                   origin=None, node=Node(object(), [a.node, b.node]))
+
+
 def _extremum(short: str, a: Any, b: Any, node: Any) -> Sym:
     """``keras.ops.maximum`` / ``minimum`` of two tensors, or of a tensor and a number."""
     if isinstance(b, Sym) and not isinstance(a, Sym):
@@ -152,6 +168,9 @@ def apply_op(qualname: str, args: list[Any], kwargs: dict[str, Any], node: Any) 
     short = qualname.rsplit(".", 1)[-1]
     if qualname in ("keras.backend.epsilon", "keras.config.epsilon") and not args:
         return 1e-07  # Keras' fuzz factor (the value a script would have to change on purpose)
+    if short == "tensordot" and len(args) >= 2 and all(isinstance(a, Sym) for a in args[:2]):
+        return _tensordot(args[0], args[1], kwargs.get("axes", args[2] if len(args) > 2 else 2),
+                          node)
     if short in ("maximum", "minimum") and len(args) == 2 and not qualname.startswith(
             "keras.layers."):
         return _extremum(short, args[0], args[1], node)

@@ -139,6 +139,7 @@ class _Builder:
         self.notes: list[str] = []
         self.model_vars: dict[str, str] = {}  # variable -> class for subclass instances
         self.derived: set[str] = set()  # names bound to Keras-only results (a fit History)
+        self.untranslated: dict[str, int] = {}  # name -> line of the TODO that left it unbound
         self._placed = False  # the translated model has been written out
         self._inlined: set[str] = set()  # custom layer classes traced into the model
         self._classes: set[str] = set()
@@ -360,6 +361,16 @@ class _Builder:
 
     def _statement(self, stmt: ast.stmt, state: TrainState, var: str | None) -> list[str]:
         lines = self._translated(stmt, state)
+        # a name a TODO line leaves unbound (another model's class, its instance): the
+        # statements reading it are TODO lines too, not code that fails when the file runs
+        bound = {stmt.name} if isinstance(stmt, ast.ClassDef | ast.FunctionDef) else {
+            n.id for t in getattr(stmt, "targets", []) for n in ast.walk(t)
+            if isinstance(n, ast.Name)}
+        if lines and lines[0].startswith("# TODO(mlsense)"):
+            self.untranslated.update(dict.fromkeys(bound, stmt.lineno))
+        else:
+            for name in bound:
+                self.untranslated.pop(name, None)
         todos = [line for line in lines if line.lstrip().startswith("# TODO(mlsense)")]
         for line in todos:  # every TODO the training translation wrote is reported, located
             note = f"line {stmt.lineno}: {line.strip()[len('# TODO(mlsense): '):]}"
@@ -460,6 +471,10 @@ class _Builder:
 
     def _why_not(self, stmt: ast.stmt) -> str | None:
         """Why ``stmt`` cannot be copied as written (it uses the model, Keras or a History)."""
+        if isinstance(stmt, ast.ClassDef) and any(self.folder.imports.is_keras(b, "Model")
+                                                  for b in stmt.bases):
+            return (f"another Keras model of the file (translate it on its own: --class "
+                    f"{stmt.name})")
         if self.folder.imports.mentions_framework(stmt):
             return "uses Keras/TensorFlow outside the recognised training patterns"
         loads = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
@@ -469,6 +484,10 @@ class _Builder:
             return f"uses the model ({used[0]}) outside the recognised training patterns"
         if loads & self.derived:
             return f"uses {sorted(loads & self.derived)[0]} (a Keras History)"
+        unbound = sorted(n for n in loads if n in self.untranslated)
+        if unbound:
+            return (f"reads {unbound[0]}, left untranslated at line "
+                    f"{self.untranslated[unbound[0]]} (a TODO above)")
         return None
 
     def _todo(self, stmt: ast.stmt, construct: str, reason: str) -> list[str]:

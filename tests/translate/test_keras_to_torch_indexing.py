@@ -1,0 +1,103 @@
+"""Keras -> PyTorch: what keras-io's collaborative filtering model does in ``call`` (issue 9).
+
+A subclass reads columns of its input (``inputs[:, 0]``: user ids, ``inputs[:, 1]``: movie
+ids) into Embeddings and contracts two vectors with ``keras.ops.tensordot``; its Embeddings
+carry an L2 regularizer, which changes training but not inference, and the translation says so.
+The real verifier feeds integer ids below both vocabularies and compares at atol 1e-4. A file
+with two models translates the selected one; the other's class and the statements that build
+it become TODO lines, so the emitted file still runs as a whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from mlsense.translators import translate
+from mlsense.translators.verify import VerificationWorker, verify_translation
+
+torch = pytest.importorskip("torch")
+
+pytestmark = pytest.mark.slow
+
+RECOMMENDER = '''import keras
+from keras import layers, ops
+
+
+class RecommenderNet(keras.Model):
+    def __init__(self, num_users, num_movies, embedding_size, **kwargs):
+        super().__init__(**kwargs)
+        self.user_embedding = layers.Embedding(
+            num_users, embedding_size, embeddings_regularizer=keras.regularizers.l2(1e-6))
+        self.user_bias = layers.Embedding(num_users, 1)
+        self.movie_embedding = layers.Embedding(num_movies, embedding_size)
+        self.movie_bias = layers.Embedding(num_movies, 1)
+
+    def call(self, inputs):
+        user_vector = self.user_embedding(inputs[:, 0])
+        user_bias = self.user_bias(inputs[:, 0])
+        movie_vector = self.movie_embedding(inputs[:, 1])
+        movie_bias = self.movie_bias(inputs[:, 1])
+        dot_user_movie = ops.tensordot(user_vector, movie_vector, 2)
+        x = dot_user_movie + user_bias + movie_bias
+        return ops.nn.sigmoid(x)
+
+
+class Tagger(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.rnn = layers.LSTM(8, return_sequences=True)
+        self.out = layers.Dense(3)
+
+    def call(self, x):
+        return self.out(self.rnn(x)[:, -1, :])
+
+
+model = RecommenderNet(50, 40, 6)
+tagger = Tagger()
+'''
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[VerificationWorker]:
+    with VerificationWorker(idle_timeout=0) as pool:
+        yield pool
+
+
+def _verify(tmp_path: Any, worker: VerificationWorker, select: str,
+            shape: tuple[int, ...]) -> Any:
+    path = tmp_path / "model.py"
+    path.write_text(RECOMMENDER, encoding="utf-8")
+    tr = translate(RECOMMENDER, "pytorch", class_name=select, input_shape=shape,
+                   filename=str(path))
+    report = verify_translation(str(path), tr, source_text=RECOMMENDER, worker=worker,
+                                onnx=False, training=False)
+    assert report.verified, report.message
+    assert report.max_abs_error is not None and report.max_abs_error <= 1e-4
+    return tr
+
+
+def test_columns_of_ids_and_a_tensordot(tmp_path, worker) -> None:
+    tr = _verify(tmp_path, worker, "model", (2,))
+    code = tr.target_code
+    assert "self.user_embedding(inputs[:, 0])" in code
+    assert "torch.tensordot(user_vector, movie_vector, dims=2)" in code
+    assert tr.inputs[0].dtype == "int64" and tr.inputs[0].vocab == 40  # below both
+    regularized = [n for n in tr.notes if "embeddings_regularizer" in n]
+    assert len(regularized) == 1 and "training loss" in regularized[0], tr.notes
+    # the other model of the file, and the statement that builds it, are TODO lines
+    assert "# TODO(mlsense): another Keras model of the file (translate it on its own: " \
+        "--class Tagger): class Tagger(keras.Model):" in code
+    assert "# TODO(mlsense): reads Tagger, left untranslated at line 24 (a TODO above): " \
+        "tagger = Tagger()" in code
+    scope: dict[str, Any] = {}
+    exec(compile(code, "emitted.py", "exec"), scope)  # noqa: S102 - it runs as a whole
+    assert "tagger" not in scope
+
+
+def test_the_last_step_of_a_sequence(tmp_path, worker) -> None:
+    tr = _verify(tmp_path, worker, "tagger", (5, 3))
+    assert "[:, -1, :]" in tr.target_code
+    assert "reads RecommenderNet, left untranslated" in tr.target_code
