@@ -474,7 +474,7 @@ def random_crop(spec: LayerSpec, ins: list[Sym]) -> Result:
     x = ins[0]
     if len(x.shape) != 3 or tuple(x.shape[:2]) != size:
         raise spec.unsupported("RandomCrop", f"at inference it resizes and center-crops the "
-                               f"input ({fmt_dims(x.shape)}) to {size}: resize the images to "
+                               f"input {tuple(x.shape)} to {size}: resize the images to "
                                "that size before the model (torchvision.transforms.v2.Resize / "
                                "CenterCrop) and give --input-shape")
     todo = (f"TODO(mlsense): line {spec.line}: RandomCrop acts only while training here (the "

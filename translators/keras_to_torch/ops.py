@@ -183,8 +183,8 @@ def apply_op(qualname: str, args: list[Any], kwargs: dict[str, Any], node: Any) 
         return _binary(qualname, args[0], args[1], node)
     if short == "shape" and len(args) == 1 and isinstance(args[0], Sym) and \
             not qualname.startswith("keras.layers."):
-        x = in_layout(args[0], "keras")  # the sizes in Keras' order, whatever the layout
-        return (Batch(f"{paren(args[0].expr)}.shape[0]"), *x.shape)
+        sizes = in_layout(args[0], "keras").shape  # Keras' order, whatever the layout
+        return (Batch(f"{paren(args[0].expr)}.shape[0]"), *sizes)
     if short in _NAMED_BINARY and len(args) == 2:
         return _binary(_NAMED_BINARY[short], args[0], args[1], node)
     if qualname.startswith("keras.layers.") and short in ("add", "subtract", "multiply",

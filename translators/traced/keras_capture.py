@@ -511,7 +511,7 @@ def render(model: Any, fn: Any, expr: str, filename: str, lines: dict[int, int],
     kept: list[ast.stmt] = [n for n in tree.body if isinstance(n, ast.Import) or (
         isinstance(n, ast.ImportFrom) and n.module != "__future__")] \
         if used or body.lambda_defs else []
-    chosen = [defined[k] for k in used]
+    chosen: list[ast.stmt] = [defined[k] for k in used]
     kept += sorted(_constants(tree, chosen) + chosen, key=lambda n: n.lineno)
     for node in kept:
         first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
