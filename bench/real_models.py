@@ -264,8 +264,8 @@ def extract(model: Model) -> tuple[str, str]:
             lines = src.splitlines()
             for stmt in tree.body:
                 seg = "\n".join(lines[stmt.lineno - 1:stmt.end_lineno])
-                read = {n.id for n in ast.walk(stmt)
-                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+                read = {n.id for n in ast.walk(stmt)  # del x_train counts as a use
+                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load | ast.Del)}
                 bound = {n.id for n in ast.walk(stmt)
                          if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
                 if isinstance(stmt, ast.Import | ast.ImportFrom):

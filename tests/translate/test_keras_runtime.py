@@ -227,6 +227,42 @@ def build(image=12):
     return keras.Model(inputs, layers.Dense(2)(layers.GlobalAveragePooling1D()(x)))
 '''
 
+# A script: the model comes from a builder the static reading cannot follow (a loop over a
+# config and the backend's data format); the file's own data, compile, fit and evaluate follow.
+SCRIPT = HEAD + '''import numpy as np
+
+STAGES = [8, 12]
+
+
+def block(x, filters):
+    axis = 3 if keras.config.image_data_format() == "channels_last" else 1
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization(axis=axis)(x)
+    return layers.ReLU()(x)
+
+
+def make_model(input_shape=(10, 10, 3), classes=4):
+    inputs = keras.Input(shape=input_shape)
+    x = inputs
+    for filters in STAGES:
+        x = block(x, filters)
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, layers.Dense(classes, activation="softmax")(x))
+
+
+def scale(images):
+    return images / 255.0
+
+
+x_train = scale(np.random.rand(48, 10, 10, 3).astype("float32") * 255)
+y_train = np.random.randint(0, 4, size=(48,))
+model = make_model()
+model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+              metrics=["accuracy"])
+model.fit(x_train, y_train, batch_size=16, epochs=2)
+print(model.evaluate(x_train, y_train))
+'''
+
 
 @pytest.fixture(scope="module")
 def worker() -> Iterator[VerificationWorker]:
@@ -344,3 +380,22 @@ def test_patches_sequential_blocks_and_unnamed_layer_classes(tmp_path, worker) -
     owned = [w.keras_path for w in tr.weight_map if ".mlp.layers." in w.keras_path]
     assert len(owned) == 4, tr.weight_map
     assert "RandomCrop acts only while training here" in code
+
+
+def test_a_script_keeps_its_training_code(tmp_path, worker) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(SCRIPT, encoding="utf-8")
+    tr = translate(SCRIPT, "pytorch", class_name="model", filename=str(path), run_code=True,
+                   worker=worker)
+    code = tr.target_code
+    assert "the script's statements around it follow" in tr.notes[0], tr.notes
+    # the file's own helpers and data, the loss and optimizer from compile(), fit's loop
+    assert "def scale(images):" in code and "x_train = scale(" in code
+    assert "loss_fn = nn.NLLLoss()" in code and "torch.optim.Adam(model.parameters()" in code
+    assert "for epoch in range(2):" in code and "model = Model()" in code
+    assert "keras" not in code.replace("Keras", "")
+    report = verify_translation(str(path), tr, source_text=SCRIPT, worker=worker, onnx=False)
+    assert report.verified, report.message
+    # the same training steps on both sides, the model built by running the file
+    assert report.training is not None and report.training.ran and report.training.verified, \
+        report.training

@@ -9,16 +9,22 @@ each printed line knows the line that constructed its layer. Nothing here import
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import replace
 from typing import Any
 
 from ..base import Translation, TranslationError, Unsupported, WeightTransfer
 from ..verify import VerificationWorker, capture_model
+from .training import bound_name, building_statement
 
 __all__ = ["KerasSelectionError", "runtime_can_help_keras", "translate_keras_traced"]
 
 _NO_MAPPING = re.compile(r"has no PyTorch mapping")
+
+
+_LINE = re.compile(r"\bline (\d+)\b")
+_FRAMEWORKS = {"keras", "tensorflow", "tf_keras"}
 
 
 class KerasSelectionError(TranslationError):
@@ -64,16 +70,118 @@ def translate_keras_traced(source: str, *, class_name: str | None,
         first = items[0] if items else Unsupported(1, "model", str(exc))
         raise TranslationError(f"{filename}:{first.line}: {first.construct}: {first.reason} "
                                "(in the model as built by running the file)", items) from exc
+    script = _with_script(desc, source)
+    training = "the file has no statements after the one that builds the model"
+    if script is not None:  # the model as printed, the script's own statements around it
+        text, origin, name = script
+        try:
+            tr = translate_keras_to_pytorch(text, class_name=name, partial=partial,
+                                            input_shape=input_shape, filename=filename)
+            training = ""
+        except TranslationError as exc:  # the model alone, as before; say why
+            u = exc.unsupported[0] if exc.unsupported else None
+            training = f"line {where(u.line)}: {u.construct}: {u.reason}" if u else str(exc)
+            origin = desc["origin"]
+    elif _building_statement_of(source, desc["source_model"]) is None:
+        training = "no one top-level statement of the file builds the selected model"
     tr.source_model = desc["source_model"]
     tr.weight_map = [_mapped(w, desc, where) for w in tr.weight_map]
     tr.unsupported = [replace(u, line=where(u.line)) for u in tr.unsupported]
+    # "line N" in the notes and in the code's comments: the printed source's lines -> the user's
+    def relined(text: str) -> str:
+        return _LINE.sub(lambda m: f"line {where(int(m.group(1)))}", text)
+
+    tr.notes = [relined(n) for n in tr.notes]
+    tr.target_code = "\n".join(relined(line) if line.lstrip().startswith("#") else line
+                                for line in tr.target_code.split("\n"))
     because = f" (the static reading stopped at {static_error})" if static_error else ""
+    rest = "; the script's statements around it follow" if not training else \
+        f"; the script's other statements are not translated ({training})"
     tr.notes.insert(0, f"translated from the model {desc['source_model']} as built by running "
-                    f"the file{because}: one PyTorch module per Keras layer; the script's "
-                    "training code is not translated on this path")
+                    f"the file{because}: one PyTorch module per Keras layer{rest}")
     tr.target_code = (f"# Translated by mlsense from {desc['source_model']} as {filename} "
                       "builds it (the model was built by running the file).\n" + tr.target_code)
     return tr
+
+
+def _framework_names(tree: ast.Module) -> set[str]:
+    """The names the file's imports bind to Keras / TensorFlow (keras, tf, layers, Dense...)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names
+                      if a.name.split(".")[0] in _FRAMEWORKS}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in \
+                _FRAMEWORKS:
+            names |= {a.asname or a.name for a in node.names}
+    return names
+
+
+def _building_statement_of(source: str, selection: str) -> ast.Assign | None:
+    try:
+        return building_statement(ast.parse(source), selection)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _with_script(desc: dict[str, Any], source: str) -> tuple[str, list[int], str] | None:
+    """The printed model inside the script: the file's imports and plain-Python definitions and
+    statements, the printed graph bound to the name the file binds the model to, then the
+    statements after it (compile, fit, evaluate...). Returns (text, each line's line in the
+    user's file, that name), or None where no statement after the model uses it."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    built = building_statement(tree, desc["source_model"])
+    if built is None:
+        return None
+    name = bound_name(built)
+    framework = _framework_names(tree)
+
+    def plain(node: ast.stmt) -> bool:  # nothing of Keras in it: copied as it is
+        return not any(isinstance(n, ast.Name) and n.id in framework for n in ast.walk(node))
+
+    for node in tree.body:  # what a statement using Keras binds is Keras too (tower_1 = ...)
+        if not plain(node):
+            framework |= {node.name} if isinstance(node, ast.FunctionDef | ast.ClassDef) else {
+                n.id for t in getattr(node, "targets", [getattr(node, "target", None)])
+                if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+    def docstring(node: ast.stmt) -> bool:
+        return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+
+    after = [n for n in tree.body if n.lineno > built.lineno and not docstring(n) and
+             not isinstance(n, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef)]
+    if not any(isinstance(n, ast.Name) and n.id == name for s in after for n in ast.walk(s)):
+        return None
+    imports: list[ast.stmt] = [n for n in tree.body if isinstance(n, ast.Import) or (
+        isinstance(n, ast.ImportFrom) and n.module != "__future__")]
+    before = [n for n in tree.body if n.lineno < built.lineno and not docstring(n) and
+              not isinstance(n, ast.Import | ast.ImportFrom) and plain(n)]
+    lines = source.splitlines()
+    printed = desc["source"].rstrip("\n").split("\n")
+    origin = list(desc["origin"])
+    out: list[str] = printed[:-1]
+    where: list[int] = origin[:len(out)]
+
+    def copy(nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+            out.extend(lines[first - 1:node.end_lineno or node.lineno])
+            where.extend(range(first, (node.end_lineno or node.lineno) + 1))
+            out.append("")
+            where.append(0)
+
+    copy(imports)
+    copy(before)
+    model_line = printed[-1].split(" = ", 1)[1]
+    out.append(f"{name} = {model_line}")
+    where.append(origin[len(printed) - 1] if len(origin) >= len(printed) else 0)
+    out.append("")
+    where.append(0)
+    copy(after)
+    return "\n".join(out) + "\n", where, name
 
 
 def _mapped(w: WeightTransfer, desc: dict[str, Any], where: Any) -> WeightTransfer:

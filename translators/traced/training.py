@@ -25,7 +25,7 @@ def _root_name(expr: ast.expr) -> str | None:
     return expr.id if isinstance(expr, ast.Name) else None
 
 
-def _building_statement(tree: ast.Module, selection: str) -> ast.Assign | None:
+def building_statement(tree: ast.Module, selection: str) -> ast.Assign | None:
     """The one top-level ``name = ...`` that builds the selected model: the selected variable's
     last binding, or the one call of the selected class or builder function."""
     try:
@@ -35,14 +35,14 @@ def _building_statement(tree: ast.Module, selection: str) -> ast.Assign | None:
     assigns = [n for n in tree.body if isinstance(n, ast.Assign) and len(n.targets) == 1
                and isinstance(n.targets[0], ast.Name)]
     if isinstance(selected, ast.Name) and any(
-            _bound_name(a) == selected.id for a in assigns):
-        return [a for a in assigns if _bound_name(a) == selected.id][-1]
+            bound_name(a) == selected.id for a in assigns):
+        return [a for a in assigns if bound_name(a) == selected.id][-1]
     root = _root_name(selected)
     calls = [a for a in assigns if isinstance(a.value, ast.Call) and _root_name(a.value) == root]
     return calls[0] if root and len(calls) == 1 else None
 
 
-def _bound_name(assign: ast.Assign) -> str:
+def bound_name(assign: ast.Assign) -> str:
     target = assign.targets[0]
     return target.id if isinstance(target, ast.Name) else ""
 
@@ -54,10 +54,10 @@ def with_training(tr: Translation, source: str, class_name: str) -> Translation:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return tr
-    built = _building_statement(tree, tr.source_model)
+    built = building_statement(tree, tr.source_model)
     if built is None:
         return tr
-    name = _bound_name(built)
+    name = bound_name(built)
     rest: list[ast.stmt] = []
     for node in tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef):
