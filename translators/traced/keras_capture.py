@@ -33,12 +33,14 @@ _DROP_KEYS = {"trainable", "dtype", "autocast", "seed", "build_config"}
 _DROP_SUFFIXES = ("_initializer", "_constraint")
 _RESERVED = {"keras", "layers"}
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class KerasCaptureError(Exception):
     """A located failure: ``line`` in the user's file, the construct, what to change."""
 
     def __init__(self, line: int, construct: str, reason: str, kind: str = "capture") -> None:
+        reason = _ANSI.sub("", reason)  # Keras' own messages carry terminal bold codes
         super().__init__(f"{construct}: {reason}")
         self.line, self.construct, self.reason, self.kind = line, construct, reason, kind
 
