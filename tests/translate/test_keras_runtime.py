@@ -263,6 +263,80 @@ model.fit(x_train, y_train, batch_size=16, epochs=2)
 print(model.evaluate(x_train, y_train))
 '''
 
+# keras-io's compact transformers (cct.py, token_learner.py, eanet.py): a tokenizer whose
+# keras.Sequential grows by add() in a loop of __init__, position ids from keras.ops.arange
+# into an Embedding, a learned table sliced and broadcast over the batch, a training-only branch,
+# dense layers with activation=keras.ops.gelu (the tanh approximation, though Keras serializes
+# it as "gelu"), keras.ops.squeeze, and a constructor argument kept only by the sublayer it
+# configures (projection_dim: the Embedding's output_dim).
+TOKENS = HEAD + '''
+class Tokenizer(layers.Layer):
+    def __init__(self, num_conv_layers=2, channels=[6, 8], **kwargs):
+        super().__init__(**kwargs)
+        self.conv_model = keras.Sequential()
+        for i in range(num_conv_layers):
+            self.conv_model.add(layers.Conv2D(channels[i], 3, padding="same", use_bias=False))
+            self.conv_model.add(layers.MaxPooling2D(2))
+
+    def call(self, images):
+        outputs = self.conv_model(images)
+        return keras.ops.reshape(outputs, (-1, keras.ops.shape(outputs)[1] *
+                                           keras.ops.shape(outputs)[2],
+                                           keras.ops.shape(outputs)[-1]))
+
+
+class PatchEncoder(layers.Layer):
+    def __init__(self, num_patches, projection_dim):
+        super().__init__()
+        self.num_patches = num_patches
+        self.position_embedding = layers.Embedding(input_dim=num_patches,
+                                                   output_dim=projection_dim)
+
+    def call(self, patch):
+        positions = keras.ops.arange(start=0, stop=self.num_patches, step=1)
+        return patch + self.position_embedding(positions)
+
+
+class Table(layers.Layer):
+    def __init__(self, length, **kwargs):
+        super().__init__(**kwargs)
+        self.length = int(length)
+
+    def build(self, input_shape):
+        self.table = self.add_weight(name="table", shape=[self.length, input_shape[-1]])
+
+    def call(self, inputs, start_index=0):
+        shape = keras.ops.shape(inputs)
+        table = keras.ops.convert_to_tensor(self.table)
+        table = keras.ops.slice(table, (start_index, 0), (shape[-2], shape[-1]))
+        return keras.ops.broadcast_to(table, shape)
+
+
+class StochasticDepth(layers.Layer):
+    def __init__(self, rate, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = rate
+
+    def call(self, x, training=None):
+        if training:
+            keep = 1 - self.rate
+            return x / keep * keras.ops.floor(keep + keras.random.uniform((1,)))
+        return x
+
+
+def build(depth=2):
+    inputs = keras.Input(shape=(16, 16, 3))
+    x = Tokenizer()(inputs)
+    x = PatchEncoder(16, 8)(x)
+    x = x + Table(16)(x)
+    for _ in range(depth):
+        y = layers.Dense(8, activation=keras.ops.gelu)(layers.LayerNormalization()(x))
+        x = layers.Add()([x, StochasticDepth(0.1)(y)])
+    weights = keras.ops.softmax(layers.Dense(1)(x), axis=1)
+    x = keras.ops.squeeze(keras.ops.matmul(keras.ops.transpose(weights, (0, 2, 1)), x), -2)
+    return keras.Model(inputs, layers.Dense(3)(x))
+'''
+
 
 @pytest.fixture(scope="module")
 def worker() -> Iterator[VerificationWorker]:
@@ -399,3 +473,13 @@ def test_a_script_keeps_its_training_code(tmp_path, worker) -> None:
     # the same training steps on both sides, the model built by running the file
     assert report.training is not None and report.training.ran and report.training.verified, \
         report.training
+
+
+def test_compact_transformer_pieces(tmp_path, worker) -> None:
+    tr = _verified(tmp_path, worker, TOKENS, "build()")
+    code = tr.target_code
+    assert "torch.arange(self.num_patches, device=patch.device)" in code  # on its device
+    assert ".expand(" in code and 'approximate="tanh"' in code and ".squeeze(1)" in code
+    assert "PatchEncoder(num_patches=16, projection_dim=8)" in code  # read from its Embedding
+    assert any("StochasticDepth.call(): what it does while training" in n for n in tr.notes)
+    assert sum(".conv_model.layers." in w.keras_path for w in tr.weight_map) == 2

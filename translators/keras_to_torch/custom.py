@@ -23,7 +23,8 @@ from .shapes import Node, Sym
 from .variables import run_build
 
 _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Gt: operator.gt,
-            ast.GtE: operator.ge, ast.Lt: operator.lt, ast.LtE: operator.le}
+            ast.GtE: operator.ge, ast.Lt: operator.lt, ast.LtE: operator.le,
+            ast.Is: operator.is_, ast.IsNot: operator.is_not}
 
 
 class Tracing(Protocol):
@@ -36,6 +37,7 @@ class Tracing(Protocol):
     modules: list[Any]
     inlined: dict[str, int]  # functions and custom layer classes traced in place
     lines: list[str]  # forward's statements
+    notes: list[str]
 
     def eval(self, node: ast.AST) -> Any: ...
 
@@ -131,9 +133,12 @@ def _layer_value(folder: Folder, node: ast.expr, env: dict[str, Any],
     if isinstance(node, ast.List | ast.Tuple):
         return tuple(_layer_value(folder, e, env, attrs) for e in node.elts)
     if isinstance(node, ast.Call) and folder.imports.resolve(node.func) in (
-            "keras.Sequential", "keras.models.Sequential") and not node.keywords and \
-            len(node.args) == 1 and isinstance(node.args[0], ast.List | ast.Tuple):
-        return SequentialLayers(_layer_value(folder, e, env, attrs) for e in node.args[0].elts)
+            "keras.Sequential", "keras.models.Sequential") and not node.keywords and (
+            not node.args or len(node.args) == 1 and isinstance(node.args[0], ast.List |
+                                                                  ast.Tuple)):
+        listed = node.args[0] if node.args else None
+        return SequentialLayers(_layer_value(folder, e, env, attrs) for e in (
+            listed.elts if isinstance(listed, ast.List | ast.Tuple) else []))
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
             node.value.id == "self" and node.attr in attrs:
         return attrs[node.attr]  # [..., self.activation, ...]
@@ -144,12 +149,45 @@ def _layer_value(folder: Folder, node: ast.expr, env: dict[str, Any],
     return folder.fold(node, env)
 
 
+def _loop_items(folder: Folder, node: ast.expr, env: dict[str, Any]) -> list[Any] | None:
+    """What ``for`` runs over in ``__init__``: ``range(n)`` of known ints, a folded list."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id == "range" and not node.keywords:
+        bounds = [folder.fold(a, env) for a in node.args]
+        if 1 <= len(bounds) <= 3 and all(isinstance(b, int) and not isinstance(b, bool)
+                                         for b in bounds):
+            return list(range(*bounds))
+        return None
+    items = folder.fold(node, env)
+    return list(items) if isinstance(items, list | tuple) else None
+
+
 def run_init(folder: Folder, body: list[ast.stmt], env: dict[str, Any],
               attrs: dict[str, Any]) -> None:
     for stmt in body:
         if isinstance(stmt, ast.If):
             run_init(folder, stmt.body if _truth(folder, stmt.test, env) else stmt.orelse,
                       env, attrs)
+        elif isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and \
+                not stmt.orelse:  # for i in range(num_conv_layers): self.conv.add(...)
+            items = _loop_items(folder, stmt.iter, env)
+            if items is None:
+                raise located_failure(stmt, f"for {stmt.target.id} in "
+                                      f"{folder.text(stmt.iter)}", "a loop in __init__ over "
+                                      "something other than range() of known sizes or a list")
+            for item in items:
+                env[stmt.target.id] = item
+                run_init(folder, stmt.body, env, attrs)
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(
+                stmt.value.func, ast.Attribute) and stmt.value.func.attr == "add" and \
+                isinstance(stmt.value.func.value, ast.Attribute) and isinstance(
+                stmt.value.func.value.value, ast.Name) and \
+                stmt.value.func.value.value.id == "self" and isinstance(
+                attrs.get(stmt.value.func.value.attr), SequentialLayers) and \
+                len(stmt.value.args) == 1:  # self.conv_model.add(layers.Conv2D(...))
+            held = attrs[stmt.value.func.value.attr]
+            attrs[stmt.value.func.value.attr] = SequentialLayers(
+                (*held, _layer_value(folder, stmt.value.args[0], env, attrs)))
         elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target = stmt.targets[0]
             value = _layer_value(folder, stmt.value, env, attrs)
@@ -195,7 +233,20 @@ def inline_call(tracer: Tracing, obj: UserLayer, args: list[Any], kwargs: dict[s
         if weights is not None:
             tracer.add_module(*weights)
     saved = tracer.env, tracer.self_attrs, tracer.local_prefix
-    tracer.env = _bound(tracer, f"{obj.name}_", dict(zip(params, inputs, strict=False)))
+    env = dict(zip(params, inputs, strict=False))
+    given = call.args.args[1:]  # parameters left out take their defaults (start_index=0)
+    for arg, default in zip(given[len(given) - len(call.args.defaults):], call.args.defaults,
+                            strict=True):
+        if arg.arg not in env and arg.arg not in ("training", "mask"):
+            env[arg.arg] = tracer.folder.fold(default)
+    if any(a.arg == "training" for a in given) and any(
+            isinstance(n, ast.Name) and n.id == "training" for n in ast.walk(call)):
+        env["training"] = False  # the model at inference, as verified; say what is left out
+        note = (f"line {call.lineno}: {obj.cls.name}.call(): what it does while training "
+                "(training=True) is not translated; the translation is its inference path")
+        if note not in tracer.notes:
+            tracer.notes.append(note)
+    tracer.env = _bound(tracer, f"{obj.name}_", env)
     tracer.self_attrs, tracer.local_prefix = obj.attrs or {}, f"{obj.name}_"
     try:
         out = run_call(tracer, call.body)

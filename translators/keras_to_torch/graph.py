@@ -339,6 +339,8 @@ class Tracer:
             q = self.folder.imports.resolve(node.func)
             if q is not None and q.startswith("keras.layers.") and q.rsplit(".", 1)[1][0].isupper():
                 return self.folder.layer_spec(node, values)
+            if q in ("keras.ops.arange", "keras.ops.numpy.arange", "tensorflow.range"):
+                return self._arange(node)
             if q is not None and (q.startswith(("keras.ops.", "keras.activations.", "keras.random.",
                                                "keras.layers.", "tensorflow.", "keras.backend."))):
                 args = [self.eval(a) for a in node.args]
@@ -359,6 +361,27 @@ class Tracer:
         args = [self.eval(a) for a in node.args]
         kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg}
         return self.call_layer(func, args, kwargs)
+
+    def _arange(self, node: ast.Call) -> Sym:
+        """``keras.ops.arange(start=0, stop=n, step=1)`` in a layer's call (position ids): a
+        constant without a batch axis, made on the device of the tensors in scope."""
+        values = [self.eval(a) for a in node.args]
+        kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg}
+        names = ["start", "stop", "step"] if len(values) > 1 or "stop" in kwargs else ["stop"]
+        given = dict(zip(names, values, strict=False)) | kwargs
+        start, stop, step = given.get("start", 0), given.get("stop"), given.get("step", 1)
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, stop, step)) \
+                or step == 0 or given.get("dtype") not in (None, "int32", "int64"):
+            raise _error(node, self.folder.text(node), "arange of sizes the code does not state "
+                         "as integers")
+        assert isinstance(start, int) and isinstance(stop, int) and isinstance(step, int)
+        near = next((v for v in self.env.values() if isinstance(v, Sym) and not v.batchless),
+                    None)
+        device = f", device={paren(near.expr)}.device" if near is not None else ""
+        args = f"{start}, {stop}" + (f", {step}" if step != 1 else "") if start else f"{stop}"
+        size = max(0, -(-(stop - start) // step))
+        return Sym(shape=(size,), expr=f"torch.arange({args}{device})", dtype="int64",
+                   batchless=True, node=Node(object(), []))
 
     def _inline(self, fn: ast.FunctionDef, node: ast.Call) -> Any:
         args = [self.eval(a) for a in node.args]

@@ -62,6 +62,8 @@ IGNORED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 ACTIVATIONS: dict[str, tuple[str | None, str]] = {
     "relu": ("nn.ReLU()", "F.relu({x})"),
     "gelu": ("nn.GELU()", "F.gelu({x})"),  # Keras' gelu default is exact, as torch's
+    # activation=keras.ops.gelu: the op's default is the tanh approximation
+    "gelu_tanh": ('nn.GELU(approximate="tanh")', 'F.gelu({x}, approximate="tanh")'),
     "tanh": ("nn.Tanh()", "torch.tanh({x})"),
     "sigmoid": ("nn.Sigmoid()", "torch.sigmoid({x})"),
     "softmax": ("nn.Softmax(dim={d})", "F.softmax({x}, dim={d})"),
@@ -467,16 +469,17 @@ def training_only(spec: LayerSpec, ins: list[Sym]) -> Result:
 
 
 def random_crop(spec: LayerSpec, ins: list[Sym]) -> Result:
-    """RandomCrop: at inference Keras resizes and center-crops to the target; an identity
-    where the input already has the target's height and width."""
+    """RandomCrop: at inference Keras 3 passes the images through as they are, while its
+    output shape (what the next layers are built for) is the crop's: an identity where the
+    input already has the crop's height and width, a located error elsewhere."""
     check_args(spec, {"height", "width", "seed", "data_format"}, 2)
     size = (spec.get("height", 0), spec.get("width", 1))
     x = ins[0]
     if len(x.shape) != 3 or tuple(x.shape[:2]) != size:
-        raise spec.unsupported("RandomCrop", f"at inference it resizes and center-crops the "
-                               f"input {tuple(x.shape)} to {size}: resize the images to "
-                               "that size before the model (torchvision.transforms.v2.Resize / "
-                               "CenterCrop) and give --input-shape")
+        raise spec.unsupported("RandomCrop", f"at inference Keras passes the {tuple(x.shape)} "
+                               f"input through uncropped, but builds the layers after it for "
+                               f"{size}: crop or resize the images to {size} before the model "
+                               "(torchvision.transforms.v2.CenterCrop / Resize)")
     todo = (f"TODO(mlsense): line {spec.line}: RandomCrop acts only while training here (the "
             f"input is already {size[0]}x{size[1]}: identity at inference, as here); for "
             "training use torchvision.transforms.v2.RandomCrop on padded or larger images")

@@ -109,6 +109,8 @@ def _binary(op: str, a: Any, b: Any, node: Any) -> Sym:
             shape = (*a.shape[:-1], b.shape[-1])
         out = a.with_(shape=shape)
         left, right = paren(a.expr), paren(b.expr)
+        if a.batchless != b.batchless:  # position embeddings added to a batch
+            out = (b if a.batchless else a).with_(shape=shape)
     elif isinstance(a, Sym) and isinstance(b, int | float):
         out, left, right = a, paren(a.expr), repr(b)
     elif isinstance(b, Sym) and isinstance(a, int | float):
@@ -168,6 +170,10 @@ def apply_op(qualname: str, args: list[Any], kwargs: dict[str, Any], node: Any) 
     short = qualname.rsplit(".", 1)[-1]
     if qualname in ("keras.backend.epsilon", "keras.config.epsilon") and not args:
         return 1e-07  # Keras' fuzz factor (the value a script would have to change on purpose)
+    if short in ("convert_to_tensor", "cast") and args and (
+            isinstance(args[0], Sym) and short == "convert_to_tensor" or
+            isinstance(args[0], int | float) and not isinstance(args[0], bool)):
+        return args[0]  # a number stays a number (broadcast where it is used)
     if short == "tensordot" and len(args) >= 2 and all(isinstance(a, Sym) for a in args[:2]):
         return _tensordot(args[0], args[1], kwargs.get("axes", args[2] if len(args) > 2 else 2),
                           node)
@@ -212,6 +218,13 @@ def _unary_op(short: str, qualname: str, x: Any, rest: list[Any], kwargs: dict[s
         axis = kwargs.get("axis", rest[0] if rest else default)
         spec = LayerSpec("Concatenate", [], {"axis": axis}, getattr(node, "lineno", 0))
         return merge(spec, list(x))
+    if short == "gelu":  # keras.ops.gelu approximates by default, keras.activations' does not
+        approximate = kwargs.get("approximate", rest[0] if rest else qualname.startswith(
+            "keras.ops."))
+        if not isinstance(approximate, bool):
+            return None
+        func = ACTIVATIONS["gelu_tanh" if approximate else "gelu"][1]
+        return x.with_(expr=func.replace("{x}", x.expr))
     if short in ACTIVATIONS and short != "softmax":
         module, func = ACTIVATIONS[short]
         if short == "leaky_relu":
@@ -268,6 +281,28 @@ def _unary_op(short: str, qualname: str, x: Any, rest: list[Any], kwargs: dict[s
                        shape=tuple(None if v == -1 else v for v in sizes))
     if short == "extract_patches":
         return _patches(x, rest, kwargs)
+    if short in ("squeeze", "expand_dims"):
+        axis = kwargs.get("axis", rest[0] if rest else None)
+        if not isinstance(axis, int) or isinstance(axis, bool) or x.batchless:
+            return None
+        x = in_layout(x, "keras")
+        rank = len(x.shape) + 1
+        if short == "squeeze":
+            k = axis % rank
+            if k == 0 or x.shape[k - 1] != 1:
+                return None  # the batch axis, or a size not known to be 1
+            return x.with_(expr=f"{paren(x.expr)}.squeeze({k})",
+                           shape=x.shape[:k - 1] + x.shape[k:])
+        k = axis % (rank + 1)
+        if k == 0:
+            return None
+        return x.with_(expr=f"{paren(x.expr)}.unsqueeze({k})",
+                       shape=x.shape[:k - 1] + (1,) + x.shape[k - 1:])
+    if short == "slice":
+        return _slice(x, kwargs.get("start_indices", rest[0] if rest else None),
+                      kwargs.get("shape", rest[1] if len(rest) > 1 else None))
+    if short == "broadcast_to":
+        return _broadcast(x, kwargs.get("shape", rest[0] if rest else None))
     if short == "transpose":
         x = in_layout(x, "keras")
         expr = x.expr
@@ -314,3 +349,27 @@ def _patches(x: Sym, rest: list[Any], kwargs: dict[str, Any]) -> Sym | None:
         expr = (f"{paren(x.expr)}.unfold(1, {ph}, {sh}).unfold(2, {pw}, {sw})"
                 ".permute(0, 1, 2, 4, 5, 3).flatten(3)")
     return x.with_(expr=expr, shape=(*out, depth), layout="keras")
+
+
+def _slice(x: Sym, start: Any, size: Any) -> Sym | None:
+    """``keras.ops.slice(w, (0, 0), (n, d))`` of a weight or constant (no batch axis)."""
+    if not x.batchless or not isinstance(start, tuple | list) or not isinstance(
+            size, tuple | list) or len(start) != len(size) or len(start) != len(x.shape) or \
+            not all(isinstance(v, int) and not isinstance(v, bool) for v in (*start, *size)):
+        return None
+    index = ", ".join(f"{b}:{b + n}" if (b, n) != (0, d) else ":"
+                      for b, n, d in zip(start, size, x.shape, strict=True))
+    if set(index.split(", ")) == {":"}:
+        return x  # the whole of it
+    return x.with_(expr=f"{paren(x.expr)}[{index}]", shape=tuple(size))
+
+
+def _broadcast(x: Sym, shape: Any) -> Sym | None:
+    """``keras.ops.broadcast_to(w, keras.ops.shape(inputs))``: a constant over the batch."""
+    if not isinstance(shape, tuple | list) or not shape or not isinstance(shape[0], Batch) or \
+            not all(isinstance(v, int) and not isinstance(v, bool) for v in shape[1:]) or \
+            not x.batchless or len(x.shape) > len(shape):
+        return None
+    sizes = ", ".join(map(str, shape[1:]))
+    return x.with_(expr=f"{paren(x.expr)}.expand({shape[0].expr}, {sizes})",
+                   shape=tuple(shape[1:]), batchless=False, layout="keras")

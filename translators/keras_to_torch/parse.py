@@ -226,16 +226,30 @@ class Folder:
                 if fn is not None:
                     return fn(left, right)
             return Opaque(self.text(node))
+        if isinstance(node, ast.Subscript):  # num_output_channels[i] in a loop
+            items, index = self.fold(node.value, env), self.fold(node.slice, env)
+            if isinstance(items, tuple | list) and isinstance(index, int) and not isinstance(
+                    index, bool) and -len(items) <= index < len(items):
+                return items[index]
+            return Opaque(self.text(node))
         if isinstance(node, ast.Name):
             if node.id in env:
                 return env[node.id]
             if node.id in self.consts:
                 return self.consts[node.id]
         q = self.imports.resolve(node)
+        if q in ("keras.ops.gelu", "keras.ops.nn.gelu"):
+            return "gelu_tanh"  # activation=keras.ops.gelu: approximate=True by default
         if q is not None and q.startswith("keras.activations."):
             return q.rsplit(".", 1)[1]
         if q is not None and q.startswith("tensorflow.nn."):
             return q.rsplit(".", 1)[1]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
+                "int", "float") and len(node.args) == 1 and not node.keywords and \
+                node.func.id not in env:
+            value = self.fold(node.args[0], env)  # self.sequence_length = int(sequence_length)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return int(value) if node.func.id == "int" else float(value)
         if isinstance(node, ast.Call):
             spec = self.layer_spec(node, env)
             if spec is not None:

@@ -35,6 +35,9 @@ class Sym:
     node: Any = None  # producer node (for Keras' layer ordering of Functional models)
     vocab: int | None = None
     gap: int | None = None  # partial mode: line of the placeholder this tensor went through
+    # a constant built in call() (keras.ops.arange position ids): no batch axis, ``shape`` is
+    # all of it; it broadcasts against batched tensors as in Keras
+    batchless: bool = False
 
     def with_(self, **changes: Any) -> Sym:
         data = dict(self.__dict__)

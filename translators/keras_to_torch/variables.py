@@ -158,5 +158,5 @@ def _weight(folder: Folder, obj: UserLayer, attr: str, call: ast.Call,
     # an initializer torch lacks: torch.empty (the weights come from Keras when verified)
     tensor = _INIT.get(init or "", "torch.empty({shape})").format(shape=dims)
     obj.attrs[attr] = Sym(shape=tuple(plain(shape)), expr=f"self.{owner}{attr}",
-                          node=Node(("weight", f"{obj.name}.{attr}")))
+                          node=Node(("weight", f"{obj.name}.{attr}")), batchless=True)
     return attr, tensor, name

@@ -175,7 +175,8 @@ class _Printer:
         self.source = source
         tree = ast.parse(source) if source else ast.Module(body=[], type_ignores=[])
         # Layer classes and functions the user's file defines at its top level, its lambdas
-        self.classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+        self.class_nodes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+        self.classes = set(self.class_nodes)
         self.defs = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
         self.lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
         self.used_classes: set[str] = set()
@@ -374,6 +375,9 @@ class _Printer:
                 continue
             if key in _DROP_KEYS or key.endswith(_DROP_SUFFIXES):
                 continue
+            if key == "activation" and getattr(layer, "activation", None) is keras.ops.gelu:
+                parts.append("activation=keras.ops.gelu")  # serialized as "gelu": exact
+                continue
             if key == "activation":
                 value = _activation(value)
                 if value == "linear" and key in defaults and defaults[key] in (None, "linear"):
@@ -422,6 +426,8 @@ class _Printer:
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 continue
             value = _plain(config.get(key, getattr(layer, key, param.default)))
+            if value is param.empty:  # passed on to a sublayer: read back from it
+                value = _from_sublayer(self.class_nodes.get(kind), layer, key, param.empty)
             if value is param.empty:
                 raise self.fail(layer, f"its constructor argument {key!r} cannot be read back "
                                 f"from the built layer (keep it as self.{key} or return it "
@@ -439,6 +445,38 @@ class _Printer:
         else:  # found again in the rebuilt model by the order Keras numbers its names
             self.unnamed.setdefault(kind, []).append(f"{path}{_index(self.container, layer)}")
         return f"{kind}({', '.join(parts)})"
+
+
+def _from_sublayer(cls: ast.ClassDef | None, layer: Any, param: str, missing: Any) -> Any:
+    """A constructor argument the layer does not keep, read from the sublayer its
+    ``__init__`` hands it to: ``self.position_embedding = layers.Embedding(input_dim=n,
+    output_dim=projection_dim)`` gives ``projection_dim`` as the Embedding's ``output_dim``."""
+    init = next((s for s in cls.body if isinstance(s, ast.FunctionDef) and
+                 s.name == "__init__"), None) if cls is not None else None
+    for node in ast.walk(init) if init is not None else ():
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+                node.targets[0], ast.Attribute) and isinstance(node.targets[0].value, ast.Name)
+                and node.targets[0].value.id == "self" and isinstance(node.value, ast.Call)):
+            continue
+        sub = getattr(layer, node.targets[0].attr, None)
+        if not isinstance(sub, keras.layers.Layer):
+            continue
+        names = [k.arg for k in node.value.keywords if isinstance(k.value, ast.Name) and
+                 k.value.id == param and k.arg]
+        positions = [i for i, a in enumerate(node.value.args) if isinstance(a, ast.Name) and
+                     a.id == param]
+        if positions:
+            params = [p for p in inspect.signature(type(sub).__init__).parameters][1:]
+            names += [params[i] for i in positions if i < len(params)]
+        for name in names:
+            try:
+                config = sub.get_config()
+            except Exception:  # noqa: BLE001 - then the attribute alone
+                config = {}
+            value = config.get(name, getattr(sub, name, missing))
+            if value is not missing:
+                return _plain(value)
+    return missing
 
 
 def _constants(tree: ast.Module, nodes: list[ast.stmt]) -> list[ast.stmt]:
