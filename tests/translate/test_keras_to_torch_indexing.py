@@ -1,4 +1,4 @@
-"""Keras -> PyTorch: what keras-io's collaborative filtering model does in ``call`` (issue 9).
+"""Keras -> PyTorch: what keras-io models do in ``call`` (issue 9): collaborative filtering, antirectifier.
 
 A subclass reads columns of its input (``inputs[:, 0]``: user ids, ``inputs[:, 1]``: movie
 ids) into Embeddings and contracts two vectors with ``keras.ops.tensordot``; its Embeddings
@@ -101,3 +101,36 @@ def test_the_last_step_of_a_sequence(tmp_path, worker) -> None:
     tr = _verify(tmp_path, worker, "tagger", (5, 3))
     assert "[:, -1, :]" in tr.target_code
     assert "reads RecommenderNet, left untranslated" in tr.target_code
+
+
+# keras-io's antirectifier recipe: an augmented assignment and a unary minus in call()
+ANTIRECTIFIER = '''import keras
+from keras import layers, ops
+
+
+class Antirectifier(layers.Layer):
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1] * 2, input_shape[-1]),
+                                      name="kernel")
+
+    def call(self, inputs):
+        inputs -= ops.mean(inputs, axis=-1, keepdims=True)
+        concatenated = ops.concatenate([ops.relu(inputs), ops.relu(-inputs)], axis=-1)
+        return ops.matmul(concatenated, self.kernel)
+
+
+model = keras.Sequential([keras.Input(shape=(6,)), layers.Dense(5), Antirectifier(),
+                          layers.Dense(2)])
+'''
+
+
+def test_an_augmented_assignment_and_a_negation_in_call(tmp_path, worker) -> None:
+    path = tmp_path / "anti.py"
+    path.write_text(ANTIRECTIFIER, encoding="utf-8")
+    tr = translate(ANTIRECTIFIER, "pytorch", class_name="model", filename=str(path))
+    report = verify_translation(str(path), tr, source_text=ANTIRECTIFIER, worker=worker,
+                                onnx=False, training=False)
+    assert report.verified, report.message
+    assert "inputs = inputs - inputs.mean(dim=-1, keepdim=True)" in tr.target_code, \
+        tr.target_code
+    assert "F.relu(-inputs)" in tr.target_code

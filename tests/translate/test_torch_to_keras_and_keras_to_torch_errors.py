@@ -35,3 +35,15 @@ def test_bad_input_is_a_located_translation_error(to: str, case: str) -> None:
         assert info.value.unsupported[0].construct == class_name
     if case == "unknown class_name":
         assert "found: model" in str(info.value)  # names what the file does define
+
+
+def test_a_size_the_data_computes_is_located_not_a_crash() -> None:
+    # keras-io's EEG example: num_classes comes from the dataset; it used to reach the
+    # verification request as an unfoldable value and crash its JSON encoding
+    source = ("import keras\nfrom keras import layers\n\nnum_classes = len(labels)\n"
+              "model = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(4),\n"
+              "                          layers.Dense(num_classes)])\n")
+    with pytest.raises(TranslationError) as info:
+        translate(source, "pytorch", filename="m.py")
+    assert str(info.value).startswith("m.py:6: Dense(num_classes): the size num_classes is not "
+                                      "a number the file states"), str(info.value)

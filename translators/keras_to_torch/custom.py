@@ -288,6 +288,10 @@ def run_call(tracer: Tracing, body: list[ast.stmt]) -> Any:
                 raise located_failure(stmt, tracer.folder.text(stmt).splitlines()[0],
                                       "unpacks a value that is not a list of that length")
             tracer.env.update(zip(names, items, strict=True))
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+            # inputs -= mean: a new tensor under the same name
+            value = ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value)
+            tracer.assign(stmt.target.id, ast.copy_location(value, stmt))
         elif isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and not stmt.orelse:
             items = tracer.eval(stmt.iter)
             if not isinstance(items, (list, tuple)):

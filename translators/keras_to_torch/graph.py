@@ -19,7 +19,7 @@ from ..base import TranslationError, Unsupported
 from . import classes, custom, rnn, vision  # noqa: F401  (vision registers its converters)
 from .layers import ALIASES, CONVERTERS, LAYOUT_AGNOSTIC, Fn, Mod, Step, in_layout, want
 from .ops import apply_op, merge, paren
-from .parse import Folder, LayerSpec, SequentialLayers, UserLayer
+from .parse import Folder, LayerSpec, Opaque, SequentialLayers, UserLayer
 from .shapes import Node, Sym
 
 _NONE = re.compile(r"\bNone\b")
@@ -147,6 +147,11 @@ class Tracer:
         if spec.extra.get("in_shape", x.shape) != x.shape:
             raise spec.unsupported(spec.kind, "shared layer called on different shapes")
         steps, out = converter(spec, [x])
+        unknown = [d for d in out.shape if isinstance(d, Opaque)]
+        if unknown:  # Dense(num_classes) where the data computes num_classes
+            raise spec.unsupported(f"{spec.kind}({unknown[0]})", f"the size {unknown[0]} is "
+                                   "not a number the file states (set it to a literal or a "
+                                   "module constant, or translate with the file run)")
         if x.gap is None:
             return steps, out
         for step in steps:
@@ -286,6 +291,13 @@ class Tracer:
             return node.value
         if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
             return self.folder.fold(node)  # axis=-1
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            value = self.eval(node.operand)  # -inputs
+            if isinstance(value, Sym):
+                return value.with_(expr=f"-{paren(value.expr)}", origin=None,
+                                   node=Node(object(), [value.node]))
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return -value
         if isinstance(node, ast.BinOp):
             left, right = self.eval(node.left), self.eval(node.right)
             return apply_op(type(node.op).__name__, [left, right], {}, node)

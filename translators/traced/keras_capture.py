@@ -421,10 +421,13 @@ class _Printer:
         except Exception:  # noqa: BLE001 - the base config is enough when the attributes are
             config = {}
         parts = []
-        params = inspect.signature(type(layer).__init__).parameters
+        # the constructor the file wrote (a class without __init__ takes Layer's: no arguments)
+        own = next((c.__dict__["__init__"] for c in type(layer).__mro__ if "__init__" in
+                    c.__dict__ and c.__module__ == "__mlsense_verify__"), None)
+        params = inspect.signature(own).parameters if own is not None else {}
         for key, param in list(params.items())[1:]:
-            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-                continue
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or key == "name":
+                continue  # name= is the printed layer's own (below)
             value = _plain(config.get(key, getattr(layer, key, param.default)))
             if value is param.empty:  # passed on to a sublayer: read back from it
                 value = _from_sublayer(self.class_nodes.get(kind), layer, key, param.empty)
@@ -438,7 +441,8 @@ class _Printer:
                 raise self.fail(layer, f"constructor argument {key} is not a literal "
                                 f"({exc})") from None
         self.used_classes.add(kind)
-        if "name" in params or any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        if own is None or "name" in params or any(p.kind == p.VAR_KEYWORD
+                                                  for p in params.values()):
             name = self.layer_name(layer, prefix)
             self.paths[name] = f"{path}{_index(self.container, layer)}"
             parts.append(f"name={name!r}")
