@@ -304,7 +304,9 @@ def extract(model: Model) -> tuple[str, str]:
                     else:
                         tainted.discard(stmt.name)
                     parts.append(seg)
-                elif isinstance(stmt, ast.Assign | ast.AugAssign) and bound & given_names:
+                elif isinstance(stmt, ast.Assign) and bound & given_names and not (
+                        {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)} &
+                        given_names):
                     continue  # the given value stands for what the data made of it
                 elif any(use in seg for use in DATA_USES) or read & tainted or (
                         isinstance(stmt, ast.Import | ast.ImportFrom) and not _keep_py(stmt)):
