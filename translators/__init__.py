@@ -61,10 +61,10 @@ def translate(source: str, to: str, *, class_name: str | None = None, partial: b
 def _keras_runtime(exc: TranslationError, source: str, *, class_name: str | None,
                    **options: Any) -> Translation:
     """A Keras model the static reading could not follow, built by running the file and read
-    from its graph (traced/keras_runtime.py); the static error stands where the runtime has
+    from its graph (traced/keras/runtime.py); the static error stands where the runtime has
     nothing to read (no such name, a subclassed model) or could not help (a layer with no
     mapping, a syntax error)."""
-    from .traced.keras_runtime import (
+    from .traced.keras.runtime import (
         KerasSelectionError,
         runtime_can_help_keras,
         translate_keras_traced,

@@ -166,7 +166,7 @@ def capture_model(source_text: str, filename: str, selection: str,
     """Build the model ``selection`` names from the file and trace it, in a worker process
     (on a batch of 2 inputs of ``input_shape``; empty: guessed from the first layer).
     ``op``: ``capture`` (a PyTorch model, traced/capture.py) or ``capture_keras`` (a Keras
-    model's graph printed as source, traced/keras_capture.py).
+    model's graph printed as source, traced/keras/capture.py).
 
     Returns the JSON description of traced/capture.py, or ``{"error": {"line", "construct",
     "reason"}}``; a worker that dies or times out comes back as such an error too.

@@ -109,7 +109,7 @@ def _handle(req: dict[str, Any], send: Send) -> None:
 
             reply({"result": capture(req)})
         elif req.get("op") == "capture_keras":  # build a Keras model, print its graph
-            from ..traced.keras_capture import capture_keras
+            from ..traced.keras.capture import capture_keras
 
             reply({"result": capture_keras(req)})
         else:

@@ -1,7 +1,7 @@
 """Keras -> PyTorch by running the user's code, where the static reading stops.
 
 The verification worker builds the selected Keras model and prints its layer graph as plain
-Functional-API source, every argument a literal (keras_capture.py, in the worker process only).
+Functional-API source, every argument a literal (capture.py, in the worker process only).
 The static translator then reads that text as it reads any Functional model, so both paths share
 one layer table, one emitter and one weight map. What comes back is located in the user's file:
 each printed line knows the line that constructed its layer. Nothing here imports Keras.
@@ -14,9 +14,9 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from ..base import Translation, TranslationError, Unsupported, WeightTransfer
-from ..verify import VerificationWorker, capture_model
-from .training import bound_name, building_statement
+from ...base import Translation, TranslationError, Unsupported, WeightTransfer
+from ...verify import VerificationWorker, capture_model
+from ..training import bound_name, building_statement
 
 __all__ = ["KerasSelectionError", "runtime_can_help_keras", "translate_keras_traced"]
 
@@ -60,7 +60,7 @@ def translate_keras_traced(source: str, *, class_name: str | None,
     def where(line: int) -> int:
         return origin[line - 1] if 0 < line <= len(origin) and origin[line - 1] else 1
 
-    from ..keras_to_torch.translate import translate_keras_to_pytorch
+    from ...keras_to_torch.translate import translate_keras_to_pytorch
 
     try:
         tr = translate_keras_to_pytorch(desc["source"], class_name=desc["model_var"], partial=partial,

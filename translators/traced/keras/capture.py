@@ -7,7 +7,7 @@ conditions on ``backend.image_data_format()``, a Keras Applications model), the 
 definitions are executed as verification does, the selected model is built, and its graph (a
 Functional model, or a built Sequential's) is printed as one ``keras.Input`` line and one line
 per layer call, every argument a literal: the static translator reads that text as it reads any
-Functional model (keras_runtime.py). Nested models are inlined; their layers keep a path
+Functional model (runtime.py). Nested models are inlined; their layers keep a path
 (``outer/inner``) for the weight map. Each printed line remembers the line of the user's file
 that constructed its layer, so a failure is located in the user's file.
 """
@@ -26,7 +26,7 @@ from typing import Any
 
 import keras
 
-from ..verify.models import exec_definitions
+from ...verify.models import exec_definitions
 
 # get_config entries that do not change what a layer computes once its weights are copied
 _DROP_KEYS = {"trainable", "dtype", "autocast", "seed", "build_config"}
