@@ -134,3 +134,43 @@ def test_an_augmented_assignment_and_a_negation_in_call(tmp_path, worker) -> Non
     assert "inputs = inputs - inputs.mean(dim=-1, keepdim=True)" in tr.target_code, \
         tr.target_code
     assert "F.relu(-inputs)" in tr.target_code
+
+
+# a VAE's sampling layer as keras-io writes it in Keras 3: a draw of the batch's shape
+SAMPLING = '''import keras
+from keras import layers, ops
+
+
+class Sampling(layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_generator = keras.random.SeedGenerator(1337)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        batch = ops.shape(z_mean)[0]
+        dim = ops.shape(z_mean)[1]
+        epsilon = keras.random.normal(shape=(batch, dim), stddev=0.5, seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+
+
+inputs = keras.Input(shape=(6,))
+h = layers.Dense(8, activation="relu")(inputs)
+z_mean = layers.Dense(2)(h)
+z_log_var = layers.Dense(2)(h)
+z = Sampling()([z_mean, z_log_var])
+encoder = keras.Model(inputs, [z_mean, z_log_var, z])
+'''
+
+
+def test_a_sampling_layer_draws_on_the_inputs_device(tmp_path, worker) -> None:
+    path = tmp_path / "vae.py"
+    path.write_text(SAMPLING, encoding="utf-8")
+    tr = translate(SAMPLING, "pytorch", class_name="encoder", filename=str(path))
+    assert "0.5 * torch.randn(z_mean.shape[0], 2, device=z_mean.device)" in tr.target_code, \
+        tr.target_code
+    report = verify_translation(str(path), tr, source_text=SAMPLING, worker=worker,
+                                onnx=False, training=False)
+    # the k-th draw is the same seeded array on both sides, scaled by stddev on both
+    assert report.verified, report.message
+    assert any("random draws in forward" in n for n in report.notes), report.notes

@@ -18,7 +18,7 @@ from typing import Any
 from ..base import TranslationError, Unsupported
 from . import classes, custom, rnn, vision  # noqa: F401  (vision registers its converters)
 from .layers import ALIASES, CONVERTERS, LAYOUT_AGNOSTIC, Fn, Mod, Step, in_layout, want
-from .ops import apply_op, merge, paren
+from .ops import Batch, apply_op, merge, paren
 from .parse import Folder, LayerSpec, Opaque, SequentialLayers, UserLayer
 from .shapes import Node, Sym
 
@@ -353,6 +353,8 @@ class Tracer:
                 return self.folder.layer_spec(node, values)
             if q in ("keras.ops.arange", "keras.ops.numpy.arange", "tensorflow.range"):
                 return self._arange(node)
+            if q in _RANDOM:
+                return self._random(node, _RANDOM[q])
             if q is not None and (q.startswith(("keras.ops.", "keras.activations.", "keras.random.",
                                                "keras.layers.", "tensorflow.", "keras.backend."))):
                 args = [self.eval(a) for a in node.args]
@@ -395,6 +397,39 @@ class Tracer:
         return Sym(shape=(size,), expr=f"torch.arange({args}{device})", dtype="int64",
                    batchless=True, node=Node(object(), []))
 
+    def _random(self, node: ast.Call, kind: str) -> Sym:
+        """``keras.random.normal(shape=(batch, dim))`` (a VAE's sampling): ``torch.randn`` of
+        that shape on the device of the tensors in scope; mean/stddev, minval/maxval kept."""
+        text = self.folder.text(node)
+        values = [self.eval(a) for a in node.args]
+        kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg}
+        names = ["shape", "mean", "stddev"] if kind == "normal" else ["shape", "minval",
+                                                                       "maxval"]
+        given = dict(zip(names, values, strict=False)) | kwargs
+        shape = given.get("shape")
+        low, high = (given.get(names[1], 0.0), given.get(names[2], 1.0))
+        high = 1.0 if high is None else high  # tf.random.uniform's maxval=None: 1 for floats
+        if not isinstance(shape, tuple | list) or not shape or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in shape[1:]) or not (
+                isinstance(shape[0], Batch) or isinstance(shape[0], int)) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high)) \
+                or given.get("dtype") not in (None, "float32"):
+            raise _error(node, text, "a random draw whose shape, range or dtype is not known "
+                         "(the shape from keras.ops.shape(x) and literals)")
+        near = next((v for v in self.env.values() if isinstance(v, Sym) and not v.batchless),
+                    None)
+        device = f", device={paren(near.expr)}.device" if near is not None else ""
+        sizes = ", ".join(d.expr if isinstance(d, Batch) else str(d) for d in shape)
+        draw = f"torch.{'randn' if kind == 'normal' else 'rand'}({sizes}{device})"
+        if kind == "normal":
+            draw = (f"{low!r} + " if low else "") + (f"{high!r} * " if high != 1 else "") + draw
+        else:
+            draw = (f"{low!r} + " if low else "") + (
+                f"{high - low!r} * " if high - low != 1 else "") + draw
+        batched = isinstance(shape[0], Batch)
+        return Sym(shape=tuple(shape[1:]) if batched else tuple(shape), expr=draw,
+                   batchless=not batched, node=Node(object(), []))
+
     def _inline(self, fn: ast.FunctionDef, node: ast.Call) -> Any:
         args = [self.eval(a) for a in node.args]
         kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg}
@@ -419,6 +454,11 @@ class Tracer:
         self.env[name] = value
         return value
 
+
+
+# random draws in a layer's call -> their kind (torch.randn / torch.rand)
+_RANDOM = {"keras.random.normal": "normal", "keras.random.uniform": "uniform",
+           "tensorflow.random.normal": "normal", "tensorflow.random.uniform": "uniform"}
 
 
 def _int_index(node: ast.AST) -> int | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import builtins
 import os
+import sys
 import traceback
 from collections.abc import Callable
 from functools import partial
@@ -239,9 +240,17 @@ class FixedNoise:
         return fixed
 
     def _keras_fn(self, kind: str) -> Callable[..., Any]:
+        """``keras.random.normal(shape, mean, stddev)`` / ``uniform(shape, minval, maxval)``
+        (``tf.random``'s too) from the next draw, scaled and shifted as asked."""
+        first, second = ("mean", "stddev") if kind == "normal" else ("minval", "maxval")
+
         def fixed(shape: Any, *args: Any, dtype: Any = None, **kwargs: Any) -> Any:
-            return self.keras.ops.convert_to_tensor(self.draw(kind, shape), dtype=dtype or
-                                                    "float32")
+            low = float(kwargs.get(first, args[0] if args else 0.0))
+            high = kwargs.get(second, args[1] if len(args) > 1 else 1.0)
+            high = 1.0 if high is None else float(high)
+            u = self.draw(kind, [int(d) for d in shape])
+            value = low + high * u if kind == "normal" else low + (high - low) * u
+            return self.keras.ops.convert_to_tensor(value, dtype=dtype or "float32")
         return fixed
 
     def _keras_dropout(self, inputs: Any, rate: float, noise_shape: Any = None,
@@ -268,6 +277,9 @@ class FixedNoise:
         else:
             patches = [(self.keras.random, kind, self._keras_fn(kind)) for kind in self._KERAS]
             patches.append((self.keras.random, "dropout", self._keras_dropout))
+            tf = sys.modules.get("tensorflow")  # tf.random.normal in a layer (Keras on TF)
+            if tf is not None and getattr(tf, "random", None) is not None:
+                patches += [(tf.random, kind, self._keras_fn(kind)) for kind in self._KERAS]
         saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
         for owner, name, patch in patches:
             setattr(owner, name, patch)
