@@ -79,6 +79,14 @@ MODELS = [
           given="ngpu = 1\nnz = 100\nngf = 64\nndf = 64\nnc = 3"),
     Model("examples/dcgan_D", EXAMPLES, "dcgan/main.py", "keras", "Discriminator(ngpu)",
           (3, 64, 64), given="ngpu = 1\nnz = 100\nngf = 64\nndf = 64\nnc = 3"),
+    # the whole script: both networks, their optimizers and the loop (one model translated,
+    # the other's statements kept as TODO lines)
+    Model("examples/dcgan_script_G", EXAMPLES, "dcgan/main.py", "keras", "netG", (100, 1, 1),
+          script=True, given="import argparse\nopt = argparse.Namespace(dataset='fake', "
+          "dataroot=None, workers=0, batchSize=2, imageSize=64, nz=100, ngf=64, ndf=64, "
+          "niter=1, lr=0.0002, beta1=0.5, dry_run=True, ngpu=1, netG='', netD='', "
+          "outf='/tmp/mlsense-dcgan', manualSeed=1, classes='bedroom', accel=False)\n"
+          "ngpu = 1\nnz = 100\nngf = 64\nndf = 64\nnc = 3"),
     Model("examples/super_resolution", EXAMPLES, "super_resolution/model.py", "keras",
           "Net(upscale_factor=3)", (1, 32, 32)),
     Model("examples/fast_neural_style", EXAMPLES,
@@ -283,8 +291,9 @@ def extract(model: Model) -> tuple[str, str]:
                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         for index in model.cells or (0,):
             src = "".join(code[index]["source"])
-            src = "\n".join(line for line in src.splitlines()
-                            if not line.lstrip().startswith(("%", "!")))
+            if not model.script:  # a notebook's magics (a script's % is an operator)
+                src = "\n".join(line for line in src.splitlines()
+                                if not line.lstrip().startswith(("%", "!")))
             tree = ast.parse(src)
             lines = src.splitlines()
             for stmt in tree.body:

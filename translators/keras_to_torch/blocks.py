@@ -130,6 +130,15 @@ def _names(node: ast.AST, ctx: type) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ctx)}
 
 
+def assigned_names(stmt: ast.stmt) -> set[str]:
+    """The names a top-level statement binds: a def's or class's name, its targets' names."""
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {stmt.name}
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(
+        stmt, ast.AugAssign | ast.AnnAssign | ast.For) else []
+    return {name for t in targets for name in _names(t, ast.Store)}
+
+
 def _exposed(stmt: ast.stmt) -> set[str]:
     """Names ``stmt`` reads before assigning them (a loop body's ``residual = x`` reads x)."""
     if not isinstance(stmt, ast.For):

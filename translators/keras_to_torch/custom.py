@@ -162,6 +162,19 @@ def _loop_items(folder: Folder, node: ast.expr, env: dict[str, Any]) -> list[Any
     return list(items) if isinstance(items, list | tuple) else None
 
 
+def _sequential_add(stmt: ast.stmt, attrs: dict[str, Any]) -> tuple[str, ast.expr] | None:
+    """``self.<attr>.add(<layer>)`` on a Sequential the constructor holds: (attr, layer)."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and
+            call.func.attr == "add" and len(call.args) == 1 and not call.keywords):
+        return None
+    held = call.func.value
+    if isinstance(held, ast.Attribute) and isinstance(held.value, ast.Name) and \
+            held.value.id == "self" and isinstance(attrs.get(held.attr), SequentialLayers):
+        return held.attr, call.args[0]
+    return None
+
+
 def run_init(folder: Folder, body: list[ast.stmt], env: dict[str, Any],
               attrs: dict[str, Any]) -> None:
     for stmt in body:
@@ -178,16 +191,9 @@ def run_init(folder: Folder, body: list[ast.stmt], env: dict[str, Any],
             for item in items:
                 env[stmt.target.id] = item
                 run_init(folder, stmt.body, env, attrs)
-        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(
-                stmt.value.func, ast.Attribute) and stmt.value.func.attr == "add" and \
-                isinstance(stmt.value.func.value, ast.Attribute) and isinstance(
-                stmt.value.func.value.value, ast.Name) and \
-                stmt.value.func.value.value.id == "self" and isinstance(
-                attrs.get(stmt.value.func.value.attr), SequentialLayers) and \
-                len(stmt.value.args) == 1:  # self.conv_model.add(layers.Conv2D(...))
-            held = attrs[stmt.value.func.value.attr]
-            attrs[stmt.value.func.value.attr] = SequentialLayers(
-                (*held, _layer_value(folder, stmt.value.args[0], env, attrs)))
+        elif (added := _sequential_add(stmt, attrs)) is not None:
+            attr, layer = added  # self.conv_model.add(layers.Conv2D(...))
+            attrs[attr] = SequentialLayers((*attrs[attr], _layer_value(folder, layer, env, attrs)))
         elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target = stmt.targets[0]
             value = _layer_value(folder, stmt.value, env, attrs)

@@ -279,8 +279,7 @@ class Tracer:
             raise _error(node, f"self.{node.attr}", "attribute is not a translated layer")
         if isinstance(node, ast.List | ast.Tuple):
             return [self.eval(e) for e in node.elts]
-        index = _int_index(node)
-        if isinstance(node, ast.Subscript) and index is not None:
+        if isinstance(node, ast.Subscript) and (index := _int_literal(node.slice)) is not None:
             # inputs[0] of a list of tensors, keras.ops.shape(x)[-1]
             items = self.eval(node.value)
             if isinstance(items, list | tuple) and -len(items) <= index < len(items):
@@ -316,7 +315,7 @@ class Tracer:
         items = node.slice.elts
         whole = [isinstance(e, ast.Slice) and e.lower is None and e.upper is None and
                  e.step is None for e in items]
-        picks = [_int_index(ast.Subscript(ast.Name("_"), e)) for e in items]
+        picks = [_int_literal(e) for e in items]
         if not items or not whole[0] or len(items) > len(x.shape) + 1 or not all(
                 w or p is not None for w, p in zip(whole, picks, strict=True)):
             raise _error(node, text, "indexing other than whole axes and literal indices "
@@ -379,19 +378,15 @@ class Tracer:
     def _arange(self, node: ast.Call) -> Sym:
         """``keras.ops.arange(start=0, stop=n, step=1)`` in a layer's call (position ids): a
         constant without a batch axis, made on the device of the tensors in scope."""
-        values = [self.eval(a) for a in node.args]
-        kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg}
-        names = ["start", "stop", "step"] if len(values) > 1 or "stop" in kwargs else ["stop"]
-        given = dict(zip(names, values, strict=False)) | kwargs
+        one = len(node.args) == 1 and not any(k.arg == "stop" for k in node.keywords)
+        given = self._bound_args(node, ["stop"] if one else ["start", "stop", "step"])
         start, stop, step = given.get("start", 0), given.get("stop"), given.get("step", 1)
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, stop, step)) \
                 or step == 0 or given.get("dtype") not in (None, "int32", "int64"):
             raise _error(node, self.folder.text(node), "arange of sizes the code does not state "
                          "as integers")
         assert isinstance(start, int) and isinstance(stop, int) and isinstance(step, int)
-        near = next((v for v in self.env.values() if isinstance(v, Sym) and not v.batchless),
-                    None)
-        device = f", device={paren(near.expr)}.device" if near is not None else ""
+        device = self._device_in_scope()
         args = f"{start}, {stop}" + (f", {step}" if step != 1 else "") if start else f"{stop}"
         size = max(0, -(-(stop - start) // step))
         return Sym(shape=(size,), expr=f"torch.arange({args}{device})", dtype="int64",
@@ -401,11 +396,9 @@ class Tracer:
         """``keras.random.normal(shape=(batch, dim))`` (a VAE's sampling): ``torch.randn`` of
         that shape on the device of the tensors in scope; mean/stddev, minval/maxval kept."""
         text = self.folder.text(node)
-        values = [self.eval(a) for a in node.args]
-        kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg}
         names = ["shape", "mean", "stddev"] if kind == "normal" else ["shape", "minval",
                                                                        "maxval"]
-        given = dict(zip(names, values, strict=False)) | kwargs
+        given = self._bound_args(node, names)
         shape = given.get("shape")
         low, high = (given.get(names[1], 0.0), given.get(names[2], 1.0))
         high = 1.0 if high is None else high  # tf.random.uniform's maxval=None: 1 for floats
@@ -416,9 +409,7 @@ class Tracer:
                 or given.get("dtype") not in (None, "float32"):
             raise _error(node, text, "a random draw whose shape, range or dtype is not known "
                          "(the shape from keras.ops.shape(x) and literals)")
-        near = next((v for v in self.env.values() if isinstance(v, Sym) and not v.batchless),
-                    None)
-        device = f", device={paren(near.expr)}.device" if near is not None else ""
+        device = self._device_in_scope()
         sizes = ", ".join(d.expr if isinstance(d, Batch) else str(d) for d in shape)
         draw = f"torch.{'randn' if kind == 'normal' else 'rand'}({sizes}{device})"
         if kind == "normal":
@@ -429,6 +420,18 @@ class Tracer:
         batched = isinstance(shape[0], Batch)
         return Sym(shape=tuple(shape[1:]) if batched else tuple(shape), expr=draw,
                    batchless=not batched, node=Node(object(), []))
+
+    def _bound_args(self, node: ast.Call, names: list[str]) -> dict[str, Any]:
+        """The call's traced arguments by parameter name (positional ones named by ``names``)."""
+        given = dict(zip(names, (self.eval(a) for a in node.args), strict=False))
+        return given | {k.arg: self.eval(k.value) for k in node.keywords if k.arg}
+
+    def _device_in_scope(self) -> str:
+        """``, device=x.device`` of the first batched tensor in scope (a layer's input), so a
+        tensor made in forward lives where the model runs; empty where there is none."""
+        near = next((v for v in self.env.values() if isinstance(v, Sym) and not v.batchless),
+                    None)
+        return f", device={paren(near.expr)}.device" if near is not None else ""
 
     def _inline(self, fn: ast.FunctionDef, node: ast.Call) -> Any:
         args = [self.eval(a) for a in node.args]
@@ -455,17 +458,13 @@ class Tracer:
         return value
 
 
-
 # random draws in a layer's call -> their kind (torch.randn / torch.rand)
 _RANDOM = {"keras.random.normal": "normal", "keras.random.uniform": "uniform",
            "tensorflow.random.normal": "normal", "tensorflow.random.uniform": "uniform"}
 
 
-def _int_index(node: ast.AST) -> int | None:
-    """The literal integer ``node`` subscripts with (``[0]``, ``[-1]``), else None."""
-    if not isinstance(node, ast.Subscript):
-        return None
-    index = node.slice
+def _int_literal(index: ast.AST) -> int | None:
+    """A literal integer index (``0``, ``-1``), else None."""
     sign = 1
     if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
         index, sign = index.operand, -1
@@ -480,6 +479,7 @@ def _holds_tensor(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(_holds_tensor(v) for v in value)
     return isinstance(value, Sym)
+
 
 def _error(node: ast.AST, construct: str, reason: str) -> TranslationError:
     line = getattr(node, "lineno", 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 from typing import Any
 
 from ..base import TranslationError, Unsupported
@@ -17,6 +18,9 @@ from .parse import LayerSpec
 from .shapes import Node, Sym, fmt_dims, torch_axis
 
 _BINARY = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "MatMult": "@"}
+# the same operators between sizes (keras.ops.shape(x)[1] * keras.ops.shape(x)[2])
+_ARITH = {"Add": operator.add, "Sub": operator.sub, "Mult": operator.mul,
+          "Div": operator.truediv, "FloorDiv": operator.floordiv}
 _NAMED_BINARY = {"add": "Add", "subtract": "Sub", "multiply": "Mult", "divide": "Div",
                  "matmul": "MatMult", "truediv": "Div"}
 _REDUCE = {"mean": "mean", "reduce_mean": "mean", "sum": "sum", "reduce_sum": "sum",
@@ -107,10 +111,9 @@ def _binary(op: str, a: Any, b: Any, node: Any) -> Sym:
             if a.layout != "keras" or b.layout != "keras":
                 raise _fail(node, "matmul", "matmul of channels-first maps")
             shape = (*a.shape[:-1], b.shape[-1])
-        out = a.with_(shape=shape)
+        # position embeddings added to a batch: the batched operand carries the result
+        out = (b if a.batchless and not b.batchless else a).with_(shape=shape)
         left, right = paren(a.expr), paren(b.expr)
-        if a.batchless != b.batchless:  # position embeddings added to a batch
-            out = (b if a.batchless else a).with_(shape=shape)
     elif isinstance(a, Sym) and isinstance(b, int | float):
         out, left, right = a, paren(a.expr), repr(b)
     elif isinstance(b, Sym) and isinstance(a, int | float):
@@ -128,13 +131,17 @@ def _tensordot(a: Sym, b: Sym, axes: Any, node: Any) -> Sym:
             len(a.shape), len(b.shape)) + 1:
         raise _fail(node, "tensordot", "axes must be a literal count of axes")
     a, b = in_layout(a, "keras"), in_layout(b, "keras")
-    rank_a = len(a.shape) + 1  # the batch axis counted
-    if axes < rank_a and axes < len(b.shape) + 1:
-        raise _fail(node, "tensordot", "a contraction that leaves both batch axes (an outer "
-                    "product over the batch): write it with keras.ops.einsum")
-    shape = tuple(b.shape[axes - 1:]) if axes < len(b.shape) + 1 else ()
-    return a.with_(expr=f"torch.tensordot({a.expr}, {b.expr}, dims={axes})", shape=shape,
-                   origin=None, node=Node(object(), [a.node, b.node]))
+    rank_a, rank_b = len(a.shape) + 1, len(b.shape) + 1  # the batch axes counted
+    expr = f"torch.tensordot({a.expr}, {b.expr}, dims={axes})"
+    node_ = Node(object(), [a.node, b.node])
+    if axes == rank_a:  # all of a, its batch axis too: what is left of b has no batch axis
+        return b.with_(expr=expr, shape=tuple(b.shape[axes - 1:]), batchless=True,
+                       origin=None, node=node_)
+    if axes == rank_b:  # all of b: a keeps its batch axis and leading sizes
+        return a.with_(expr=expr, shape=tuple(a.shape[:rank_a - axes - 1]), origin=None,
+                       node=node_)
+    raise _fail(node, "tensordot", "a contraction that leaves both batch axes (an outer "
+                "product over the batch): write it with keras.ops.einsum")
 
 
 def _extremum(short: str, a: Any, b: Any, node: Any) -> Sym:
@@ -180,11 +187,9 @@ def apply_op(qualname: str, args: list[Any], kwargs: dict[str, Any], node: Any) 
     if short in ("maximum", "minimum") and len(args) == 2 and not qualname.startswith(
             "keras.layers."):
         return _extremum(short, args[0], args[1], node)
-    if qualname in _BINARY and all(isinstance(a, int | float) and not isinstance(a, bool)
-                                   for a in args):  # sizes read from keras.ops.shape
-        left, right = args
-        return {"Add": left + right, "Sub": left - right, "Mult": left * right,
-                "Div": left / right}.get(qualname, None) if qualname != "MatMult" else None
+    if qualname in _ARITH and all(isinstance(a, int | float) and not isinstance(a, bool)
+                                  for a in args):  # sizes read from keras.ops.shape
+        return _ARITH[qualname](*args)
     if qualname in _BINARY:
         return _binary(qualname, args[0], args[1], node)
     if short == "shape" and len(args) == 1 and isinstance(args[0], Sym) and \
@@ -266,9 +271,8 @@ def _unary_op(short: str, qualname: str, x: Any, rest: list[Any], kwargs: dict[s
             return None
         sizes = [-1 if v is None else v for v in target[1:]]
         if isinstance(target[0], Batch) or target[0] in (-1, None):  # the batch stays first
-            known = [v for v in x.shape]
-            if sizes.count(-1) == 1 and all(isinstance(v, int) for v in known):
-                total = math.prod(v for v in known if isinstance(v, int))
+            if sizes.count(-1) == 1 and all(isinstance(v, int) for v in x.shape):
+                total = math.prod(v for v in x.shape if isinstance(v, int))
                 rest_size = math.prod(v for v in sizes if v != -1)
                 if rest_size and total % rest_size == 0:
                     sizes[sizes.index(-1)] = total // rest_size  # a size the sizes fix

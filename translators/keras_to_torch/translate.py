@@ -13,6 +13,7 @@ import ast
 import re
 
 from ..base import TensorSpec, Translation, TranslationError, Unsupported
+from .blocks import assigned_names
 from .datasets import is_dataset
 from .emit import Emitted, camel, emit_class, emit_sequential, signature
 from .fitting import evaluate_lines, fit_lines, hoist_calls, predict_lines
@@ -363,9 +364,7 @@ class _Builder:
         lines = self._translated(stmt, state)
         # a name a TODO line leaves unbound (another model's class, its instance): the
         # statements reading it are TODO lines too, not code that fails when the file runs
-        bound = {stmt.name} if isinstance(stmt, ast.ClassDef | ast.FunctionDef) else {
-            n.id for t in getattr(stmt, "targets", []) for n in ast.walk(t)
-            if isinstance(n, ast.Name)}
+        bound = assigned_names(stmt)
         if lines and lines[0].startswith("# TODO(mlsense)"):
             self.untranslated.update(dict.fromkeys(bound, stmt.lineno))
         else:

@@ -165,18 +165,11 @@ def _file(tr: SourceFile, body: list[str], model_names: set[str],
             defs.append(node)
         else:
             rest.append(node)
-    # the file's other model classes are not translated: the statements that build or use
-    # them become TODO lines (they would fail with a NameError), and each class says so
-    emitted = "\n".join(body)
-    others = [n for n in tr.tree.body if isinstance(n, ast.ClassDef) and n.name in tr.classes
-              and f"class {n.name}(" not in emitted]
     translator = TrainingTranslator(tr.resolver, model_names, perm)
-    translator.lost.update(n.name for n in others)
-    training = translator.translate(
-        [n for n in rest if not (isinstance(n, ast.Assign) and n in tr.skip)])
-    training.notes[:0] = [f"line {n.lineno}: class {n.name}: another PyTorch model of the file, "
-                          f"not translated (translate it on its own: --class {n.name})"
-                          for n in others]
+    rest = [n for n in rest if not (isinstance(n, ast.Assign) and n in tr.skip)]
+    consts = [ast.unparse(d) for d in defs]
+    consts += translator.leave_out(tr.tree, "\n".join(consts + body), rest)  # other models
+    training = translator.translate(rest)
     doc = ast.get_docstring(tr.tree)
     head = [f'"""{doc}"""', ""] if doc else []
     uses_np = training.uses_numpy or any("np." in line for line in training.lines)
@@ -184,9 +177,6 @@ def _file(tr: SourceFile, body: list[str], model_names: set[str],
     if any("layers." in line for line in body):
         head.append("from keras import layers")
     head.append("")
-    consts = [ast.unparse(d) for d in defs] + [
-        f"# TODO(mlsense): class {n.name} (line {n.lineno}): another PyTorch model of the file, "
-        f"not translated (translate it on its own: --class {n.name})" for n in others]
     text = "\n".join((["", *consts, "", ""] if consts else [""]) + body)
     if training.lines:
         text += "\n\n\n" + "\n".join(training.lines)

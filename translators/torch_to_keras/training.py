@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 from dataclasses import dataclass, field
 
 from .arrays import AsArray, DropItem, float_randint, not_carried
@@ -70,6 +71,24 @@ class TrainingTranslator:
         for stmt in stmts:
             self.stmt(stmt, "")
         return self.out
+
+    def leave_out(self, tree: ast.Module, emitted: str, stmts: list[ast.stmt]) -> list[str]:
+        """The file's top-level classes that ``stmts`` (the code to translate) read but the
+        output does not define (another model of the file, a GAN's discriminator): a note each,
+        and the statements that build or use them become TODO lines (they would stop the
+        emitted file with a NameError). Returns a TODO comment line per class to place."""
+        read = {n.id for s in stmts for n in ast.walk(s) if isinstance(n, ast.Name)}
+        todos = []
+        for node in tree.body:
+            if not isinstance(node, ast.ClassDef) or node.name not in read or re.search(
+                    rf"^class {re.escape(node.name)}\b", emitted, re.M):
+                continue
+            why = (f"another PyTorch model of the file, not translated (translate it on its "
+                   f"own: --class {node.name})")
+            self.lost.add(node.name)
+            self.out.notes.append(f"line {node.lineno}: class {node.name}: {why}")
+            todos.append(f"# TODO(mlsense): class {node.name} (line {node.lineno}): {why}")
+        return todos
 
     def todo(self, stmt: ast.stmt, indent: str, why: str) -> None:
         used = sorted({n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)

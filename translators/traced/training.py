@@ -69,7 +69,10 @@ def with_training(tr: Translation, source: str, class_name: str) -> Translation:
                               ast.Call(ast.Name(class_name, ast.Load()), [], []), lineno=0)
         rest.append(node)
     perm = tr.inputs[0].to_target if tr.inputs else None
-    training = TrainingTranslator(Resolver(tree), {name}, perm).translate(rest)
+    translator = TrainingTranslator(Resolver(tree), {name}, perm)
+    others = translator.leave_out(tree, tr.target_code, rest)  # the file's other models
+    training = translator.translate(rest)
+    training.lines[:0] = [*others, ""] if others else []
     if not any(line.strip() and not line.startswith(f"{name} = ") for line in training.lines):
         return tr
     text = tr.target_code.rstrip() + "\n\n\n" + "\n".join(training.lines) + "\n"

@@ -248,7 +248,7 @@ class FixedNoise:
             low = float(kwargs.get(first, args[0] if args else 0.0))
             high = kwargs.get(second, args[1] if len(args) > 1 else 1.0)
             high = 1.0 if high is None else float(high)
-            u = self.draw(kind, [int(d) for d in shape])
+            u = self.draw(kind, shape)
             value = low + high * u if kind == "normal" else low + (high - low) * u
             return self.keras.ops.convert_to_tensor(value, dtype=dtype or "float32")
         return fixed

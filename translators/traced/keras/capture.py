@@ -169,14 +169,14 @@ def _activation(value: Any) -> Any:
 class _Printer:
     """Prints one graph (nested graphs inline) as Functional-API lines."""
 
-    def __init__(self, lines: dict[int, int], filename: str, source: str = "") -> None:
+    def __init__(self, lines: dict[int, int], filename: str, source: str = "",
+                 tree: ast.Module | None = None) -> None:
         self.lines = lines
         self.filename = filename
         self.source = source
-        tree = ast.parse(source) if source else ast.Module(body=[], type_ignores=[])
+        tree = tree or ast.Module(body=[], type_ignores=[])
         # Layer classes and functions the user's file defines at its top level, its lambdas
         self.class_nodes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
-        self.classes = set(self.class_nodes)
         self.defs = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
         self.lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
         self.used_classes: set[str] = set()
@@ -335,8 +335,7 @@ class _Printer:
                                 "the file")
             self.used_defs.add(fn.__name__)
             return fn.__name__
-        found = [n for n in self.lambdas if n.lineno <= code.co_firstlineno <= (
-            n.end_lineno or n.lineno) and n.lineno == code.co_firstlineno]
+        found = [n for n in self.lambdas if n.lineno == code.co_firstlineno]
         if len(found) != 1:
             raise self.fail(layer, "a lambda that cannot be told apart from the others on its "
                             "line: write it as a def in the file")
@@ -350,7 +349,7 @@ class _Printer:
 
     def constructor(self, layer: Any, prefix: str, path: str) -> str:
         kind = type(layer).__name__
-        if type(layer).__module__ == "__mlsense_verify__" and kind in self.classes:
+        if type(layer).__module__ == "__mlsense_verify__" and kind in self.class_nodes:
             return self.custom(layer, kind, prefix, path)
         if getattr(keras.layers, kind, None) is not type(layer):
             where = "the file" if type(layer).__module__ == "__mlsense_verify__" else \
@@ -544,7 +543,7 @@ def render(model: Any, fn: Any, expr: str, filename: str, lines: dict[int, int],
     tree = ast.parse(source)
     defined = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef | ast.FunctionDef)}
     printer = _Printer(lines, filename)
-    body = _Printer(lines, filename, source)
+    body = _Printer(lines, filename, source, tree)
     body.used, body.names, body.container = printer.used, printer.names, model
     outputs = body.graph(fn, None, "", "")
     printer.emit(f"# {expr}, as {filename} builds it: one line per layer call")

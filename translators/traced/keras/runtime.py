@@ -21,10 +21,7 @@ from ..training import bound_name, building_statement
 __all__ = ["KerasSelectionError", "runtime_can_help_keras", "translate_keras_traced"]
 
 _NO_MAPPING = re.compile(r"has no PyTorch mapping")
-
-
 _LINE = re.compile(r"\bline (\d+)\b")
-_FRAMEWORKS = {"keras", "tensorflow", "tf_keras"}
 
 
 class KerasSelectionError(TranslationError):
@@ -62,28 +59,31 @@ def translate_keras_traced(source: str, *, class_name: str | None,
 
     from ...keras_to_torch.translate import translate_keras_to_pytorch
 
-    try:
-        tr = translate_keras_to_pytorch(desc["source"], class_name=desc["model_var"], partial=partial,
-                                        input_shape=input_shape, filename=filename)
-    except TranslationError as exc:
-        items = [replace(u, line=where(u.line)) for u in exc.unsupported]
-        first = items[0] if items else Unsupported(1, "model", str(exc))
-        raise TranslationError(f"{filename}:{first.line}: {first.construct}: {first.reason} "
-                               "(in the model as built by running the file)", items) from exc
+    # the model as printed, inside the script's own statements; the model alone where the
+    # file has none or they do not translate (and the note says why)
     script = _with_script(desc, source)
-    training = "the file has no statements after the one that builds the model"
-    if script is not None:  # the model as printed, the script's own statements around it
+    training = script if isinstance(script, str) else ""
+    tr = None
+    if not isinstance(script, str):
         text, origin, name = script
         try:
             tr = translate_keras_to_pytorch(text, class_name=name, partial=partial,
                                             input_shape=input_shape, filename=filename)
-            training = ""
-        except TranslationError as exc:  # the model alone, as before; say why
+        except TranslationError as exc:
             u = exc.unsupported[0] if exc.unsupported else None
             training = f"line {where(u.line)}: {u.construct}: {u.reason}" if u else str(exc)
             origin = desc["origin"]
-    elif _building_statement_of(source, desc["source_model"]) is None:
-        training = "no one top-level statement of the file builds the selected model"
+    if tr is None:
+        try:
+            tr = translate_keras_to_pytorch(desc["source"], class_name=desc["model_var"],
+                                            partial=partial, input_shape=input_shape,
+                                            filename=filename)
+        except TranslationError as exc:
+            items = [replace(u, line=where(u.line)) for u in exc.unsupported]
+            first = items[0] if items else Unsupported(1, "model", str(exc))
+            raise TranslationError(f"{filename}:{first.line}: {first.construct}: "
+                                   f"{first.reason} (in the model as built by running the file)",
+                                   items) from exc
     tr.source_model = desc["source_model"]
     tr.weight_map = [_mapped(w, desc, where) for w in tr.weight_map]
     tr.unsupported = [replace(u, line=where(u.line)) for u in tr.unsupported]
@@ -104,49 +104,32 @@ def translate_keras_traced(source: str, *, class_name: str | None,
     return tr
 
 
-def _framework_names(tree: ast.Module) -> set[str]:
-    """The names the file's imports bind to Keras / TensorFlow (keras, tf, layers, Dense...)."""
-    names: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            names |= {(a.asname or a.name).split(".")[0] for a in node.names
-                      if a.name.split(".")[0] in _FRAMEWORKS}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in \
-                _FRAMEWORKS:
-            names |= {a.asname or a.name for a in node.names}
-    return names
-
-
-def _building_statement_of(source: str, selection: str) -> ast.Assign | None:
-    try:
-        return building_statement(ast.parse(source), selection)
-    except (SyntaxError, ValueError):
-        return None
-
-
-def _with_script(desc: dict[str, Any], source: str) -> tuple[str, list[int], str] | None:
+def _with_script(desc: dict[str, Any], source: str) -> tuple[str, list[int], str] | str:
     """The printed model inside the script: the file's imports and plain-Python definitions and
     statements, the printed graph bound to the name the file binds the model to, then the
     statements after it (compile, fit, evaluate...). Returns (text, each line's line in the
-    user's file, that name), or None where no statement after the model uses it."""
+    user's file, that name), or why the model stands alone."""
+    from ...keras_to_torch.blocks import assigned_names
+    from ...keras_to_torch.parse import Imports
+
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
-        return None
+        return "the file does not parse"
     built = building_statement(tree, desc["source_model"])
     if built is None:
-        return None
+        return "no one top-level statement of the file builds the selected model"
     name = bound_name(built)
-    framework = _framework_names(tree)
+    names = Imports(tree)
+    keras_made: set[str] = set()  # what a statement using Keras binds is Keras too (tower_1)
+    for node in tree.body:
+        if names.mentions_framework(node) or any(
+                isinstance(n, ast.Name) and n.id in keras_made for n in ast.walk(node)):
+            keras_made |= assigned_names(node)
 
     def plain(node: ast.stmt) -> bool:  # nothing of Keras in it: copied as it is
-        return not any(isinstance(n, ast.Name) and n.id in framework for n in ast.walk(node))
-
-    for node in tree.body:  # what a statement using Keras binds is Keras too (tower_1 = ...)
-        if not plain(node):
-            framework |= {node.name} if isinstance(node, ast.FunctionDef | ast.ClassDef) else {
-                n.id for t in getattr(node, "targets", [getattr(node, "target", None)])
-                if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
+        return not names.mentions_framework(node) and not any(
+            isinstance(n, ast.Name) and n.id in keras_made for n in ast.walk(node))
 
     def docstring(node: ast.stmt) -> bool:
         return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
@@ -154,7 +137,7 @@ def _with_script(desc: dict[str, Any], source: str) -> tuple[str, list[int], str
     after = [n for n in tree.body if n.lineno > built.lineno and not docstring(n) and
              not isinstance(n, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef)]
     if not any(isinstance(n, ast.Name) and n.id == name for s in after for n in ast.walk(s)):
-        return None
+        return "the file has no statements after the one that builds the model"
     imports: list[ast.stmt] = [n for n in tree.body if isinstance(n, ast.Import) or (
         isinstance(n, ast.ImportFrom) and n.module != "__future__")]
     before = [n for n in tree.body if n.lineno < built.lineno and not docstring(n) and
