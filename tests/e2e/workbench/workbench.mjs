@@ -275,7 +275,9 @@ export class Workbench {
       await this.goTo(line, column);
       await page.keyboard.press("Control+K");
       await page.keyboard.press("Control+I");
-      const hover = page.locator(".monaco-hover:not(.hidden)").first();
+      // the editor's own hover: the "Go to Line" box has a hover of its own (its hint text),
+      // which a slow close of that box once let this read instead (fresh-clone CI)
+      const hover = page.locator(".monaco-editor .monaco-hover:not(.hidden)").first();
       try {
         await hover.waitFor({ timeout: 4_000 });
         last = (await hover.innerText()).trim();
