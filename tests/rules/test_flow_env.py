@@ -116,3 +116,22 @@ def test_incremental_flow_equals_a_fresh_analysis(body: list[str],
             body[where] = line
         text = HEADER + "\n".join(body) + "\n"
         assert analyzer.analyze(text).findings == analyze_text(text, None, config).findings
+
+
+def test_fingerprints_tell_swapped_bindings_apart() -> None:
+    # Two names trading values: plain sums of Python's tuple hashes collided about once in four
+    # such pairs, and the statement memo then replayed a walk from the other environment (a CI
+    # run reported MLS201 on a re-analysis of unchanged text).
+    values = [("t", "cpu"), ("t", "acc"), ("m", "cpu"), ("m", "acc"), ("k", "logits"),
+              ("k", "probs")]
+    names = [f"v{i}" for i in range(12)] + ["model", "x", "y", "loss"]
+    seen: dict[int, tuple] = {}
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            for p in values:
+                for q in values:
+                    if p == q:
+                        continue
+                    state, _ = Env(local={a: p, b: q}).settle(EMPTY)
+                    content = ((a, p), (b, q))
+                    assert seen.setdefault(state.fingerprint, content) == content
