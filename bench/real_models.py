@@ -8,7 +8,8 @@ read from the snapshots the session's `fetch` tool brings into /work/.mirror (or
 `fetch github:kuangliu/pytorch-cifar`, and written to bench/.work/real/ (git-ignored).
 
 "As published minus data loading": a .py file keeps its imports (but those of torchvision and
-gymnasium: datasets, transforms, environments; there is no CPU torchvision for this torch), classes, functions and literal
+gymnasium: datasets, transforms, environments; there is no CPU torchvision for this torch; and of
+the data and display packages in DATA_MODULES), classes, functions and literal
 constants (module-level code that parses arguments, loads data or trains is dropped); a notebook
 keeps the named cells, without the statements that use data (fit / evaluate / predict /
 callbacks / load_model / printing) and those that read what a dropped statement bound. Where the model code reads a value the dropped code
@@ -40,7 +41,7 @@ MIRROR = Path(os.environ.get("MIRROR", "/work/.mirror"))
 WORK = ROOT / "bench" / ".work" / "real"
 # datasets / transforms / environments / plots
 DATA_MODULES = ("torchvision", "gymnasium", "gym", "matplotlib", "IPython", "PIL", "pandas",
-                "tensorflow_datasets", "sklearn")
+                "tensorflow_datasets", "sklearn", "imageio", "ipywidgets")
 DATA_USES = (".fit(", ".evaluate(", ".predict(", "load_model(", "callbacks", "print(",
              ".summary(", "plot_model(", ".adapt(", "set_seed(", "clear_session(",
              "load_data(", "history", "disable_traceback_filtering(", "listdir(", "glob(",

@@ -22,8 +22,8 @@ import numpy as np
 
 Arrays = dict[str, np.ndarray]
 KINDS = ("dense", "conv", "depthwise_conv", "separable_conv", "batchnorm", "layernorm",
-         "normalization", "embedding", "lstm", "gru", "rnn", "mha", "keras_mha", "buffer",
-         "variables")
+         "normalization", "embedding", "lstm", "gru", "rnn", "mha", "keras_mha", "conv_lstm",
+         "buffer", "variables")
 
 
 class WeightTransferError(ValueError):
@@ -289,6 +289,15 @@ def _keras_mha_to_torch(k: Arrays, p: dict[str, Any]) -> Arrays:
     return out
 
 
+def _conv_lstm_to_torch(k: Arrays, p: dict[str, Any]) -> Arrays:
+    """keras ConvLSTM{1,2,3}D -> the emitted ConvLSTM{n}d: the kernel (*k, in, 4F) and the
+    recurrent kernel (*k, F, 4F) become conv weights (4F, in, *k); the gate order is kept."""
+    out = {f"input_conv.{n}": v for n, v in _conv_to_torch(k, p).items()}
+    recurrent = _need(k, "recurrent_kernel", "conv_lstm")
+    out["recurrent_conv.weight"] = _conv_to_torch({"kernel": recurrent}, p)["weight"]
+    return out
+
+
 # ---- a buffer or parameter used directly (``self.pe``): one Keras variable -----------------
 def _buffer_to_keras(t: Arrays, p: dict[str, Any]) -> Arrays:
     return {"value": _need(t, str(p.get("name")), "buffer")}
@@ -325,7 +334,7 @@ _TO_TORCH: dict[str, Callable[[Arrays, dict[str, Any]], Arrays]] = {
     "layernorm": _renamer(_LN, False), "normalization": _renamer(_NORM, False),
     "embedding": _renamer(_EMB, False), "lstm": lambda k, p: _rnn_to_torch(k, p, False),
     "gru": lambda k, p: _rnn_to_torch(k, p, True), "mha": _mha_to_torch,
-    "keras_mha": _keras_mha_to_torch,
+    "keras_mha": _keras_mha_to_torch, "conv_lstm": _conv_lstm_to_torch,
     "rnn": lambda k, p: _rnn_to_torch(k, p, False, "rnn"), "buffer": _buffer_to_torch,
     "variables": _variables(False),
 }

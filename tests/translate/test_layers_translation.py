@@ -327,6 +327,27 @@ outputs = layers.GlobalAveragePooling2D()(x)
 model = keras.Model(inputs=inputs, outputs=outputs)
 """
 
+# keras-io's next-frame prediction (conv_lstm): ConvLSTM2D stacks over a video, then a Conv3D
+# across time; a ConvLSTM1D that keeps the last step only, with a strided input convolution.
+KERAS["conv_lstm_conv3d"] = H + """inputs = keras.Input(shape=(4, 12, 12, 2))
+x = layers.ConvLSTM2D(5, (3, 3), padding="same", return_sequences=True, activation="relu")(inputs)
+x = layers.BatchNormalization()(x)
+x = layers.ConvLSTM2D(4, (2, 2), padding="same", return_sequences=True)(x)
+x = layers.Conv3D(3, (3, 3, 3), activation="sigmoid", padding="same")(x)
+x = layers.Conv3D(2, 2, strides=(1, 2, 2))(x)
+x = layers.MaxPooling3D((1, 2, 2))(x)
+outputs = layers.ConvLSTM2D(3, 3, padding="valid", use_bias=False,
+                            recurrent_activation="hard_sigmoid")(x)
+model = keras.Model(inputs, outputs)
+"""
+KERAS["conv_lstm_1d_last_step"] = H + """model = keras.Sequential([
+    keras.Input(shape=(5, 9, 3)),
+    layers.ConvLSTM1D(4, 3, strides=2, dilation_rate=1, unit_forget_bias=False),
+    layers.Flatten(),
+    layers.Dense(2),
+])
+"""
+
 
 @pytest.mark.parametrize("name", sorted(KERAS))
 def test_keras_layer_translates_and_matches(name: str) -> None:

@@ -154,7 +154,7 @@ def dense(spec: LayerSpec, ins: list[Sym]) -> Result:
     return steps + activation_step(spec.get("activation", 1), spec, out), out
 
 
-def _padding_steps(spec: LayerSpec, x: Sym, k: tuple[int, ...], s: tuple[int, ...],
+def padding_steps(spec: LayerSpec, x: Sym, k: tuple[int, ...], s: tuple[int, ...],
                    d: tuple[int, ...], padding: str, value: str = "") -> tuple[list[Step], str]:
     """(pad steps, torch ``padding=`` text) reproducing Keras' padding for a window op."""
     rank = len(k)
@@ -187,7 +187,7 @@ def _padding_steps(spec: LayerSpec, x: Sym, k: tuple[int, ...], s: tuple[int, ..
 
 
 def conv(spec: LayerSpec, ins: list[Sym]) -> Result:
-    """Conv1D / Conv2D / DepthwiseConv1D / DepthwiseConv2D."""
+    """Conv1D / Conv2D / Conv3D / DepthwiseConv1D / DepthwiseConv2D."""
     depthwise = spec.kind.startswith("Depthwise")
     rank = int(spec.kind[-2])
     channels_last(spec)
@@ -214,7 +214,7 @@ def conv(spec: LayerSpec, ins: list[Sym]) -> Result:
         cout, groups = spec.get("filters", 0), spec.get("groups", pos["groups"], 1)
         weight = ("conv", {"rank": rank, "transpose": False})
     padding = str(spec.get("padding", pos["padding"], "valid")).lower()
-    pad_steps, pad_arg = _padding_steps(spec, x, k, s, d, padding)
+    pad_steps, pad_arg = padding_steps(spec, x, k, s, d, padding)
     spatial = tuple(conv_out(x.shape[i], k[i], s[i], d[i], padding) for i in range(rank))
     opts = f", {fmt_tuple(k)}"
     opts += f", stride={fmt_tuple(s)}" if any(v != 1 for v in s) else ""
@@ -228,7 +228,7 @@ def conv(spec: LayerSpec, ins: list[Sym]) -> Result:
 
 
 def pool(spec: LayerSpec, ins: list[Sym]) -> Result:
-    """MaxPooling1D/2D, AveragePooling1D/2D."""
+    """MaxPooling1D/2D/3D, AveragePooling1D/2D/3D."""
     rank = int(spec.kind[-2])
     channels_last(spec)
     check_args(spec, {"pool_size", "strides", "padding", "data_format"}, 4)
@@ -241,7 +241,7 @@ def pool(spec: LayerSpec, ins: list[Sym]) -> Result:
     pre, x = want(ins[0], "cf")
     is_max = spec.kind.startswith("Max")
     padding = str(spec.get("padding", 2, "valid")).lower()
-    pad_steps, pad_arg = _padding_steps(spec, x, k, s, (1,) * rank, padding,
+    pad_steps, pad_arg = padding_steps(spec, x, k, s, (1,) * rank, padding,
                                         value='float("-inf")' if is_max else "0.0")
     func = ("F.max_pool" if is_max else "F.avg_pool") + f"{rank}d"
     spatial = tuple(conv_out(x.shape[i], k[i], s[i], 1, padding) for i in range(rank))
@@ -488,8 +488,10 @@ def random_crop(spec: LayerSpec, ins: list[Sym]) -> Result:
 
 CONVERTERS: dict[str, Converter] = {
     **dict.fromkeys(_TRAINING_ONLY, training_only), "RandomCrop": random_crop,
-    "Dense": dense, "Conv1D": conv, "Conv2D": conv, "DepthwiseConv1D": conv,
+    "Dense": dense, "Conv1D": conv, "Conv2D": conv, "Conv3D": conv, "DepthwiseConv1D": conv,
     "DepthwiseConv2D": conv, "Convolution1D": conv, "Convolution2D": conv,
+    "Convolution3D": conv, "MaxPooling3D": pool, "AveragePooling3D": pool, "MaxPool3D": pool,
+    "AvgPool3D": pool,
     "MaxPooling1D": pool, "MaxPooling2D": pool, "AveragePooling1D": pool,
     "AveragePooling2D": pool, "MaxPool1D": pool, "MaxPool2D": pool, "AvgPool1D": pool,
     "AvgPool2D": pool, "GlobalAveragePooling1D": global_pool,
@@ -508,7 +510,8 @@ CONVERTERS: dict[str, Converter] = {
 LAYOUT_AGNOSTIC = {"Dropout", "Activation", "ReLU", "LeakyReLU", "ELU", "Identity",
                    "RandomCrop", *_TRAINING_ONLY}
 # Canonical names for the Keras 2 aliases, so the emitted class reads the same.
-ALIASES = {"Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "MaxPool1D": "MaxPooling1D",
+ALIASES = {"Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution3D": "Conv3D",
+           "MaxPool3D": "MaxPooling3D", "AvgPool3D": "AveragePooling3D", "MaxPool1D": "MaxPooling1D",
            "MaxPool2D": "MaxPooling2D", "AvgPool1D": "AveragePooling1D",
            "AvgPool2D": "AveragePooling2D", "GlobalAvgPool1D": "GlobalAveragePooling1D",
            "GlobalAvgPool2D": "GlobalAveragePooling2D", "GlobalMaxPool1D": "GlobalMaxPooling1D",

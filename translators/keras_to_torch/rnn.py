@@ -8,9 +8,18 @@ output holds at time 0), so it is read from ``h_n`` rather than ``output[:, -1]`
 
 from __future__ import annotations
 
-from .layers import CONVERTERS, Mod, Result, check_args, want
-from .parse import LayerSpec
-from .shapes import Sym
+from .layers import (
+    ACTIVATIONS,
+    CONVERTERS,
+    Mod,
+    Result,
+    channels_last,
+    check_args,
+    padding_steps,
+    want,
+)
+from .parse import LayerSpec, as_tuple
+from .shapes import Sym, conv_out, fmt_tuple
 
 
 def embedding(spec: LayerSpec, ins: list[Sym]) -> Result:
@@ -141,6 +150,97 @@ KERAS_MHA_HELPER = '''class KerasMultiHeadAttention(nn.Module):
         return self.output(out)'''
 
 
+_CONV_LSTM_ARGS = ["filters", "kernel_size", "strides", "padding", "data_format",
+                   "dilation_rate", "activation", "recurrent_activation", "use_bias"]
+
+
+def conv_lstm(spec: LayerSpec, ins: list[Sym]) -> Result:
+    """ConvLSTM1D/2D/3D -> an emitted ``ConvLSTM{n}d`` module on channels-first input
+    ``(N, C, T, *spatial)``: every step's input convolution at once, then the recurrence."""
+    rank = int(spec.kind[-2])
+    channels_last(spec)
+    check_args(spec, {*_CONV_LSTM_ARGS, "return_sequences", "return_state", "go_backwards",
+                      "stateful", "unroll", "dropout", "recurrent_dropout",
+                      "unit_forget_bias"}, len(_CONV_LSTM_ARGS))
+    for key in ("return_state", "go_backwards", "stateful"):
+        if spec.get(key):
+            raise spec.unsupported(f"{spec.kind}({key}=True)", "not translated")
+    pos = {n: i for i, n in enumerate(_CONV_LSTM_ARGS)}
+    try:
+        k = as_tuple(spec.get("kernel_size", pos["kernel_size"]), rank)
+        st = as_tuple(spec.get("strides", pos["strides"], 1), rank)
+        d = as_tuple(spec.get("dilation_rate", pos["dilation_rate"], 1), rank)
+    except ValueError as exc:
+        raise spec.unsupported(f"{spec.kind}(...)", str(exc)) from None
+    pre, x = want(ins[0], "cf")
+    if len(x.shape) != rank + 2:
+        raise spec.unsupported(spec.kind, f"input must be (steps, {rank} spatial axes, channels)")
+    cin, filters = x.shape[-1], spec.get("filters", 0)
+    if cin is None or not isinstance(filters, int):
+        raise spec.unsupported(spec.kind, "the number of input channels or filters is unknown")
+    padding = str(spec.get("padding", pos["padding"], "valid")).lower()
+    frame = x.with_(shape=x.shape[1:])
+    pad_steps, pad_arg = padding_steps(spec, frame, k, st, d, padding)
+    if pad_steps:
+        raise spec.unsupported(f"{spec.kind}(padding='same')", "Keras pads each frame unevenly "
+                               "at this stride; pad the frames with F.pad before the layer")
+    opts = f", {fmt_tuple(k)}"
+    opts += f", stride={fmt_tuple(st)}" if any(v != 1 for v in st) else ""
+    opts += pad_arg
+    opts += f", dilation={fmt_tuple(d)}" if any(v != 1 for v in d) else ""
+    opts += "" if spec.get("use_bias", pos["use_bias"], True) else ", bias=False"
+    for key, default in (("activation", "tanh"), ("recurrent_activation", "sigmoid")):
+        name = spec.get(key, pos[key], default)
+        if name == default:
+            continue
+        module = ACTIVATIONS.get(name, (None, ""))[0] if isinstance(name, str) else None
+        if module is None:
+            raise spec.unsupported(f"{spec.kind}({key}={name!r})", "activation is not translated")
+        opts += f", {key}={module}"
+    seq = bool(spec.get("return_sequences", default=False))
+    opts += ", return_sequences=True" if seq else ""
+    spatial = tuple(conv_out(x.shape[1 + i], k[i], st[i], d[i], padding) for i in range(rank))
+    out = x.with_(shape=(x.shape[0], *spatial, filters) if seq else (*spatial, filters))
+    mod = Mod(f"ConvLSTM{rank}d({cin}, {filters}{opts})", "conv_lstm", ("conv_lstm", {}),
+              helper=conv_lstm_helper(rank))
+    return [*pre, mod], out
+
+
+def conv_lstm_helper(rank: int) -> str:
+    """The source of ``ConvLSTM{rank}d`` (Keras' gate order i, f, c, o is kept)."""
+    return f'''class ConvLSTM{rank}d(nn.Module):
+    """keras.layers.ConvLSTM{rank}D on channels-first input (N, C, T, ...): an LSTM whose gates
+    are convolutions, in Keras' gate order (input, forget, cell, output). The hidden state's
+    convolution is "same" at stride 1. Returns every step (N, F, T, ...) when
+    return_sequences, else the last one (N, F, ...)."""
+
+    def __init__(self, in_channels, filters, kernel_size, stride=1, padding=0, dilation=1,
+                 bias=True, activation=None, recurrent_activation=None, return_sequences=False):
+        super().__init__()
+        self.filters = filters
+        self.input_conv = nn.Conv{rank}d(in_channels, 4 * filters, kernel_size, stride=stride,
+                                    padding=padding, dilation=dilation, bias=bias)
+        self.recurrent_conv = nn.Conv{rank}d(filters, 4 * filters, kernel_size, padding="same",
+                                        bias=False)
+        self.activation = activation or nn.Tanh()
+        self.recurrent_activation = recurrent_activation or nn.Sigmoid()
+        self.return_sequences = return_sequences
+
+    def forward(self, x):
+        n, steps = x.shape[0], x.shape[2]
+        frames = self.input_conv(x.transpose(1, 2).flatten(0, 1)).unflatten(0, (n, steps))
+        h = frames.new_zeros(n, self.filters, *frames.shape[3:])
+        c = torch.zeros_like(h)
+        outputs = []
+        for t in range(steps):
+            i, f, g, o = (frames[:, t] + self.recurrent_conv(h)).chunk(4, dim=1)
+            i, f, o = (self.recurrent_activation(v) for v in (i, f, o))
+            c = f * c + i * self.activation(g)
+            h = o * self.activation(c)
+            outputs.append(h)
+        return torch.stack(outputs, dim=2) if self.return_sequences else h'''
+
+
 def _not_called_directly(spec: LayerSpec, ins: list[Sym]) -> Result:
     raise spec.unsupported("MultiHeadAttention", "call it as mha(query, value)")
 
@@ -150,7 +250,8 @@ def register() -> None:
     CONVERTERS.update({"Embedding": embedding, "LSTM": recurrent, "GRU": recurrent,
                        "SimpleRNN": recurrent,
                        "Bidirectional": bidirectional,
-                       "MultiHeadAttention": _not_called_directly})
+                       "MultiHeadAttention": _not_called_directly,
+                       "ConvLSTM1D": conv_lstm, "ConvLSTM2D": conv_lstm, "ConvLSTM3D": conv_lstm})
 
 
 register()

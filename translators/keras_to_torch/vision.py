@@ -16,10 +16,10 @@ from .layers import (
     Fn,
     Mod,
     Result,
-    _padding_steps,
     activation_step,
     channels_last,
     check_args,
+    padding_steps,
     want,
 )
 from .parse import LayerSpec, as_tuple
@@ -138,7 +138,7 @@ def separable_conv(spec: LayerSpec, ins: list[Sym]) -> Result:
         raise spec.unsupported(spec.kind, "the number of input channels is unknown")
     mult = spec.get("depth_multiplier", pos["depth_multiplier"], 1)
     padding = str(spec.get("padding", pos["padding"], "valid")).lower()
-    pad_steps, pad_arg = _padding_steps(spec, x, k, s, d, padding)
+    pad_steps, pad_arg = padding_steps(spec, x, k, s, d, padding)
     opts = f", {fmt_tuple(k)}" + (f", stride={fmt_tuple(s)}" if any(v != 1 for v in s) else "")
     opts += pad_arg + (f", dilation={fmt_tuple(d)}" if any(v != 1 for v in d) else "")
     bias = "" if spec.get("use_bias", default=True) else ", bias=False"
