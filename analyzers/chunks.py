@@ -121,7 +121,7 @@ def _scan_from(lines: list[str], i: int, states: list[_State], starts: list[bool
                 state = scan_top(line)
             depth, string, continued = state
         else:
-            depth, string, continued = _scan_line(line, depth, string)
+            depth, string, continued = scan_line(line, depth, string)
         add_start(start)
         if depth == 0 and string is None and not continued:
             add_state(_CLEAN[prev_decorator])
@@ -170,7 +170,7 @@ def _is_trivia(line: str) -> bool:
 _SCAN_MEMO: dict[tuple[str, int, str | None], tuple[int, str | None, bool]] = {}
 
 
-def _scan_line(line: str, depth: int, string: str | None) -> tuple[int, str | None, bool]:
+def scan_line(line: str, depth: int, string: str | None) -> tuple[int, str | None, bool]:
     """Bracket depth and open multi-line string after ``line``; whether it ends with ``\\``.
 
     Memoized: successive versions of a document share almost all their lines.

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 import libcst as cst
 
 from .aliases import ImportTable
-from .chunks import _scan_line, split_chunks, split_lines
+from .chunks import scan_line, split_chunks, split_lines
 from .context import statement_words
 from .units import ParsedChunk, TopChunk
 
@@ -216,10 +216,10 @@ def _first_statement_line(lines: list[str]) -> int:
         if _is_trivia(lines[i]):
             i += 1
         elif lines[i].startswith("@"):
-            depth, string, cont = _scan_line(lines[i], 0, None)
+            depth, string, cont = scan_line(lines[i], 0, None)
             while (depth or string or cont) and i + 1 < len(lines):
                 i += 1
-                depth, string, cont = _scan_line(lines[i], depth, string)
+                depth, string, cont = scan_line(lines[i], depth, string)
             i += 1
         else:
             return i

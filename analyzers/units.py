@@ -19,7 +19,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from .aliases import imports_in
-from .chunks import _scan_line, split_chunks, split_lines
+from .chunks import scan_line, split_chunks, split_lines
 
 _SERIALS = itertools.count()
 SPLIT_MIN_LINES = 40
@@ -341,17 +341,17 @@ def _header_end(lines: list[str]) -> tuple[int, str] | None:
     while i < len(lines) and (not lines[i].strip() or lines[i].lstrip().startswith(("#", "@"))):
         if lines[i].startswith("@"):
             # a decorator may span lines: skip to its end
-            depth, string, cont = _scan_line(lines[i], 0, None)
+            depth, string, cont = scan_line(lines[i], 0, None)
             while (depth or string or cont) and i + 1 < len(lines):
                 i += 1
-                depth, string, cont = _scan_line(lines[i], depth, string)
+                depth, string, cont = scan_line(lines[i], depth, string)
         i += 1
     if i >= len(lines) or not _DEF_OR_CLASS.match(lines[i]):
         return None
-    depth, string, cont = _scan_line(lines[i], 0, None)
+    depth, string, cont = scan_line(lines[i], 0, None)
     while (depth or string or cont) and i + 1 < len(lines):
         i += 1
-        depth, string, cont = _scan_line(lines[i], depth, string)
+        depth, string, cont = scan_line(lines[i], depth, string)
     if not lines[i].split("#")[0].rstrip().endswith(":"):
         return None
     for j in range(i + 1, len(lines)):
@@ -379,7 +379,7 @@ def _dedent(lines: list[str], indent: str) -> str | None:
             out.append(line)
         else:
             return None
-        depth, string, _ = _scan_line(line, depth, string)
+        depth, string, _ = scan_line(line, depth, string)
     return "".join(out)
 
 

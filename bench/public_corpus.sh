@@ -3,13 +3,15 @@
 # committed), from snapshots the session's `fetch` tool brought into /work/.mirror (or $MIRROR):
 #   pytorch/examples, huggingface/pytorch-image-models, keras-team/keras-applications,
 #   ageron/handson-ml3 (its notebooks become .py files: code cells joined, IPython magics and
-#   shell lines commented out, as the language server joins a notebook's cells).
+#   shell lines masked by the language server's own mask_ipython, as it joins a notebook's cells).
+# Other snapshots: name them (owner+name ...) to extract those instead.
 # Then: .venv/bin/python bench/public_run.py bench/.work/public
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mirror="${MIRROR:-/work/.mirror}"
 out="$here/.work/public"
 repos=(pytorch+examples huggingface+pytorch-image-models keras-team+keras-applications ageron+handson-ml3)
+if [ "$#" -gt 0 ]; then repos=("$@"); fi
 mkdir -p "$out"
 for repo in "${repos[@]}"; do
   git_dir="$mirror/$repo/repo"
@@ -29,8 +31,9 @@ for repo in "${repos[@]}"; do
   done
   git --git-dir="$git_dir" log -1 --format="$repo %H %cs" > "$out/$repo/.snapshot"
   find "$out/$repo" -name '*.ipynb' -print0 | while IFS= read -r -d '' nb; do
-    python3 - "$nb" <<'PY'
-import json, re, sys
+    "$here/../.venv/bin/python" - "$nb" <<'PY'
+import json, sys
+from mlsense.server.lsp.cells import mask_ipython  # what the language server does to a cell
 path = sys.argv[1]
 try:
     cells = json.load(open(path, encoding="utf-8")).get("cells", [])
@@ -41,7 +44,7 @@ for cell in cells:
     if cell.get("cell_type") != "code":
         continue
     src = "".join(cell.get("source", []))
-    src = re.sub(r"(?m)^(\s*)([%!])", r"\1pass  # \2", src)  # keeps an indented block valid
+    src = mask_ipython(src)
     parts.append(src.rstrip() + "\n")
 open(path[:-len(".ipynb")] + "_ipynb.py", "w", encoding="utf-8").write("\n".join(parts))
 PY

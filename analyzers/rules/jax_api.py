@@ -23,6 +23,11 @@ _NOT_ARRAYS = frozenset(f"jax.numpy.{n}" for n in (
 _KEY_MAKERS = frozenset(("jax.random.PRNGKey", "jax.random.key", "jax.random.fold_in",
                          "jax.random.wrap_key_data", "jax.random.clone"))
 _NOT_SAMPLERS = _KEY_MAKERS | {"jax.random.split", "jax.random.key_data", "jax.random.key_impl"}
+# Calls that read a key without using it up: fold_in derives a new key from the key and data
+# (the documented way to make one key per step), key_data/key_impl inspect it.
+_NOT_CONSUMING = frozenset(("jax.random.PRNGKey", "jax.random.key", "jax.random.fold_in",
+                            "jax.random.key_data", "jax.random.key_impl", "jax.random.clone",
+                            "jax.random.wrap_key_data"))
 _ARRAY_METHODS = frozenset(("reshape", "astype", "T", "transpose", "copy", "ravel", "flatten",
                             "squeeze", "sum", "mean"))
 _AUG_OPS = {"+=": "add", "*=": "multiply", "/=": "divide", "**=": "power"}
@@ -98,8 +103,7 @@ class JaxFlow(FlowAnalysis):
     def _key_uses(self, stmt: cst.CSTNode, env: Env) -> None:
         for call in self.calls(stmt):
             q = self.ctx.call_qualname(call)
-            if q is None or not q.startswith("jax.random.") or q in ("jax.random.PRNGKey",
-                                                                      "jax.random.key"):
+            if q is None or not q.startswith("jax.random.") or q in _NOT_CONSUMING:
                 continue
             arg = first_arg(call, "key")
             if arg is None or not isinstance(arg.value, cst.Name):

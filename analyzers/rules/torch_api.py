@@ -9,6 +9,7 @@ import libcst as cst
 from ..context import ChunkContext, EditSpec, FixSpec
 from ..findings import Severity
 from ..registry import ChunkRule, RuleInfo, register
+from ..walk import iter_nodes
 from .patterns import LOOP_WORDS, is_attribute, is_name, single_assignment
 from .tables import load_table
 
@@ -163,6 +164,7 @@ class ZeroGradRule(ChunkRule):
         self._indent: list[str] = []
         self._line: cst.SimpleStatementLine | None = None
         self._active = ctx.imports.imports_any("torch")
+        self._defs: frozenset[str] | None = None  # this statement's defs that clear gradients
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self._indent.append(node.indent if node.indent is not None else self.ctx.module.default_indent)
@@ -193,7 +195,12 @@ class ZeroGradRule(ChunkRule):
             self._loops[-1].zeroed = True
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self._loops or not self._active or not isinstance(node.func, cst.Attribute):
+        if not self._loops or not self._active:
+            return
+        if self._zeroing_helper(node):
+            self._loops[-1].zeroed = True
+            return
+        if not isinstance(node.func, cst.Attribute):
             return
         loop, attr = self._loops[-1], node.func.attr.value
         if attr == "zero_grad" or (attr == "zero_" and is_attribute(node.func.value, "grad")):
@@ -210,6 +217,33 @@ class ZeroGradRule(ChunkRule):
                 loop.step, loop.optimizer = node, receiver
             elif is_name(receiver, "scaler") and node.args and is_optimizer(node.args[0].value):
                 loop.step, loop.optimizer = node, node.args[0].value
+
+    def _zeroing_helper(self, node: cst.Call) -> bool:
+        """A call of the file's own function or method that clears gradients: one defined in
+        this statement whose body does (``self.reset_grad()``), or, defined elsewhere in the
+        file, one whose name says so (yunjey/pytorch-tutorial's GAN: ``reset_grad()``, a
+        module-level def calling both optimizers' ``zero_grad()``)."""
+        func = node.func
+        if isinstance(func, cst.Name) and self.ctx.call_qualname(node) is None:
+            name = func.value
+        elif isinstance(func, cst.Attribute) and is_name(func.value, "self"):
+            name = func.attr.value
+        else:
+            return False
+        if name in self._zeroing_defs():
+            return True
+        low = name.lower()
+        return "zero" in low or (
+            "grad" in low and any(w in low for w in ("reset", "clear")))
+
+    def _zeroing_defs(self) -> frozenset[str]:
+        if self._defs is None:
+            self._defs = frozenset(
+                n.name.value for n in iter_nodes([self.ctx.module])
+                if isinstance(n, cst.FunctionDef) and any(
+                    w in self.ctx.code_for(n.body) for w in (".zero_grad(", ".grad = None",
+                                                             ".grad.zero_(")))
+        return self._defs
 
     def _leave_loop(self) -> None:
         loop = self._loops.pop()

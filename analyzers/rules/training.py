@@ -391,7 +391,12 @@ def _method_call(stmt: cst.CSTNode, method: str) -> str | None:
 
 def _model_calls(ctx: ChunkContext, loop: cst.For | cst.While, model: str) -> cst.Call | None:
     """The first ``model(...)`` / ``model.forward(...)`` in a loop, outside no_grad blocks;
-    None if the loop also computes gradients or puts the model back in training mode."""
+    None if the loop also computes gradients or puts the model back in training mode, or ends
+    in an unconditional ``break`` (it runs once: a peek at one batch records one graph)."""
+    body = loop.body.body if isinstance(loop.body, cst.IndentedBlock) else ()
+    last = body[-1] if body else None
+    if isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Break):
+        return None
     found = None
     for stmt, _ in loop_statements(ctx, loop.body, into_loops=True):
         if isinstance(stmt, _LOOPS):

@@ -20,6 +20,7 @@ from urllib.parse import unquote
 import attrs
 from lsprotocol import types
 
+from ...analyzers.chunks import scan_line
 from .positions import PositionEncoder, line_content, split_lsp_lines
 
 NOTEBOOK_SELECTOR = types.NotebookDocumentSyncOptions(notebook_selector=[
@@ -66,19 +67,34 @@ class NotebookLayout:
 
 def mask_ipython(text: str) -> str:
     """``text`` with IPython-only lines made harmless (same line count, so lines keep their
-    numbers): a cell magic (``%%bash``) comments out the whole cell."""
+    numbers): a cell magic (``%%bash``) comments out the whole cell.
+
+    As in IPython, an escape counts only where a logical line starts: ``% (a, b)`` continuing
+    an open bracket, a string or a backslash is the modulo operator. A magic whose own brackets
+    stay open (``%timeit f(x,``) runs on until they close, and its continuation lines are
+    commented out with it."""
     lines = split_lsp_lines(text)
     if text.lstrip().startswith("%%"):
         return "".join("# " + line if line.strip() else line for line in lines)
     out = []
+    depth, string, continued, in_magic = 0, None, False, False
     for line in lines:
-        match = _MAGIC_LINE.match(line)
-        if match is None:
+        at_start = depth == 0 and string is None and not continued
+        match = _MAGIC_LINE.match(line) if at_start else None
+        if match is None and not in_magic:
             out.append(line)
-            continue
-        ending = line[len(line_content(line)):]
-        # `pass` keeps a magic that is alone in an indented block syntactically valid.
-        out.append(f"{match.group('indent')}pass  # {line_content(line).strip()}{ending}")
+        else:
+            ending = line[len(line_content(line)):]
+            indent = match.group("indent") if match is not None else \
+                line[:len(line) - len(line.lstrip())]
+            # `pass` keeps a magic that is alone in an indented block syntactically valid.
+            lead = "pass  # " if match is not None else "# "
+            out.append(f"{indent}{lead}{line_content(line).strip()}{ending}")
+        if match is not None:
+            in_magic = True
+        depth, string, continued = scan_line(line, depth, string)
+        if in_magic and depth == 0 and string is None and not continued:
+            in_magic = False
     return "".join(out)
 
 

@@ -92,6 +92,26 @@ async def test_edit_above_keeps_later_cells_diagnostics_in_place(client: Languag
     assert info["openNotebooks"] == 1 and info["heavyModules"] == []
 
 
+async def test_percent_continuing_a_line_is_an_operator_not_a_magic(client: LanguageClient,
+                                                                    tmp_path: Path) -> None:
+    # rasbt/deeplearning-models' notebooks log with `print('...'` and a next line starting
+    # `%(epoch, ...)`: masked as a magic, every such cell was a syntax error (MLS001).
+    await init(client)
+    notebook = tmp_path / "nb.ipynb"
+    loop = ("for epoch in range(3):\n"
+            "    print('Epoch: %03d/%03d'\n"
+            "          %(epoch + 1, 3))\n"
+            "    total = 1 \\\n"
+            "        % 2\n")
+    timed = ("%timeit np.fromiter((xi for xi in range(3)),\n"
+             "                    dtype=float, count=3)\n")
+    c0, c1, c2 = open_notebook(client, notebook, [IMPORTS, loop + timed, MODEL])
+    await wait_published(client, c2, until=lambda codes: "MLS301" in codes)
+    await wait_published(client, c1)
+    assert [str(d.code) for d in client.diagnostics[c1]] == []
+    assert "MLS001" not in [str(d.code) for d in client.diagnostics[c0]]
+
+
 async def test_import_in_an_earlier_cell_and_quick_fix_in_cell_coordinates(
         client: LanguageClient, tmp_path: Path) -> None:
     await init(client)
