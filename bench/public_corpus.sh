@@ -33,7 +33,7 @@ for repo in "${repos[@]}"; do
   find "$out/$repo" -name '*.ipynb' -print0 | while IFS= read -r -d '' nb; do
     "$here/../.venv/bin/python" - "$nb" <<'PY'
 import json, sys
-from mlsense.server.lsp.cells import mask_ipython  # what the language server does to a cell
+from mlsense.analyzers.notebook import mask_ipython  # what the language server does to a cell
 path = sys.argv[1]
 try:
     cells = json.load(open(path, encoding="utf-8")).get("cells", [])

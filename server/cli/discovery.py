@@ -19,7 +19,7 @@ from .config import ConfigResolver
 
 __all__ = ["DEFAULT_EXCLUDES", "PYTHON_SUFFIXES", "PathError", "discover"]
 
-PYTHON_SUFFIXES = (".py", ".pyi")
+PYTHON_SUFFIXES = (".py", ".pyi", ".ipynb")  # notebooks: their Python code cells
 
 # Never descended into (like ruff's defaults): environments, VCS metadata, caches, build output.
 DEFAULT_EXCLUDES = frozenset({
@@ -80,7 +80,7 @@ class PathError(Exception):
 
 def discover(paths: Iterable[Path], resolver: ConfigResolver, *,
              respect_gitignore: bool = True, force_exclude: bool = False) -> list[Path]:
-    """The Python files under ``paths``, absolute, sorted and without duplicates.
+    """The Python files and notebooks under ``paths``, absolute, sorted and without duplicates.
 
     Files named explicitly are checked whatever their suffix and even if excluded, as ruff does,
     unless ``force_exclude`` (for pre-commit, which names every file). Raises PathError for a

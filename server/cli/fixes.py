@@ -32,7 +32,8 @@ def position_to_offset(text: str, starts: Sequence[int], pos: Position) -> int:
     return min(start + max(pos.column, 0), line_end)
 
 
-def _spans(text: str, starts: Sequence[int], edits: Iterable[TextEdit]) -> list[tuple[int, int, str]]:
+def edit_spans(text: str, starts: Sequence[int], edits: Iterable[TextEdit]) -> list[tuple[int, int, str]]:
+    """``(start offset, end offset, new text)`` of each edit, in order."""
     spans = []
     for edit in edits:
         a = position_to_offset(text, starts, edit.range.start)
@@ -51,7 +52,7 @@ def _overlaps(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
 def apply_edits(text: str, edits: Iterable[TextEdit]) -> str:
     """``text`` with every edit applied. Raises ValueError if two edits overlap."""
     starts = line_starts(text)
-    spans = _spans(text, starts, edits)
+    spans = edit_spans(text, starts, edits)
     for prev, cur in zip(spans, spans[1:], strict=False):
         if _overlaps(prev, cur):
             raise ValueError(f"overlapping edits at offsets {prev[0]}-{prev[1]} and {cur[0]}-{cur[1]}")
@@ -89,7 +90,7 @@ def apply_fixes(text: str, findings: Iterable[Finding], *, unsafe: bool = False)
     candidates.sort(key=lambda f: (f.range.start, f.code))
     for finding in candidates:
         assert finding.fix is not None
-        spans = _spans(text, starts, finding.fix.edits)
+        spans = edit_spans(text, starts, finding.fix.edits)
         if any(_overlaps(s, t) for s in spans for t in accepted) or _self_overlap(spans):
             continue
         new_accepted = sorted([*accepted, *spans], key=lambda s: (s[0], s[1]))

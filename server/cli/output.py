@@ -35,6 +35,11 @@ class FileReport:
     error: str | None = None  # the file could not be read or checked
     rule_errors: list[tuple[str, str, str]] = field(default_factory=list)  # family, error, tb
     diff: str | None = None
+    cells: list[int] = field(default_factory=list)  # a notebook's: each finding's cell number
+
+    def cell_of(self, index: int) -> int | None:
+        """The 1-based notebook cell of finding ``index`` (None outside notebooks)."""
+        return self.cells[index] if index < len(self.cells) else None
 
     @property
     def display(self) -> str:
@@ -70,10 +75,12 @@ def render_text(reports: Sequence[FileReport], *, fix_mode: bool, unsafe: bool,
     """One ``path:row:col: CODE [*] message`` line per finding, then ruff's summary lines."""
     lines: list[str] = []
     for report in reports:
-        for f in report.findings:
+        for i, f in enumerate(report.findings):
             start = f.range.start
             mark = "[*] " if _applicable(f, unsafe) else ""
-            lines.append(f"{report.display}:{start.line + 1}:{start.column + 1}: "
+            cell = report.cell_of(i)
+            where = f"cell {cell}:" if cell is not None else ""
+            lines.append(f"{report.display}:{where}{start.line + 1}:{start.column + 1}: "
                          f"{f.code} {mark}{f.message}")
             if show_fixes and f.fix is not None and not fix_mode:
                 lines.append(f"    fix{'' if f.fix.safe else ' (unsafe)'}: {f.fix.title}")
@@ -143,8 +150,9 @@ def summary_lines(reports: Sequence[FileReport], *, fix_mode: bool, unsafe: bool
 
 
 # -- json ---------------------------------------------------------------------------------
-def finding_to_json(f: Finding, path: str) -> dict[str, Any]:
-    """One finding with ruff's JSON field names, plus ``severity`` and ``name``."""
+def finding_to_json(f: Finding, path: str, cell: int | None = None) -> dict[str, Any]:
+    """One finding with ruff's JSON field names, plus ``severity`` and ``name``; in a notebook,
+    rows count from the start of cell ``cell``."""
     fix = None
     if f.fix is not None:
         fix = {
@@ -153,7 +161,7 @@ def finding_to_json(f: Finding, path: str) -> dict[str, Any]:
             "edits": [_edit_to_json(e) for e in f.fix.edits],
         }
     return {
-        "cell": None,
+        "cell": cell,
         "code": f.code,
         "end_location": _loc(f.range.end),
         "filename": path,
@@ -185,7 +193,7 @@ def rule_error_to_json(family: str, error: str, path: str) -> dict[str, Any]:
 def render_json(reports: Sequence[FileReport]) -> str:
     items: list[dict[str, Any]] = []
     for r in reports:
-        items.extend(finding_to_json(f, r.path) for f in r.findings)
+        items.extend(finding_to_json(f, r.path, r.cell_of(i)) for i, f in enumerate(r.findings))
         items.extend(rule_error_to_json(family, err, r.path) for family, err, _ in r.rule_errors)
     return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
 
@@ -246,7 +254,8 @@ def _region(start: Position, end: Position) -> dict[str, int]:
             "endLine": end.line + 1, "endColumn": end.column + 1}
 
 
-def _sarif_result(f: Finding, artifact: dict[str, str], index: dict[str, int]) -> dict[str, Any]:
+def _sarif_result(f: Finding, artifact: dict[str, str], index: dict[str, int],
+                  cell: int | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": f.code,
         "level": _SARIF_LEVEL[f.severity],
@@ -258,6 +267,8 @@ def _sarif_result(f: Finding, artifact: dict[str, str], index: dict[str, int]) -
     }
     if f.code in index:
         result["ruleIndex"] = index[f.code]
+    if cell is not None:  # a notebook: lines count from the start of this cell
+        result["properties"] = {"cell": cell}
     if f.fix is not None and f.fix.edits:
         result["fixes"] = [{
             "description": {"text": f.fix.title},
@@ -279,7 +290,8 @@ def render_sarif(reports: Sequence[FileReport], root: Path | None = None) -> str
     results: list[dict[str, Any]] = []
     for report in reports:
         artifact = _artifact(report.path, root)
-        results.extend(_sarif_result(f, artifact, index) for f in report.findings)
+        results.extend(_sarif_result(f, artifact, index, report.cell_of(i))
+                       for i, f in enumerate(report.findings))
     notifications: list[dict[str, Any]] = [
         {"level": "error", "message": {"text": f"{r.display}: {r.error}"}}
         for r in reports if r.error]

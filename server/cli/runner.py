@@ -20,6 +20,7 @@ from ...analyzers.findings import Finding
 from ...analyzers.registry import all_rules
 from .fileio import read_source, write_atomically
 from .fixes import fix_until_stable
+from .notebooks import NotebookError, check_notebook
 from .output import FileReport, display_path
 
 
@@ -58,7 +59,12 @@ def check_file(path: str, config: Config, options: CheckOptions) -> FileReport:
         report.error = f"cannot read file: {exc.strerror or exc}"
         return report
     try:
-        _check_data(report, data, config, options)
+        if path.endswith(".ipynb"):
+            check_notebook(report, data, config, options.fix, options.unsafe_fixes, options.diff)
+        else:
+            _check_data(report, data, config, options)
+    except NotebookError as exc:
+        report.error = str(exc)
     except Exception as exc:  # an engine bug must not take the other files down with it
         detail = traceback.format_exc() if options.verbose else ""
         report.error = f"internal error: {type(exc).__name__}: {exc}\n{detail}".rstrip()

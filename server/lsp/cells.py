@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import copy
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,14 +19,12 @@ from urllib.parse import unquote
 import attrs
 from lsprotocol import types
 
-from ...analyzers.chunks import scan_line
-from .positions import PositionEncoder, line_content, split_lsp_lines
+from ...analyzers.notebook import join_texts
+from .positions import PositionEncoder, line_content
 
 NOTEBOOK_SELECTOR = types.NotebookDocumentSyncOptions(notebook_selector=[
     types.NotebookDocumentFilterWithCells(
         notebook="jupyter-notebook", cells=[types.NotebookCellLanguage(language="python")])])
-# IPython syntax that is not Python: line magics, shell escapes, help, `x = !cmd`.
-_MAGIC_LINE = re.compile(r"^(?P<indent>\s*)(?:[%!?]|[\w.]+\s*=\s*[%!]|[\w.]+\?{1,2}\s*$)")
 
 
 @dataclass(frozen=True)
@@ -65,55 +62,16 @@ class NotebookLayout:
         return None
 
 
-def mask_ipython(text: str) -> str:
-    """``text`` with IPython-only lines made harmless (same line count, so lines keep their
-    numbers): a cell magic (``%%bash``) comments out the whole cell.
-
-    As in IPython, an escape counts only where a logical line starts: ``% (a, b)`` continuing
-    an open bracket, a string or a backslash is the modulo operator. A magic whose own brackets
-    stay open (``%timeit f(x,``) runs on until they close, and its continuation lines are
-    commented out with it."""
-    lines = split_lsp_lines(text)
-    if text.lstrip().startswith("%%"):
-        return "".join("# " + line if line.strip() else line for line in lines)
-    out = []
-    depth, string, continued, in_magic = 0, None, False, False
-    for line in lines:
-        at_start = depth == 0 and string is None and not continued
-        match = _MAGIC_LINE.match(line) if at_start else None
-        if match is None and not in_magic:
-            out.append(line)
-        else:
-            ending = line[len(line_content(line)):]
-            indent = match.group("indent") if match is not None else \
-                line[:len(line) - len(line.lstrip())]
-            # `pass` keeps a magic that is alone in an indented block syntactically valid.
-            lead = "pass  # " if match is not None else "# "
-            out.append(f"{indent}{lead}{line_content(line).strip()}{ending}")
-        if match is not None:
-            in_magic = True
-        depth, string, continued = scan_line(line, depth, string)
-        if in_magic and depth == 0 and string is None and not continued:
-            in_magic = False
-    return "".join(out)
-
-
 def join_cells(cells: Iterable[tuple[str, str, int | None]]) -> tuple[str, NotebookLayout]:
     """The joined document for ``(cell uri, text, version)`` code cells, and its layout.
 
     Every cell ends with a newline in the joined text, so no cell runs into the next one.
     """
-    parts: list[str] = []
-    layout = NotebookLayout()
-    line = 0
-    for uri, text, version in cells:
-        lines = split_lsp_lines(mask_ipython(text))
-        if lines and not lines[-1].endswith(("\n", "\r")):
-            lines[-1] += "\n"
-        layout.cells.append(CellSpan(uri, line, len(lines), version))
-        parts.extend(lines)
-        line += len(lines)
-    return "".join(parts), layout
+    cells = list(cells)
+    text, spans = join_texts(text for _, text, _ in cells)
+    layout = NotebookLayout([CellSpan(uri, start, count, version)
+                             for (uri, _, version), (start, count) in zip(cells, spans, strict=True)])
+    return text, layout
 
 
 def _shift_position(pos: types.Position, span: CellSpan, lines: Sequence[str],
