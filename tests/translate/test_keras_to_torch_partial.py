@@ -24,7 +24,7 @@ from keras import layers
 
 inputs = keras.Input(shape=(28, 28, 1))
 x = layers.Conv2D(8, 3, activation="relu")(inputs)
-x = layers.Conv3D(8, 3)(x)
+x = layers.Conv3DTranspose(8, 3)(x)
 x = layers.ReLU()(x)
 x = layers.Flatten()(x)
 outputs = layers.Dense(10)(x)
@@ -33,7 +33,7 @@ model = keras.Model(inputs, outputs)
 
 
 @pytest.mark.parametrize("source, line, construct", [(SEQUENTIAL, 6, "UnitNormalization"),
-                                                     (FUNCTIONAL, 6, "Conv3D")])
+                                                     (FUNCTIONAL, 6, "Conv3DTranspose")])
 def test_unsupported_layer_raises_without_partial(source: str, line: int, construct: str) -> None:
     with pytest.raises(TranslationError) as info:
         translate(source, "pytorch", filename="m.py")
@@ -59,7 +59,7 @@ def test_partial_sequential_keeps_the_rest_with_a_marked_placeholder() -> None:
 def test_partial_functional_flattens_in_keras_order_after_the_gap() -> None:
     tr = translate(FUNCTIONAL, "pytorch", partial=True)
     code = tr.target_code
-    assert "# TODO(mlsense): line 6: Conv3D: Keras layer Conv3D has no PyTorch mapping" in code
+    assert "# TODO(mlsense): line 6: Conv3DTranspose: Keras layer Conv3DTranspose has no PyTorch mapping" in code
     assert "= nn.Identity()" in code
     # Sizes are unknown after the gap, so the flatten cannot use the C,H,W weight permutation.
     assert "x.permute(0, 2, 3, 1).flatten(1)" in code and "nn.LazyLinear(10)" in code
@@ -71,7 +71,7 @@ def test_partial_gap_without_a_lazy_form_is_another_placeholder() -> None:
     source = FUNCTIONAL.replace("layers.ReLU()(x)", "layers.LayerNormalization()(x)")
     tr = translate(source, "pytorch", partial=True)
     assert [(u.line, u.reason) for u in tr.unsupported] == [
-        (6, "Keras layer Conv3D has no PyTorch mapping"),
+        (6, "Keras layer Conv3DTranspose has no PyTorch mapping"),
         (7, "input size unknown after the placeholder for line 6")]
     assert tr.target_code.count("nn.Identity()") == 2
 

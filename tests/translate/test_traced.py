@@ -312,3 +312,75 @@ def test_a_traced_model_keeps_the_scripts_training_code(tmp_path, worker) -> Non
     report = verify_translation(str(path), tr, source_text=SCRIPT, worker=worker, onnx=False)
     assert report.verified, report.message
     assert report.training is not None and report.training.ran and report.training.verified
+
+
+# A small GPT in nanoGPT's style (karpathy/nanoGPT model.py, on the public-code bench): a
+# @dataclass config, a LayerNorm with its own parameters through F.layer_norm, causal
+# F.scaled_dot_product_attention on (N, heads, T, dim), `x[:, [-1], :]` and `return logits, None`.
+GPT_LIKE = HEAD + '''from dataclasses import dataclass
+
+
+@dataclass
+class Config:
+    block_size: int = 16
+    vocab_size: int = 50
+    n_embd: int = 16
+    n_head: int = 2
+    bias: bool = True
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, ndim, bias):
+        super().__init__()
+        self.weight = nn.Parameter(1 + 0.5 * torch.randn(ndim))
+        self.bias = nn.Parameter(0.5 * torch.randn(ndim)) if bias else None
+
+    def forward(self, x):
+        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, 1e-5)
+
+
+class Attention(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.qkv = nn.Linear(config.n_embd, 3 * config.n_embd)
+        self.proj = nn.Linear(config.n_embd, config.n_embd)
+        self.n_head = config.n_head
+
+    def forward(self, x):
+        B, T, C = x.size()
+        q, k, v = self.qkv(x).split(C, dim=2)
+        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=True)
+        return self.proj(y.transpose(1, 2).contiguous().view(B, T, C))
+
+
+class GPT(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.wte = nn.Embedding(config.vocab_size, config.n_embd)
+        self.wpe = nn.Embedding(config.block_size, config.n_embd)
+        self.ln_1 = LayerNorm(config.n_embd, bias=config.bias)
+        self.attn = Attention(config)
+        self.ln_f = LayerNorm(config.n_embd, bias=False)
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+
+    def forward(self, idx, targets=None):
+        pos = torch.arange(0, idx.size(1), dtype=torch.long, device=idx.device)
+        x = self.wte(idx) + self.wpe(pos)
+        x = x + self.attn(self.ln_1(x))
+        x = self.ln_f(x)
+        if targets is not None:
+            logits = self.lm_head(x)
+            return logits, F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+        return self.lm_head(x[:, [-1], :]), None
+'''
+
+
+def test_a_small_gpt_with_a_dataclass_config(tmp_path, worker) -> None:
+    tr = _verified(tmp_path, worker, GPT_LIKE, "GPT(Config())", (16,))
+    code = tr.target_code
+    assert "keras.ops.layer_normalization(" in code and "epsilon=1e-05" in code
+    assert "keras.ops.dot_product_attention(" in code and "is_causal=True" in code
+    assert "[:, -1:]" in code and code.count("trainable=True") == 3  # LayerNorm parameters

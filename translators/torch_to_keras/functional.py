@@ -66,6 +66,12 @@ def tensor_function(run: Walker, name: str, x: Val, node: ast.Call, skip: int) -
             # a draw of x's shape; verification fixes the draws on both sides (models.py)
             return Val(f"keras.random.{RANDOM_LIKE[name]}(keras.ops.shape({x.expr}))",
                        x.shape, x.perm)
+        if name == "scaled_dot_product_attention":
+            return _attention(run, x, ops.bind(node, ["key", "value", "attn_mask", "dropout_p",
+                                                     "is_causal", "scale", "enable_gqa"], skip), ev)
+        if name == "layer_norm":
+            return _layer_norm(run, x, ops.bind(node, ["normalized_shape", "weight", "bias",
+                                                      "eps"], skip), ev)
         if name in _ELEMENTWISE and not node.args[skip:] and not node.keywords:
             return Val(f"keras.ops.{_ELEMENTWISE[name]}({x.expr})", x.shape, x.perm)
     except ops.OpError as exc:
@@ -74,6 +80,59 @@ def tensor_function(run: Walker, name: str, x: Val, node: ast.Call, skip: int) -
         raise ShapeUnsupp(node.lineno, ast.unparse(node)[:60], str(exc)) from exc
     raise Unsupp(node.lineno, ast.unparse(node)[:60],
                  f"{name}() has no keras.ops mapping in mlsense yet")
+
+
+def _attention(run: Walker, q: Val, args: dict[str, ast.expr], ev: Any) -> Val:
+    """``F.scaled_dot_product_attention(q, k, v, is_causal=...)`` on (N, heads, T, dim) ->
+    ``keras.ops.dot_product_attention``, which takes (N, T, heads, dim): a tensor already held
+    that way (the usual ``.view(B, T, nh, hs).transpose(1, 2)``) goes in as it is, another has
+    its axes swapped, and the result stays in Keras' order (its permutation says so)."""
+    if "key" not in args or "value" not in args:
+        raise ops.OpError("scaled_dot_product_attention needs query, key and value")
+    k, v = run.ex(args["key"]), run.ex(args["value"])
+    heads_after_time = (0, 2, 1, 3)  # torch (N, heads, T, dim) held as Keras (N, T, heads, dim)
+
+    def keras_layout(t: Val) -> str:
+        if t.rank != 4 or t.perm not in (None, heads_after_time):
+            raise ops.OpError("attention translated for (N, heads, T, dim) tensors")
+        return t.expr if t.perm == heads_after_time else f"keras.ops.swapaxes({t.expr}, 1, 2)"
+
+    qkv = [keras_layout(t) for t in (q, k, v)]
+    for key, neutral in (("attn_mask", None), ("dropout_p", 0), ("enable_gqa", False)):
+        if key in args and ev(args[key]) not in (neutral, 0.0):
+            raise ops.OpError(f"scaled_dot_product_attention({key}=...) is not translated"
+                              + (" (it drops at inference too)" if key == "dropout_p" else ""))
+    opts = ""
+    if "is_causal" in args:
+        causal = ev(args["is_causal"])
+        if not isinstance(causal, bool):
+            raise ops.OpError("is_causal is not a constant here")
+        opts += ", is_causal=True" if causal else ""
+    if "scale" in args and ev(args["scale"]) is not None:
+        opts += f", scale={ev(args['scale'])!r}"
+    out = f"keras.ops.dot_product_attention({', '.join(qkv)}{opts})"
+    shape = (*q.shape[:-1], v.shape[-1]) if q.shape is not None and v.shape is not None \
+        else q.shape
+    return Val(out, shape, heads_after_time)  # the result is (N, T, heads, dim) in Keras
+
+
+def _layer_norm(run: Walker, x: Val, args: dict[str, ast.expr], ev: Any) -> Val:
+    """``F.layer_norm(x, (C,), weight, bias, eps)`` (nanoGPT's LayerNorm with an optional bias)
+    -> ``keras.ops.layer_normalization`` over the same axis, the module's own variables kept."""
+    shape = ev(args["normalized_shape"]) if "normalized_shape" in args else UNKNOWN
+    if isinstance(shape, int):
+        shape = (shape,)
+    if not isinstance(shape, tuple | list) or len(shape) != 1 or x.rank is None:
+        raise ops.OpError("layer_norm over more than the last axis")
+    parts = [x.expr]
+    for key, keras_name in (("weight", "gamma"), ("bias", "beta")):
+        if key in args and not (isinstance(args[key], ast.Constant) and args[key].value is None):
+            parts.append(f"{keras_name}={run.ex(args[key]).expr}")
+    eps = ev(args["eps"]) if "eps" in args else 1e-5
+    if not isinstance(eps, int | float):
+        raise ops.OpError("layer_norm's eps is not a number here")
+    parts += [f"axis={target_axis(x, -1)}", f"epsilon={eps!r}"]
+    return Val(f"keras.ops.layer_normalization({', '.join(parts)})", x.shape, x.perm)
 
 
 def _pool(name: str, x: Val, node: ast.Call, skip: int, ev: Any) -> Val:

@@ -23,7 +23,15 @@ import torch
 from torch import fx
 
 from ..verify.models import BATCH, exec_definitions
-from .describe import describe_value, given_kwargs, is_buffer, jsonable, layer_args, target
+from .describe import (
+    describe_value,
+    given_kwargs,
+    is_buffer,
+    is_parameter,
+    jsonable,
+    layer_args,
+    target,
+)
 
 _CONTAINERS = (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict)
 _FRAME = re.compile(r'File "(?P<file>.+)", line (?P<line>\d+), in (?P<func>\S+)')
@@ -354,6 +362,7 @@ def capture(req: dict[str, Any]) -> dict[str, Any]:
     nodes = [{"name": n.name, "op": n.op, "target": target(n),
               "args": jsonable(list(n.args))["tuple"], "kwargs": given_kwargs(n),
               "line": _stack_line(n, filename), "buffer": is_buffer(model, n),
+              "parameter": is_parameter(model, n),
               "value": describe_value(_node_value(tracer, n), n.op == "get_attr"),
               "batch_axes": batch_axes.get(n.name, [])}
              for n in graph.nodes]

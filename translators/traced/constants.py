@@ -63,14 +63,16 @@ def constant_expr(value: dict[str, Any], line: int, batch_axes: list[int] | None
     return f"keras.ops.convert_to_tensor(np.array({text}, dtype={dtype!r}))"
 
 
-def buffer_weight(target: str, kname: str, value: dict[str, Any], line: int) -> tuple[
-        str, WeightTransfer]:
-    """A Keras variable standing for the buffer ``target`` (``pos_encoder.pe``) and the
-    transfer that copies its value."""
+def buffer_weight(target: str, kname: str, value: dict[str, Any], line: int,
+                  parameter: bool = False) -> tuple[str, WeightTransfer]:
+    """A Keras variable standing for the buffer ``target`` (``pos_encoder.pe``), or for a
+    parameter used directly (``F.layer_norm(x, ..., self.weight)``: trained, so trainable),
+    and the transfer that copies its value."""
     owner, _, name = target.rpartition(".")
     shape = tuple(value["shape"])
-    code = (f"self.add_weight(shape={shape}, initializer=\"zeros\", trainable=False, "
-            f"name=\"{kname}\")  # PyTorch buffer {target}, copied with the weights")
+    what = "parameter" if parameter else "buffer"
+    code = (f"self.add_weight(shape={shape}, initializer=\"zeros\", trainable={parameter}, "
+            f"name=\"{kname}\")  # PyTorch {what} {target}, copied with the weights")
     return code, WeightTransfer("buffer", owner, f"attr:{kname}", {"name": name}, line)
 
 

@@ -29,6 +29,17 @@ def is_buffer(model: torch.nn.Module, node: fx.Node) -> bool:
     return name in module._buffers or name in module._parameters
 
 
+def is_parameter(model: torch.nn.Module, node: fx.Node) -> bool:
+    """Whether a ``get_attr`` node reads an ``nn.Parameter`` (trained) rather than a buffer."""
+    if node.op != "get_attr":
+        return False
+    owner, _, name = str(node.target).rpartition(".")
+    try:
+        return name in model.get_submodule(owner)._parameters
+    except AttributeError:
+        return False
+
+
 def layer_args(layer: torch.nn.Module) -> dict[str, Any]:
     """What the translation needs of a layer: its constructor arguments; for the transformer
     encoder layers, the options their submodules hold."""

@@ -291,7 +291,8 @@ class GraphWalk:
         target = node["target"]
         if target not in self.layers:
             kname = self.new_name(target)
-            code, transfer = buffer_weight(target, kname, node["value"], node["line"])
+            code, transfer = buffer_weight(target, kname, node["value"], node["line"],
+                                           bool(node.get("parameter")))
             self.layers[target] = (kname, code, None)
             self.weights.append(transfer)
         return Val(f"self.{self.layers[target][0]}", tuple(node["value"]["shape"]),
@@ -349,6 +350,8 @@ class GraphWalk:
         if base.kind != "tensor":
             raise Unsupp(node["line"], _describe(node), "indexing not supported here")
         elts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
+        # x[:, [-1], :] (a one-item list keeps the axis): the slice -1: says the same in Keras
+        elts = [_one_item_slice(e, self.pyenv) for e in elts]
         follow = node.get("batch_axes") or []
         if follow and base.perm is None:  # self.pe[:x.size(0)]: bounds follow the input
             return Val(f"{base.expr}[{following_index(elts, follow, self.size0())}]",
@@ -449,3 +452,15 @@ def _describe(node: dict[str, Any]) -> str:
     if node["op"] == "call_method":
         return f".{target}(...)"
     return f"{target}(...)"
+
+
+def _one_item_slice(elt: ast.expr, env: dict[str, Any]) -> ast.expr:
+    """``[k]`` inside an index (one integer in a list) -> the slice ``k:k+1``; else as is."""
+    if not isinstance(elt, ast.List | ast.Tuple) or len(elt.elts) != 1:  # capture sends lists as tuples
+        return elt
+    k = evaluate(elt.elts[0], env)
+    if not isinstance(k, int) or isinstance(k, bool):
+        return elt
+    upper = None if k == -1 else ast.Constant(k + 1)
+    return ast.Slice(lower=ast.Constant(k) if k >= 0 else ast.UnaryOp(ast.USub(), ast.Constant(-k)),
+                     upper=upper)

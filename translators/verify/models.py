@@ -10,6 +10,7 @@ import builtins
 import os
 import sys
 import traceback
+import types
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -55,7 +56,12 @@ def describe_exception(exc: BaseException) -> str:
 def exec_definitions(text: str, filename: str) -> tuple[dict[str, Any], list[Any]]:
     """Run the kept definitions of ``text`` (extract.py) in a fresh namespace; (namespace, dropped)."""
     extraction = extract_definitions(text, filename)
-    namespace: dict[str, Any] = {"__name__": "__mlsense_verify__", "__file__": filename}
+    # A real module in sys.modules: @dataclass (a model's config class) looks its module up
+    # there while it builds the class, and failed on a bare namespace (nanoGPT's GPTConfig).
+    module = types.ModuleType("__mlsense_verify__")
+    module.__file__ = filename
+    sys.modules[module.__name__] = module
+    namespace: dict[str, Any] = module.__dict__
     exec(compile(extraction.module, filename, "exec"), namespace)  # noqa: S102 - the point
     return namespace, extraction.dropped
 
@@ -118,7 +124,10 @@ def call_keras(model: Any, xs: list[Any], training: bool = False) -> Any:
 
 
 def flatten_outputs(out: Any) -> list[Any]:
-    """A model's outputs (nested lists, tuples, dicts by key) as one flat list."""
+    """A model's outputs (nested lists, tuples, dicts by key) as one flat list; ``None``
+    entries (nanoGPT's ``return logits, loss`` with no targets) are left out on both sides."""
+    if out is None:
+        return []
     if isinstance(out, dict):
         return [v for k in sorted(out) for v in flatten_outputs(out[k])]
     if isinstance(out, list | tuple):

@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import traceback
+import types
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
@@ -249,7 +250,10 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
     with open(path, encoding="utf-8") as f:
         source = f.read()
     recorder = Recorder(path, source)
-    namespace: dict[str, Any] = {"__name__": "__oracle__", "__file__": path}
+    module = types.ModuleType("__oracle__")  # in sys.modules, for @dataclass
+    module.__file__ = path
+    sys.modules[module.__name__] = module
+    namespace: dict[str, Any] = module.__dict__
     error, model = None, None
     try:
         code = compile(source, path, "exec")
