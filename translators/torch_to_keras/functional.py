@@ -126,8 +126,9 @@ def _layer_norm(run: Walker, x: Val, args: dict[str, ast.expr], ev: Any) -> Val:
         raise ops.OpError("layer_norm over more than the last axis")
     parts = [x.expr]
     for key, keras_name in (("weight", "gamma"), ("bias", "beta")):
-        if key in args and not (isinstance(args[key], ast.Constant) and args[key].value is None):
-            parts.append(f"{keras_name}={run.ex(args[key]).expr}")
+        given = args.get(key)
+        if given is not None and not (isinstance(given, ast.Constant) and given.value is None):
+            parts.append(f"{keras_name}={run.ex(given).expr}")
     eps = ev(args["eps"]) if "eps" in args else 1e-5
     if not isinstance(eps, int | float):
         raise ops.OpError("layer_norm's eps is not a number here")
