@@ -41,7 +41,8 @@ MIRROR = Path(os.environ.get("MIRROR", "/work/.mirror"))
 WORK = ROOT / "bench" / ".work" / "real"
 # datasets / transforms / environments / plots
 DATA_MODULES = ("torchvision", "gymnasium", "gym", "matplotlib", "IPython", "PIL", "pandas",
-                "tensorflow_datasets", "sklearn", "imageio", "ipywidgets")
+                "tensorflow_datasets", "sklearn", "imageio", "ipywidgets",
+                "data_utils")  # yunjey's language model: its corpus reader beside it
 DATA_USES = (".fit(", ".evaluate(", ".predict(", "load_model(", "callbacks", "print(",
              ".summary(", "plot_model(", ".adapt(", "set_seed(", "clear_session(",
              "load_data(", "history", "disable_traceback_filtering(", "listdir(", "glob(",
@@ -70,6 +71,11 @@ C32 = (3, 32, 32)
 A64 = (64, 64, 3)
 KERAS_CORE = "keras-team/keras-core"
 KIO = "examples/keras_io"
+NANOGPT = "karpathy/nanoGPT"
+YUNJEY = "yunjey/pytorch-tutorial"
+YT = "tutorials"
+VITP = "lucidrains/vit-pytorch"
+SMALL_VIT = "image_size=32, patch_size=8, num_classes=10, dim=64, depth=2, heads=4, mlp_dim=128"
 
 MODELS = [
     # pytorch/examples
@@ -104,6 +110,56 @@ MODELS = [
           "Policy", (4,)),
     Model("examples/reinforce", EXAMPLES, "reinforcement_learning/reinforce.py", "keras",
           "Policy", (4,)),
+    # karpathy/nanoGPT and yunjey/pytorch-tutorial (session 9: every model of the two
+    # repositories' model files, taken as they came)
+    Model("nanogpt/gpt", NANOGPT, "model.py", "keras",
+          "GPT(GPTConfig(block_size=64, vocab_size=128, n_layer=2, n_head=4, n_embd=64))", (32,)),
+    Model("yunjey/feedforward", YUNJEY, f"{YT}/01-basics/feedforward_neural_network/main.py",
+          "keras", "NeuralNet(input_size, hidden_size, num_classes)", (784,)),
+    Model("yunjey/cnn", YUNJEY, f"{YT}/02-intermediate/convolutional_neural_network/main.py",
+          "keras", "ConvNet(num_classes)", (1, 28, 28)),
+    Model("yunjey/resnet", YUNJEY, f"{YT}/02-intermediate/deep_residual_network/main.py",
+          "keras", "ResNet(ResidualBlock, [2, 2, 2])", C32),
+    Model("yunjey/rnn", YUNJEY, f"{YT}/02-intermediate/recurrent_neural_network/main.py",
+          "keras", "RNN(input_size, hidden_size, num_layers, num_classes)", (28, 28),
+          given="import torch\ndevice = torch.device('cpu')"),
+    Model("yunjey/birnn", YUNJEY,
+          f"{YT}/02-intermediate/bidirectional_recurrent_neural_network/main.py", "keras",
+          "BiRNN(input_size, hidden_size, num_layers, num_classes)", (28, 28),
+          given="import torch\ndevice = torch.device('cpu')"),
+    Model("yunjey/language_model", YUNJEY, f"{YT}/02-intermediate/language_model/main.py",
+          "keras", "RNNLM(vocab_size, embed_size, hidden_size, num_layers)", (30,),
+          given="vocab_size = 1000"),
+    Model("yunjey/vae", YUNJEY, f"{YT}/03-advanced/variational_autoencoder/main.py", "keras",
+          "VAE()", (784,)),
+    # lucidrains/vit-pytorch: the models of its README that sit in one file (t2t imports
+    # vit_pytorch.vit), at small sizes
+    *[Model(f"vit-pytorch/{name}", VITP, f"vit_pytorch/{name}.py", "keras", select, shape)
+      for name, select, shape in (
+          ("vit", f"ViT({SMALL_VIT})", C32),
+          ("simple_vit", f"SimpleViT({SMALL_VIT})", C32),
+          ("cait", f"CaiT({SMALL_VIT}, cls_depth=1)", C32),
+          ("deepvit", f"DeepViT({SMALL_VIT})", C32),
+          ("cct", "CCT(img_size=(32, 32), embedding_dim=64, n_conv_layers=1, kernel_size=3, "
+                  "stride=1, padding=1, pooling_kernel_size=3, pooling_stride=2, "
+                  "pooling_padding=1, num_layers=2, num_heads=4, mlp_ratio=2.0, "
+                  "num_classes=10, positional_embedding='learnable')", C32),
+          ("cross_vit", "CrossViT(image_size=32, num_classes=10, depth=1, sm_dim=64, "
+                        "sm_patch_size=8, sm_enc_depth=1, sm_enc_heads=4, sm_enc_mlp_dim=128, "
+                        "lg_dim=96, lg_patch_size=16, lg_enc_depth=1, lg_enc_heads=4, "
+                        "lg_enc_mlp_dim=128, cross_attn_depth=1, cross_attn_heads=4)", C32),
+          ("pit", "PiT(image_size=32, patch_size=4, dim=64, num_classes=10, depth=(1, 1, 1), "
+                  "heads=4, mlp_dim=128)", C32),
+          ("levit", "LeViT(image_size=32, num_classes=10, stages=3, dim=(32, 48, 64), depth=1, "
+                    "heads=(2, 3, 4), mlp_mult=2)", C32),
+          ("cvt", "CvT(num_classes=10, s1_emb_dim=32, s2_emb_dim=48, s3_emb_dim=64, "
+                  "s3_depth=1)", C32),
+          ("mobile_vit", "MobileViT(image_size=(64, 64), dims=[32, 48, 64], channels=[8, 16, "
+                         "24, 24, 32, 32, 40, 40, 48, 48, 96], num_classes=10)", (3, 64, 64)),
+          ("nest", "NesT(image_size=32, patch_size=4, dim=32, heads=2, num_hierarchies=3, "
+                   "block_repeats=(1, 1, 1), num_classes=10)", C32),
+          ("local_vit", f"LocalViT({SMALL_VIT})", C32),
+          ("vit_for_small_dataset", f"ViT({SMALL_VIT})", C32))],
     # kuangliu/pytorch-cifar: torchvision-style CIFAR models
     Model("cifar/lenet", CIFAR, "models/lenet.py", "keras", "LeNet", C32),
     Model("cifar/vgg11", CIFAR, "models/vgg.py", "keras", "VGG('VGG11')", C32),

@@ -384,3 +384,57 @@ def test_a_small_gpt_with_a_dataclass_config(tmp_path, worker) -> None:
     assert "keras.ops.layer_normalization(" in code and "epsilon=1e-05" in code
     assert "keras.ops.dot_product_attention(" in code and "is_causal=True" in code
     assert "[:, -1:]" in code and code.count("trainable=True") == 3  # LayerNorm parameters
+
+
+# lucidrains/vit-pytorch's ways of writing a ViT, in one small model: einops patterns and
+# layers, a class token repeated over the batch, einsum attention with an eye mask filled in,
+# a table forward builds from sizes alone, an embedding of indices the model makes (the input
+# stays float), Hardswish, a negative pad (a crop) and an unbiased variance.
+VIT_LIKE = HEAD + '''from einops import rearrange, repeat
+from einops.layers.torch import Rearrange
+
+
+def table(n, dim):
+    pos = torch.arange(n).float()[:, None] / torch.arange(1, dim + 1).float()[None]
+    return torch.sin(pos)
+
+
+class TinyViT(nn.Module):
+    def __init__(self, dim=32, patch=4, image=16, classes=5):
+        super().__init__()
+        self.to_patches = nn.Sequential(
+            Rearrange("b c (h p1) (w p2) -> b (h w) (p1 p2 c)", p1=patch, p2=patch),
+            nn.Linear(patch * patch * 3, dim))
+        self.cls = nn.Parameter(torch.randn(1, 1, dim))
+        self.bias_table = nn.Embedding(16, 1)
+        self.register_buffer("idx", torch.arange(16), persistent=False)
+        self.qkv = nn.Linear(dim, dim * 3, bias=False)
+        self.act = nn.Hardswish()
+        self.head = nn.Linear(dim, classes)
+
+    def forward(self, img):
+        x = self.to_patches(img)
+        x = x + table(x.shape[1], x.shape[2]) + self.bias_table(self.idx)
+        cls = repeat(self.cls, "1 1 d -> b 1 d", b=x.shape[0])
+        x = torch.cat((cls, self.cls.expand(x.shape[0], -1, -1) + x[:, :1], x[:, 1:]), dim=1)
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        q, k, v = (rearrange(t, "b n (h d) -> b h n d", h=4) for t in (q, k, v))
+        dots = torch.einsum("b h i d, b h j d -> b h i j", q, k) * 0.5
+        dots = dots.masked_fill(torch.eye(dots.shape[-1], dtype=torch.bool), -1e4)
+        out = rearrange(dots.softmax(dim=-1) @ v, "b h n d -> b n (h d)")
+        out = self.act(out)
+        shifted = F.pad(out, (1, -1))
+        return self.head((shifted + out.var(dim=-1, keepdim=True))[:, 0])
+'''
+
+
+def test_vit_pytorch_idioms(tmp_path, worker) -> None:
+    tr = _verified(tmp_path, worker, VIT_LIKE, "TinyViT()", (3, 16, 16))
+    code = tr.target_code
+    assert tr.inputs[0].dtype == "float32"  # the embedding looks up the model's own indices
+    assert "keras.ops.einsum('b h i d, b h j d -> b h i j'" in code
+    assert "keras.ops.repeat(" in code and "img_size0" in code  # follows the batch
+    assert "keras.ops.eye(17) > 0" in code and "keras.ops.where(" in code
+    assert "TABLE_1 = np.array(" in code and 'layers.Activation("hard_silu")' in code
+    assert "keras.ops.var(" in code and "keras.ops.matmul(" in code
+    assert "[:, :, :-1]" in code  # F.pad(out, (1, -1)): one zero in front, the last one cropped

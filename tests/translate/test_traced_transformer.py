@@ -135,11 +135,18 @@ def test_single_encoder_layer_without_bias(tmp_path, worker) -> None:
     assert "keras.ops.transpose" not in tr.target_code
 
 
-def test_a_large_constant_built_in_forward_is_a_located_error(worker) -> None:
+def test_a_constant_built_in_forward_is_a_table_and_a_huge_one_a_located_error(
+        tmp_path, worker) -> None:
+    # 600 values from sizes alone (simple_vit's sin-cos positions): a module-level table
+    tr, _ = verify_runtime(tmp_path, worker, BIG_CONSTANT.replace(
+        "self.fc(x)", "self.fc(x.view(-1, 600))"), "Bias", (600,))
+    assert "TABLE_1 = np.array([" in tr.target_code
+    assert "keras.ops.convert_to_tensor(TABLE_1)" in tr.target_code
+    # more than the capture writes out: say where, and what to do
     with pytest.raises(TranslationError) as info:
-        translate(BIG_CONSTANT.replace("self.fc(x)", "self.fc(x.view(-1, 600))"), "keras",
-                  class_name="Bias", input_shape=(600,), filename="bias.py", run_code=True,
-                  worker=worker)
+        translate(BIG_CONSTANT.replace("600", "5000").replace(
+            "self.fc(x)", "self.fc(x.view(-1, 5000))"), "keras", class_name="Bias",
+            input_shape=(5000,), filename="bias.py", run_code=True, worker=worker)
     item = info.value.unsupported[0]
     assert "register it as a buffer" in item.reason and item.line > 1
 

@@ -33,7 +33,10 @@ def tensor_function(run: Walker, name: str, x: Val, node: ast.Call, skip: int) -
                 dims = dims[0].items
             return ops.reshape(x, dims)
         if name == "permute":
-            return ops.permute(x, [ev(a) for a in node.args[skip:]])
+            dims = [ev(a) for a in node.args[skip:]]
+            if len(dims) == 1 and isinstance(dims[0], tuple | list):  # x.permute((0, 2, 1))
+                dims = list(dims[0])
+            return ops.permute(x, dims)
         if name == "transpose":
             args = ops.bind(node, ["dim0", "dim1"], skip)
             return ops.transpose(x, ev(args["dim0"]), ev(args["dim1"]))
@@ -42,6 +45,9 @@ def tensor_function(run: Walker, name: str, x: Val, node: ast.Call, skip: int) -
             dim = ev(args["dim"]) if "dim" in args else None
             keep = ev(args["keepdim"]) if "keepdim" in args else False
             return ops.mean(x, dim, keep)
+        if name in ("var", "std"):
+            return _spread(name, x, ops.bind(node, ["dim", "unbiased", "keepdim", "correction"],
+                                             skip), ev)
         if name == "size":
             args = ops.bind(node, ["dim"], skip)
             if "dim" not in args:
@@ -80,6 +86,34 @@ def tensor_function(run: Walker, name: str, x: Val, node: ast.Call, skip: int) -
         raise ShapeUnsupp(node.lineno, ast.unparse(node)[:60], str(exc)) from exc
     raise Unsupp(node.lineno, ast.unparse(node)[:60],
                  f"{name}() has no keras.ops mapping in mlsense yet")
+
+
+def _spread(name: str, x: Val, args: dict[str, ast.expr], ev: Any) -> Val:
+    """``x.var(dim, unbiased=False, keepdim=True)`` / ``std``: Keras' are the population
+    statistics; torch's default correction of 1 is a factor n / (n - 1)."""
+    dim = ev(args["dim"]) if "dim" in args else None
+    keep = ev(args["keepdim"]) if "keepdim" in args else False
+    correction = 1
+    if "unbiased" in args:
+        correction = 1 if ev(args["unbiased"]) else 0
+    if "correction" in args:
+        correction = ev(args["correction"])
+    if not isinstance(correction, int | float) or x.shape is None or x.rank is None:
+        raise ops.OpError(f"{name}() needs a literal correction and a known shape")
+    base = ops.mean(x, dim, keep)
+    expr = base.expr.replace("keras.ops.mean(", f"keras.ops.{name}(", 1)
+    if correction:
+        axes = range(x.rank) if dim is None else \
+            [d % x.rank for d in (dim if isinstance(dim, tuple | list) else [dim])]
+        n = 1
+        for a in axes:
+            size = x.shape[a]
+            if not isinstance(size, int):
+                raise ops.OpError(f"{name}() with a correction over an axis of unknown size")
+            n *= size
+        factor = n / (n - correction)
+        expr = f"{expr} * {factor if name == 'var' else factor ** 0.5!r}"
+    return Val(expr, base.shape, base.perm)
 
 
 def _attention(run: Walker, q: Val, args: dict[str, ast.expr], ev: Any) -> Val:
@@ -239,11 +273,27 @@ def _pad(x: Val, args: dict[str, ast.expr], ev: Any) -> Val:
             or mode not in ("constant", "reflect") or not isinstance(value, int | float):
         raise ops.OpError("pad needs literal sizes, mode constant or reflect")
     widths = [(0, 0)] * x.rank
+    crops = [(0, 0)] * x.rank  # a negative pad crops (vit-pytorch's shifted patches)
     shape = list(x.shape)
     for i in range(len(pads) // 2):  # torch lists the last axis first
         axis = x.rank - 1 - i
-        widths[target_axis(x, axis)] = (pads[2 * i], pads[2 * i + 1])
-        shape[axis] = None if shape[axis] is None else shape[axis] + pads[2 * i] + pads[2 * i + 1]
+        before, after = pads[2 * i], pads[2 * i + 1]
+        widths[target_axis(x, axis)] = (max(before, 0), max(after, 0))
+        crops[target_axis(x, axis)] = (max(-before, 0), max(-after, 0))
+        shape[axis] = None if shape[axis] is None else shape[axis] + before + after
     extra = ', mode="reflect"' if mode == "reflect" else \
         (f", constant_values={value!r}" if value else "")
-    return Val(f"keras.ops.pad({x.expr}, {tuple(widths)}{extra})", tuple(shape), x.perm)
+    expr = x.expr
+    if any(w != (0, 0) for w in widths):
+        expr = f"keras.ops.pad({expr}, {tuple(widths)}{extra})"
+    if any(c != (0, 0) for c in crops):
+        parts = [f"{b or ''}:{-a if a else ''}" for b, a in crops]
+        while parts and parts[-1] == ":":
+            parts.pop()
+        expr = f"{_paren_call(expr)}[{', '.join(parts)}]"
+    return Val(expr, tuple(shape), x.perm)
+
+
+def _paren_call(expr: str) -> str:
+    return expr if expr.replace("_", "").replace(".", "").isalnum() or expr.endswith(")") \
+        else f"({expr})"

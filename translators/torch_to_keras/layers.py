@@ -82,6 +82,7 @@ _FAMILY = {"Linear": "Linear", "Conv1d": "Conv", "Conv2d": "Conv", "MaxPool1d": 
            "Embedding": "Embedding", "LSTM": "RNN", "GRU": "RNN",
            "MultiheadAttention": "MultiheadAttention", "Flatten": "Flatten",
            "ReLU": "Act", "ReLU6": "Act", "Tanh": "Act", "Sigmoid": "Act", "SiLU": "Act",
+           "Hardswish": "Act", "Hardsigmoid": "Act", "Mish": "Act",
            "Identity": "Act", "LeakyReLU": "LeakyReLU", "ELU": "ELU", "GELU": "GELU",
            "Softmax": "Softmax", "LogSoftmax": "Softmax",
            "Conv3d": "Conv", "MaxPool3d": "MaxPool", "AvgPool3d": "AvgPool",
@@ -338,7 +339,11 @@ def _plan_flatten(ctor: str, a: _Args) -> LayerPlan:
 
 _SIMPLE_ACTS = {"ReLU": "layers.ReLU()", "ReLU6": "layers.ReLU(max_value=6.0)",
                 "Tanh": 'layers.Activation("tanh")', "Sigmoid": 'layers.Activation("sigmoid")',
-                "SiLU": 'layers.Activation("silu")', "Identity": "layers.Identity()"}
+                "SiLU": 'layers.Activation("silu")', "Identity": "layers.Identity()",
+                # Keras 3's hard_sigmoid is relu6(x + 3) / 6, as torch's
+                "Hardswish": 'layers.Activation("hard_silu")',
+                "Hardsigmoid": 'layers.Activation("hard_sigmoid")',
+                "Mish": 'layers.Activation("mish")'}
 
 
 def _plan_act(ctor: str, a: _Args) -> LayerPlan:

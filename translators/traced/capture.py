@@ -12,9 +12,11 @@ back as ``{"error": {"line", "construct", "reason"}}`` located in the user's fil
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import inspect
 import re
+import sys
 import traceback
 from typing import Any, cast
 
@@ -229,13 +231,48 @@ def _example_input(root: torch.nn.Module, shape: tuple[int, ...], batch: int = B
         torch.Tensor, dict[str, Any]]:
     """A seeded batch-2 input; token ids below the vocabulary when the model embeds tokens."""
     vocab = [m.num_embeddings for m in root.modules() if isinstance(m, torch.nn.Embedding)]
-    if vocab:
+    if vocab and _input_reaches_an_embedding(root, shape, batch):
         ids = np.random.default_rng(0).integers(0, min(vocab), size=(batch, *shape))
         return torch.from_numpy(ids.astype(np.int64)), {"dtype": "int64", "vocab": min(vocab)}
     gen = torch.Generator().manual_seed(0)
     dtype = next((p.dtype for p in root.parameters() if p.is_floating_point()), torch.float32)
     example = torch.randn((batch, *shape), generator=gen).to(dtype)  # the parameters' dtype
     return example, {"dtype": str(dtype).replace("torch.", ""), "vocab": None}
+
+
+class _Reached(Exception):
+    pass
+
+
+def _input_reaches_an_embedding(root: torch.nn.Module, shape: tuple[int, ...],
+                                batch: int) -> bool:
+    """Whether the model's input itself is what its first ``nn.Embedding`` looks up (token
+    ids), found by a probe run in eval mode stopped at that embedding; an embedding of indices
+    the model makes (LeViT's attention bias table) does not make the input ids. When the probe
+    fails before any embedding, the input is taken for ids, as before."""
+    probe = torch.randn((batch, *shape))
+    reached: list[bool] = []
+
+    def hook(module: torch.nn.Module, args: tuple[Any, ...]) -> None:
+        reached.append(any(a is probe for a in args))
+        raise _Reached
+
+    embeddings = [m for m in root.modules() if isinstance(m, torch.nn.Embedding)]
+    handles = [m.register_forward_pre_hook(hook) for m in embeddings]
+    training = root.training
+    root.eval()  # no running statistics move
+    try:
+        with torch.no_grad():
+            root(probe)
+    except _Reached:
+        pass
+    except Exception:  # noqa: BLE001 - the probe only informs the choice
+        return True
+    finally:
+        for handle in handles:
+            handle.remove()
+        root.train(training)
+    return bool(reached) and reached[0]
 
 
 def _state_example(model: torch.nn.Module, example: torch.Tensor) -> Any:
@@ -250,6 +287,18 @@ def _state_example(model: torch.nn.Module, example: torch.Tensor) -> Any:
     shape = (rnn.num_layers * (2 if rnn.bidirectional else 1), batch, rnn.hidden_size)
     zeros = torch.zeros(shape, dtype=example.dtype if example.is_floating_point() else None)
     return (zeros, zeros.clone()) if isinstance(rnn, torch.nn.LSTM) else zeros
+
+
+def _einops_traces_through() -> None:
+    """einops (``rearrange``, ``repeat``, its ``Rearrange`` layer: lucidrains' ViTs) picks a
+    backend by the tensor's type and knows no proxy: it gets its torch backend for ours, so
+    each pattern is recorded as the reshape / permute / expand it performs. Only when the
+    user's file imported einops."""
+    backends = sys.modules.get("einops._backends")
+    if backends is None or _Concrete in getattr(backends, "_type2backend", {}):
+        return
+    with contextlib.suppress(Exception):  # another einops layout: it then says what it lacks
+        backends._type2backend[_Concrete] = backends.TorchBackend()
 
 
 def _trace(model: torch.nn.Module, example: torch.Tensor, filename: str) -> tuple[
@@ -267,6 +316,7 @@ def _trace(model: torch.nn.Module, example: torch.Tensor, filename: str) -> tupl
                            "as hidden=None) or wrap the model")
     extras = [] if state is None else [(required[1], state)]
     tracer = _Tracer(model, example, [v for _, v in extras])
+    _einops_traces_through()
     try:
         tracer.graph = tracer.trace(model)
     except Exception as exc:  # noqa: BLE001 - located below: fx names the construct
@@ -290,8 +340,9 @@ def _batch_follow(model: torch.nn.Module, tracer: _Tracer, shape: tuple[int, ...
                   filename: str) -> dict[str, list[Any]]:
     """What follows the input's first axis, by node name: the axes of a tensor constant
     (``torch.zeros(x.size(0), 51)``: ``[0]``) and the slice bounds of an index
-    (``self.pe[:x.size(0)]``: ``[[0, "stop"]]``). Forward is traced again on a batch one larger;
-    sizes that were 2 and became 3 follow it."""
+    (``self.pe[:x.size(0)]``: ``[[0, "stop"]]``) and the sizes an ``expand`` takes
+    (``[["size", 0]]``). Forward is traced again on a batch one larger; sizes that were 2 and
+    became 3 follow it."""
     def constants(graph: fx.Graph) -> list[fx.Node]:
         return [n for n in graph.nodes if n.op == "get_attr" and not is_buffer(model, n)]
 
@@ -305,8 +356,19 @@ def _batch_follow(model: torch.nn.Module, tracer: _Tracer, shape: tuple[int, ...
                        for i in items):
                     out[n.name] = items
         return out
+    def sized(graph: fx.Graph) -> dict[str, list[Any]]:
+        """``expand`` nodes by name, their flattened size arguments."""
+        out = {}
+        for n in graph.nodes:
+            if n.op in ("call_method", "call_function") and target(n).endswith("expand"):
+                sizes = list(n.args[1:])
+                if len(sizes) == 1 and isinstance(sizes[0], tuple | list):
+                    sizes = list(sizes[0])
+                out[n.name] = sizes
+        return out
     first, first_slices = constants(tracer.graph), slices(tracer.graph, BATCH)
-    if not first and not first_slices:
+    first_sized = {k: v for k, v in sized(tracer.graph).items() if BATCH in v}
+    if not first and not first_slices and not first_sized:
         return {}
     try:
         again, _ = _trace(model, _example_input(model, shape, BATCH + 1)[0], filename)
@@ -330,6 +392,13 @@ def _batch_follow(model: torch.nn.Module, tracer: _Tracer, shape: tuple[int, ...
                   if getattr(x, part) == BATCH and getattr(y, part) == BATCH + 1]
         if bounds:
             out[name] = bounds
+    for name, sizes in sized(again.graph).items():  # x.expand(b, -1, -1): [["size", 0]]
+        before = first_sized.get(name)
+        if before is not None and len(before) == len(sizes):
+            follows = [["size", i] for i, (m, n) in enumerate(zip(before, sizes, strict=True))
+                       if m == BATCH and n == BATCH + 1]
+            if follows:
+                out[name] = follows
     return out
 
 

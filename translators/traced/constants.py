@@ -15,7 +15,21 @@ import numpy as np
 from ..base import WeightTransfer
 from ..torch_to_keras.model import Unsupp
 
-_LITERAL_SIZE = 256  # values an array literal may hold in the emitted file
+_LITERAL_SIZE = 256  # values an array literal may hold inside the emitted call()
+
+
+def constant_table(value: dict[str, Any]) -> str | None:
+    """A larger constant forward builds from sizes alone (simple_vit's 2-D sin-cos position
+    table) as a NumPy literal for the module level of the emitted file; None when it is small
+    enough for :func:`constant_expr`, a fill, or not written out by the capture."""
+    if "values" not in value or value.get("fill") is not None:
+        return None
+    array = _values(value)
+    if array.size <= _LITERAL_SIZE:
+        return None
+    text = np.array2string(array, separator=", ", threshold=array.size + 1, max_line_width=96,
+                           precision=9, floatmode="maxprec").replace("inf", "np.inf")
+    return f"np.array({text}, dtype={value['dtype']!r})"
 
 
 def _values(value: dict[str, Any]) -> np.ndarray:
@@ -50,6 +64,9 @@ def constant_expr(value: dict[str, Any], line: int, batch_axes: list[int] | None
                     return f"keras.ops.log({expr})"  # 0 where attended, -inf where masked
         if dtype == "bool" and np.array_equal(array, 1 - lower):
             return f"keras.ops.triu({ones}, 1) > 0"  # True above the diagonal: masked
+        if np.array_equal(array, np.eye(n)):  # torch.eye(n): LSA's mask of the diagonal
+            return f"keras.ops.eye({n}) > 0" if dtype == "bool" else \
+                f"keras.ops.eye({n}, dtype={dtype!r})"
     if axes:
         raise Unsupp(line, "a tensor built in forward", "a constant tensor whose size follows "
                      "the input's first axis and that is no fill or triangular mask; build it "

@@ -22,7 +22,7 @@ from ..torch_to_keras.functional import RANDOM_LIKE, tensor_function
 from ..torch_to_keras.layers import LayerError, LayerPlan, plan_layer
 from ..torch_to_keras.layout import Val, target_axis
 from ..torch_to_keras.model import RESERVED, Attr, ShapeUnsupp, Unsupp
-from .constants import buffer_weight, constant_expr, following_index
+from .constants import buffer_weight, constant_expr, constant_table, following_index
 from .recurrent import CELLS, STACKED, cell_step, stacked_rnn
 from .transformer import TRANSFORMERS, encoder
 
@@ -183,7 +183,18 @@ class GraphWalk:
             tensors = [self.ex(e) for e in cast(ast.Tuple, args[0]).elts]
             dim = node["kwargs"].get("dim", node["args"][1] if len(args) > 1 else 0)
             return ops.concat(tensors, dim)
+        if short in ("matmul", "bmm", "einsum"):
+            return self.product(node, short, args)
         x = self.ex(args[0])
+        if short == "expand":
+            return self.expand(node, x)
+        if short == "masked_fill" and len(args) == 3:  # x.masked_fill(mask, value)
+            mask = self.ex(args[1])
+            fill = self.ex(args[2])
+            if mask.kind != "tensor":
+                raise Unsupp(node["line"], _describe(node), "masked_fill with a non-tensor mask")
+            return Val(f"keras.ops.where({ops.to_layout(mask, x.perm)}, {fill.expr}, {x.expr})",
+                       x.shape, x.perm)
         if short in _IDENTITIES and not _drops_here(node, short):
             return x
         if short == "dropout":  # F.dropout(x, p) trains by default: it drops at inference too
@@ -211,6 +222,45 @@ class GraphWalk:
         dims = [self.ex(a) for a in args[1:]]
         sizes = dims[0].expr if len(dims) == 1 else f"({', '.join(d.expr for d in dims)})"
         return Val(f"keras.ops.reshape({ops.to_layout(x, None)}, {sizes})", _shape(node))
+
+    def product(self, node: dict[str, Any], short: str, args: list[ast.expr]) -> Val:
+        """``a @ b`` / ``torch.matmul`` / ``bmm`` / ``einsum(eq, a, b...)`` on tensors in
+        PyTorch's axis order (an operand held channels-last is put back first)."""
+        if short == "einsum":
+            equation = node["args"][0]
+            operands = args[1:]
+            if len(operands) == 1 and isinstance(operands[0], ast.Tuple | ast.List):
+                operands = list(operands[0].elts)
+            if not isinstance(equation, str):
+                raise Unsupp(node["line"], _describe(node), "the einsum equation is not a string")
+        tensors = [self.ex(a) for a in (operands if short == "einsum" else args[:2])]
+        if any(t.kind != "tensor" for t in tensors):
+            raise Unsupp(node["line"], _describe(node), f"{short} of a non-tensor")
+        texts = [ops.to_layout(t, None) for t in tensors]
+        if short == "einsum":
+            return Val(f"keras.ops.einsum({equation!r}, {', '.join(texts)})", _shape(node))
+        return Val(f"keras.ops.matmul({texts[0]}, {texts[1]})", _shape(node))
+
+    def expand(self, node: dict[str, Any], x: Val) -> Val:
+        """``x.expand(b, -1, d)`` -> ``keras.ops.broadcast_to``: -1 keeps x's size, a size
+        that followed the input's batch in the trace (``cls_token.expand(b, -1, -1)``) is the
+        input's first size."""
+        sizes = _int_args(node["args"][1:])
+        if sizes is None or x.shape is None or x.kind != "tensor":
+            raise Unsupp(node["line"], _describe(node), "expand() to sizes the trace did not "
+                         "give as integers")
+        follow = {i for kind, i in (node.get("batch_axes") or []) if kind == "size"}
+        expr = ops.to_layout(x, None)
+        shape = list(x.shape)
+        for _ in range(len(sizes) - len(shape)):  # expand adds leading axes
+            expr, shape = f"keras.ops.expand_dims({expr}, 0)", [1, *shape]
+        fixed = [shape[i] if s == -1 or i in follow else s for i, s in enumerate(sizes)]
+        if fixed != shape:
+            expr = f"keras.ops.broadcast_to({expr}, ({', '.join(map(str, fixed))},))"
+        # the batch is a tensor inside call(): repeat along it rather than spell a mixed shape
+        for i in sorted(follow):
+            expr = f"keras.ops.repeat({expr}, {self.size0()}, axis={i})"
+        return Val(expr, _shape(node))
 
     def call_layer(self, node: dict[str, Any]) -> Val:
         path = node["target"]
@@ -274,7 +324,18 @@ class GraphWalk:
         once in the emitted ``call``."""
         value = node["value"]
         axes = node.get("batch_axes")
-        expr = constant_expr(value, node["line"], axes, self.size0() if axes else "")
+        try:  # a fill, a mask of a known pattern, a small literal
+            expr = constant_expr(value, node["line"], axes, self.size0() if axes else "")
+        except Unsupp:
+            table = None if axes else constant_table(value)
+            if table is None:
+                raise
+            # too large for call(): a named table at module level
+            tname = f"TABLE_{sum(k.startswith('TABLE_') for k in self.helpers) + 1}"
+            self.helpers[tname] = (f"# a {tuple(value['shape'])} table forward built from sizes "
+                                   f"alone (line {node['line']}), written out\n{tname} = {table}")
+            self.helpers.setdefault("<numpy>", "import numpy as np")
+            expr = f"keras.ops.convert_to_tensor({tname})"
         base = "causal_mask" if "tril" in expr else "constant"
         name, count = base, 0
         while name in self.env or any(line.startswith(f"{name} = ") for line in self.lines):
@@ -408,6 +469,17 @@ class GraphWalk:
 _OPS: dict[str, ast.operator] = {"+": ast.Add(), "-": ast.Sub(), "*": ast.Mult(),
                                  "/": ast.Div()}
 _SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+def _int_args(args: list[Any]) -> list[int] | None:
+    """``expand(2, -1)`` / ``expand((2, -1))`` arguments as ints (None if one is not)."""
+    if len(args) == 1 and isinstance(args[0], list | tuple):
+        args = list(args[0])
+    elif len(args) == 1 and isinstance(args[0], dict) and "tuple" in args[0]:
+        args = list(args[0]["tuple"])
+    if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+        return None
+    return [int(a) for a in args]
 
 
 def _refs(value: Any) -> list[str]:
