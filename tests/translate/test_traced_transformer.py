@@ -173,3 +173,27 @@ def test_layers_written_out_plainly_reach_the_runtime_path(tmp_path, worker) -> 
     tr, _ = verify_runtime(tmp_path, worker, PLAIN, "Tagger", (2, 6))
     assert any(n.startswith("traced:") for n in tr.notes)
     assert "TransformerEncoderLayer(" in tr.target_code
+
+
+# pytorch/examples' word_language_model caches its causal mask on the module in forward: the
+# probe that decides whether the input is token ids must not leave its own mask behind.
+CACHED_MASK = HEAD + '''
+class LM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.src_mask = None
+        self.emb = nn.Embedding(50, 8)
+        self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 1)
+        self.out = nn.Linear(8, 50)
+
+    def forward(self, src):
+        if self.src_mask is None or self.src_mask.size(0) != len(src):
+            self.src_mask = torch.log(torch.tril(torch.ones(len(src), len(src))))
+        return self.out(self.enc(self.emb(src), mask=self.src_mask))
+'''
+
+
+def test_a_mask_cached_by_forward_follows_the_input(tmp_path, worker) -> None:
+    tr, _ = verify_runtime(tmp_path, worker, CACHED_MASK, "LM", (6,))
+    assert tr.inputs[0].dtype == "int64"
+    assert "keras.ops.ones((src_size0, src_size0))" in tr.target_code

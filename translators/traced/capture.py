@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import functools
 import inspect
 import re
@@ -249,7 +250,13 @@ def _input_reaches_an_embedding(root: torch.nn.Module, shape: tuple[int, ...],
     """Whether the model's input itself is what its first ``nn.Embedding`` looks up (token
     ids), found by a probe run in eval mode stopped at that embedding; an embedding of indices
     the model makes (LeViT's attention bias table) does not make the input ids. When the probe
-    fails before any embedding, the input is taken for ids, as before."""
+    fails before any embedding, the input is taken for ids, as before. The probe runs on a copy:
+    a forward may cache what it builds (word_language_model keeps its causal mask), and the
+    model traced next must not start from the probe's batch."""
+    try:
+        root = copy.deepcopy(root)
+    except Exception:  # noqa: BLE001 - a model that cannot be copied: judge by the layers
+        return True
     probe = torch.randn((batch, *shape))
     reached: list[bool] = []
 
@@ -259,8 +266,7 @@ def _input_reaches_an_embedding(root: torch.nn.Module, shape: tuple[int, ...],
 
     embeddings = [m for m in root.modules() if isinstance(m, torch.nn.Embedding)]
     handles = [m.register_forward_pre_hook(hook) for m in embeddings]
-    training = root.training
-    root.eval()  # no running statistics move
+    root.eval()
     try:
         with torch.no_grad():
             root(probe)
@@ -271,7 +277,6 @@ def _input_reaches_an_embedding(root: torch.nn.Module, shape: tuple[int, ...],
     finally:
         for handle in handles:
             handle.remove()
-        root.train(training)
     return bool(reached) and reached[0]
 
 
