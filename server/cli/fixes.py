@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ...analyzers.findings import Finding, Position, TextEdit
 
@@ -115,22 +116,46 @@ class FixResult:
 
 
 def fix_until_stable(text: str, analyze: Callable[[str], list[Finding]], *, unsafe: bool = False,
-                     max_passes: int = 10) -> FixResult:
+                     max_passes: int = 10,
+                     allowed: Callable[[str, Finding], bool] | None = None,
+                     applied: Callable[[str, list[Finding]], None] | None = None) -> FixResult:
     """Alternate analysis and :func:`apply_fixes` until no fix applies (or ``max_passes``).
 
     ``analyze`` maps text to its findings; the returned ``remaining`` are the findings of the
-    final text, so callers report what is really left.
-    """
+    final text, so callers report what is really left. ``allowed(text, finding)`` may hold a
+    fix back (a notebook's: one that crosses a cell's start); ``applied(text, findings)`` hears
+    of each pass kept, with the text it was applied to."""
     fixed: Counter[str] = Counter()
     findings = analyze(text)
     for _ in range(max_passes):
-        outcome = apply_fixes(text, findings, unsafe=unsafe)
+        candidates = findings if allowed is None else [f for f in findings if allowed(text, f)]
+        outcome = apply_fixes(text, candidates, unsafe=unsafe)
         if not outcome.applied or outcome.text == text:
             break
         new_findings = analyze(outcome.text)
         if any(f.code == "MLS001" for f in new_findings) and not any(
                 f.code == "MLS001" for f in findings):
             break  # a fix that breaks the syntax is not applied
+        if applied is not None:
+            applied(text, outcome.applied)
         fixed.update(f.code for f in outcome.applied)
         text, findings = outcome.text, new_findings
     return FixResult(text, fixed, findings)
+
+
+def recording_analyzer(path: str, config: Any) -> tuple[Callable[[str], list[Finding]],
+                                                      list[tuple[str, str, str]]]:
+    """An ``analyze(text) -> findings`` for :func:`fix_until_stable` over one document (its
+    analyses incremental between passes) and the list it fills with the rule families that
+    failed, as ``(family, error, traceback)``."""
+    from ...analyzers.engine import DocumentAnalyzer
+
+    analyzer = DocumentAnalyzer(path, config)
+    rule_errors: list[tuple[str, str, str]] = []
+
+    def analyze(source: str) -> list[Finding]:
+        result = analyzer.analyze(source)
+        rule_errors.extend((e.family, e.error, e.traceback) for e in result.rule_errors)
+        return result.findings
+
+    return analyze, rule_errors

@@ -20,11 +20,10 @@ from pathlib import Path
 
 from ...analyzers.chunks import split_lines
 from ...analyzers.config import Config
-from ...analyzers.engine import DocumentAnalyzer
 from ...analyzers.findings import Finding, Position, Range
 from ...analyzers.notebook import NotebookError, NotebookSource, mask_ipython, read_notebook
 from .fileio import write_atomically
-from .fixes import apply_fixes, edit_spans, line_starts
+from .fixes import edit_spans, fix_until_stable, line_starts, recording_analyzer
 from .output import FileReport, display_path
 
 __all__ = ["NotebookError", "check_notebook"]
@@ -37,13 +36,7 @@ def check_notebook(report: FileReport, data: bytes, config: Config, fix: bool, u
     nb = read_notebook(data)
     if not nb.python:
         return  # another kernel's notebook: nothing here is Python
-    analyzer = DocumentAnalyzer(report.path, config)
-    rule_errors: list[tuple[str, str, str]] = []
-
-    def analyze(source: str) -> list[Finding]:
-        result = analyzer.analyze(source)
-        rule_errors.extend((e.family, e.error, e.traceback) for e in result.rule_errors)
-        return result.findings
+    analyze, rule_errors = recording_analyzer(report.path, config)
 
     if not fix:
         findings = analyze(nb.text)
@@ -85,34 +78,28 @@ def _to_cell(nb: NotebookSource, f: Finding) -> tuple[int, Finding]:
                                      fix=fix)
 
 
-def _fix(nb: NotebookSource, analyze: Callable[[str], list[Finding]], unsafe: bool,
-         max_passes: int = 10) -> tuple[str, list[int], Counter[str], list[Finding]]:
-    """Fix the joined document to a fixed point (as ``fix_until_stable``) and follow the offset
+def _fix(nb: NotebookSource, analyze: Callable[[str], list[Finding]], unsafe: bool
+         ) -> tuple[str, list[int], Counter[str], list[Finding]]:
+    """Fix the joined document to a fixed point (``fix_until_stable``) and follow the offset
     where each cell starts; an edit that crosses a cell's start is not applied."""
-    text = nb.text
-    starts = line_starts(text)
-    bounds = [starts[start] if start < len(starts) else len(text) for start, _ in nb.spans]
-    fixed: Counter[str] = Counter()
-    findings = analyze(text)
-    for _ in range(max_passes):
+    starts = line_starts(nb.text)
+    bounds = [starts[start] if start < len(starts) else len(nb.text) for start, _ in nb.spans]
+
+    def within_a_cell(text: str, f: Finding) -> bool:
+        return f.fix is None or not any(a < b < z for a, z, _ in edit_spans(
+            text, line_starts(text), f.fix.edits) for b in bounds)
+
+    def follow(text: str, applied: list[Finding]) -> None:
         starts = line_starts(text)
-        within = [f for f in findings if f.fix is None or not any(
-            a < b < z for a, z, _ in edit_spans(text, starts, f.fix.edits) for b in bounds)]
-        outcome = apply_fixes(text, within, unsafe=unsafe)
-        if not outcome.applied or outcome.text == text:
-            break
-        new_findings = analyze(outcome.text)
-        if any(f.code == "MLS001" for f in new_findings) and not any(
-                f.code == "MLS001" for f in findings):
-            break  # a fix that breaks the syntax is not applied
-        spans = [s for f in outcome.applied if f.fix is not None
+        spans = [s for f in applied if f.fix is not None
                  for s in edit_spans(text, starts, f.fix.edits)]
         # An insertion at a cell's start belongs to that cell: only what ends before it moves it.
-        bounds = [b + sum(len(new) - (z - a) for a, z, new in spans if z <= b and not a == z == b)
-                  for b in bounds]
-        fixed.update(f.code for f in outcome.applied)
-        text, findings = outcome.text, new_findings
-    return text, bounds, fixed, findings
+        bounds[:] = [b + sum(len(new) - (z - a) for a, z, new in spans
+                             if z <= b and not a == z == b) for b in bounds]
+
+    outcome = fix_until_stable(nb.text, analyze, unsafe=unsafe, allowed=within_a_cell,
+                               applied=follow)
+    return outcome.text, bounds, outcome.fixed, outcome.remaining
 
 
 def _spans_of(text: str, bounds: list[int]) -> list[tuple[int, int]]:

@@ -15,11 +15,10 @@ from pathlib import Path
 
 from ...analyzers.chunks import split_lines
 from ...analyzers.config import Config
-from ...analyzers.engine import DocumentAnalyzer, analyze_bytes, decode_source
-from ...analyzers.findings import Finding
+from ...analyzers.engine import analyze_bytes, decode_source
 from ...analyzers.registry import all_rules
 from .fileio import read_source, write_atomically
-from .fixes import fix_until_stable
+from .fixes import fix_until_stable, recording_analyzer
 from .notebooks import NotebookError, check_notebook
 from .output import FileReport, display_path
 
@@ -78,13 +77,7 @@ def _check_data(report: FileReport, data: bytes, config: Config, options: CheckO
         report.findings = result.findings
         report.rule_errors = [(e.family, e.error, e.traceback) for e in result.rule_errors]
         return
-    analyzer = DocumentAnalyzer(report.path, config)
-    rule_errors: list[tuple[str, str, str]] = []
-
-    def analyze(source: str) -> list[Finding]:
-        result = analyzer.analyze(source)
-        rule_errors.extend((e.family, e.error, e.traceback) for e in result.rule_errors)
-        return result.findings
+    analyze, rule_errors = recording_analyzer(report.path, config)
 
     outcome = fix_until_stable(text, analyze, unsafe=options.unsafe_fixes)
     report.findings = outcome.remaining

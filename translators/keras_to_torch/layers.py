@@ -186,6 +186,18 @@ def padding_steps(spec: LayerSpec, x: Sym, k: tuple[int, ...], s: tuple[int, ...
     return [Fn(f"F.pad({{x}}, {pads})", (f"nn.ZeroPad{rank}d({pads})",))], ""
 
 
+def window_args(spec: LayerSpec, pos: dict[str, int], rank: int) -> tuple[
+        tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """A convolution's kernel size, strides and dilation as ``rank``-tuples (``pos``: the
+    positional index of each argument)."""
+    try:
+        return (as_tuple(spec.get("kernel_size", pos["kernel_size"]), rank),
+                as_tuple(spec.get("strides", pos["strides"], 1), rank),
+                as_tuple(spec.get("dilation_rate", pos["dilation_rate"], 1), rank))
+    except ValueError as exc:
+        raise spec.unsupported(f"{spec.kind}(...)", str(exc)) from None
+
+
 def conv(spec: LayerSpec, ins: list[Sym]) -> Result:
     """Conv1D / Conv2D / Conv3D / DepthwiseConv1D / DepthwiseConv2D."""
     depthwise = spec.kind.startswith("Depthwise")
@@ -196,12 +208,7 @@ def conv(spec: LayerSpec, ins: list[Sym]) -> Result:
                                                  "data_format", "dilation_rate", "groups"]
     check_args(spec, {*names, "activation", "use_bias"}, len(names))
     pos = {n: i for i, n in enumerate(names)}
-    try:
-        k = as_tuple(spec.get("kernel_size", pos["kernel_size"]), rank)
-        s = as_tuple(spec.get("strides", pos["strides"], 1), rank)
-        d = as_tuple(spec.get("dilation_rate", pos["dilation_rate"], 1), rank)
-    except ValueError as exc:
-        raise spec.unsupported(f"{spec.kind}(...)", str(exc)) from None
+    k, s, d = window_args(spec, pos, rank)
     pre, x = want(ins[0], "cf")
     cin = x.shape[-1]
     if cin is None:

@@ -17,8 +17,9 @@ from .layers import (
     check_args,
     padding_steps,
     want,
+    window_args,
 )
-from .parse import LayerSpec, as_tuple
+from .parse import LayerSpec
 from .shapes import Sym, conv_out, fmt_tuple
 
 
@@ -166,12 +167,7 @@ def conv_lstm(spec: LayerSpec, ins: list[Sym]) -> Result:
         if spec.get(key):
             raise spec.unsupported(f"{spec.kind}({key}=True)", "not translated")
     pos = {n: i for i, n in enumerate(_CONV_LSTM_ARGS)}
-    try:
-        k = as_tuple(spec.get("kernel_size", pos["kernel_size"]), rank)
-        st = as_tuple(spec.get("strides", pos["strides"], 1), rank)
-        d = as_tuple(spec.get("dilation_rate", pos["dilation_rate"], 1), rank)
-    except ValueError as exc:
-        raise spec.unsupported(f"{spec.kind}(...)", str(exc)) from None
+    k, st, d = window_args(spec, pos, rank)
     pre, x = want(ins[0], "cf")
     if len(x.shape) != rank + 2:
         raise spec.unsupported(spec.kind, f"input must be (steps, {rank} spatial axes, channels)")
