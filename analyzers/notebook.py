@@ -80,6 +80,8 @@ class NotebookSource:
     spans: list[tuple[int, int]]  # per code cell: first line in ``text``, number of lines
     sources: list[str]  # per code cell: its text as the file holds it
     python: bool  # False for another kernel's notebook (R, Julia...): nothing to check
+    doc: dict  # the parsed file
+    all_cells: list  # every cell's JSON object, in order (nbformat 3's worksheets flattened)
 
     def locate(self, line: int) -> tuple[int, int]:
         """(1-based cell number among all cells, 0-based line in that cell) of joined ``line``."""
@@ -124,4 +126,4 @@ def read_notebook(data: bytes) -> NotebookSource:
         sources.append(source)
     text, spans = join_texts(sources)
     return NotebookSource(text, indexes, spans, sources,
-                          str(language).lower() in ("python", "python3", "ipython"))
+                          str(language).lower() in ("python", "python3", "ipython"), doc, cells)

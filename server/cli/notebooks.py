@@ -145,17 +145,13 @@ def _diff(path: str, nb: NotebookSource, sources: list[str], changed: list[int])
 
 def _rewrite(data: bytes, nb: NotebookSource, sources: list[str], changed: list[int]) -> bytes:
     """The notebook file with the changed cells' sources replaced, in nbformat's layout
-    (one-space indent, non-ASCII kept, key order as read, a final newline)."""
-    doc = json.loads(data.decode("utf-8-sig"))
-    cells = doc["cells"] if "cells" in doc else [
-        c for ws in doc["worksheets"] for c in ws.get("cells", [])]
+    (the file's indent, non-ASCII kept, key order as read, a final newline)."""
     for i in changed:
-        cell = cells[nb.cells[i]]
+        cell = nb.all_cells[nb.cells[i]]
         key = "source" if "source" in cell else "input"
         cell[key] = split_lines(sources[i]) if isinstance(cell.get(key), list) else sources[i]
-    text = data.decode("utf-8-sig")
-    indent = _indent_of(text)
-    return (json.dumps(doc, indent=indent, ensure_ascii=False) + "\n").encode("utf-8")
+    indent = _indent_of(data.decode("utf-8-sig"))
+    return (json.dumps(nb.doc, indent=indent, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _indent_of(text: str) -> int:

@@ -100,8 +100,8 @@ def _spread(name: str, x: Val, args: dict[str, ast.expr], ev: Any) -> Val:
         correction = ev(args["correction"])
     if not isinstance(correction, int | float) or x.shape is None or x.rank is None:
         raise ops.OpError(f"{name}() needs a literal correction and a known shape")
-    base = ops.mean(x, dim, keep)
-    expr = base.expr.replace("keras.ops.mean(", f"keras.ops.{name}(", 1)
+    base = ops.mean(x, dim, keep, name)
+    expr = base.expr
     if correction:
         axes = range(x.rank) if dim is None else \
             [d % x.rank for d in (dim if isinstance(dim, tuple | list) else [dim])]

@@ -151,17 +151,18 @@ def reshape(x: Val, dims: list[Val]) -> Val:
     return Val(f"keras.ops.reshape({src}, {text})", out)
 
 
-def mean(x: Val, dim: Any, keepdim: Any) -> Val:
-    """``x.mean(dim, keepdim)`` with the axes mapped to the Keras layout."""
+def mean(x: Val, dim: Any, keepdim: Any, op: str = "mean") -> Val:
+    """``x.mean(dim, keepdim)`` (or ``op``: ``var``, ``std``) with the axes mapped to the Keras
+    layout."""
     assert x.shape is not None and x.rank is not None
     if dim is UNKNOWN or keepdim is UNKNOWN:
-        raise OpError("mean needs literal dim and keepdim")
+        raise OpError(f"{op} needs literal dim and keepdim")
     axes = list(range(x.rank)) if dim is None else \
         [d % x.rank for d in (dim if isinstance(dim, (tuple, list)) else [dim])]
     kax = sorted(keras_axis_text(x, a) for a in axes)
     axis_txt = kax[0] if len(kax) == 1 else "(" + ", ".join(kax) + ")"
     kw = ", keepdims=True" if keepdim else ""
-    expr = f"keras.ops.mean({x.expr}, axis={axis_txt}{kw})"
+    expr = f"keras.ops.{op}({x.expr}, axis={axis_txt}{kw})"
     shape = S.reduce_shape(x.shape, axes, bool(keepdim))
     perm = x.perm if keepdim else after_reduce(x.perm, set(axes), x.rank)
     return Val(expr, shape, perm)

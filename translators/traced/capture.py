@@ -228,13 +228,16 @@ def guess_input_shape(root: torch.nn.Module) -> tuple[int, ...]:
                        "layer; pass --input-shape")
 
 
-def _example_input(root: torch.nn.Module, shape: tuple[int, ...], batch: int = BATCH) -> tuple[
-        torch.Tensor, dict[str, Any]]:
-    """A seeded batch-2 input; token ids below the vocabulary when the model embeds tokens."""
+def _example_input(root: torch.nn.Module, shape: tuple[int, ...], batch: int = BATCH,
+                   ids: bool | None = None) -> tuple[torch.Tensor, dict[str, Any]]:
+    """A seeded batch-2 input; token ids below the vocabulary when the model embeds tokens
+    (``ids``: already decided, for a second example of the same model)."""
     vocab = [m.num_embeddings for m in root.modules() if isinstance(m, torch.nn.Embedding)]
-    if vocab and _input_reaches_an_embedding(root, shape, batch):
-        ids = np.random.default_rng(0).integers(0, min(vocab), size=(batch, *shape))
-        return torch.from_numpy(ids.astype(np.int64)), {"dtype": "int64", "vocab": min(vocab)}
+    if ids is None:
+        ids = bool(vocab) and _input_reaches_an_embedding(root, shape, batch)
+    if ids and vocab:
+        tokens = np.random.default_rng(0).integers(0, min(vocab), size=(batch, *shape))
+        return torch.from_numpy(tokens.astype(np.int64)), {"dtype": "int64", "vocab": min(vocab)}
     gen = torch.Generator().manual_seed(0)
     dtype = next((p.dtype for p in root.parameters() if p.is_floating_point()), torch.float32)
     example = torch.randn((batch, *shape), generator=gen).to(dtype)  # the parameters' dtype
@@ -342,7 +345,7 @@ def _trace(model: torch.nn.Module, example: torch.Tensor, filename: str) -> tupl
 
 
 def _batch_follow(model: torch.nn.Module, tracer: _Tracer, shape: tuple[int, ...],
-                  filename: str) -> dict[str, list[Any]]:
+                  filename: str, ids: bool) -> dict[str, list[Any]]:
     """What follows the input's first axis, by node name: the axes of a tensor constant
     (``torch.zeros(x.size(0), 51)``: ``[0]``) and the slice bounds of an index
     (``self.pe[:x.size(0)]``: ``[[0, "stop"]]``) and the sizes an ``expand`` takes
@@ -376,7 +379,7 @@ def _batch_follow(model: torch.nn.Module, tracer: _Tracer, shape: tuple[int, ...
     if not first and not first_slices and not first_sized:
         return {}
     try:
-        again, _ = _trace(model, _example_input(model, shape, BATCH + 1)[0], filename)
+        again, _ = _trace(model, _example_input(model, shape, BATCH + 1, ids)[0], filename)
     except CaptureError:
         return {}
     out: dict[str, list[Any]] = {}
@@ -425,7 +428,7 @@ def capture(req: dict[str, Any]) -> dict[str, Any]:
     except CaptureError as exc:
         return {"error": {"line": exc.line, "construct": exc.construct, "reason": exc.reason}}
     graph = tracer.graph
-    batch_axes = _batch_follow(model, tracer, shape, filename)
+    batch_axes = _batch_follow(model, tracer, shape, filename, spec["vocab"] is not None)
     modules = {}
     for node in graph.nodes:
         if node.op == "call_module" and str(node.target) not in modules:
