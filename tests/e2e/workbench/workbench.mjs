@@ -246,12 +246,18 @@ export class Workbench {
   /** Put the cursor on (1-based) line, column through "Go to Line/Column". */
   async goTo(line, column = 1) {
     const page = this.page;
+    // the editor first (Ctrl+1): with the focus left in a panel, a CI run saw Go to Line never
+    // move the cursor, and the wait for its box to close ate the whole hover budget
+    await page.keyboard.press("Control+1");
     await page.keyboard.press("Control+G");
     const input = page.locator(".quick-input-widget input");
-    await input.waitFor();
+    await input.waitFor({ timeout: 10_000 });
     await input.fill(`:${line}:${column}`);
     await page.keyboard.press("Enter");
-    await page.locator(".quick-input-widget").waitFor({ state: "hidden" }).catch(() => undefined);
+    const box = page.locator(".quick-input-widget");
+    if (await box.waitFor({ state: "hidden", timeout: 5_000 }).then(() => false, () => true)) {
+      await page.keyboard.press("Escape");
+    }
   }
 
   /**
